@@ -1,0 +1,567 @@
+//! Every builtin the language knows: layers, latent operators, data sources and the
+//! `train` / `eval` settings, with their parameters, defaults and one-line docs.
+//! `docs/language.md` describes the same tables.
+
+use crate::signature::{ArgTy::*, Dflt as D, OpSpec, ParamSpec};
+
+const fn p(
+    name: &'static str,
+    ty: crate::signature::ArgTy,
+    default: crate::signature::Dflt,
+    doc: &'static str,
+) -> ParamSpec {
+    ParamSpec {
+        name,
+        ty,
+        default,
+        doc,
+    }
+}
+
+const CONV2D: &[ParamSpec] = &[
+    p("out", Int, D::Required, "output channels"),
+    p(
+        "kernel",
+        IntOrPair,
+        D::Required,
+        "kernel size, or [height, width]",
+    ),
+    p("stride", IntOrPair, D::Int(1), "stride"),
+    p("padding", IntOrPair, D::Int(0), "zero padding on each side"),
+    p("dilation", IntOrPair, D::Int(1), "spacing of kernel taps"),
+    p("bias", Bool, D::Bool(true), "add a learned bias"),
+];
+const CONVT2D: &[ParamSpec] = &[
+    p("out", Int, D::Required, "output channels"),
+    p(
+        "kernel",
+        IntOrPair,
+        D::Required,
+        "kernel size, or [height, width]",
+    ),
+    p(
+        "stride",
+        IntOrPair,
+        D::Int(1),
+        "stride (the upsampling factor)",
+    ),
+    p(
+        "padding",
+        IntOrPair,
+        D::Int(0),
+        "removed from each side of the output",
+    ),
+    p(
+        "output_padding",
+        IntOrPair,
+        D::Int(0),
+        "added to one side of the output; < stride or dilation",
+    ),
+    p("dilation", IntOrPair, D::Int(1), "spacing of kernel taps"),
+    p("bias", Bool, D::Bool(true), "add a learned bias"),
+];
+const CONV1D: &[ParamSpec] = &[
+    p("out", Int, D::Required, "output channels"),
+    p("kernel", Int, D::Required, "kernel size"),
+    p("stride", Int, D::Int(1), "stride"),
+    p("padding", Int, D::Int(0), "zero padding on each side"),
+    p("dilation", Int, D::Int(1), "spacing of kernel taps"),
+    p("bias", Bool, D::Bool(true), "add a learned bias"),
+];
+const CONVT1D: &[ParamSpec] = &[
+    p("out", Int, D::Required, "output channels"),
+    p("kernel", Int, D::Required, "kernel size"),
+    p("stride", Int, D::Int(1), "stride"),
+    p(
+        "padding",
+        Int,
+        D::Int(0),
+        "removed from each side of the output",
+    ),
+    p(
+        "output_padding",
+        Int,
+        D::Int(0),
+        "added to one side of the output",
+    ),
+    p("dilation", Int, D::Int(1), "spacing of kernel taps"),
+    p("bias", Bool, D::Bool(true), "add a learned bias"),
+];
+
+/// The layers of encoder and decoder sequences.
+pub const LAYERS: &[OpSpec] = &[
+    OpSpec {
+        name: "conv2d",
+        params: CONV2D,
+        positional: 2,
+        doc: "2-D convolution over [C, H, W]",
+    },
+    OpSpec {
+        name: "conv_transpose2d",
+        params: CONVT2D,
+        positional: 2,
+        doc: "2-D transposed convolution over [C, H, W]",
+    },
+    OpSpec {
+        name: "conv1d",
+        params: CONV1D,
+        positional: 2,
+        doc: "1-D convolution over [C, N] (curves)",
+    },
+    OpSpec {
+        name: "conv_transpose1d",
+        params: CONVT1D,
+        positional: 2,
+        doc: "1-D transposed convolution over [C, N]",
+    },
+    OpSpec {
+        name: "linear",
+        params: &[
+            p("out", Int, D::Required, "output features"),
+            p("bias", Bool, D::Bool(true), "add a learned bias"),
+        ],
+        positional: 1,
+        doc: "dense layer over a vector",
+    },
+    OpSpec {
+        name: "flatten",
+        params: &[],
+        positional: 0,
+        doc: "[C, H, W] → [C·H·W]",
+    },
+    OpSpec {
+        name: "reshape",
+        params: &[p("shape", IntList, D::Required, "the new per-sample shape")],
+        positional: 1,
+        doc: "same values, new shape",
+    },
+    OpSpec {
+        name: "relu",
+        params: &[],
+        positional: 0,
+        doc: "max(x, 0)",
+    },
+    OpSpec {
+        name: "sigmoid",
+        params: &[],
+        positional: 0,
+        doc: "1 / (1 + e^-x)",
+    },
+    OpSpec {
+        name: "tanh",
+        params: &[],
+        positional: 0,
+        doc: "tanh(x)",
+    },
+    OpSpec {
+        name: "leaky_relu",
+        params: &[p("slope", Float, D::Float(0.01), "slope for x < 0")],
+        positional: 1,
+        doc: "x if x > 0 else slope·x",
+    },
+];
+
+/// Searches the adaptive rank controller knows.
+pub const SEARCHES: &[&str] = &["decreasing", "parsimonious", "bisect"];
+
+/// The latent operators of the `latent` line.
+pub const LATENT_OPS: &[OpSpec] = &[
+    OpSpec {
+        name: "identity",
+        params: &[],
+        positional: 0,
+        doc: "Long AE (or a Diabolo AE when L = k)",
+    },
+    OpSpec {
+        name: "svd_truncate",
+        params: &[
+            p(
+                "k",
+                IntOrWord(&["adaptive"]),
+                D::Required,
+                "rank kept per batch, or `adaptive` (aRRAE)",
+            ),
+            p(
+                "search",
+                Word(SEARCHES),
+                D::Absent,
+                "adaptive only: decreasing (Algorithm 1), parsimonious (k grows from 1) or bisect",
+            ),
+            p(
+                "patience",
+                Int,
+                D::Absent,
+                "adaptive only: steps of stagnation above the target before giving up on a k (500)",
+            ),
+            p(
+                "tolerance",
+                Float,
+                D::Absent,
+                "adaptive only: relative loss change that counts as stagnation (0.01)",
+            ),
+            p(
+                "window",
+                Int,
+                D::Absent,
+                "adaptive only: steps over which stagnation is measured (100)",
+            ),
+        ],
+        positional: 1,
+        doc: "RRAE: Y ↦ U_k U_kᵀ Y per batch; inference projects on the common basis U_f",
+    },
+    OpSpec {
+        name: "project",
+        params: &[
+            p("basis", Str, D::Required, ".npy file holding U_f, [L, r]"),
+            p("k", Int, D::Absent, "use the first k columns"),
+        ],
+        positional: 1,
+        doc: "project the latent on a fixed basis from a file: Y ↦ U_f U_fᵀ Y",
+    },
+    OpSpec {
+        name: "sigmoid_sparse",
+        params: &[
+            p(
+                "rho",
+                Float,
+                D::Required,
+                "target mean activation, in (0, 1)",
+            ),
+            p(
+                "beta",
+                Float,
+                D::Float(1.0),
+                "weight of the KL sparsity penalty",
+            ),
+        ],
+        positional: 2,
+        doc: "Sparse AE: sigmoid latent + β·KL(ρ ‖ mean activation)",
+    },
+    OpSpec {
+        name: "linear_stack",
+        params: &[p(
+            "l",
+            Int,
+            D::Required,
+            "number of extra linear layers (≥ 1)",
+        )],
+        positional: 1,
+        doc: "IRMAE: l bias-free linear L×L layers before the latent",
+    },
+    OpSpec {
+        name: "contractive",
+        params: &[p(
+            "beta",
+            Float,
+            D::Required,
+            "weight of the Jacobian penalty",
+        )],
+        positional: 1,
+        doc:
+            "Contractive AE: sigmoid latent + β·‖∂h/∂x‖²_F through the encoder's last linear layer",
+    },
+    OpSpec {
+        name: "weak_svd",
+        params: &[
+            p("k", Int, D::Required, "rank of the penalty's target"),
+            p("beta", Float, D::Float(1.0), "weight of ‖Y − Y_k‖"),
+        ],
+        positional: 2,
+        doc: "Weak RRAE: long latent + β·‖Y − Y_k‖ in the loss",
+    },
+    OpSpec {
+        name: "fixed_basis",
+        params: &[
+            p(
+                "k",
+                Int,
+                D::Required,
+                "columns of the random orthonormal basis",
+            ),
+            p(
+                "seed",
+                Int,
+                D::Absent,
+                "seed of the basis (default: train.seed)",
+            ),
+        ],
+        positional: 1,
+        doc: "Fix-basis AE: Y ↦ U Uᵀ Y with U random orthonormal, drawn before training",
+    },
+    OpSpec {
+        name: "learned_basis",
+        params: &[p("k", Int, D::Required, "columns of the trainable basis")],
+        positional: 1,
+        doc: "Learn-basis AE: Y ↦ Û Ûᵀ Y with Û the column-normalised trainable L×k matrix",
+    },
+];
+
+pub const NORMALIZE: &[&str] = &["standardize", "minmax", "none"];
+
+/// The sources of `data` declarations.
+pub const DATA_SOURCES: &[OpSpec] = &[
+    OpSpec {
+        name: "gaussian_bumps",
+        params: &[
+            p(
+                "grid",
+                Int,
+                D::Int(64),
+                "pixels per side of the [-extent, extent]² grid",
+            ),
+            p(
+                "train_per_axis",
+                Int,
+                D::Int(20),
+                "training centres per axis (an equidistant grid)",
+            ),
+            p(
+                "test",
+                Int,
+                D::Int(100),
+                "test samples with uniformly drawn centres",
+            ),
+            p("sigma", Float, D::Float(0.2), "width σ of the bump"),
+            p(
+                "extent",
+                Float,
+                D::Float(1.0),
+                "the grid spans [-extent, extent]",
+            ),
+            p(
+                "centres",
+                Float,
+                D::Float(0.5),
+                "centres lie in [-centres, centres]²",
+            ),
+            p("seed", Int, D::Int(0), "seed of the test centres"),
+            p(
+                "normalize",
+                Word(NORMALIZE),
+                D::Word("standardize"),
+                "standardize | minmax | none, from training statistics",
+            ),
+        ],
+        positional: 0,
+        doc: "the paper's synthetic 2-D Gaussian bumps, [1, grid, grid]",
+    },
+    OpSpec {
+        name: "idx",
+        params: &[
+            p(
+                "train",
+                Str,
+                D::Required,
+                "IDX or IDX.gz images, e.g. MNIST's train-images-idx3-ubyte.gz",
+            ),
+            p(
+                "test",
+                Str,
+                D::Absent,
+                "IDX test images (else `split` of train)",
+            ),
+            p(
+                "limit_train",
+                Int,
+                D::Absent,
+                "use only the first n training samples",
+            ),
+            p(
+                "limit_test",
+                Int,
+                D::Absent,
+                "use only the first n test samples",
+            ),
+            p(
+                "split",
+                Float,
+                D::Absent,
+                "fraction of train kept for training when there is no test file",
+            ),
+            p(
+                "normalize",
+                Word(NORMALIZE),
+                D::Word("minmax"),
+                "standardize | minmax | none",
+            ),
+        ],
+        positional: 1,
+        doc: "IDX image files as MNIST ships them, [1, H, W]",
+    },
+    OpSpec {
+        name: "npy",
+        params: &[
+            p(
+                "train",
+                Str,
+                D::Required,
+                ".npy array, samples along the first axis",
+            ),
+            p("test", Str, D::Absent, ".npy test array"),
+            p(
+                "limit_train",
+                Int,
+                D::Absent,
+                "use only the first n training samples",
+            ),
+            p(
+                "limit_test",
+                Int,
+                D::Absent,
+                "use only the first n test samples",
+            ),
+            p(
+                "split",
+                Float,
+                D::Absent,
+                "fraction of train kept for training when there is no test file",
+            ),
+            p(
+                "normalize",
+                Word(NORMALIZE),
+                D::Word("standardize"),
+                "standardize | minmax | none",
+            ),
+        ],
+        positional: 1,
+        doc: "a NumPy array file; each sample is a [C, H, W], [C, N] or [N] slice",
+    },
+];
+
+/// The `train { … }` settings.
+pub const TRAIN: OpSpec = OpSpec {
+    name: "train",
+    params: &[
+        p(
+            "data",
+            DataRef,
+            D::Absent,
+            "the data set (default: the only `data` item)",
+        ),
+        p("steps", Int, D::Int(2000), "training steps (batches)"),
+        p(
+            "fine_tune_steps",
+            Int,
+            D::Int(500),
+            "decoder fine-tuning steps on the common basis",
+        ),
+        p("batch", Int, D::Int(64), "batch size"),
+        p("lr", Float, D::Float(1e-3), "learning rate"),
+        p(
+            "fine_tune_lr",
+            Float,
+            D::Absent,
+            "learning rate of fine-tuning (default: lr)",
+        ),
+        p(
+            "schedule",
+            WordOrCall(&["constant", "step", "cosine"]),
+            D::Word("constant"),
+            "constant | step(every, gamma) | cosine(min_lr)",
+        ),
+        p(
+            "optimizer",
+            WordOrCall(&["adam", "sgd"]),
+            D::Word("adam"),
+            "adam(beta1, beta2, eps) | sgd(momentum)",
+        ),
+        p(
+            "loss",
+            Word(&["relative_l2", "mse"]),
+            D::Word("relative_l2"),
+            "relative_l2 (the paper's ‖x̂ − x‖/‖x‖) | mse",
+        ),
+        p(
+            "seed",
+            Int,
+            D::Int(0),
+            "seed of initialisation, shuffling and sampling",
+        ),
+        p(
+            "checkpoint_every",
+            Int,
+            D::Absent,
+            "steps between checkpoints",
+        ),
+    ],
+    positional: 0,
+    doc: "training settings",
+};
+
+/// The `eval { … }` settings.
+pub const EVAL: OpSpec = OpSpec {
+    name: "eval",
+    params: &[
+        p(
+            "interpolation_pairs",
+            Int,
+            D::Int(50),
+            "random training pairs to interpolate between",
+        ),
+        p(
+            "interpolation_points",
+            Int,
+            D::Int(5),
+            "intermediate points per pair",
+        ),
+        p(
+            "random_samples",
+            Int,
+            D::Int(250),
+            "samples from N(mean, cov) of the training coefficients",
+        ),
+        p(
+            "bump_fit",
+            Bool,
+            D::Absent,
+            "fit a bump to each generated sample (default: on for gaussian_bumps)",
+        ),
+    ],
+    positional: 0,
+    doc: "evaluation settings",
+};
+
+/// Options of the schedule and optimizer constructors.
+pub const CONSTRUCTORS: &[OpSpec] = &[
+    OpSpec {
+        name: "constant",
+        params: &[],
+        positional: 0,
+        doc: "constant learning rate",
+    },
+    OpSpec {
+        name: "step",
+        params: &[
+            p("every", Int, D::Required, "steps between decays"),
+            p("gamma", Float, D::Float(0.1), "decay factor"),
+        ],
+        positional: 2,
+        doc: "lr · gamma^(step // every)",
+    },
+    OpSpec {
+        name: "cosine",
+        params: &[p("min_lr", Float, D::Float(0.0), "final learning rate")],
+        positional: 1,
+        doc: "cosine decay to min_lr",
+    },
+    OpSpec {
+        name: "adam",
+        params: &[
+            p("beta1", Float, D::Float(0.9), "first-moment decay"),
+            p("beta2", Float, D::Float(0.999), "second-moment decay"),
+            p("eps", Float, D::Float(1e-8), "denominator epsilon"),
+        ],
+        positional: 0,
+        doc: "Adam",
+    },
+    OpSpec {
+        name: "sgd",
+        params: &[p("momentum", Float, D::Float(0.0), "momentum")],
+        positional: 1,
+        doc: "stochastic gradient descent",
+    },
+];
+
+pub fn find<'a>(table: &'a [OpSpec], name: &str) -> Option<&'a OpSpec> {
+    table.iter().find(|s| s.name == name)
+}

@@ -1,0 +1,891 @@
+//! Shape inference: walks encoder → latent → decoder, computes every tensor's shape and
+//! parameter count, checks the constraints (kernels fit, k ≤ min(L, batch), decoder
+//! output = input) and builds the [`Ir`]. Errors point at the offending layer and say
+//! how to fix it.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::ir::*;
+use crate::probe;
+use crate::resolve::{LayerCall, Resolved};
+use crate::shape::Shape;
+use crate::signature::Bound;
+use crate::span::Span;
+use crate::value::Value;
+
+/// Tensors and parameter counts above this are refused (and cannot overflow).
+pub const MAX_ELEMENTS: usize = 1 << 40;
+
+fn too_large(span: Span, what: &str) -> Error {
+    ErrorKind::TooLarge {
+        span,
+        what: what.into(),
+    }
+    .into()
+}
+
+fn positive(b: &Bound, name: &str, min: i64) -> Result<()> {
+    let vals: Vec<i64> = match b.get(name) {
+        Some(Value::List(_)) => b.pair(name).to_vec(),
+        Some(Value::Int(v)) => vec![*v],
+        _ => return Ok(()),
+    };
+    for v in vals {
+        if v < min {
+            return Err(ErrorKind::InvalidValue {
+                span: b.span(name),
+                what: format!("`{name}` of `{}`", b.op),
+                value: v.to_string(),
+                reason: if min == 0 {
+                    format!("`{name}` cannot be negative")
+                } else {
+                    format!("`{name}` must be at least {min}")
+                },
+            }
+            .into());
+        }
+        if v > (1 << 30) {
+            return Err(too_large(b.span(name), &format!("`{name}` of `{}`", b.op)));
+        }
+    }
+    Ok(())
+}
+
+fn spatial(b: &Bound, name: &str, axes: usize) -> Vec<usize> {
+    if axes == 1 {
+        vec![b.int(name).max(0) as usize]
+    } else {
+        b.pair(name).iter().map(|v| (*v).max(0) as usize).collect()
+    }
+}
+
+fn checked_params(parts: &[usize], span: Span) -> Result<usize> {
+    let mut p: usize = 1;
+    for x in parts {
+        p = p
+            .checked_mul(*x)
+            .filter(|v| *v <= MAX_ELEMENTS)
+            .ok_or_else(|| too_large(span, "the layer's parameter count"))?;
+    }
+    Ok(p)
+}
+
+/// Infer one layer's output shape and parameter count.
+fn layer(call: &LayerCall, input: &Shape) -> Result<(Op, Shape, usize)> {
+    let b = &call.bound;
+    let span = b.span;
+    let op = b.op.as_str();
+    let need = |expected: &'static str, help: &str| -> Error {
+        ErrorKind::RankMismatch {
+            span,
+            layer: op.into(),
+            expected,
+            found: input.clone(),
+            help: help.into(),
+        }
+        .into()
+    };
+    Ok(match op {
+        "conv2d" | "conv_transpose2d" | "conv1d" | "conv_transpose1d" => {
+            let axes = if op.ends_with("2d") { 2 } else { 1 };
+            if input.rank() != axes + 1 {
+                let (expected, help) = if axes == 2 {
+                    (
+                        "a [C, H, W] input",
+                        if input.rank() == 1 {
+                            "add `reshape([C, H, W])` before it"
+                        } else {
+                            "use conv1d for [C, N] inputs"
+                        },
+                    )
+                } else {
+                    (
+                        "a [C, N] input",
+                        if input.rank() == 1 {
+                            "add `reshape([C, N])` before it"
+                        } else {
+                            "use conv2d for [C, H, W] inputs"
+                        },
+                    )
+                };
+                return Err(need(expected, help));
+            }
+            for (name, min) in [
+                ("out", 1),
+                ("kernel", 1),
+                ("stride", 1),
+                ("padding", 0),
+                ("dilation", 1),
+            ] {
+                positive(b, name, min)?;
+            }
+            let transpose = op.starts_with("conv_transpose");
+            if transpose {
+                positive(b, "output_padding", 0)?;
+            }
+            let c = Conv {
+                in_channels: input.0[0],
+                out_channels: b.int("out") as usize,
+                kernel: spatial(b, "kernel", axes),
+                stride: spatial(b, "stride", axes),
+                padding: spatial(b, "padding", axes),
+                output_padding: if transpose {
+                    spatial(b, "output_padding", axes)
+                } else {
+                    vec![0; axes]
+                },
+                dilation: spatial(b, "dilation", axes),
+                bias: b.bool("bias"),
+            };
+            let mut out = vec![c.out_channels];
+            for a in 0..axes {
+                let (n, k, s, p, d) = (
+                    input.0[a + 1] as i64,
+                    c.kernel[a] as i64,
+                    c.stride[a] as i64,
+                    c.padding[a] as i64,
+                    c.dilation[a] as i64,
+                );
+                let extent = d * (k - 1) + 1;
+                let size = if transpose {
+                    let op_ = c.output_padding[a] as i64;
+                    if op_ >= s.max(d) {
+                        return Err(ErrorKind::OutputPadding {
+                            span: b.span("output_padding"),
+                            output_padding: op_,
+                            stride: s,
+                            dilation: d,
+                        }
+                        .into());
+                    }
+                    (n - 1) * s - 2 * p + extent + op_
+                } else {
+                    if n + 2 * p < extent {
+                        return Err(ErrorKind::KernelTooLarge {
+                            span,
+                            layer: op.into(),
+                            input: input.clone(),
+                            axis: a + 1,
+                            padded: n + 2 * p,
+                            extent,
+                        }
+                        .into());
+                    }
+                    (n + 2 * p - extent) / s + 1
+                };
+                if size <= 0 {
+                    return Err(ErrorKind::InvalidValue {
+                        span,
+                        what: format!("`{op}` on {input}"),
+                        value: format!("output size {size} along axis {}", a + 1),
+                        reason: "the padding removes the whole output; use less padding".into(),
+                    }
+                    .into());
+                }
+                out.push(size as usize);
+            }
+            let shape = Shape(out);
+            if shape
+                .0
+                .iter()
+                .try_fold(1usize, |acc, d| acc.checked_mul(*d))
+                .is_none_or(|n| n > MAX_ELEMENTS)
+            {
+                return Err(too_large(span, "the layer's output"));
+            }
+            let mut parts = vec![c.in_channels, c.out_channels];
+            parts.extend(&c.kernel);
+            let params = checked_params(&parts, span)? + if c.bias { c.out_channels } else { 0 };
+            (
+                if transpose {
+                    Op::ConvTranspose(c)
+                } else {
+                    Op::Conv(c)
+                },
+                shape,
+                params,
+            )
+        }
+        "linear" => {
+            if input.rank() != 1 {
+                return Err(need("a vector input", "add `flatten` before it"));
+            }
+            positive(b, "out", 1)?;
+            let (i, o) = (input.0[0], b.int("out") as usize);
+            let bias = b.bool("bias");
+            let params = checked_params(&[i, o], span)? + if bias { o } else { 0 };
+            (
+                Op::Linear {
+                    in_features: i,
+                    out_features: o,
+                    bias,
+                },
+                Shape(vec![o]),
+                params,
+            )
+        }
+        "flatten" => (Op::Flatten, Shape(vec![input.numel()]), 0),
+        "reshape" => {
+            let to = b.int_list("shape");
+            if to.is_empty() || to.len() > 3 || to.iter().any(|d| *d <= 0) {
+                return Err(ErrorKind::InvalidValue {
+                    span: b.span("shape"),
+                    what: "reshape target".into(),
+                    value: format!("{to:?}"),
+                    reason: "1 to 3 positive dimensions".into(),
+                }
+                .into());
+            }
+            let n = to.iter().try_fold(1i64, |a, d| a.checked_mul(*d));
+            if n != Some(input.numel() as i64) {
+                return Err(ErrorKind::ReshapeMismatch {
+                    span: b.span("shape"),
+                    from: input.clone(),
+                    to,
+                }
+                .into());
+            }
+            let s = Shape(to.iter().map(|d| *d as usize).collect());
+            (Op::Reshape(s.clone()), s, 0)
+        }
+        "relu" => (Op::Relu, input.clone(), 0),
+        "sigmoid" => (Op::Sigmoid, input.clone(), 0),
+        "tanh" => (Op::Tanh, input.clone(), 0),
+        "leaky_relu" => (Op::LeakyRelu(b.float("slope")), input.clone(), 0),
+        other => {
+            return Err(ErrorKind::UnknownLayer {
+                span,
+                name: other.into(),
+                suggestion: None,
+            }
+            .into());
+        }
+    })
+}
+
+fn chain(calls: &[LayerCall], input: Shape, first_id: usize) -> Result<Vec<Node>> {
+    let mut nodes = Vec::with_capacity(calls.len());
+    let mut shape = input;
+    for (k, call) in calls.iter().enumerate() {
+        let (op, out, params) = layer(call, &shape)
+            .map_err(|e| e.with_trace(&call.trace.iter().rev().cloned().collect::<Vec<_>>()))?;
+        nodes.push(Node {
+            id: first_id + k,
+            op,
+            input: shape,
+            output: out.clone(),
+            params,
+            span: call.bound.span,
+            trace: call.trace.clone(),
+        });
+        shape = out;
+    }
+    Ok(nodes)
+}
+
+fn with_trace(e: Error, node: &Node) -> Error {
+    e.with_trace(&node.trace.iter().rev().cloned().collect::<Vec<_>>())
+}
+
+/// The suggestion for a decoder whose output shape is wrong, and the layer to blame.
+fn output_fix(decoder: &[Node], produced: &Shape, expected: &Shape) -> (usize, String) {
+    let last = decoder.len().saturating_sub(1);
+    if produced.rank() != expected.rank() {
+        let help = if produced.numel() == expected.numel() {
+            format!("end the decoder with `reshape({expected})`")
+        } else {
+            format!(
+                "the decoder must end in {expected} ({} values); it ends in {produced} ({} values)",
+                expected.numel(),
+                produced.numel()
+            )
+        };
+        return (last, help);
+    }
+    if produced.0[0] != expected.0[0] {
+        let at = decoder
+            .iter()
+            .rposition(|n| matches!(n.op, Op::Conv(_) | Op::ConvTranspose(_) | Op::Linear { .. }))
+            .unwrap_or(last);
+        return (at, format!("set this layer's `out` to {}", expected.0[0]));
+    }
+    let at = decoder
+        .iter()
+        .rposition(|n| matches!(n.op, Op::Conv(_) | Op::ConvTranspose(_)))
+        .unwrap_or(last);
+    let d: Vec<i64> = produced.0[1..].iter().map(|v| *v as i64).collect();
+    let t: Vec<i64> = expected.0[1..].iter().map(|v| *v as i64).collect();
+    let fmt_k = |k: &[i64]| {
+        if k.len() == 1 || k.iter().all(|x| *x == k[0]) {
+            k[0].to_string()
+        } else {
+            format!(
+                "[{}]",
+                k.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    };
+    if let Some(Node {
+        op: Op::Conv(c), ..
+    }) = decoder.get(at)
+    {
+        if c.stride.iter().all(|s| *s == 1) && c.dilation.iter().all(|s| *s == 1) {
+            let k: Vec<i64> = c
+                .kernel
+                .iter()
+                .zip(d.iter().zip(&t))
+                .map(|(k, (d, t))| *k as i64 + d - t)
+                .collect();
+            if k.iter().all(|x| *x >= 1) {
+                return (at, format!("use kernel = {} here: with stride 1 a kernel k' = k + (D − H) gives {expected} (the paper's final-kernel rule k = 1 + (D − H) for a size-preserving layer)", fmt_k(&k)));
+            }
+        }
+    }
+    if d.iter().zip(&t).all(|(d, t)| d >= t) {
+        let k: Vec<i64> = d.iter().zip(&t).map(|(d, t)| 1 + d - t).collect();
+        return (at, format!("append `conv2d({}, {})` to the decoder: a stride-1 convolution with the paper's kernel k = 1 + (D − H) maps {produced} to {expected}", expected.0[0], fmt_k(&k)));
+    }
+    (at, format!("the spatial size is too small: increase the size entering the transposed convolutions (the stdlib `cnn_decoder` computes it with `convt_in`) so that they reach at least {expected}"))
+}
+
+fn data_ir(r: &Resolved) -> Result<Option<DataIr>> {
+    let Some(i) = r.data_ref else { return Ok(None) };
+    let d = &r.data[i];
+    let b = &d.bound;
+    for (name, min) in [
+        ("grid", 2),
+        ("train_per_axis", 1),
+        ("test", 1),
+        ("limit_train", 1),
+        ("limit_test", 1),
+    ] {
+        positive(b, name, min)?;
+    }
+    if let Some(s) = b.get("split").and_then(Value::as_f64) {
+        if !(s > 0.0 && s < 1.0) {
+            return Err(ErrorKind::InvalidValue {
+                span: b.span("split"),
+                what: "`split`".into(),
+                value: s.to_string(),
+                reason: "a fraction strictly between 0 and 1".into(),
+            }
+            .into());
+        }
+    }
+    for name in ["sigma", "extent", "centres"] {
+        if let Some(v) = b.get(name).and_then(Value::as_f64) {
+            if v <= 0.0 {
+                return Err(ErrorKind::InvalidValue {
+                    span: b.span(name),
+                    what: format!("`{name}` of `{}`", b.op),
+                    value: v.to_string(),
+                    reason: "must be positive".into(),
+                }
+                .into());
+            }
+        }
+    }
+    let normalize = match b.word("normalize") {
+        Some("minmax") => Normalize::MinMax,
+        Some("none") => Normalize::None,
+        _ => Normalize::Standardize,
+    };
+    let opt = |name: &str| b.get(name).map(|_| b.int(name) as usize);
+    let (source, sample, train_count, test_count) = match b.op.as_str() {
+        "gaussian_bumps" => {
+            let grid = b.int("grid") as usize;
+            if grid > 4096 {
+                return Err(too_large(b.span("grid"), "`grid`"));
+            }
+            let per = b.int("train_per_axis") as usize;
+            let test = b.int("test") as usize;
+            if per > 1000 || test > 1_000_000 {
+                return Err(too_large(b.span, "the generated data set"));
+            }
+            let src = DataSource::GaussianBumps {
+                grid,
+                train_per_axis: per,
+                test,
+                sigma: b.float("sigma"),
+                extent: b.float("extent"),
+                centres: b.float("centres"),
+                seed: b.int("seed") as u64,
+            };
+            (src, Shape(vec![1, grid, grid]), per * per, Some(test))
+        }
+        kind => {
+            let path = |name: &str| b.str(name).map(|p| crate::loader::join(&d.dir, p));
+            let train = path("train").unwrap_or_default();
+            let test = path("test");
+            let read = |p: &std::path::Path, name: &str| -> Result<probe::Header> {
+                let r = if kind == "idx" {
+                    probe::idx_file(p)
+                } else {
+                    probe::npy_file(p)
+                };
+                r.map_err(|reason| {
+                    ErrorKind::DataFile {
+                        span: b.span(name),
+                        path: p.display().to_string(),
+                        reason,
+                    }
+                    .into()
+                })
+            };
+            let h = read(&train, "train")?;
+            let test_count = match &test {
+                Some(t) => {
+                    let ht = read(t, "test")?;
+                    if ht.sample != h.sample {
+                        return Err(ErrorKind::DataFile {
+                            span: b.span("test"),
+                            path: t.display().to_string(),
+                            reason: format!(
+                                "test samples are {:?} but training samples are {:?}",
+                                ht.sample, h.sample
+                            ),
+                        }
+                        .into());
+                    }
+                    Some(ht.count)
+                }
+                None => None,
+            };
+            let sample = if h.sample.len() == 2 && kind == "idx" {
+                vec![1, h.sample[0], h.sample[1]]
+            } else {
+                h.sample.clone()
+            };
+            let src = if kind == "idx" {
+                DataSource::Idx { train, test }
+            } else {
+                DataSource::Npy { train, test }
+            };
+            (src, Shape(sample), h.count, test_count)
+        }
+    };
+    Ok(Some(DataIr {
+        name: d.name.clone(),
+        source,
+        sample,
+        train_count,
+        test_count,
+        limit_train: opt("limit_train"),
+        limit_test: opt("limit_test"),
+        split: b.get("split").and_then(Value::as_f64),
+        normalize,
+    }))
+}
+
+fn constructor_args(v: Option<&Value>) -> Vec<(Option<String>, Value)> {
+    match v {
+        Some(Value::Call(_, args)) => args.clone(),
+        _ => Vec::new(),
+    }
+}
+
+fn arg_f(args: &[(Option<String>, Value)], names: &[&str], name: &str, default: f64) -> f64 {
+    let pos = names.iter().position(|n| *n == name);
+    args.iter()
+        .enumerate()
+        .find(|(i, (n, _))| n.as_deref() == Some(name) || (n.is_none() && Some(*i) == pos))
+        .and_then(|(_, (_, v))| v.as_f64())
+        .unwrap_or(default)
+}
+
+fn train_ir(b: &Bound) -> Result<TrainIr> {
+    for (name, min) in [
+        ("steps", 1),
+        ("fine_tune_steps", 0),
+        ("batch", 1),
+        ("seed", 0),
+        ("checkpoint_every", 1),
+    ] {
+        positive(b, name, min)?;
+    }
+    for name in ["lr", "fine_tune_lr"] {
+        if let Some(v) = b.get(name).and_then(Value::as_f64) {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(ErrorKind::InvalidValue {
+                    span: b.span(name),
+                    what: format!("`{name}`"),
+                    value: v.to_string(),
+                    reason: "a learning rate must be positive".into(),
+                }
+                .into());
+            }
+        }
+    }
+    let sargs = constructor_args(b.get("schedule"));
+    let schedule = match b.word("schedule") {
+        Some("step") => {
+            let every = arg_f(&sargs, &["every", "gamma"], "every", 1.0);
+            if every < 1.0 {
+                return Err(ErrorKind::InvalidValue {
+                    span: b.span("schedule"),
+                    what: "`every` of `step`".into(),
+                    value: every.to_string(),
+                    reason: "must be at least 1".into(),
+                }
+                .into());
+            }
+            Schedule::Step {
+                every: every as usize,
+                gamma: arg_f(&sargs, &["every", "gamma"], "gamma", 0.1),
+            }
+        }
+        Some("cosine") => Schedule::Cosine {
+            min_lr: arg_f(&sargs, &["min_lr"], "min_lr", 0.0),
+        },
+        _ => Schedule::Constant,
+    };
+    let oargs = constructor_args(b.get("optimizer"));
+    let optimizer = match b.word("optimizer") {
+        Some("sgd") => Optimizer::Sgd {
+            momentum: arg_f(&oargs, &["momentum"], "momentum", 0.0),
+        },
+        _ => Optimizer::Adam {
+            beta1: arg_f(&oargs, &[], "beta1", 0.9),
+            beta2: arg_f(&oargs, &[], "beta2", 0.999),
+            eps: arg_f(&oargs, &[], "eps", 1e-8),
+        },
+    };
+    let lr = b.float("lr");
+    Ok(TrainIr {
+        steps: b.int("steps") as usize,
+        fine_tune_steps: b.int("fine_tune_steps") as usize,
+        batch: b.int("batch") as usize,
+        lr,
+        fine_tune_lr: b.get("fine_tune_lr").and_then(Value::as_f64).unwrap_or(lr),
+        schedule,
+        optimizer,
+        loss: if b.word("loss") == Some("mse") {
+            Loss::Mse
+        } else {
+            Loss::RelativeL2
+        },
+        seed: b.int("seed") as u64,
+        checkpoint_every: b
+            .get("checkpoint_every")
+            .map(|_| b.int("checkpoint_every") as usize),
+    })
+}
+
+fn latent_ir(
+    r: &Resolved,
+    enc: &[Node],
+    dim: usize,
+    id: usize,
+    train: &TrainIr,
+) -> Result<LatentNode> {
+    let b = &r.latent;
+    let batch = train.batch;
+    let batch_span = r.train.given("batch").then(|| r.train.span("batch"));
+    let rank_ok = |k: i64, name: &str, limit: usize, uses_batch: bool| -> Result<usize> {
+        if k < 1 {
+            return Err(ErrorKind::InvalidValue {
+                span: b.span(name),
+                what: format!("`{name}` of `{}`", b.op),
+                value: k.to_string(),
+                reason: "a rank must be at least 1".into(),
+            }
+            .into());
+        }
+        if k as usize > limit {
+            return Err(ErrorKind::RankTooLarge {
+                span: b.span(name),
+                k,
+                latent: dim,
+                batch: uses_batch.then_some(batch),
+                batch_span: if uses_batch { batch_span } else { None },
+            }
+            .into());
+        }
+        Ok(k as usize)
+    };
+    let float_in = |name: &str, lo: f64, hi: f64, what: &str| -> Result<f64> {
+        let v = b.float(name);
+        if !(v > lo && v < hi) || !v.is_finite() && hi.is_finite() {
+            return Err(ErrorKind::InvalidValue {
+                span: b.span(name),
+                what: format!("`{name}` of `{}`", b.op),
+                value: crate::value::fmt_float(v),
+                reason: what.into(),
+            }
+            .into());
+        }
+        Ok(v)
+    };
+    let beta = |name: &str| -> Result<f64> {
+        let v = b.float(name);
+        if !(v >= 0.0 && v.is_finite()) {
+            return Err(ErrorKind::InvalidValue {
+                span: b.span(name),
+                what: format!("`{name}` of `{}`", b.op),
+                value: crate::value::fmt_float(v),
+                reason: "a penalty weight must be ≥ 0".into(),
+            }
+            .into());
+        }
+        Ok(v)
+    };
+    let mut params = 0;
+    let op = match b.op.as_str() {
+        "identity" => LatentOp::Identity,
+        "svd_truncate" => {
+            let adaptive = matches!(b.get("k"), Some(Value::Symbol(_)));
+            if !adaptive {
+                for opt in ["search", "patience", "tolerance", "window"] {
+                    if b.given(opt) {
+                        return Err(ErrorKind::OptionConflict {
+                            span: b.span(opt),
+                            op: "svd_truncate".into(),
+                            option: opt.into(),
+                            reason: "only the adaptive search (`k = adaptive`) uses it".into(),
+                        }
+                        .into());
+                    }
+                }
+                let k = rank_ok(b.int("k"), "k", dim.min(batch), true)?;
+                // Y ∈ R^{L×B} with k = L keeps every mode: U_k U_kᵀ Y = Y. That is the
+                // Diabolo AE (a Long AE of width k), so it lowers to the identity.
+                if k == dim {
+                    LatentOp::Identity
+                } else {
+                    LatentOp::SvdTruncate(Rank::Fixed(k))
+                }
+            } else {
+                positive(b, "patience", 1)?;
+                positive(b, "window", 1)?;
+                let search = match b.word("search") {
+                    Some("parsimonious") => Search::Parsimonious,
+                    Some("bisect") => Search::Bisect,
+                    _ => Search::Decreasing,
+                };
+                let tolerance = if b.get("tolerance").is_some() {
+                    float_in("tolerance", 0.0, 1.0, "a relative tolerance in (0, 1)")?
+                } else {
+                    0.01
+                };
+                LatentOp::SvdTruncate(Rank::Adaptive {
+                    search,
+                    patience: if b.get("patience").is_some() {
+                        b.int("patience") as usize
+                    } else {
+                        500
+                    },
+                    tolerance,
+                    window: if b.get("window").is_some() {
+                        b.int("window") as usize
+                    } else {
+                        100
+                    },
+                })
+            }
+        }
+        "project" => {
+            let rel = b.str("basis").unwrap_or_default();
+            let path = crate::loader::join(&r.dir, rel);
+            let h = probe::npy_file(&path).map_err(|reason| ErrorKind::DataFile {
+                span: b.span("basis"),
+                path: rel.to_string(),
+                reason,
+            })?;
+            let cols = h.sample.first().copied().unwrap_or(0);
+            if h.count != dim || h.sample.len() != 1 {
+                return Err(ErrorKind::InvalidValue {
+                    span: b.span("basis"),
+                    what: "basis".into(),
+                    value: format!("an array of shape [{}, {:?}]", h.count, h.sample),
+                    reason: format!("U_f must be [L, r] = [{dim}, r]"),
+                }
+                .into());
+            }
+            let k = if b.get("k").is_some() {
+                rank_ok(b.int("k"), "k", cols.min(dim), false)?
+            } else {
+                cols
+            };
+            LatentOp::Project {
+                basis: path,
+                columns: k,
+            }
+        }
+        "sigmoid_sparse" => LatentOp::SigmoidSparse {
+            rho: float_in("rho", 0.0, 1.0, "ρ is a target mean activation in (0, 1)")?,
+            beta: beta("beta")?,
+        },
+        "linear_stack" => {
+            positive(b, "l", 1)?;
+            let l = b.int("l") as usize;
+            if l > 64 {
+                return Err(too_large(b.span("l"), "`l`"));
+            }
+            params = checked_params(&[l, dim, dim], b.span)?;
+            LatentOp::LinearStack { l }
+        }
+        "contractive" => {
+            match enc.last() {
+                Some(Node {
+                    op: Op::Linear { .. },
+                    ..
+                }) => {}
+                other => {
+                    let found = other.map_or("nothing (the encoder is empty)".to_string(), |n| {
+                        format!("`{}`", n.op)
+                    });
+                    return Err(ErrorKind::Unsupported {
+                        span: b.span,
+                        op: "contractive".into(),
+                        reason: format!("the penalty differentiates h = σ(W x + b) through the encoder's last layer, which must be `linear`; it is {found}"),
+                        help: "end the encoder with `linear(L)` (no activation after it)".into(),
+                    }
+                    .into());
+                }
+            }
+            LatentOp::Contractive {
+                beta: beta("beta")?,
+            }
+        }
+        "weak_svd" => LatentOp::WeakSvd {
+            k: rank_ok(b.int("k"), "k", dim.min(batch), true)?,
+            beta: beta("beta")?,
+        },
+        "fixed_basis" => {
+            let k = rank_ok(b.int("k"), "k", dim, false)?;
+            positive(b, "seed", 0)?;
+            LatentOp::FixedBasis {
+                k,
+                seed: if b.get("seed").is_some() {
+                    b.int("seed") as u64
+                } else {
+                    train.seed
+                },
+            }
+        }
+        "learned_basis" => {
+            let k = rank_ok(b.int("k"), "k", dim, false)?;
+            params = dim * k;
+            LatentOp::LearnedBasis { k }
+        }
+        other => {
+            return Err(ErrorKind::UnknownLatentOp {
+                span: b.span,
+                name: other.into(),
+                suggestion: None,
+            }
+            .into())
+        }
+    };
+    Ok(LatentNode {
+        id,
+        op,
+        dim,
+        params,
+        span: b.span,
+    })
+}
+
+/// Check shapes and build the IR.
+pub fn infer(r: &Resolved) -> Result<Ir> {
+    let input = Shape(r.input.iter().map(|d| *d as usize).collect());
+    if input
+        .0
+        .iter()
+        .try_fold(1usize, |a, d| a.checked_mul(*d))
+        .is_none_or(|n| n > MAX_ELEMENTS)
+    {
+        return Err(too_large(r.input_span, "the input shape"));
+    }
+    let train = train_ir(&r.train)?;
+    let data = data_ir(r)?;
+    if let Some(d) = &data {
+        let ok = d.sample == input
+            || (input.rank() == d.sample.rank() + 1
+                && input.0[0] == 1
+                && input.0[1..] == d.sample.0[..]);
+        if !ok {
+            let dspan = r.data[r.data_ref.unwrap_or(0)].span;
+            return Err(ErrorKind::DataShapeMismatch {
+                span: r.input_span,
+                data: dspan,
+                model: input,
+                data_shape: d.sample.clone(),
+            }
+            .into());
+        }
+    }
+    let encoder = chain(&r.encoder, input.clone(), 0)?;
+    let enc_out = encoder.last().map_or(input.clone(), |n| n.output.clone());
+    if enc_out.rank() != 1 {
+        let e: Error = ErrorKind::LatentNotVector {
+            span: encoder.last().map_or(r.encoder_span, |n| n.span),
+            shape: enc_out,
+        }
+        .into();
+        return Err(match encoder.last() {
+            Some(n) => with_trace(e, n),
+            None => e,
+        });
+    }
+    let dim = enc_out.0[0];
+    let latent = latent_ir(r, &encoder, dim, encoder.len(), &train)?;
+    let decoder = chain(&r.decoder, Shape(vec![dim]), encoder.len() + 1)?;
+    let out = decoder
+        .last()
+        .map_or(Shape(vec![dim]), |n| n.output.clone());
+    if out != input {
+        let (at, mut help) = output_fix(&decoder, &out, &input);
+        if let Some((_, block)) = decoder.get(at).and_then(|n| n.trace.first()) {
+            help.push_str(&format!(
+                " (this layer comes from block `{block}`: change the arguments of that call)"
+            ));
+        }
+        let e: Error = ErrorKind::OutputMismatch {
+            span: decoder.get(at).map_or(r.decoder_span, |n| n.span),
+            produced: out,
+            expected: input,
+            input: r.input_span,
+            help,
+        }
+        .into();
+        return Err(match decoder.get(at) {
+            Some(n) => with_trace(e, n),
+            None => e,
+        });
+    }
+    let eb = &r.eval;
+    for name in [
+        "interpolation_pairs",
+        "interpolation_points",
+        "random_samples",
+    ] {
+        positive(eb, name, 0)?;
+    }
+    let is_bumps = matches!(
+        data.as_ref().map(|d| &d.source),
+        Some(DataSource::GaussianBumps { .. })
+    );
+    let eval = EvalIr {
+        interpolation_pairs: eb.int("interpolation_pairs") as usize,
+        interpolation_points: eb.int("interpolation_points") as usize,
+        random_samples: eb.int("random_samples") as usize,
+        bump_fit: if eb.get("bump_fit").is_some() {
+            eb.bool("bump_fit")
+        } else {
+            is_bumps
+        },
+    };
+    Ok(Ir {
+        name: r.model.clone(),
+        input,
+        encoder,
+        latent,
+        decoder,
+        data,
+        train,
+        eval,
+    })
+}

@@ -1,0 +1,513 @@
+//! The IR: a typed, shape-annotated graph of one model plus its data, training and
+//! evaluation settings. Its `Display` is the snapshot format and what `rrae check` prints.
+//!
+//! Encoder and decoder are chains (each node consumes the previous one); the latent
+//! operator is one node with a training form and an inference form.
+
+use crate::shape::Shape;
+use crate::span::Span;
+use crate::value::fmt_float;
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ir {
+    pub name: String,
+    pub input: Shape,
+    pub encoder: Vec<Node>,
+    pub latent: LatentNode,
+    pub decoder: Vec<Node>,
+    pub data: Option<DataIr>,
+    pub train: TrainIr,
+    pub eval: EvalIr,
+}
+
+/// One layer: `%id = op(%id-1) : input -> output`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub id: usize,
+    pub op: Op,
+    pub input: Shape,
+    pub output: Shape,
+    pub params: usize,
+    pub span: Span,
+    /// Block calls it was expanded from, outermost first.
+    pub trace: Vec<(Span, String)>,
+}
+
+/// Convolution hyper-parameters; vectors have one entry per spatial axis (1 or 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conv {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub kernel: Vec<usize>,
+    pub stride: Vec<usize>,
+    pub padding: Vec<usize>,
+    pub output_padding: Vec<usize>,
+    pub dilation: Vec<usize>,
+    pub bias: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    Conv(Conv),
+    ConvTranspose(Conv),
+    Linear {
+        in_features: usize,
+        out_features: usize,
+        bias: bool,
+    },
+    Flatten,
+    Reshape(Shape),
+    Relu,
+    Sigmoid,
+    Tanh,
+    LeakyRelu(f64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Search {
+    /// Algorithm 1: start at min(batch, L), lower k while the target is reached.
+    Decreasing,
+    /// Grow k from 1 until another mode stops helping.
+    Parsimonious,
+    /// Bisect between 1 and min(batch, L).
+    Bisect,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rank {
+    Fixed(usize),
+    Adaptive {
+        search: Search,
+        patience: usize,
+        tolerance: f64,
+        window: usize,
+    },
+}
+
+/// The latent operator in its training form.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LatentOp {
+    Identity,
+    SvdTruncate(Rank),
+    Project { basis: PathBuf, columns: usize },
+    SigmoidSparse { rho: f64, beta: f64 },
+    LinearStack { l: usize },
+    Contractive { beta: f64 },
+    WeakSvd { k: usize, beta: f64 },
+    FixedBasis { k: usize, seed: u64 },
+    LearnedBasis { k: usize },
+}
+
+/// Where the inference-time basis U_f comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Basis {
+    /// Concatenated per-batch truncated bases, SVD'd again after training (§4.2).
+    Common,
+    File(PathBuf),
+    /// The random orthonormal basis drawn before training.
+    Fixed,
+    /// The trained basis matrix, columns normalised.
+    Learned,
+}
+
+/// The latent operator in its inference form.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Inference {
+    Identity,
+    Sigmoid,
+    LinearStack {
+        l: usize,
+    },
+    /// `Y ↦ U_f U_fᵀ Y`; `rank` is k, or `None` when the adaptive search decides it.
+    Project {
+        basis: Basis,
+        rank: Option<usize>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatentNode {
+    pub id: usize,
+    pub op: LatentOp,
+    /// L, the latent length.
+    pub dim: usize,
+    pub params: usize,
+    pub span: Span,
+}
+
+impl LatentOp {
+    /// What replaces this operator at inference (`svd_truncate(k)` → `project(U_f)`).
+    pub fn inference(&self) -> Inference {
+        match self {
+            LatentOp::SvdTruncate(Rank::Fixed(k)) => Inference::Project {
+                basis: Basis::Common,
+                rank: Some(*k),
+            },
+            LatentOp::SvdTruncate(Rank::Adaptive { .. }) => Inference::Project {
+                basis: Basis::Common,
+                rank: None,
+            },
+            LatentOp::WeakSvd { k, .. } => Inference::Project {
+                basis: Basis::Common,
+                rank: Some(*k),
+            },
+            LatentOp::Project { basis, columns } => Inference::Project {
+                basis: Basis::File(basis.clone()),
+                rank: Some(*columns),
+            },
+            LatentOp::SigmoidSparse { .. } | LatentOp::Contractive { .. } => Inference::Sigmoid,
+            LatentOp::LinearStack { l } => Inference::LinearStack { l: *l },
+            LatentOp::FixedBasis { k, .. } => Inference::Project {
+                basis: Basis::Fixed,
+                rank: Some(*k),
+            },
+            LatentOp::LearnedBasis { k } => Inference::Project {
+                basis: Basis::Learned,
+                rank: Some(*k),
+            },
+            LatentOp::Identity => Inference::Identity,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normalize {
+    Standardize,
+    MinMax,
+    None,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataSource {
+    GaussianBumps {
+        grid: usize,
+        train_per_axis: usize,
+        test: usize,
+        sigma: f64,
+        extent: f64,
+        centres: f64,
+        seed: u64,
+    },
+    Idx {
+        train: PathBuf,
+        test: Option<PathBuf>,
+    },
+    Npy {
+        train: PathBuf,
+        test: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataIr {
+    pub name: String,
+    pub source: DataSource,
+    /// One sample's shape as the model sees it.
+    pub sample: Shape,
+    pub train_count: usize,
+    /// `None` when the test set is a `split` of the training file.
+    pub test_count: Option<usize>,
+    pub limit_train: Option<usize>,
+    pub limit_test: Option<usize>,
+    pub split: Option<f64>,
+    pub normalize: Normalize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Schedule {
+    Constant,
+    Step { every: usize, gamma: f64 },
+    Cosine { min_lr: f64 },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Optimizer {
+    Adam { beta1: f64, beta2: f64, eps: f64 },
+    Sgd { momentum: f64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loss {
+    RelativeL2,
+    Mse,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainIr {
+    pub steps: usize,
+    pub fine_tune_steps: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub fine_tune_lr: f64,
+    pub schedule: Schedule,
+    pub optimizer: Optimizer,
+    pub loss: Loss,
+    pub seed: u64,
+    pub checkpoint_every: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalIr {
+    pub interpolation_pairs: usize,
+    pub interpolation_points: usize,
+    pub random_samples: usize,
+    pub bump_fit: bool,
+}
+
+impl Ir {
+    pub fn encoder_params(&self) -> usize {
+        self.encoder.iter().map(|n| n.params).sum()
+    }
+    pub fn decoder_params(&self) -> usize {
+        self.decoder.iter().map(|n| n.params).sum()
+    }
+    pub fn total_params(&self) -> usize {
+        self.encoder_params() + self.latent.params + self.decoder_params()
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn list(v: &[usize]) -> String {
+    if v.len() == 1 {
+        return v[0].to_string();
+    }
+    format!(
+        "[{}]",
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let conv = |f: &mut fmt::Formatter<'_>, name: &str, c: &Conv, t: bool| {
+            let d = if c.kernel.len() == 1 { "1d" } else { "2d" };
+            write!(
+                f,
+                "{name}{d}(out={}, kernel={}, stride={}, padding={}",
+                c.out_channels,
+                list(&c.kernel),
+                list(&c.stride),
+                list(&c.padding)
+            )?;
+            if t {
+                write!(f, ", output_padding={}", list(&c.output_padding))?;
+            }
+            if c.dilation.iter().any(|&x| x != 1) {
+                write!(f, ", dilation={}", list(&c.dilation))?;
+            }
+            if !c.bias {
+                write!(f, ", bias=false")?;
+            }
+            write!(f, ")")
+        };
+        match self {
+            Op::Conv(c) => conv(f, "conv", c, false),
+            Op::ConvTranspose(c) => conv(f, "conv_transpose", c, true),
+            Op::Linear {
+                out_features, bias, ..
+            } => {
+                write!(f, "linear(out={out_features}")?;
+                if !bias {
+                    write!(f, ", bias=false")?;
+                }
+                write!(f, ")")
+            }
+            Op::Flatten => write!(f, "flatten"),
+            Op::Reshape(s) => write!(f, "reshape({s})"),
+            Op::Relu => write!(f, "relu"),
+            Op::Sigmoid => write!(f, "sigmoid"),
+            Op::Tanh => write!(f, "tanh"),
+            Op::LeakyRelu(s) => write!(f, "leaky_relu(slope={})", fmt_float(*s)),
+        }
+    }
+}
+
+impl fmt::Display for LatentOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LatentOp::Identity => write!(f, "identity"),
+            LatentOp::SvdTruncate(Rank::Fixed(k)) => write!(f, "svd_truncate(k={k})"),
+            LatentOp::SvdTruncate(Rank::Adaptive { search, patience, tolerance, window }) => write!(
+                f,
+                "svd_truncate(k=adaptive, search={}, patience={patience}, tolerance={}, window={window})",
+                format!("{search:?}").to_lowercase(),
+                fmt_float(*tolerance)
+            ),
+            LatentOp::Project { basis, columns } => write!(f, "project(basis={:?}, k={columns})", basis.display().to_string()),
+            LatentOp::SigmoidSparse { rho, beta } => write!(f, "sigmoid_sparse(rho={}, beta={})", fmt_float(*rho), fmt_float(*beta)),
+            LatentOp::LinearStack { l } => write!(f, "linear_stack(l={l})"),
+            LatentOp::Contractive { beta } => write!(f, "contractive(beta={})", fmt_float(*beta)),
+            LatentOp::WeakSvd { k, beta } => write!(f, "weak_svd(k={k}, beta={})", fmt_float(*beta)),
+            LatentOp::FixedBasis { k, seed } => write!(f, "fixed_basis(k={k}, seed={seed})"),
+            LatentOp::LearnedBasis { k } => write!(f, "learned_basis(k={k})"),
+        }
+    }
+}
+
+impl fmt::Display for Inference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Inference::Identity => write!(f, "identity"),
+            Inference::Sigmoid => write!(f, "sigmoid"),
+            Inference::LinearStack { l } => write!(f, "linear_stack(l={l})"),
+            Inference::Project { basis, rank } => {
+                let k = rank.map_or("k*".to_string(), |k| k.to_string());
+                match basis {
+                    Basis::Common => write!(
+                        f,
+                        "project(U_f: common basis of the per-batch truncated bases, rank {k})"
+                    ),
+                    Basis::File(p) => write!(f, "project(U_f: {}, rank {k})", p.display()),
+                    Basis::Fixed => write!(f, "project(U_f: the fixed random basis, rank {k})"),
+                    Basis::Learned => write!(f, "project(U_f: the learned basis, rank {k})"),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Ir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "model {}: input {} -> latent [{}] -> output {}",
+            self.name,
+            self.input,
+            self.latent.dim,
+            self.decoder.last().map_or(&self.input, |n| &n.output)
+        )?;
+        let node = |f: &mut fmt::Formatter<'_>, n: &Node| {
+            let prev = if n.id == 0 {
+                "%input".to_string()
+            } else {
+                format!("%{}", n.id - 1)
+            };
+            let op = format!("{} {prev}", n.op);
+            let params = if n.params > 0 {
+                format!("  params {}", thousands(n.params))
+            } else {
+                String::new()
+            };
+            writeln!(f, "  %{:<3} = {:<64} : {}{params}", n.id, op, n.output)
+        };
+        writeln!(
+            f,
+            "encoder:                                                                   params {}",
+            thousands(self.encoder_params())
+        )?;
+        for n in &self.encoder {
+            node(f, n)?;
+        }
+        let l = &self.latent;
+        writeln!(f, "latent:")?;
+        let prev = if l.id == 0 {
+            "%input".to_string()
+        } else {
+            format!("%{}", l.id - 1)
+        };
+        let params = if l.params > 0 {
+            format!("  params {}", thousands(l.params))
+        } else {
+            String::new()
+        };
+        writeln!(
+            f,
+            "  %{:<3} = {:<64} : [{}]{params}",
+            l.id,
+            format!("{} {prev}", l.op),
+            l.dim
+        )?;
+        writeln!(f, "         inference: {}", l.op.inference())?;
+        writeln!(
+            f,
+            "decoder:                                                                   params {}",
+            thousands(self.decoder_params())
+        )?;
+        for n in &self.decoder {
+            node(f, n)?;
+        }
+        writeln!(f, "total params: {}", thousands(self.total_params()))?;
+        match &self.data {
+            Some(d) => {
+                let src = match &d.source {
+                    DataSource::GaussianBumps { grid, train_per_axis, test, sigma, extent, centres, seed } => format!(
+                        "gaussian_bumps(grid={grid}, train_per_axis={train_per_axis}, test={test}, sigma={}, extent={}, centres={}, seed={seed})",
+                        fmt_float(*sigma), fmt_float(*extent), fmt_float(*centres)
+                    ),
+                    DataSource::Idx { train, test } | DataSource::Npy { train, test } => {
+                        let kind = if matches!(d.source, DataSource::Idx { .. }) { "idx" } else { "npy" };
+                        let test = test.as_ref().map_or(String::new(), |t| format!(", test={:?}", t.display().to_string()));
+                        format!("{kind}(train={:?}{test})", train.display().to_string())
+                    }
+                };
+                let test = d.test_count.map_or_else(
+                    || format!("split {}", fmt_float(d.split.unwrap_or(0.8))),
+                    |t| t.to_string(),
+                );
+                writeln!(f, "data {}: {src}", d.name)?;
+                write!(
+                    f,
+                    "  samples {}, train {}, test {test}, normalize {:?}",
+                    d.sample, d.train_count, d.normalize
+                )?;
+                if let Some(l) = d.limit_train {
+                    write!(f, ", limit_train {l}")?;
+                }
+                if let Some(l) = d.limit_test {
+                    write!(f, ", limit_test {l}")?;
+                }
+                writeln!(f)?;
+            }
+            None => writeln!(
+                f,
+                "data: none (give one with `data name = …` before `rrae run`)"
+            )?,
+        }
+        let t = &self.train;
+        let sched = match &t.schedule {
+            Schedule::Constant => "constant".to_string(),
+            Schedule::Step { every, gamma } => {
+                format!("step(every={every}, gamma={})", fmt_float(*gamma))
+            }
+            Schedule::Cosine { min_lr } => format!("cosine(min_lr={})", fmt_float(*min_lr)),
+        };
+        let opt = match &t.optimizer {
+            Optimizer::Adam { beta1, beta2, eps } => format!(
+                "adam(beta1={}, beta2={}, eps={})",
+                fmt_float(*beta1),
+                fmt_float(*beta2),
+                fmt_float(*eps)
+            ),
+            Optimizer::Sgd { momentum } => format!("sgd(momentum={})", fmt_float(*momentum)),
+        };
+        writeln!(
+            f,
+            "train: steps {}, fine_tune_steps {}, batch {}, lr {}, fine_tune_lr {}, schedule {sched}, optimizer {opt}, loss {:?}, seed {}{}",
+            t.steps, t.fine_tune_steps, t.batch, fmt_float(t.lr), fmt_float(t.fine_tune_lr), t.loss, t.seed,
+            t.checkpoint_every.map_or(String::new(), |c| format!(", checkpoint_every {c}"))
+        )?;
+        let e = &self.eval;
+        writeln!(
+            f,
+            "eval: interpolation_pairs {}, interpolation_points {}, random_samples {}, bump_fit {}",
+            e.interpolation_pairs, e.interpolation_points, e.random_samples, e.bump_fit
+        )
+    }
+}

@@ -1,0 +1,157 @@
+//! Golden tests that spawn the `rrae` binary, as a user would.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn rrae(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap()
+}
+
+fn files(dir: &str) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rrae"))
+        .map(|p| format!("{dir}/{}", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    out.sort();
+    out
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn check_succeeds_on_every_model_and_example_and_prints_the_snapshot_graph() {
+    let all: Vec<String> = files("models")
+        .into_iter()
+        .chain(files("examples"))
+        .collect();
+    assert!(all.len() >= 14);
+    for f in all {
+        let out = rrae(&["check", &f]);
+        assert!(
+            out.status.success(),
+            "rrae check {f} failed:\n{}",
+            text(&out.stderr)
+        );
+        assert!(out.stderr.is_empty());
+        insta::assert_snapshot!(
+            format!("check_{}", f.replace(['/', '.'], "_")),
+            text(&out.stdout)
+        );
+    }
+}
+
+fn bad_file(name: &str, body: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rrae-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+#[test]
+fn check_reports_a_30x30_decoder_at_its_layer_and_exits_1_without_a_panic() {
+    let p = bad_file(
+        "bad30.rrae",
+        "use cnn\n\nmodel m {\n    input [1, 28, 28]\n    encoder { cnn_encoder(latent = 32) }\n    latent svd_truncate(k = 4)\n    decoder {\n        linear(32 * 7 * 7)\n        reshape([32, 7, 7])\n        conv_transpose2d(16, 3, stride = 2, padding = 1, output_padding = 1)\n        relu\n        conv_transpose2d(8, 3, stride = 2, padding = 1, output_padding = 1)\n        relu\n        conv2d(1, 3, padding = 2)\n    }\n}\n",
+    );
+    let out = rrae(&["check", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr).replace(p.to_str().unwrap(), "bad30.rrae");
+    assert!(!err.contains("panicked") && !err.contains("backtrace"));
+    insta::assert_snapshot!("check_bad30", err);
+}
+
+#[test]
+fn a_stdlib_error_points_into_the_stdlib_and_at_the_users_call() {
+    // cnn_decoder asked for a 2-channel output of a 1-channel input: the mistake is in
+    // the user's call, and the diagnostic shows both places.
+    let p = bad_file(
+        "stdlib_call.rrae",
+        "use cnn\nmodel m {\n    input [1, 28, 28]\n    encoder { cnn_encoder(latent = 16) }\n    latent svd_truncate(k = 3)\n    decoder { cnn_decoder(out = [2, 28, 28]) }\n}\n",
+    );
+    let out = rrae(&["check", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr).replace(p.to_str().unwrap(), "stdlib_call.rrae");
+    assert!(err.contains("stdlib/cnn.rrae:"), "{err}");
+    assert!(err.contains("in this call to block `cnn_decoder`"), "{err}");
+    insta::assert_snapshot!("check_stdlib_call", err);
+}
+
+#[test]
+fn a_missing_file_exits_2_and_says_why() {
+    let out = rrae(&["check", "no/such/file.rrae"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read no/such/file.rrae"));
+}
+
+#[test]
+fn every_shipped_rrae_file_is_canonically_formatted() {
+    for f in files("models")
+        .into_iter()
+        .chain(files("examples"))
+        .chain(files("stdlib"))
+    {
+        let out = rrae(&["fmt", "--check", &f]);
+        assert!(
+            out.status.success(),
+            "{f} is not formatted:\n{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn fmt_is_idempotent_and_keeps_comments_and_meaning() {
+    let messy = "# head comment\nuse   cnn\nlet L=64 # trailing\nmodel m{input [1,64,64]\nencoder{cnn_encoder(latent=L)}\n# about the latent\nlatent svd_truncate( k=2 )\ndecoder {cnn_decoder(out=[1,64,64])}}\ntrain{steps=10;batch=8}\n";
+    let p = bad_file("messy.rrae", messy);
+    let once = rrae(&["fmt", p.to_str().unwrap()]);
+    assert!(once.status.success());
+    let formatted = text(&once.stdout);
+    insta::assert_snapshot!("fmt_messy", formatted);
+    for c in ["# head comment", "# trailing", "# about the latent"] {
+        assert!(formatted.contains(c), "lost {c}");
+    }
+    let p2 = bad_file("messy2.rrae", &formatted);
+    let twice = rrae(&["fmt", p2.to_str().unwrap()]);
+    assert_eq!(text(&twice.stdout), formatted);
+    // Same graph before and after.
+    let a = rrae(&["check", p.to_str().unwrap()]);
+    let b = rrae(&["check", p2.to_str().unwrap()]);
+    assert!(a.status.success());
+    assert_eq!(text(&a.stdout), text(&b.stdout));
+}
+
+#[test]
+fn fmt_write_rewrites_in_place_and_refuses_broken_files() {
+    let p = bad_file("rewrite.rrae", "let  a=1\n");
+    assert!(rrae(&["fmt", "--write", p.to_str().unwrap()])
+        .status
+        .success());
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "let a = 1\n");
+    let broken = bad_file("broken.rrae", "model m {\n");
+    let out = rrae(&["fmt", "--write", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("error[E004]"));
+    assert_eq!(
+        std::fs::read_to_string(&broken).unwrap(),
+        "model m {\n",
+        "a broken file is left untouched"
+    );
+}
