@@ -298,6 +298,43 @@ pub const LATENT_OPS: &[OpSpec] = &[
 
 pub const NORMALIZE: &[&str] = &["standardize", "minmax", "none"];
 
+/// The options of the file-backed sources (`idx`, `npy`).
+const fn file_params(train_doc: &'static str, normalize: &'static str) -> [ParamSpec; 6] {
+    [
+        p("train", Str, D::Required, train_doc),
+        p(
+            "test",
+            Str,
+            D::Absent,
+            "test file of the same format (else `split` of train)",
+        ),
+        p(
+            "limit_train",
+            Int,
+            D::Absent,
+            "use only the first n training samples",
+        ),
+        p(
+            "limit_test",
+            Int,
+            D::Absent,
+            "use only the first n test samples",
+        ),
+        p(
+            "split",
+            Float,
+            D::Absent,
+            "fraction of train kept for training when there is no test file",
+        ),
+        p(
+            "normalize",
+            Word(NORMALIZE),
+            D::Word(normalize),
+            "standardize | minmax | none",
+        ),
+    ]
+}
+
 /// The sources of `data` declarations.
 pub const DATA_SOURCES: &[OpSpec] = &[
     OpSpec {
@@ -347,82 +384,16 @@ pub const DATA_SOURCES: &[OpSpec] = &[
     },
     OpSpec {
         name: "idx",
-        params: &[
-            p(
-                "train",
-                Str,
-                D::Required,
-                "IDX or IDX.gz images, e.g. MNIST's train-images-idx3-ubyte.gz",
-            ),
-            p(
-                "test",
-                Str,
-                D::Absent,
-                "IDX test images (else `split` of train)",
-            ),
-            p(
-                "limit_train",
-                Int,
-                D::Absent,
-                "use only the first n training samples",
-            ),
-            p(
-                "limit_test",
-                Int,
-                D::Absent,
-                "use only the first n test samples",
-            ),
-            p(
-                "split",
-                Float,
-                D::Absent,
-                "fraction of train kept for training when there is no test file",
-            ),
-            p(
-                "normalize",
-                Word(NORMALIZE),
-                D::Word("minmax"),
-                "standardize | minmax | none",
-            ),
-        ],
+        params: &file_params(
+            "IDX or IDX.gz images, e.g. MNIST's train-images-idx3-ubyte.gz",
+            "minmax",
+        ),
         positional: 1,
         doc: "IDX image files as MNIST ships them, [1, H, W]",
     },
     OpSpec {
         name: "npy",
-        params: &[
-            p(
-                "train",
-                Str,
-                D::Required,
-                ".npy array, samples along the first axis",
-            ),
-            p("test", Str, D::Absent, ".npy test array"),
-            p(
-                "limit_train",
-                Int,
-                D::Absent,
-                "use only the first n training samples",
-            ),
-            p(
-                "limit_test",
-                Int,
-                D::Absent,
-                "use only the first n test samples",
-            ),
-            p(
-                "split",
-                Float,
-                D::Absent,
-                "fraction of train kept for training when there is no test file",
-            ),
-            p(
-                "normalize",
-                Word(NORMALIZE),
-                D::Word("standardize"),
-                "standardize | minmax | none",
-            ),
-        ],
+        params: &file_params(".npy array, samples along the first axis", "standardize"),
         positional: 1,
         doc: "a NumPy array file; each sample is a [C, H, W], [C, N] or [N] slice",
     },

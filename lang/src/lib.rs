@@ -2,7 +2,7 @@
 //!
 //! ```
 //! let out = rrae_lang::check_str("m.rrae", "model m { input [4] encoder { linear(8) } latent svd_truncate(k = 2) decoder { linear(4) } }");
-//! assert_eq!(out.result.unwrap().latent.dim, 8);
+//! assert_eq!(out.result.unwrap().latent.dim, 8); // ok: doc example
 //! ```
 
 pub mod ast;

@@ -202,7 +202,7 @@ mod tests {
         for d in [60000u32, 28, 28] {
             b.extend(d.to_be_bytes());
         }
-        let h = idx_header(&b).unwrap();
+        let h = idx_header(&b).unwrap(); // ok: test
         assert_eq!(
             h,
             Header {
@@ -221,7 +221,7 @@ mod tests {
         let mut b = b"\x93NUMPY\x01\x00".to_vec();
         b.extend((dict.len() as u16).to_le_bytes());
         b.extend(dict.as_bytes());
-        let (h, _) = npy_header(&b).unwrap();
+        let (h, _) = npy_header(&b).unwrap(); // ok: test
         assert_eq!(h.sample, vec![1, 64]);
         assert_eq!(h.count, 10);
         assert_eq!(h.dtype, "f32");

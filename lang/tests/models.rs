@@ -134,13 +134,30 @@ fn latent_operators_have_the_documented_training_and_inference_forms() {
 fn the_language_reference_documents_every_builtin() {
     let doc = std::fs::read_to_string(root().join("docs/language.md")).unwrap();
     use rrae_lang::catalog::*;
-    for spec in LAYERS.iter().chain(LATENT_OPS).chain(DATA_SOURCES).chain([&TRAIN, &EVAL]) {
-        assert!(doc.contains(&format!("`{}`", spec.name)), "docs/language.md does not mention `{}`", spec.name);
+    for spec in LAYERS
+        .iter()
+        .chain(LATENT_OPS)
+        .chain(DATA_SOURCES)
+        .chain([&TRAIN, &EVAL])
+    {
+        assert!(
+            doc.contains(&format!("`{}`", spec.name)),
+            "docs/language.md does not mention `{}`",
+            spec.name
+        );
         for p in spec.params {
-            assert!(doc.contains(&format!("`{}`", p.name)), "docs/language.md does not mention `{}` of `{}`", p.name, spec.name);
+            assert!(
+                doc.contains(&format!("`{}`", p.name)),
+                "docs/language.md does not mention `{}` of `{}`",
+                p.name,
+                spec.name
+            );
         }
     }
     for (name, _) in rrae_lang::eval::BUILTINS {
-        assert!(doc.contains(&format!("`{name}(")), "docs/language.md does not mention builtin `{name}`");
+        assert!(
+            doc.contains(&format!("`{name}(")),
+            "docs/language.md does not mention builtin `{name}`"
+        );
     }
 }

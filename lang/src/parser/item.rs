@@ -200,30 +200,7 @@ fn data(i: In, kw: Span) -> PResult<Item> {
 
 fn model(i: In, kw: Span) -> PResult<Item> {
     let (j, name) = expect_ident(i, "a model name")?;
-    let (mut j, open) = match tok("{")(j) {
-        Ok(r) => r,
-        Err(_) => return expected(j, "`{`"),
-    };
-    let mut sections = Vec::new();
-    loop {
-        if let Ok((k, _)) = tok("}")(j) {
-            j = k;
-            break;
-        }
-        let (k, _) = ws(j)?;
-        if k.fragment().is_empty() {
-            return fail(
-                &k,
-                SyntaxKind::Unclosed {
-                    delim: '{',
-                    open: open.location_offset(),
-                },
-            );
-        }
-        let (k, s) = section(k)?;
-        sections.push(s);
-        j = k;
-    }
+    let (j, sections) = braced(j, section)?;
     let span = Span::new(kw.file, kw.start as usize, j.location_offset());
     Ok((
         j,
@@ -269,42 +246,25 @@ fn section(i: In) -> PResult<Section> {
 }
 
 fn settings(i: In, kw: Span) -> PResult<Settings> {
-    let (mut j, open) = match tok("{")(i) {
-        Ok(r) => r,
-        Err(_) => return expected(i, "`{`"),
+    let (j, entries) = braced(i, setting)?;
+    let span = Span::new(kw.file, kw.start as usize, j.location_offset());
+    Ok((j, Settings { entries, span }))
+}
+
+/// `key = value`.
+fn setting(k: In) -> PResult<Setting> {
+    let (k2, key) = expect_ident(k, "a setting name or `}`")?;
+    let (k2, _) = expect_tok(k2, "=", None)?;
+    let (k2, value) = match expr(k2, 1) {
+        Err(nom::Err::Error(_)) => return expected(k2, "a value"),
+        r => r?,
     };
-    let mut entries = Vec::new();
-    loop {
-        if let Ok((k, _)) = tok("}")(j) {
-            j = k;
-            break;
-        }
-        let (k, _) = ws(j)?;
-        if k.fragment().is_empty() {
-            return fail(
-                &k,
-                SyntaxKind::Unclosed {
-                    delim: '{',
-                    open: open.location_offset(),
-                },
-            );
-        }
-        let (k2, key) = expect_ident(k, "a setting name or `}`")?;
-        let (k2, _) = expect_tok(k2, "=", None)?;
-        let (k2, value) = match expr(k2, 1) {
-            Err(nom::Err::Error(_)) => return expected(k2, "a value"),
-            r => r?,
-        };
-        entries.push(Setting {
+    Ok((
+        k2,
+        Setting {
             span: span_of(&k, &k2),
             key,
             value,
-        });
-        j = match tok(";")(k2) {
-            Ok((k3, _)) => k3,
-            Err(_) => k2,
-        };
-    }
-    let span = Span::new(kw.file, kw.start as usize, j.location_offset());
-    Ok((j, Settings { entries, span }))
+        },
+    ))
 }

@@ -261,3 +261,37 @@ pub(crate) fn check_depth<'a>(i: &In<'a>, depth: usize) -> PResult<'a, ()> {
     }
     Ok((*i, ()))
 }
+
+/// `{ element* }` with the element parser run at each non-`}` token; `;` may follow an
+/// element. A file that ends first is an unclosed `{` at its opener.
+pub(crate) fn braced<'a, T>(
+    i: In<'a>,
+    mut element: impl FnMut(In<'a>) -> PResult<'a, T>,
+) -> PResult<'a, Vec<T>> {
+    let (mut j, open) = match tok("{")(i) {
+        Ok(r) => r,
+        Err(_) => return expected(i, "`{`"),
+    };
+    let mut out = Vec::new();
+    loop {
+        if let Ok((k, _)) = tok("}")(j) {
+            return Ok((k, out));
+        }
+        let (k, _) = ws(j)?;
+        if k.fragment().is_empty() {
+            return fail(
+                &k,
+                SyntaxKind::Unclosed {
+                    delim: '{',
+                    open: open.location_offset(),
+                },
+            );
+        }
+        let (k, e) = element(k)?;
+        out.push(e);
+        j = match tok(";")(k) {
+            Ok((k2, _)) => k2,
+            Err(_) => k,
+        };
+    }
+}

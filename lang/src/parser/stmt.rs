@@ -12,32 +12,7 @@ use crate::ast::{For, Let, Stmt};
 /// `{ stmt* }`; `open` must be the next token.
 pub(crate) fn body(i: In, depth: usize) -> PResult<Vec<Stmt>> {
     check_depth(&i, depth)?;
-    let (mut i, open) = match tok("{")(i) {
-        Ok(r) => r,
-        Err(_) => return expected(i, "`{`"),
-    };
-    let mut out = Vec::new();
-    loop {
-        if let Ok((j, _)) = tok("}")(i) {
-            return Ok((j, out));
-        }
-        let (j, _) = ws(i)?;
-        if j.fragment().is_empty() {
-            return fail(
-                &j,
-                SyntaxKind::Unclosed {
-                    delim: '{',
-                    open: open.location_offset(),
-                },
-            );
-        }
-        let (j, s) = stmt(j, depth + 1)?;
-        out.push(s);
-        i = match tok(";")(j) {
-            Ok((k, _)) => k,
-            Err(_) => j,
-        };
-    }
+    braced(i, |j| stmt(j, depth + 1))
 }
 
 fn stmt(i: In, depth: usize) -> PResult<Stmt> {
