@@ -161,3 +161,150 @@ fn the_language_reference_documents_every_builtin() {
         );
     }
 }
+
+#[test]
+fn one_dimensional_convolutions_infer_curve_shapes() {
+    let src = "model curves {
+    input [1, 100]
+    encoder { conv1d(8, 5, stride = 2) relu flatten linear(16) }
+    latent svd_truncate(k = 3)
+    decoder {
+        linear(8 * 48)
+        reshape([8, 48])
+        conv_transpose1d(4, 5, stride = 2, output_padding = 1)
+        relu
+        conv1d(1, 1)
+    }
+}
+";
+    let ir = rrae_lang::check_with("curves.rrae", src, &rrae_lang::MemLoader::default())
+        .result
+        .unwrap();
+    let shapes: Vec<String> = ir
+        .encoder
+        .iter()
+        .chain(&ir.decoder)
+        .map(|n| n.output.to_string())
+        .collect();
+    // (100 − 5)//2 + 1 = 48; (48 − 1)·2 + 5 + 1 = 100.
+    assert_eq!(
+        shapes,
+        [
+            "[8, 48]", "[8, 48]", "[384]", "[16]", "[384]", "[8, 48]", "[4, 100]", "[4, 100]",
+            "[1, 100]"
+        ]
+    );
+    assert_eq!(ir.encoder[0].params, 8 * 5 + 8);
+    assert_eq!(ir.decoder[2].params, 8 * 4 * 5 + 4);
+}
+
+/// A `.npy` file of float32 zeros with the given shape.
+fn write_npy(path: &Path, shape: &[usize]) {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let dict = format!(
+        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
+        dims.join(", ")
+    );
+    let mut header = dict.into_bytes();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(b' ');
+    }
+    header.push(b'\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header);
+    bytes.extend(vec![0u8; 4 * shape.iter().product::<usize>()]);
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn project_reads_its_basis_header_relative_to_the_model_file() {
+    let dir = std::env::temp_dir().join(format!("rrae-project-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    write_npy(&dir.join("u.npy"), &[16, 3]);
+    let model = |latent: &str| {
+        format!("model p {{\n    input [1, 8, 8]\n    encoder {{ flatten linear(16) }}\n    latent {latent}\n    decoder {{ linear(64) reshape([1, 8, 8]) }}\n}}\n")
+    };
+    let name = dir.join("m.rrae").to_string_lossy().to_string();
+    let ok = rrae_lang::check_str(&name, &model("project(basis = \"u.npy\")"));
+    let ir = ok.result.unwrap();
+    assert!(matches!(
+        ir.latent.op,
+        rrae_lang::ir::LatentOp::Project { columns: 3, .. }
+    ));
+    let k2 = rrae_lang::check_str(&name, &model("project(\"u.npy\", k = 2)"))
+        .result
+        .unwrap();
+    assert!(matches!(
+        k2.latent.op,
+        rrae_lang::ir::LatentOp::Project { columns: 2, .. }
+    ));
+    // A basis for another latent length, a rank beyond its columns, and a missing file.
+    write_npy(&dir.join("wrong.npy"), &[32, 3]);
+    assert_eq!(
+        rrae_lang::check_str(&name, &model("project(basis = \"wrong.npy\")"))
+            .result
+            .unwrap_err()
+            .code(),
+        "E022"
+    );
+    assert_eq!(
+        rrae_lang::check_str(&name, &model("project(basis = \"u.npy\", k = 4)"))
+            .result
+            .unwrap_err()
+            .code(),
+        "E034"
+    );
+    assert_eq!(
+        rrae_lang::check_str(&name, &model("project(basis = \"nope.npy\")"))
+            .result
+            .unwrap_err()
+            .code(),
+        "E039"
+    );
+    // A truncated file is caught from its header.
+    let bytes = std::fs::read(dir.join("u.npy")).unwrap();
+    std::fs::write(dir.join("cut.npy"), &bytes[..bytes.len() - 8]).unwrap();
+    let cut = rrae_lang::check_str(&name, &model("project(basis = \"cut.npy\")"));
+    assert_eq!(cut.result.as_ref().unwrap_err().code(), "E039");
+    assert!(cut.render_error().unwrap().contains("truncated"));
+}
+
+#[test]
+fn idx_data_is_shape_checked_from_its_header() {
+    let dir = std::env::temp_dir().join(format!("rrae-idx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut idx = vec![0u8, 0, 8, 3];
+    for d in [5u32, 8, 8] {
+        idx.extend(d.to_be_bytes());
+    }
+    idx.extend(vec![0u8; 5 * 64]);
+    std::fs::write(dir.join("imgs.idx"), &idx).unwrap();
+    let name = dir.join("m.rrae").to_string_lossy().to_string();
+    let src = |input: &str| {
+        format!("data d = idx(\"imgs.idx\")\nmodel m {{\n    input {input}\n    encoder {{ flatten linear(16) }}\n    latent identity\n    decoder {{ linear(64) reshape({input}) }}\n}}\n")
+    };
+    let ir = rrae_lang::check_str(&name, &src("[1, 8, 8]"))
+        .result
+        .unwrap();
+    let d = ir.data.unwrap();
+    assert_eq!(
+        (d.sample.to_string(), d.train_count),
+        ("[1, 8, 8]".to_string(), 5)
+    );
+    assert_eq!(
+        rrae_lang::check_str(&name, &src("[1, 4, 16]"))
+            .result
+            .unwrap_err()
+            .code(),
+        "E037"
+    );
+    std::fs::write(dir.join("imgs.idx"), &idx[..100]).unwrap();
+    assert_eq!(
+        rrae_lang::check_str(&name, &src("[1, 8, 8]"))
+            .result
+            .unwrap_err()
+            .code(),
+        "E039"
+    );
+}
