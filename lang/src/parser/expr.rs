@@ -157,38 +157,11 @@ fn primary(i: In, depth: usize) -> PResult<Expr> {
 
 /// `[a, b, c]` with an optional trailing comma.
 fn list(i: In, depth: usize) -> PResult<Expr> {
-    let (mut j, open) = tok("[")(i)?;
-    let mut items = Vec::new();
-    loop {
-        if let Ok((k, _)) = tok("]")(j) {
-            j = k;
-            break;
-        }
-        let (k, e) = match expr(j, depth + 1) {
-            Err(nom::Err::Error(_)) => {
-                let (w, _) = ws(j)?;
-                if w.fragment().is_empty() {
-                    return fail(
-                        &w,
-                        SyntaxKind::Unclosed {
-                            delim: '[',
-                            open: open.location_offset(),
-                        },
-                    );
-                }
-                return expected(j, "a list element or `]`");
-            }
-            r => r?,
-        };
-        items.push(e);
-        if let Ok((k2, _)) = tok(",")(k) {
-            j = k2;
-            continue;
-        }
-        let (k2, _) = expect_tok(k, "]", Some(&open))?;
-        j = k2;
-        break;
-    }
+    let (j, open) = tok("[")(i)?;
+    let (j, items) = comma_list(j, &open, "]", |k| match expr(k, depth + 1) {
+        Err(nom::Err::Error(_)) => expected(k, "a list element or `]`"),
+        r => r,
+    })?;
     Ok((
         j,
         Expr {
@@ -230,47 +203,29 @@ pub(crate) fn call(i: In, depth: usize) -> PResult<Call> {
     ))
 }
 
-fn args<'a>(mut i: In<'a>, depth: usize, open: &In<'a>) -> PResult<'a, Vec<Arg>> {
+fn args<'a>(i: In<'a>, depth: usize, open: &In<'a>) -> PResult<'a, Vec<Arg>> {
     check_depth(&i, depth)?;
-    let mut out = Vec::new();
-    loop {
-        if let Ok((j, _)) = tok(")")(i) {
-            return Ok((j, out));
-        }
-        let (start, _) = ws(i)?;
-        if start.fragment().is_empty() {
-            return fail(
-                &start,
-                SyntaxKind::Unclosed {
-                    delim: '(',
-                    open: open.location_offset(),
-                },
-            );
-        }
-        let mut name = None;
-        if let Ok((j, n)) = ident(start) {
-            if let Ok((k, _)) = tok("=")(j) {
-                name = Some(n);
-                i = k;
-            }
-        }
-        let start_i = if name.is_some() { i } else { start };
-        let (j, value) = match expr(start_i, depth) {
-            Err(nom::Err::Error(_)) => return expected(start_i, "an argument or `)`"),
+    comma_list(i, open, ")", |start| {
+        let (value_at, name) = match ident(start) {
+            Ok((j, n)) => match tok("=")(j) {
+                Ok((k, _)) => (k, Some(n)),
+                Err(_) => (start, None),
+            },
+            Err(_) => (start, None),
+        };
+        let (j, value) = match expr(value_at, depth) {
+            Err(nom::Err::Error(_)) => return expected(value_at, "an argument or `)`"),
             r => r?,
         };
-        out.push(Arg {
-            span: span_of(&start, &j),
-            name,
-            value,
-        });
-        if let Ok((k, _)) = tok(",")(j) {
-            i = k;
-            continue;
-        }
-        let (k, _) = expect_tok(j, ")", Some(open))?;
-        return Ok((k, out));
-    }
+        Ok((
+            j,
+            Arg {
+                span: span_of(&start, &j),
+                name,
+                value,
+            },
+        ))
+    })
 }
 
 /// A decimal integer or float: `64`, `0.2`, `1e-3`.

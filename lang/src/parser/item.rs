@@ -107,26 +107,11 @@ fn use_item(i: In, kw: Span) -> PResult<Item> {
 
 fn block(i: In, kw: Span) -> PResult<Item> {
     let (j, name) = expect_ident(i, "a block name")?;
-    let (mut j, open) = match tok("(")(j) {
+    let (j, open) = match tok("(")(j) {
         Ok(r) => r,
         Err(_) => return expected(j, "`(` and the block's parameters"),
     };
-    let mut params = Vec::new();
-    loop {
-        if let Ok((k, _)) = tok(")")(j) {
-            j = k;
-            break;
-        }
-        let (k, p) = param(j)?;
-        params.push(p);
-        if let Ok((k2, _)) = tok(",")(k) {
-            j = k2;
-            continue;
-        }
-        let (k2, _) = expect_tok(k, ")", Some(&open))?;
-        j = k2;
-        break;
-    }
+    let (j, params) = comma_list(j, &open, ")", param)?;
     let (j, body) = body(j, 1)?;
     let span = Span::new(kw.file, kw.start as usize, j.location_offset());
     Ok((

@@ -295,3 +295,38 @@ pub(crate) fn braced<'a, T>(
         };
     }
 }
+
+/// `open element ("," element)* ","? close`, after `open` was consumed. A file that ends
+/// first is an unclosed delimiter at `open`; otherwise the element parser reports.
+pub(crate) fn comma_list<'a, T>(
+    mut i: In<'a>,
+    open: &In<'a>,
+    close: &'static str,
+    mut element: impl FnMut(In<'a>) -> PResult<'a, T>,
+) -> PResult<'a, Vec<T>> {
+    let mut out = Vec::new();
+    loop {
+        if let Ok((j, _)) = tok(close)(i) {
+            return Ok((j, out));
+        }
+        let (start, _) = ws(i)?;
+        if start.fragment().is_empty() {
+            return fail(
+                &start,
+                SyntaxKind::Unclosed {
+                    delim: open.fragment().chars().next().unwrap_or('('),
+                    open: open.location_offset(),
+                },
+            );
+        }
+        let (j, e) = element(start)?;
+        out.push(e);
+        match tok(",")(j) {
+            Ok((k, _)) => i = k,
+            Err(_) => {
+                let (k, _) = expect_tok(j, close, Some(open))?;
+                return Ok((k, out));
+            }
+        }
+    }
+}
