@@ -1,0 +1,93 @@
+use super::conv_transpose2d;
+use crate::ops::conv_reference;
+use crate::ops::gradcheck::{max_error, noise, Case};
+use crate::ops::im2col::Geometry;
+use dfdx::prelude::*;
+
+/// (geometry with `big` = output grid, input channels).
+fn geometries() -> Vec<(Geometry, usize)> {
+    let g = |channels, big, small, kernel, stride, padding, dilation| Geometry {
+        channels,
+        big,
+        small,
+        kernel,
+        stride,
+        padding,
+        dilation,
+    };
+    vec![
+        // The paper's decoder layer: 3×3, stride 2, padding 1, output_padding 1: 4 → 8.
+        (g(2, [8, 8], [4, 4], [3, 3], [2, 2], [1, 1], [1, 1]), 3),
+        // output_padding 1 on a rectangular grid: (4−1)·2 − 2 + 2 + 1 + 1 = 8, 6.
+        (g(3, [8, 6], [4, 3], [3, 3], [2, 2], [1, 1], [1, 1]), 2),
+        // Dilation 2, no padding, stride 1: 3 + 2·2 = 7.
+        (g(2, [7, 5], [3, 3], [3, 2], [1, 1], [0, 0], [2, 2]), 2),
+        // 1-D: 4 → (4−1)·2 + 3 = 9.
+        (g(2, [1, 9], [1, 4], [1, 3], [1, 2], [0, 0], [1, 1]), 3),
+    ]
+}
+
+fn case(geo: &Geometry, cin: usize, batch: usize) -> Case {
+    let n_in = cin * geo.col_cols();
+    Case {
+        x: noise(batch * n_in, 5),
+        rows: batch,
+        cols: n_in,
+        mats: vec![(noise(cin * geo.col_rows(), 6), cin, geo.col_rows())],
+        vecs: vec![noise(geo.channels, 7)],
+    }
+}
+
+#[test]
+fn forward_and_backward_match_the_naive_loops() {
+    let dev = Cpu::default();
+    for (geo, cin) in geometries() {
+        let c = case(&geo, cin, 3);
+        let (n_in, n_out) = (cin * geo.col_cols(), geo.big_len());
+        let g = noise(3 * n_out, 8);
+        let x: Mat2 = dev.tensor_from_vec(c.x.clone(), (3, n_in));
+        let w: Mat2 = dev.tensor_from_vec(c.mats[0].0.clone(), (cin, geo.col_rows()));
+        let b = dev.tensor_from_vec(c.vecs[0].clone(), (geo.channels,));
+        let out = conv_transpose2d(x.leaky_trace(), &w, Some(&b), geo);
+        let got = out.as_vec();
+        let gt: Mat2 = dev.tensor_from_vec(g.clone(), (3, n_out));
+        let grads = (out * gt).sum().backward();
+        let (dx, dw, db) = (
+            grads.get(&x).as_vec(),
+            grads.get(&w).as_vec(),
+            grads.get(&b).as_vec(),
+        );
+        let (mut dw_ref, mut db_ref) = (vec![0.0; dw.len()], vec![0.0; geo.channels]);
+        for s in 0..3 {
+            let xb = &c.x[s * n_in..(s + 1) * n_in];
+            let gb = &g[s * n_out..(s + 1) * n_out];
+            let [o, dxr, dwr, dbr] =
+                conv_reference::conv_transpose2d(&geo, cin, xb, &c.mats[0].0, &c.vecs[0], gb);
+            close(&got[s * n_out..(s + 1) * n_out], &o);
+            close(&dx[s * n_in..(s + 1) * n_in], &dxr);
+            dw_ref.iter_mut().zip(dwr).for_each(|(a, b)| *a += b);
+            db_ref.iter_mut().zip(dbr).for_each(|(a, b)| *a += b);
+        }
+        close(&dw, &dw_ref);
+        close(&db, &db_ref);
+    }
+}
+
+#[test]
+fn backward_matches_finite_differences() {
+    for (geo, cin) in geometries() {
+        let err = max_error(&case(&geo, cin, 2), |x, p| {
+            conv_transpose2d(x, &p.mats[0], Some(&p.vecs[0]), geo)
+        });
+        assert!(err < 1e-7, "{geo:?}: {err}");
+    }
+}
+
+type Mat2 = crate::tensor::Mat<f64>;
+
+fn close(a: &[f64], b: &[f64]) {
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() < 1e-10, "{x} vs {y}");
+    }
+}
