@@ -432,9 +432,9 @@ pub const TRAIN: OpSpec = OpSpec {
         ),
         p(
             "optimizer",
-            WordOrCall(&["adam", "sgd"]),
+            WordOrCall(&["adam", "adabelief", "sgd"]),
             D::Word("adam"),
-            "adam(beta1, beta2, eps) | sgd(momentum)",
+            "adam(beta1, beta2, eps) | adabelief(beta1, beta2, eps, eps_root) | sgd(momentum)",
         ),
         p(
             "loss",
@@ -524,6 +524,27 @@ pub const CONSTRUCTORS: &[OpSpec] = &[
         ],
         positional: 0,
         doc: "Adam",
+    },
+    OpSpec {
+        name: "adabelief",
+        params: &[
+            p("beta1", Float, D::Float(0.9), "first-moment decay"),
+            p(
+                "beta2",
+                Float,
+                D::Float(0.999),
+                "decay of the squared prediction error",
+            ),
+            p("eps", Float, D::Float(1e-16), "denominator epsilon"),
+            p(
+                "eps_root",
+                Float,
+                D::Float(1e-16),
+                "added to the second moment",
+            ),
+        ],
+        positional: 0,
+        doc: "AdaBelief (the authors' library's default optimizer, optax.adabelief)",
     },
     OpSpec {
         name: "sgd",

@@ -543,6 +543,12 @@ fn train_ir(b: &Bound) -> Result<TrainIr> {
     };
     let oargs = constructor_args(b.get("optimizer"));
     let optimizer = match b.word("optimizer") {
+        Some("adabelief") => Optimizer::AdaBelief {
+            beta1: arg_f(&oargs, &[], "beta1", 0.9),
+            beta2: arg_f(&oargs, &[], "beta2", 0.999),
+            eps: arg_f(&oargs, &[], "eps", 1e-16),
+            eps_root: arg_f(&oargs, &[], "eps_root", 1e-16),
+        },
         Some("sgd") => Optimizer::Sgd {
             momentum: arg_f(&oargs, &["momentum"], "momentum", 0.0),
         },

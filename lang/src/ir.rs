@@ -224,8 +224,21 @@ pub enum Schedule {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Optimizer {
-    Adam { beta1: f64, beta2: f64, eps: f64 },
-    Sgd { momentum: f64 },
+    Adam {
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+    },
+    /// AdaBelief: Adam with the second moment of `g − m` instead of `g`.
+    AdaBelief {
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        eps_root: f64,
+    },
+    Sgd {
+        momentum: f64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -494,6 +507,18 @@ impl fmt::Display for Ir {
                 fmt_float(*beta1),
                 fmt_float(*beta2),
                 fmt_float(*eps)
+            ),
+            Optimizer::AdaBelief {
+                beta1,
+                beta2,
+                eps,
+                eps_root,
+            } => format!(
+                "adabelief(beta1={}, beta2={}, eps={}, eps_root={})",
+                fmt_float(*beta1),
+                fmt_float(*beta2),
+                fmt_float(*eps),
+                fmt_float(*eps_root)
             ),
             Optimizer::Sgd { momentum } => format!("sgd(momentum={})", fmt_float(*momentum)),
         };

@@ -1,4 +1,16 @@
 //! The rrae runtime: lowers checked IR onto dfdx tensors, trains, evaluates and saves.
+pub mod adam;
+pub mod data;
+pub mod error;
+pub mod eval;
 pub mod linalg;
+pub mod model;
 pub mod ops;
+pub mod output;
+pub mod params;
+pub mod plot;
+pub mod run;
 pub mod tensor;
+pub mod train;
+
+pub use error::{Result, RuntimeError};

@@ -38,6 +38,12 @@ pub fn gemm<E: 'static + Copy + num_traits::Zero + num_traits::One>(
         }
         return;
     }
+    if m <= 4 && ta == Tr::No {
+        // A few output rows (e.g. a 1-channel output convolution): the gemm crate
+        // packs as for a large product and runs ~20× below these plain loops.
+        small_m(m, n, k, a, b, tb, c, accumulate);
+        return;
+    }
     // (row stride, column stride) of each operand as the product reads it.
     let (a_rs, a_cs) = match ta {
         Tr::No => (k as isize, 1),
@@ -79,6 +85,44 @@ pub fn gemm<E: 'static + Copy + num_traits::Zero + num_traits::One>(
     }
 }
 
+/// `c = [c +] a · op(b)` with `a` row-major `m × k`, for small `m`.
+#[allow(clippy::too_many_arguments)]
+fn small_m<E: 'static + Copy + num_traits::Zero + num_traits::One>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[E],
+    b: &[E],
+    tb: Tr,
+    c: &mut [E],
+    accumulate: bool,
+) {
+    for i in 0..m {
+        let row = &mut c[i * n..(i + 1) * n];
+        if !accumulate {
+            row.iter_mut().for_each(|x| *x = E::zero());
+        }
+        let ar = &a[i * k..(i + 1) * k];
+        match tb {
+            // Row axpys: c_i += a_ip · b_p, contiguous and vectorisable.
+            Tr::No => {
+                for (p, &av) in ar.iter().enumerate() {
+                    for (x, &bv) in row.iter_mut().zip(&b[p * n..(p + 1) * n]) {
+                        *x = *x + av * bv;
+                    }
+                }
+            }
+            // Dot products with the rows of b.
+            Tr::Yes => {
+                for (j, x) in row.iter_mut().enumerate() {
+                    let br = &b[j * k..(j + 1) * k];
+                    *x = ar.iter().zip(br).fold(*x, |s, (&p, &q)| s + p * q);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,7 +151,12 @@ mod tests {
 
     #[test]
     fn all_transpositions_match_naive_product() {
-        let (m, n, k) = (5, 7, 3);
+        for m in [1, 3, 5] {
+            check(m, 7, 3);
+        }
+    }
+
+    fn check(m: usize, n: usize, k: usize) {
         let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
         let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.91).cos()).collect();
         for ta in [Tr::No, Tr::Yes] {

@@ -32,16 +32,34 @@ impl Geometry {
     pub fn col_cols(&self) -> usize {
         self.small[0] * self.small[1]
     }
+    /// A 1×1, stride-1, unpadded map: the column matrix is the input itself.
+    pub fn is_pointwise(&self) -> bool {
+        self.kernel == [1, 1]
+            && self.stride == [1, 1]
+            && self.padding == [0, 0]
+            && self.big == self.small
+    }
     pub fn big_len(&self) -> usize {
         self.channels * self.big[0] * self.big[1]
     }
 
-    /// Big-grid coordinate read by small index `o` and kernel tap `k` on axis `a`,
-    /// or `None` when it falls in the padding.
+    /// For kernel tap `k` on axis `a`: the small indices `lo..hi` whose read falls
+    /// inside the big grid, and the big index read by `lo`. Reads advance by the
+    /// stride, so the inner loops need no bounds checks.
     #[inline]
-    fn at(&self, a: usize, o: usize, k: usize) -> Option<usize> {
-        let x = (o * self.stride[a] + k * self.dilation[a]).checked_sub(self.padding[a])?;
-        (x < self.big[a]).then_some(x)
+    fn span(&self, a: usize, k: usize) -> (usize, usize, usize) {
+        let (s, p, off) = (self.stride[a], self.padding[a], k * self.dilation[a]);
+        // First o with o·s + off ≥ p.
+        let lo = if off >= p { 0 } else { (p - off).div_ceil(s) };
+        // Last o with o·s + off − p ≤ big − 1.
+        let limit = self.big[a] + p;
+        let hi = if limit > off {
+            ((limit - off - 1) / s + 1).min(self.small[a])
+        } else {
+            0
+        };
+        let lo = lo.min(hi);
+        (lo, hi, (lo * s + off).saturating_sub(p))
     }
 
     /// `cols[(c, ki, kj), (oh, ow)] = big[c, ih, iw]` (zero in the padding).
@@ -49,22 +67,29 @@ impl Geometry {
         let [kh, kw] = self.kernel;
         let [sh, sw] = self.small;
         let [bh, bw] = self.big;
+        let st = self.stride[1];
         for c in 0..self.channels {
+            let plane = &big[c * bh * bw..(c + 1) * bh * bw];
             for ki in 0..kh {
+                let (h_lo, h_hi, ih0) = self.span(0, ki);
                 for kj in 0..kw {
+                    let (w_lo, w_hi, iw0) = self.span(1, kj);
                     let row = ((c * kh + ki) * kw + kj) * sh * sw;
-                    for oh in 0..sh {
-                        let out = &mut cols[row + oh * sw..row + (oh + 1) * sw];
-                        match self.at(0, oh, ki) {
-                            None => out.iter_mut().for_each(|x| *x = E::zero()),
-                            Some(ih) => {
-                                let src = &big[(c * bh + ih) * bw..(c * bh + ih + 1) * bw];
-                                for (ow, x) in out.iter_mut().enumerate() {
-                                    *x = match self.at(1, ow, kj) {
-                                        Some(iw) => src[iw],
-                                        None => E::zero(),
-                                    };
-                                }
+                    let block = &mut cols[row..row + sh * sw];
+                    block[..h_lo * sw].iter_mut().for_each(|x| *x = E::zero());
+                    block[h_hi * sw..].iter_mut().for_each(|x| *x = E::zero());
+                    for oh in h_lo..h_hi {
+                        let ih = ih0 + (oh - h_lo) * self.stride[0];
+                        let src = &plane[ih * bw..(ih + 1) * bw];
+                        let out = &mut block[oh * sw..(oh + 1) * sw];
+                        out[..w_lo].iter_mut().for_each(|x| *x = E::zero());
+                        out[w_hi..].iter_mut().for_each(|x| *x = E::zero());
+                        let n = w_hi - w_lo;
+                        if st == 1 {
+                            out[w_lo..w_hi].copy_from_slice(&src[iw0..iw0 + n]);
+                        } else {
+                            for (j, x) in out[w_lo..w_hi].iter_mut().enumerate() {
+                                *x = src[iw0 + j * st];
                             }
                         }
                     }
@@ -78,19 +103,25 @@ impl Geometry {
         let [kh, kw] = self.kernel;
         let [sh, sw] = self.small;
         let [bh, bw] = self.big;
+        let st = self.stride[1];
         for c in 0..self.channels {
+            let plane = &mut big[c * bh * bw..(c + 1) * bh * bw];
             for ki in 0..kh {
+                let (h_lo, h_hi, ih0) = self.span(0, ki);
                 for kj in 0..kw {
+                    let (w_lo, w_hi, iw0) = self.span(1, kj);
                     let row = ((c * kh + ki) * kw + kj) * sh * sw;
-                    for oh in 0..sh {
-                        let Some(ih) = self.at(0, oh, ki) else {
-                            continue;
-                        };
-                        let src = &cols[row + oh * sw..row + (oh + 1) * sw];
-                        let dst = &mut big[(c * bh + ih) * bw..(c * bh + ih + 1) * bw];
-                        for (ow, &v) in src.iter().enumerate() {
-                            if let Some(iw) = self.at(1, ow, kj) {
-                                dst[iw] += v;
+                    for oh in h_lo..h_hi {
+                        let ih = ih0 + (oh - h_lo) * self.stride[0];
+                        let src = &cols[row + oh * sw + w_lo..row + oh * sw + w_hi];
+                        let dst = &mut plane[ih * bw..(ih + 1) * bw];
+                        if st == 1 {
+                            for (d, v) in dst[iw0..iw0 + src.len()].iter_mut().zip(src) {
+                                *d += *v;
+                            }
+                        } else {
+                            for (j, v) in src.iter().enumerate() {
+                                dst[iw0 + j * st] += *v;
                             }
                         }
                     }
@@ -103,6 +134,53 @@ impl Geometry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The span arithmetic against a per-element reference, over many geometries.
+    #[test]
+    fn im2col_matches_per_element_reads() {
+        for (bh, bw, k, s, p, d) in [
+            (7, 6, 3, 2, 1, 1),
+            (5, 9, 2, 1, 0, 2),
+            (8, 8, 3, 2, 2, 1),
+            (4, 4, 1, 1, 0, 1),
+            (6, 5, 3, 3, 2, 2),
+        ] {
+            let small = |b: usize| (b + 2 * p - d * (k - 1) - 1) / s + 1;
+            let g = Geometry {
+                channels: 2,
+                big: [bh, bw],
+                small: [small(bh), small(bw)],
+                kernel: [k, k],
+                stride: [s, s],
+                padding: [p, p],
+                dilation: [d, d],
+            };
+            let x: Vec<f64> = (0..g.big_len()).map(|i| i as f64 + 1.0).collect();
+            let mut cols = vec![-1.0; g.col_rows() * g.col_cols()];
+            g.im2col(&x, &mut cols);
+            let mut i = 0;
+            for c in 0..2 {
+                for ki in 0..k {
+                    for kj in 0..k {
+                        for oh in 0..g.small[0] {
+                            for ow in 0..g.small[1] {
+                                let ih = (oh * s + ki * d) as isize - p as isize;
+                                let iw = (ow * s + kj * d) as isize - p as isize;
+                                let want =
+                                    if ih < 0 || iw < 0 || ih >= bh as isize || iw >= bw as isize {
+                                        0.0
+                                    } else {
+                                        x[(c * bh + ih as usize) * bw + iw as usize]
+                                    };
+                                assert_eq!(cols[i], want, "{g:?} at {i}");
+                                i += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// col2im is the adjoint of im2col: <im2col(x), y> = <x, col2im(y)>.
     #[test]

@@ -30,28 +30,73 @@ macro_rules! accumulate {
 
 pub(crate) use {accumulate, grad_of};
 
-/// Runs `f` on each of `n` samples in parallel, each producing a partial sum of
+/// Runs `f` on each of `n` samples in parallel, each adding into a partial sum of
 /// length `len`; returns the total. Used for weight gradients summed over a batch.
+///
+/// Samples are grouped in fixed chunks of 8 and the chunk sums added in order, so the
+/// floating-point result does not depend on thread scheduling: runs are reproducible.
 pub fn sum_over_samples<E: Real>(
     n: usize,
     len: usize,
     f: impl Fn(usize, &mut [E]) + Sync + Send,
 ) -> Vec<E> {
     use rayon::prelude::*;
-    (0..n)
+    const CHUNK: usize = 8;
+    let partials: Vec<Vec<E>> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
-        .fold(
-            || vec![E::zero(); len],
-            |mut acc, i| {
+        .map(|c| {
+            let mut acc = vec![E::zero(); len];
+            for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                 f(i, &mut acc);
-                acc
-            },
-        )
-        .reduce(
-            || vec![E::zero(); len],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += *y);
-                a
-            },
-        )
+            }
+            acc
+        })
+        .collect();
+    let mut total = vec![E::zero(); len];
+    for p in partials {
+        total.iter_mut().zip(&p).for_each(|(t, v)| *t += *v);
+    }
+    total
+}
+
+/// Backward wall time per op, collected only while `RRAE_DEBUG` profiling is on.
+pub mod timing {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    static ON: AtomicBool = AtomicBool::new(false);
+    static ROWS: Mutex<Vec<(String, Duration, usize)>> = Mutex::new(Vec::new());
+
+    pub fn enable(on: bool) {
+        ON.store(on, Ordering::Relaxed);
+    }
+
+    /// Runs `f`, adding its time under `label` when profiling.
+    pub fn timed<R>(label: impl FnOnce() -> String, f: impl FnOnce() -> R) -> R {
+        if !ON.load(Ordering::Relaxed) {
+            return f();
+        }
+        let t0 = Instant::now();
+        let r = f();
+        let d = t0.elapsed();
+        let label = label();
+        if let Ok(mut rows) = ROWS.lock() {
+            match rows.iter_mut().find(|r| r.0 == label) {
+                Some(r) => {
+                    r.1 += d;
+                    r.2 += 1;
+                }
+                None => rows.push((label, d, 1)),
+            }
+        }
+        r
+    }
+
+    /// The collected rows, emptied.
+    pub fn take() -> Vec<(String, Duration, usize)> {
+        ROWS.lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+    }
 }

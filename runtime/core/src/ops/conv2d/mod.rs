@@ -9,7 +9,7 @@ mod cpu;
 mod tests;
 
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::{accumulate, grad_of};
+use crate::ops::tape::{accumulate, grad_of, timing};
 use crate::tensor::{Mat, Real, Vector};
 use dfdx::prelude::*;
 
@@ -27,6 +27,8 @@ pub fn conv2d<E: Real, T: Tape<E, Cpu>>(
     let ws = w.as_vec();
     let bs = b.map(|b| b.as_vec());
     let (out, cols) = cpu::forward(&geo, cout, &xs, &ws, bs.as_deref(), T::OWNS_TAPE);
+    // The backward needs `x` only when the op is pointwise (its columns are `x`).
+    let xs = if geo.is_pointwise() { xs } else { Vec::new() };
     let out: Mat<E> = x
         .device()
         .tensor_from_vec(out, (batch, cout * geo.col_cols()));
@@ -35,7 +37,10 @@ pub fn conv2d<E: Real, T: Tape<E, Cpu>>(
         let bg = b.map(|b| b.ghost());
         tape.add_backward_op(move |grads| {
             let g = grad_of!(grads, og);
-            let (dx, dw, db) = cpu::backward(&geo, cout, batch, &cols, &ws, &g);
+            let (dx, dw, db) = timing::timed(
+                || format!("conv2d backward {:?}→{:?} ×{cout}", geo.big, geo.small),
+                || cpu::backward(&geo, cout, batch, &cols, &xs, &ws, &g),
+            );
             accumulate!(grads, xg, dx);
             accumulate!(grads, wg, dw);
             if let Some(bg) = bg {

@@ -10,7 +10,7 @@ mod cpu;
 mod tests;
 
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::{accumulate, grad_of};
+use crate::ops::tape::{accumulate, grad_of, timing};
 use crate::tensor::{Mat, Real, Vector};
 use dfdx::prelude::*;
 
@@ -35,7 +35,15 @@ pub fn conv_transpose2d<E: Real, T: Tape<E, Cpu>>(
         let bg = b.map(|b| b.ghost());
         tape.add_backward_op(move |grads| {
             let g = grad_of!(grads, og);
-            let (dx, dw, db) = cpu::backward(&geo, cin, &xs, &ws, &g);
+            let (dx, dw, db) = timing::timed(
+                || {
+                    format!(
+                        "conv_transpose2d backward {:?}→{:?} ×{}",
+                        geo.small, geo.big, geo.channels
+                    )
+                },
+                || cpu::backward(&geo, cin, &xs, &ws, &g),
+            );
             accumulate!(grads, xg, dx);
             accumulate!(grads, wg, dw);
             if let Some(bg) = bg {

@@ -50,7 +50,7 @@ impl Truncation {
         let vd = self.v.columns(k, nonzero - k);
         let mut dy = &u1 * (u1.transpose() * &g);
         let gv1 = &g * &v1;
-        let resid = &gv1 - &u1 * (u1.transpose() * &gv1) - &ud * (ud.transpose() * &gv1);
+        let resid = &gv1 - &u1 * (u1.transpose() * &gv1) - ud * (ud.transpose() * &gv1);
         dy += resid * v1.transpose();
         let floor = MIN_GAP.max(1e-12 * s0 * s0);
         let c_dk = ud.transpose() * &gv1; // C_ji, j ∈ D, i < k
@@ -69,7 +69,7 @@ impl Truncation {
                 m_kd[(i, j)] = sj * f;
             }
         }
-        dy += &ud * m_dk * v1.transpose() + &u1 * m_kd * vd.transpose();
+        dy += ud * m_dk * v1.transpose() + &u1 * m_kd * vd.transpose();
         to_rows(&dy.transpose())
     }
 }

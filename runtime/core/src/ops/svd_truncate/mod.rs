@@ -19,7 +19,7 @@ mod tests;
 
 pub use cpu::{project_rank_k, Truncation};
 
-use crate::ops::tape::{accumulate, grad_of};
+use crate::ops::tape::{accumulate, grad_of, timing};
 use crate::tensor::{Mat, Real};
 use dfdx::prelude::*;
 
@@ -43,7 +43,11 @@ pub fn svd_truncate<E: Real, T: Tape<E, Cpu>>(x: Mat<E, T>, k: usize) -> (Mat<E,
         let state = t.clone();
         tape.add_backward_op(move |grads| {
             let g: Vec<f64> = grad_of!(grads, og).into_iter().map(Real::f64).collect();
-            let dx: Vec<E> = state.backward(&g).into_iter().map(E::of).collect();
+            let dx: Vec<E> =
+                timing::timed(|| "svd_truncate backward".into(), || state.backward(&g))
+                    .into_iter()
+                    .map(E::of)
+                    .collect();
             accumulate!(grads, xg, dx);
             Ok(())
         });

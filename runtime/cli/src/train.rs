@@ -1,0 +1,114 @@
+//! `rrae run` and `rrae bench`.
+
+use crate::progress::Bar;
+use rrae_runtime::run::{default_dir, median, run as run_model, Overrides};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn debug() -> bool {
+    std::env::var("RRAE_DEBUG").is_ok_and(|v| v != "0" && !v.is_empty())
+}
+
+pub fn run(
+    mut ir: rrae_lang::Ir,
+    source: &str,
+    out: Option<PathBuf>,
+    o: Overrides,
+    quiet: bool,
+) -> Result<(), ExitCode> {
+    o.apply(&mut ir);
+    let dir = out.unwrap_or_else(|| default_dir(&ir));
+    let mut bar = Bar::new(quiet);
+    match run_model(&ir, source, &dir, &mut bar, debug()) {
+        Ok(r) => {
+            let m = &r.metrics;
+            println!("run folder: {}", dir.display());
+            println!(
+                "train error {:.2} %, test error {:.2} %{} (original units)",
+                m.train_error,
+                m.test_error,
+                m.interpolation_error
+                    .map(|e| format!(", interpolation error {e:.2} %"))
+                    .unwrap_or_default()
+            );
+            println!(
+                "train error {:.2} %, test error {:.2} %{} (normalised units)",
+                m.train_error_normalised,
+                m.test_error_normalised,
+                m.interpolation_error_normalised
+                    .map(|e| format!(", interpolation error {e:.2} %"))
+                    .unwrap_or_default()
+            );
+            if let Some(f) = &m.sampling_bump_fit {
+                println!(
+                    "random samples: bump-fit error {:.2} ± {:.2} %",
+                    f.mean, f.std
+                );
+            }
+            let sv: Vec<String> = m
+                .singular_values_latent
+                .iter()
+                .take(6)
+                .map(|s| format!("{s:.2e}"))
+                .collect();
+            println!(
+                "latent rank {} (normalised singular values: {} …)",
+                m.latent_rank,
+                sv.join(", ")
+            );
+            println!(
+                "{} train + {} fine-tune steps in {:.1} s ({:.1} ms/step median)",
+                r.steps, r.fine_tune_steps, r.wall_seconds, r.median_ms_per_step
+            );
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            eprintln!(
+                "  (losses so far are in {})",
+                dir.join("losses.csv").display()
+            );
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+/// Runs `warmup + steps` training steps and prints the median time per step.
+pub fn bench(mut ir: rrae_lang::Ir, steps: usize, warmup: usize) -> Result<(), ExitCode> {
+    ir.train.steps = steps + warmup;
+    ir.train.fine_tune_steps = 0;
+    let fail = |e: rrae_runtime::RuntimeError| {
+        eprintln!("error: {e}");
+        ExitCode::from(1)
+    };
+    let data_ir = ir
+        .data
+        .clone()
+        .ok_or(rrae_runtime::RuntimeError::NoData)
+        .map_err(fail)?;
+    let data = rrae_runtime::data::Dataset::load(&data_ir).map_err(fail)?;
+    let model = rrae_runtime::model::Model::lower(&ir, ir.train.seed).map_err(fail)?;
+    let mut t = rrae_runtime::train::Trainer::new(model, &data, debug());
+    t.run(&mut |_| {}).map_err(fail)?;
+    let ms: Vec<f64> = t.log.iter().skip(warmup).map(|s| s.ms).collect();
+    let threads = rayon_threads();
+    println!(
+        "{}: {} params, batch {}, input {}: median {:.1} ms/step over {} steps (min {:.1}, max {:.1}; {} threads)",
+        ir.name,
+        t.model.params.count(),
+        ir.train.batch,
+        ir.input,
+        median(ms.clone()),
+        ms.len(),
+        ms.iter().cloned().fold(f64::INFINITY, f64::min),
+        ms.iter().cloned().fold(0.0, f64::max),
+        threads
+    );
+    Ok(())
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}

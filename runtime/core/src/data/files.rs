@@ -1,0 +1,158 @@
+//! Whole-file readers for IDX (optionally gzip'd) and `.npy`, on top of the header
+//! parsers the checker uses. A file shorter than its header promises is an error
+//! naming both sizes, never a short dataset.
+
+use crate::error::{Result, RuntimeError};
+use flate2::read::GzDecoder;
+use rrae_lang::probe::{idx_header, npy_header, Header};
+use std::io::Read;
+use std::path::Path;
+
+fn bad(path: &Path, reason: impl Into<String>) -> RuntimeError {
+    RuntimeError::Data {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn read_all(path: &Path) -> Result<Vec<u8>> {
+    let f = std::fs::File::open(path).map_err(|e| bad(path, format!("cannot open: {e}")))?;
+    let mut bytes = vec![];
+    let r = if path.extension().is_some_and(|e| e == "gz") {
+        GzDecoder::new(f).read_to_end(&mut bytes)
+    } else {
+        let mut f = f;
+        f.read_to_end(&mut bytes)
+    };
+    r.map_err(|e| bad(path, format!("cannot read (corrupt or truncated?): {e}")))?;
+    Ok(bytes)
+}
+
+/// Converts `count` elements of `dtype` (little-endian unless `big`) to f32.
+fn decode(path: &Path, bytes: &[u8], dtype: &str, count: usize, big: bool) -> Result<Vec<f32>> {
+    let width = match dtype {
+        "u8" | "i8" => 1,
+        "i16" => 2,
+        "i32" | "f32" => 4,
+        "f64" | "i64" => 8,
+        other => return Err(bad(path, format!("unsupported element type {other}"))),
+    };
+    let need = count
+        .checked_mul(width)
+        .ok_or_else(|| bad(path, "size overflows"))?;
+    if bytes.len() < need {
+        return Err(bad(
+            path,
+            format!(
+                "truncated: the header promises {need} bytes of data, the file has {}",
+                bytes.len()
+            ),
+        ));
+    }
+    let word = |c: &[u8]| -> [u8; 8] {
+        let mut w = [0u8; 8];
+        if big {
+            for (i, b) in c.iter().rev().enumerate() {
+                w[i] = *b;
+            }
+        } else {
+            w[..c.len()].copy_from_slice(c);
+        }
+        w
+    };
+    let out = bytes[..need]
+        .chunks_exact(width)
+        .map(|c| {
+            let w = word(c);
+            match dtype {
+                "u8" => c[0] as f32,
+                "i8" => c[0] as i8 as f32,
+                "i16" => i16::from_le_bytes([w[0], w[1]]) as f32,
+                "i32" => i32::from_le_bytes([w[0], w[1], w[2], w[3]]) as f32,
+                "f32" => f32::from_le_bytes([w[0], w[1], w[2], w[3]]),
+                "i64" => i64::from_le_bytes(w) as f32,
+                _ => f64::from_le_bytes(w) as f32,
+            }
+        })
+        .collect();
+    Ok(out)
+}
+
+/// Reads every sample of an IDX / IDX.gz file as f32 (raw values, e.g. 0–255).
+pub fn read_idx(path: &Path) -> Result<(Header, Vec<f32>)> {
+    let bytes = read_all(path)?;
+    let h = idx_header(&bytes).map_err(|e| bad(path, e))?;
+    let start = 4 + 4 * (h.sample.len() + 1);
+    let n = h.count * h.sample.iter().product::<usize>();
+    let data = decode(path, &bytes[start.min(bytes.len())..], &h.dtype, n, true)?;
+    Ok((h, data))
+}
+
+/// Reads a C-ordered little-endian `.npy` array as f32.
+pub fn read_npy(path: &Path) -> Result<(Header, Vec<f32>)> {
+    let bytes = read_all(path)?;
+    let (h, start) = npy_header(&bytes).map_err(|e| bad(path, e))?;
+    let n = h.count * h.sample.iter().product::<usize>();
+    let data = decode(path, &bytes[start.min(bytes.len())..], &h.dtype, n, false)?;
+    if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+        return Err(bad(path, format!("element {i} is NaN or infinite")));
+    }
+    Ok((h, data))
+}
+
+/// Writes a 2-D f64 array as `.npy` (for bases and exported latents).
+pub fn npy_bytes(rows: usize, cols: usize, data: &[f64]) -> Vec<u8> {
+    let mut header =
+        format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in data {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npy_round_trips_and_truncation_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("rrae-npy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap(); // ok: test scaffolding
+        let p = dir.join("a.npy");
+        let bytes = npy_bytes(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.5]);
+        std::fs::write(&p, &bytes).unwrap(); // ok: test scaffolding
+        let (h, d) = read_npy(&p).unwrap(); // ok: asserted file
+        assert_eq!((h.count, h.sample.clone()), (2, vec![3]));
+        assert_eq!(d, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.5]);
+        std::fs::write(&p, &bytes[..bytes.len() - 5]).unwrap(); // ok: test scaffolding
+        let e = read_npy(&p).unwrap_err().to_string(); // ok: asserted error
+        assert!(e.contains("truncated: the header promises 48 bytes"), "{e}");
+    }
+
+    #[test]
+    fn reads_mnist_and_rejects_a_truncated_gzip() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/mnist/t10k-images-idx3-ubyte.gz");
+        let (h, d) = read_idx(&p).unwrap(); // ok: shared data is part of the test setup
+        assert_eq!((h.count, h.sample.clone()), (10000, vec![28, 28]));
+        assert_eq!(d.len(), 10000 * 784);
+        assert!(d.iter().all(|&v| (0.0..=255.0).contains(&v)));
+        let bytes = std::fs::read(&p).unwrap(); // ok: test scaffolding
+        let dir = std::env::temp_dir().join(format!("rrae-idx-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap(); // ok: test scaffolding
+        let cut = dir.join("cut-idx3-ubyte.gz");
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap(); // ok: test scaffolding
+        let e = read_idx(&cut).unwrap_err().to_string(); // ok: asserted error
+        assert!(
+            e.contains("corrupt or truncated") || e.contains("truncated"),
+            "{e}"
+        );
+    }
+}

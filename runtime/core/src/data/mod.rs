@@ -1,0 +1,249 @@
+//! Datasets: the built-in Gaussian bumps, IDX and `.npy` files; normalisation with
+//! the training statistics; seeded shuffling into batches.
+
+pub mod bumps;
+pub mod files;
+
+use crate::error::{Result, RuntimeError};
+use bumps::Bumps;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rrae_lang::ir::{DataIr, DataSource, Normalize};
+
+/// `x_model = (x − shift) / scale`, with scalars computed on the training set.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Norm {
+    pub shift: f64,
+    pub scale: f64,
+}
+
+impl Norm {
+    pub fn of(kind: Normalize, train: &[f32]) -> Norm {
+        let n = train.len().max(1) as f64;
+        match kind {
+            Normalize::Standardize => {
+                let mean = train.iter().map(|&v| v as f64).sum::<f64>() / n;
+                let var = train
+                    .iter()
+                    .map(|&v| (v as f64 - mean).powi(2))
+                    .sum::<f64>()
+                    / n;
+                Norm {
+                    shift: mean,
+                    scale: if var > 0.0 { var.sqrt() } else { 1.0 },
+                }
+            }
+            Normalize::MinMax => {
+                let lo = train.iter().cloned().fold(f32::INFINITY, f32::min) as f64;
+                let hi = train.iter().cloned().fold(f32::NEG_INFINITY, f32::max) as f64;
+                Norm {
+                    shift: lo,
+                    scale: if hi > lo { hi - lo } else { 1.0 },
+                }
+            }
+            Normalize::None => Norm {
+                shift: 0.0,
+                scale: 1.0,
+            },
+        }
+    }
+    pub fn apply(&self, x: &mut [f32]) {
+        for v in x {
+            *v = ((*v as f64 - self.shift) / self.scale) as f32;
+        }
+    }
+    pub fn invert(&self, x: f64) -> f64 {
+        x * self.scale + self.shift
+    }
+}
+
+/// A loaded dataset, normalised; samples are rows of `dim` values.
+pub struct Dataset {
+    pub name: String,
+    pub sample: Vec<usize>,
+    pub dim: usize,
+    pub train: Vec<f32>,
+    pub test: Vec<f32>,
+    pub norm: Norm,
+    /// Present for `gaussian_bumps`: centres and renderer, for the bump metrics.
+    pub bumps: Option<Bumps>,
+}
+
+impl Dataset {
+    pub fn n_train(&self) -> usize {
+        self.train.len() / self.dim
+    }
+    pub fn n_test(&self) -> usize {
+        self.test.len() / self.dim
+    }
+    pub fn train_row(&self, i: usize) -> &[f32] {
+        &self.train[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Loads what the IR describes. Everything the checker verified (headers,
+    /// shapes) is re-verified against the actual bytes.
+    pub fn load(d: &DataIr) -> Result<Dataset> {
+        let dim = d.sample.numel();
+        let (mut train, mut test, bumps) = match &d.source {
+            DataSource::GaussianBumps {
+                grid,
+                train_per_axis,
+                test,
+                sigma,
+                extent,
+                centres,
+                seed,
+            } => {
+                let b = Bumps::new(
+                    *grid,
+                    *train_per_axis,
+                    *test,
+                    *sigma,
+                    *extent,
+                    *centres,
+                    *seed,
+                );
+                (
+                    b.render_all(&b.train_centres),
+                    b.render_all(&b.test_centres),
+                    Some(b),
+                )
+            }
+            DataSource::Idx { train, test } | DataSource::Npy { train, test } => {
+                let idx = matches!(d.source, DataSource::Idx { .. });
+                let read = |p: &std::path::Path| {
+                    let (h, data) = if idx {
+                        files::read_idx(p)?
+                    } else {
+                        files::read_npy(p)?
+                    };
+                    if h.sample.iter().product::<usize>() != dim {
+                        return Err(RuntimeError::Data {
+                            path: p.to_path_buf(),
+                            reason: format!(
+                                "samples are {:?}, the model expects {:?}",
+                                h.sample, d.sample.0
+                            ),
+                        });
+                    }
+                    Ok(data)
+                };
+                let mut tr = read(train)?;
+                let te = match test {
+                    Some(t) => read(t)?,
+                    None => {
+                        // `split` of the training file goes to the test set (its tail).
+                        let n = tr.len() / dim;
+                        let held = ((n as f64 * d.split.unwrap_or(0.2)).round() as usize).min(n);
+                        tr.split_off((n - held) * dim)
+                    }
+                };
+                (tr, te, None)
+            }
+        };
+        if let Some(l) = d.limit_train {
+            train.truncate(l * dim);
+        }
+        if let Some(l) = d.limit_test {
+            test.truncate(l * dim);
+        }
+        let norm = Norm::of(d.normalize, &train);
+        norm.apply(&mut train);
+        norm.apply(&mut test);
+        let bumps = bumps.map(|mut b| {
+            b.train_centres.truncate(train.len() / dim);
+            b.test_centres.truncate(test.len() / dim);
+            b
+        });
+        Ok(Dataset {
+            name: d.name.clone(),
+            sample: d.sample.0.clone(),
+            dim,
+            train,
+            test,
+            norm,
+            bumps,
+        })
+    }
+}
+
+/// Seeded epochs of shuffled batches; the last short batch of an epoch is dropped
+/// (so every batch has the configured size, as in the authors' loop).
+pub struct Batches {
+    n: usize,
+    batch: usize,
+    order: Vec<usize>,
+    pos: usize,
+    rng: rand::rngs::StdRng,
+}
+
+impl Batches {
+    pub fn new(n: usize, batch: usize, seed: u64) -> Batches {
+        let batch = batch.min(n).max(1);
+        let mut b = Batches {
+            n,
+            batch,
+            order: (0..n).collect(),
+            pos: n,
+            rng: rand::rngs::StdRng::seed_from_u64(seed),
+        };
+        b.reshuffle();
+        b
+    }
+    fn reshuffle(&mut self) {
+        self.order = (0..self.n).collect();
+        self.order.shuffle(&mut self.rng);
+        self.pos = 0;
+    }
+    /// The next batch's sample indices.
+    pub fn next_batch(&mut self) -> Vec<usize> {
+        if self.pos + self.batch > self.n {
+            self.reshuffle();
+        }
+        let b = self.order[self.pos..self.pos + self.batch].to_vec();
+        self.pos += self.batch;
+        b
+    }
+}
+
+/// Gathers rows `idx` of a row-major `n × dim` matrix.
+pub fn gather(data: &[f32], dim: usize, idx: &[usize]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(idx.len() * dim);
+    for &i in idx {
+        out.extend_from_slice(&data[i * dim..(i + 1) * dim]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_cover_each_epoch_once_and_are_seeded() {
+        let mut a = Batches::new(10, 3, 7);
+        let mut seen: Vec<usize> = (0..3).flat_map(|_| a.next_batch()).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 9);
+        let mut b = Batches::new(10, 3, 7);
+        let mut c = Batches::new(10, 3, 8);
+        let (x, y, z) = (
+            b.next_batch(),
+            Batches::new(10, 3, 7).next_batch(),
+            c.next_batch(),
+        );
+        assert_eq!(x, y);
+        assert_ne!(x, z);
+    }
+
+    #[test]
+    fn standardising_uses_training_statistics() {
+        let n = Norm::of(Normalize::Standardize, &[1.0, 3.0]);
+        assert_eq!((n.shift, n.scale), (2.0, 1.0));
+        let mut x = [5.0f32];
+        n.apply(&mut x);
+        assert_eq!(x[0], 3.0);
+        assert_eq!(n.invert(3.0), 5.0);
+    }
+}

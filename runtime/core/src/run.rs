@@ -1,0 +1,289 @@
+//! `rrae run`: check → load data → lower → train → evaluate → write the run folder.
+//!
+//! The folder holds `metrics.json`, `losses.csv`, `model.safetensors` (parameters,
+//! the basis U_f and the normalisation, readable from PyTorch too), `basis.npy`, and
+//! PNG plots: `loss.png`, `singular_values.png`, `singular_values_log.png`,
+//! `reconstructions.png`, `interpolations.png`, `samples.png`.
+
+use crate::data::Dataset;
+use crate::error::{Result, RuntimeError};
+use crate::eval::{Evaluator, Gallery, Metrics};
+use crate::model::Model;
+use crate::output::write_atomic;
+use crate::plot::{image_grid, line_plot, BLUE, ORANGE};
+use crate::train::{Event, Phase, Trainer};
+use rrae_lang::Ir;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub steps: Option<usize>,
+    pub fine_tune_steps: Option<usize>,
+    pub seed: Option<u64>,
+}
+
+impl Overrides {
+    pub fn apply(&self, ir: &mut Ir) {
+        if let Some(s) = self.steps {
+            ir.train.steps = s;
+        }
+        if let Some(s) = self.fine_tune_steps {
+            ir.train.fine_tune_steps = s;
+        }
+        if let Some(s) = self.seed {
+            ir.train.seed = s;
+        }
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Report {
+    pub model: String,
+    pub source: String,
+    pub seed: u64,
+    pub steps: usize,
+    pub fine_tune_steps: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub params: usize,
+    pub train_samples: usize,
+    pub test_samples: usize,
+    pub normalisation: crate::data::Norm,
+    pub wall_seconds: f64,
+    pub train_seconds: f64,
+    pub median_ms_per_step: f64,
+    pub final_train_loss: Option<f64>,
+    pub final_fine_tune_loss: Option<f64>,
+    /// Singular values of the concatenated per-batch bases (before U_f was cut).
+    pub common_basis_singular_values: Vec<f64>,
+    pub metrics: Metrics,
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn write_model(path: &Path, t: &Trainer, ir_source: &str, norm: crate::data::Norm) -> Result<()> {
+    use safetensors::tensor::{Dtype, TensorView};
+    let mut bufs: Vec<(String, Vec<usize>, Vec<u8>, Dtype)> = t
+        .model
+        .params
+        .params
+        .iter()
+        .map(|p| {
+            let bytes = p.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+            (p.name.clone(), p.shape.clone(), bytes, Dtype::F32)
+        })
+        .collect();
+    if let Some(b) = &t.basis {
+        let data = crate::linalg::to_rows(b);
+        bufs.push((
+            "latent.basis".into(),
+            vec![b.nrows(), b.ncols()],
+            data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            Dtype::F64,
+        ));
+    }
+    let views: Vec<(String, TensorView)> = bufs
+        .iter()
+        .filter_map(|(n, s, b, d)| {
+            TensorView::new(*d, s.clone(), b)
+                .ok()
+                .map(|v| (n.clone(), v))
+        })
+        .collect();
+    let meta = std::collections::HashMap::from([
+        ("source".to_string(), ir_source.to_string()),
+        ("norm_shift".to_string(), norm.shift.to_string()),
+        ("norm_scale".to_string(), norm.scale.to_string()),
+        (
+            "weight_layout".to_string(),
+            "linear: [in, out]; conv: [out, in*kh*kw]; conv_transpose: [in, out*kh*kw]".to_string(),
+        ),
+    ]);
+    let bytes = safetensors::serialize(views, &Some(meta)).map_err(|e| RuntimeError::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    write_atomic(path, &bytes)
+}
+
+fn write_plots(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery, sample: &[usize]) -> Result<()> {
+    let train: Vec<f64> = t
+        .log
+        .iter()
+        .filter(|s| s.phase == Phase::Train)
+        .map(|s| s.loss)
+        .collect();
+    let fine: Vec<f64> = t
+        .log
+        .iter()
+        .filter(|s| s.phase == Phase::FineTune)
+        .map(|s| s.loss)
+        .collect();
+    // Fine-tuning continues the x axis after training.
+    let mut fine_x = vec![f64::NAN; train.len()];
+    fine_x.extend(fine);
+    line_plot(&[(&train, BLUE), (&fine_x, ORANGE)], true).save(&dir.join("loss.png"))?;
+    let sv: Vec<f64> = m.singular_values_encoder.iter().take(64).copied().collect();
+    let svl: Vec<f64> = m.singular_values_latent.iter().take(64).copied().collect();
+    line_plot(&[(&sv, BLUE), (&svl, ORANGE)], false).save(&dir.join("singular_values.png"))?;
+    line_plot(&[(&sv, BLUE), (&svl, ORANGE)], true).save(&dir.join("singular_values_log.png"))?;
+    // Images: only 2-D single-channel samples are drawn as pictures.
+    let (ih, iw) = match sample {
+        [1, h, w] => (*h, *w),
+        [1, n] => (1, *n),
+        _ => return Ok(()),
+    };
+    let mut pairs = g.originals.clone();
+    pairs.extend_from_slice(&g.reconstructions);
+    let n = g.originals.len() / (ih * iw).max(1);
+    image_grid(&pairs, ih, iw, n.max(1)).save(&dir.join("reconstructions.png"))?;
+    if g.interpolation_cols > 0 {
+        image_grid(&g.interpolations, ih, iw, g.interpolation_cols)
+            .save(&dir.join("interpolations.png"))?;
+    }
+    if !g.samples.is_empty() {
+        image_grid(&g.samples, ih, iw, 8).save(&dir.join("samples.png"))?;
+    }
+    Ok(())
+}
+
+/// What the CLI shows while a run goes.
+pub trait Progress {
+    fn event(&mut self, e: &Event);
+    fn message(&mut self, msg: &str);
+}
+
+/// Trains and evaluates `ir` (checked from `source`), writing everything to `dir`.
+pub fn run(
+    ir: &Ir,
+    source: &str,
+    dir: &Path,
+    progress: &mut dyn Progress,
+    debug: bool,
+) -> Result<Report> {
+    let t0 = Instant::now();
+    let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
+    std::fs::create_dir_all(dir).map_err(|e| RuntimeError::Write {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    progress.message(&format!("loading data `{}`", data_ir.name));
+    let data = Dataset::load(data_ir)?;
+    let model = Model::lower(ir, ir.train.seed)?;
+    if debug {
+        progress.message(&format!("lowered graph:\n{}", model.describe()));
+    }
+    let mut trainer = Trainer::new(model, &data, debug);
+    let mut basis_sv = vec![];
+    let t_train = Instant::now();
+    let result = trainer.run(&mut |e| {
+        if let Event::Basis {
+            singular_values, ..
+        } = &e
+        {
+            basis_sv = singular_values.to_vec();
+        }
+        progress.event(&e);
+    });
+    let train_seconds = t_train.elapsed().as_secs_f64();
+    write_losses(&dir.join("losses.csv"), &trainer)?;
+    result?;
+    progress.message("evaluating");
+    let (metrics, gallery) = Evaluator {
+        t: &trainer,
+        cfg: ir.eval.clone(),
+    }
+    .run(ir.train.seed);
+    write_model(&dir.join("model.safetensors"), &trainer, source, data.norm)?;
+    if let Some(b) = &trainer.basis {
+        let bytes = crate::data::files::npy_bytes(b.nrows(), b.ncols(), &crate::linalg::to_rows(b));
+        write_atomic(&dir.join("basis.npy"), &bytes)?;
+    }
+    write_plots(dir, &trainer, &metrics, &gallery, &data.sample)?;
+    let last = |p: Phase| {
+        trainer
+            .log
+            .iter()
+            .rev()
+            .find(|s| s.phase == p)
+            .map(|s| s.loss)
+    };
+    let report = Report {
+        model: ir.name.clone(),
+        source: source.to_string(),
+        seed: ir.train.seed,
+        steps: ir.train.steps,
+        fine_tune_steps: ir.train.fine_tune_steps,
+        batch: ir.train.batch,
+        lr: ir.train.lr,
+        params: trainer.model.params.count(),
+        train_samples: data.n_train(),
+        test_samples: data.n_test(),
+        normalisation: data.norm,
+        wall_seconds: t0.elapsed().as_secs_f64(),
+        train_seconds,
+        median_ms_per_step: median(
+            trainer
+                .log
+                .iter()
+                .filter(|s| s.phase == Phase::Train)
+                .map(|s| s.ms)
+                .collect(),
+        ),
+        final_train_loss: last(Phase::Train),
+        final_fine_tune_loss: last(Phase::FineTune),
+        common_basis_singular_values: basis_sv,
+        metrics,
+    };
+    let json = serde_json::to_string_pretty(&report).map_err(|e| RuntimeError::Write {
+        path: dir.join("metrics.json"),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
+    if let Some(p) = &trainer.profile {
+        let mut s = String::from("per-op forward time (train phase):\n");
+        for (label, d, n) in &p.rows {
+            s.push_str(&format!(
+                "  {:<60} {:>9.2} ms/call × {n}\n",
+                label,
+                d.as_secs_f64() * 1e3 / *n as f64
+            ));
+        }
+        s.push_str("backward time per op:\n");
+        for (label, d, n) in crate::ops::tape::timing::take() {
+            s.push_str(&format!(
+                "  {:<60} {:>9.2} ms/call × {n}\n",
+                label,
+                d.as_secs_f64() * 1e3 / n as f64
+            ));
+        }
+        progress.message(&s);
+    }
+    Ok(report)
+}
+
+fn write_losses(path: &Path, t: &Trainer) -> Result<()> {
+    let mut s = String::from("phase,step,loss,ms\n");
+    for l in &t.log {
+        s.push_str(&format!(
+            "{},{},{},{:.3}\n",
+            l.phase.name(),
+            l.step,
+            l.loss,
+            l.ms
+        ));
+    }
+    write_atomic(path, s.as_bytes())
+}
+
+/// The default run folder: `runs/<model name>`.
+pub fn default_dir(ir: &Ir) -> PathBuf {
+    PathBuf::from("runs").join(&ir.name)
+}

@@ -1,0 +1,152 @@
+//! End-to-end training on small models: the loss falls, the latent has rank k,
+//! fine-tuning leaves the encoder untouched, runs are deterministic, NaN is reported.
+
+use rrae_runtime::data::Dataset;
+use rrae_runtime::eval::Evaluator;
+use rrae_runtime::model::Model;
+use rrae_runtime::train::{Phase, Trainer};
+use rrae_runtime::RuntimeError;
+
+fn ir(latent: &str, train: &str) -> rrae_lang::Ir {
+    let src = format!(
+        "data bumps = gaussian_bumps(grid = 16, train_per_axis = 6, test = 10, sigma = 0.2)
+model small {{
+    input [1, 16, 16]
+    encoder {{ conv2d(8, 3, stride = 2, padding = 1) relu flatten linear(16) }}
+    latent {latent}
+    decoder {{ linear(8 * 8 * 8) reshape([8, 8, 8]) conv_transpose2d(8, 3, stride = 2, padding = 1, output_padding = 1) relu conv2d(1, 1) }}
+}}
+train {{ {train} }}
+eval {{ interpolation_pairs = 5 random_samples = 10 }}"
+    );
+    let c = rrae_lang::check_with("small.rrae", &src, &rrae_lang::MemLoader::default());
+    match c.result {
+        Ok(ir) => ir,
+        Err(_) => panic!("{}", c.render_error().unwrap_or_default()), // ok: test input is fixed
+    }
+}
+
+fn train(ir: &rrae_lang::Ir) -> (Trainer<'static>, Result<(), RuntimeError>) {
+    let data: &'static Dataset =
+        Box::leak(Box::new(Dataset::load(ir.data.as_ref().unwrap()).unwrap())); // ok: test
+    let model = Model::lower(ir, ir.train.seed).unwrap(); // ok: test
+    let mut t = Trainer::new(model, data, false);
+    let r = t.run(&mut |_| {});
+    (t, r)
+}
+
+fn losses(t: &Trainer, phase: Phase) -> Vec<f64> {
+    t.log
+        .iter()
+        .filter(|s| s.phase == phase)
+        .map(|s| s.loss)
+        .collect()
+}
+
+#[test]
+fn rrae_trains_to_rank_k_and_fine_tuning_freezes_the_encoder() {
+    let ir = ir(
+        "svd_truncate(k = 2)",
+        "steps = 300 fine_tune_steps = 60 batch = 12 lr = 2e-3 seed = 3",
+    );
+    let data = Dataset::load(ir.data.as_ref().unwrap()).unwrap(); // ok: test
+    let model = Model::lower(&ir, 3).unwrap(); // ok: test
+    let mut t = Trainer::new(model, &data, false);
+    // Train only, then snapshot the encoder, then the rest.
+    t.run(&mut |_| {}).unwrap(); // ok: test
+    let l = losses(&t, Phase::Train);
+    let head: f64 = l[..20].iter().sum::<f64>() / 20.0;
+    let tail: f64 = l[l.len() - 20..].iter().sum::<f64>() / 20.0;
+    assert!(tail < 0.6 * head, "loss {head:.1} → {tail:.1}");
+    assert_eq!(losses(&t, Phase::FineTune).len(), 60);
+
+    let basis = t.basis.clone().unwrap(); // ok: RRAE always has a basis
+    assert_eq!(basis.shape(), (16, 2));
+    let gram = basis.transpose() * &basis;
+    assert!((gram - nalgebra::DMatrix::identity(2, 2)).abs().max() < 1e-9);
+
+    let (m, _) = Evaluator {
+        t: &t,
+        cfg: ir.eval.clone(),
+    }
+    .run(0);
+    assert_eq!(m.latent_rank, 2, "{:?}", &m.singular_values_latent[..4]);
+    assert!(m.singular_values_latent[2] < 1e-6);
+    assert!(
+        m.train_error < 60.0 && m.train_error > 0.0,
+        "{}",
+        m.train_error
+    );
+    assert!(m.interpolation_error.is_some() && m.sampling_bump_fit.is_some());
+}
+
+#[test]
+fn fine_tuning_changes_only_the_decoder() {
+    let ir = ir(
+        "svd_truncate(k = 2)",
+        "steps = 20 fine_tune_steps = 0 batch = 12 seed = 1",
+    );
+    let (mut t, r) = train(&ir);
+    r.unwrap(); // ok: test
+    let before = t.model.params.clone();
+    t.cfg.fine_tune_steps = 10;
+    t.cfg.steps = 0;
+    t.run(&mut |_| {}).unwrap(); // ok: test
+    for (a, b) in before.params.iter().zip(&t.model.params.params) {
+        let changed = a.data != b.data;
+        assert_eq!(changed, b.name.starts_with("decoder"), "{}", b.name);
+        assert!(!b.frozen);
+    }
+}
+
+#[test]
+fn same_seed_same_losses_other_seed_other_losses() {
+    let a = train(&ir(
+        "svd_truncate(k = 2)",
+        "steps = 8 fine_tune_steps = 2 batch = 12 seed = 5",
+    ))
+    .0;
+    let b = train(&ir(
+        "svd_truncate(k = 2)",
+        "steps = 8 fine_tune_steps = 2 batch = 12 seed = 5",
+    ))
+    .0;
+    let c = train(&ir(
+        "svd_truncate(k = 2)",
+        "steps = 8 fine_tune_steps = 2 batch = 12 seed = 6",
+    ))
+    .0;
+    let la: Vec<f64> = a.log.iter().map(|s| s.loss).collect();
+    let lb: Vec<f64> = b.log.iter().map(|s| s.loss).collect();
+    let lc: Vec<f64> = c.log.iter().map(|s| s.loss).collect();
+    assert_eq!(la, lb);
+    assert_ne!(la, lc);
+}
+
+#[test]
+fn identity_latent_trains_without_a_basis() {
+    let (t, r) = train(&ir(
+        "identity",
+        "steps = 30 fine_tune_steps = 10 batch = 12 seed = 2",
+    ));
+    r.unwrap(); // ok: test
+    assert!(t.basis.is_none());
+    assert_eq!(losses(&t, Phase::FineTune).len(), 0);
+    let l = losses(&t, Phase::Train);
+    assert!(l[l.len() - 1] < l[0]);
+}
+
+#[test]
+fn a_diverging_run_stops_with_a_nan_error_and_keeps_its_log() {
+    let (t, r) = train(&ir(
+        "identity",
+        "steps = 50 batch = 12 lr = 1e30 optimizer = sgd seed = 2",
+    ));
+    match r {
+        Err(RuntimeError::NonFinite { phase, step, .. }) => {
+            assert_eq!(phase, "train");
+            assert_eq!(t.log.len(), step, "every good step is logged");
+        }
+        other => panic!("expected a NaN error, got {other:?}"), // ok: test
+    }
+}
