@@ -155,3 +155,125 @@ fn fmt_write_rewrites_in_place_and_refuses_broken_files() {
         "a broken file is left untouched"
     );
 }
+
+const TINY: &str = "data bumps = gaussian_bumps(grid = 16, train_per_axis = 5, test = 8, sigma = 0.2)
+model tiny {
+    input [1, 16, 16]
+    encoder { conv2d(4, 3, stride = 2, padding = 1) relu flatten linear(8) }
+    latent svd_truncate(k = 2)
+    decoder { linear(4 * 8 * 8) reshape([4, 8, 8]) conv_transpose2d(4, 3, stride = 2, padding = 1, output_padding = 1) relu conv2d(1, 1) }
+}
+train { steps = 40 fine_tune_steps = 10 batch = 10 }
+eval { interpolation_pairs = 3 random_samples = 6 }
+";
+
+#[test]
+fn run_writes_the_run_folder_with_metrics_losses_model_and_plots() {
+    let f = bad_file("tiny.rrae", TINY);
+    let out_dir = f.with_file_name("tiny-run");
+    let out = rrae(&[
+        "run",
+        f.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("latent rank 2"), "{stdout}");
+    assert!(stdout.contains("40 train + 10 fine-tune steps"), "{stdout}");
+    for name in [
+        "metrics.json",
+        "losses.csv",
+        "model.safetensors",
+        "basis.npy",
+        "loss.png",
+        "singular_values.png",
+        "singular_values_log.png",
+        "reconstructions.png",
+        "interpolations.png",
+        "samples.png",
+    ] {
+        let p = out_dir.join(name);
+        assert!(p.is_file(), "missing {name}");
+        if name.ends_with(".png") {
+            assert_eq!(&std::fs::read(&p).unwrap()[1..4], b"PNG", "{name}");
+        }
+    }
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["metrics"]["latent_rank"], 2);
+    assert_eq!(m["steps"], 40);
+    assert!(m["metrics"]["train_error"].as_f64().unwrap() > 0.0);
+    assert!(m["metrics"]["interpolation_error"].as_f64().is_some());
+    let csv = std::fs::read_to_string(out_dir.join("losses.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 40 + 10);
+    assert!(csv.starts_with("phase,step,loss,ms\ntrain,0,"));
+    // No temporary file is left behind.
+    assert!(std::fs::read_dir(&out_dir).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with('.')));
+}
+
+#[test]
+fn run_reports_divergence_and_keeps_the_losses() {
+    let src = TINY.replace("batch = 10", "batch = 10 lr = 1e30 optimizer = sgd");
+    let f = bad_file("diverge.rrae", &src);
+    let out_dir = f.with_file_name("diverge-run");
+    let out = rrae(&[
+        "run",
+        f.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("became NaN or infinite at train step"),
+        "{err}"
+    );
+    assert!(err.contains("help: lower `lr`"), "{err}");
+    assert!(out_dir.join("losses.csv").is_file());
+    assert!(!out_dir.join("model.safetensors").exists());
+}
+
+#[test]
+fn run_refuses_an_operator_the_runtime_does_not_train_yet_before_loading_data() {
+    let src = TINY.replace("svd_truncate(k = 2)", "sigmoid_sparse(rho = 0.05)");
+    let f = bad_file("sparse.rrae", &src);
+    let out = rrae(&[
+        "run",
+        f.to_str().unwrap(),
+        "--out",
+        f.with_file_name("sparse-run").to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("latent operator `sigmoid_sparse` is not supported by the runtime yet"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bench_prints_the_median_step_time() {
+    let f = bad_file("bench.rrae", TINY);
+    let out = rrae(&[
+        "bench",
+        f.to_str().unwrap(),
+        "--steps",
+        "3",
+        "--warmup",
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(
+        s.starts_with("tiny: ") && s.contains("ms/step over 3 steps"),
+        "{s}"
+    );
+}

@@ -12,11 +12,19 @@ pub struct Svd {
     pub v: DMatrix<f64>,
 }
 
-/// Thin SVD of `a`. Non-finite entries give non-finite singular values (the caller
-/// reports NaN/Inf before it gets here).
+/// Thin SVD of `a`. A matrix with NaN or infinite entries gets NaN singular values
+/// and vectors without entering the iteration (which would not terminate on them), so
+/// the NaN reaches the loss and the trainer reports it.
 pub fn svd(a: &DMatrix<f64>) -> Svd {
     let (m, n) = a.shape();
     let r = m.min(n);
+    if a.iter().any(|v| !v.is_finite()) {
+        return Svd {
+            u: DMatrix::from_element(m, r, f64::NAN),
+            s: vec![f64::NAN; r],
+            v: DMatrix::from_element(n, r, f64::NAN),
+        };
+    }
     if r == 0 {
         return Svd {
             u: DMatrix::zeros(m, 0),
@@ -61,6 +69,15 @@ pub fn leading(u: &DMatrix<f64>, k: usize) -> DMatrix<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_finite_input_gives_nan_without_hanging() {
+        let mut a = DMatrix::from_element(4, 3, 1.0);
+        a[(1, 2)] = f64::INFINITY;
+        assert!(svd(&a).s.iter().all(|s| s.is_nan()));
+        a[(1, 2)] = f64::NAN;
+        assert!(svd(&a).u.iter().all(|s| s.is_nan()));
+    }
 
     #[test]
     fn thin_svd_reconstructs_and_sorts() {

@@ -174,9 +174,10 @@ pub fn run(
         path: dir.to_path_buf(),
         source: e,
     })?;
+    // Lowering first: an operator the runtime cannot train fails before any data loads.
+    let model = Model::lower(ir, ir.train.seed)?;
     progress.message(&format!("loading data `{}`", data_ir.name));
     let data = Dataset::load(data_ir)?;
-    let model = Model::lower(ir, ir.train.seed)?;
     if debug {
         progress.message(&format!("lowered graph:\n{}", model.describe()));
     }
