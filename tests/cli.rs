@@ -187,6 +187,8 @@ fn run_writes_the_run_folder_with_metrics_losses_model_and_plots() {
         "losses.csv",
         "model.safetensors",
         "basis.npy",
+        "latents.npy",
+        "coefficients.npy",
         "loss.png",
         "singular_values.png",
         "singular_values_log.png",

@@ -63,6 +63,11 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Re-evaluate the model saved in a run folder (writes eval.json and redraws the plots).
+    Eval {
+        /// The run folder written by `rrae run`.
+        dir: PathBuf,
+    },
     /// Time training steps of a model: prints the median milliseconds per step.
     Bench {
         /// The .rrae file.
@@ -114,8 +119,9 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 fine_tune_steps,
                 seed,
             };
-            train::run(ir, &text, out, o, quiet)
+            train::run(ir, &text, &file.to_string_lossy(), out, o, quiet)
         }
+        Command::Eval { dir } => train::eval(dir),
         Command::Bench {
             file,
             steps,

@@ -12,6 +12,7 @@ fn debug() -> bool {
 pub fn run(
     mut ir: rrae_lang::Ir,
     source: &str,
+    file: &str,
     out: Option<PathBuf>,
     o: Overrides,
     quiet: bool,
@@ -19,43 +20,10 @@ pub fn run(
     o.apply(&mut ir);
     let dir = out.unwrap_or_else(|| default_dir(&ir));
     let mut bar = Bar::new(quiet);
-    match run_model(&ir, source, &dir, &mut bar, debug()) {
+    match run_model(&ir, source, file, &dir, &mut bar, debug()) {
         Ok(r) => {
-            let m = &r.metrics;
             println!("run folder: {}", dir.display());
-            println!(
-                "train error {:.2} %, test error {:.2} %{} (original units)",
-                m.train_error,
-                m.test_error,
-                m.interpolation_error
-                    .map(|e| format!(", interpolation error {e:.2} %"))
-                    .unwrap_or_default()
-            );
-            println!(
-                "train error {:.2} %, test error {:.2} %{} (normalised units)",
-                m.train_error_normalised,
-                m.test_error_normalised,
-                m.interpolation_error_normalised
-                    .map(|e| format!(", interpolation error {e:.2} %"))
-                    .unwrap_or_default()
-            );
-            if let Some(f) = &m.sampling_bump_fit {
-                println!(
-                    "random samples: bump-fit error {:.2} ± {:.2} %",
-                    f.mean, f.std
-                );
-            }
-            let sv: Vec<String> = m
-                .singular_values_latent
-                .iter()
-                .take(6)
-                .map(|s| format!("{s:.2e}"))
-                .collect();
-            println!(
-                "latent rank {} (normalised singular values: {} …)",
-                m.latent_rank,
-                sv.join(", ")
-            );
+            print_metrics(&r.metrics);
             println!(
                 "{} train + {} fine-tune steps in {:.1} s ({:.1} ms/step median)",
                 r.steps, r.fine_tune_steps, r.wall_seconds, r.median_ms_per_step
@@ -68,6 +36,59 @@ pub fn run(
                 "  (losses so far are in {})",
                 dir.join("losses.csv").display()
             );
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+fn print_metrics(m: &rrae_runtime::eval::Metrics) {
+    println!(
+        "train error {:.2} %, test error {:.2} %{} (original units)",
+        m.train_error,
+        m.test_error,
+        m.interpolation_error
+            .map(|e| format!(", interpolation error {e:.2} %"))
+            .unwrap_or_default()
+    );
+    println!(
+        "train error {:.2} %, test error {:.2} %{} (normalised units)",
+        m.train_error_normalised,
+        m.test_error_normalised,
+        m.interpolation_error_normalised
+            .map(|e| format!(", interpolation error {e:.2} %"))
+            .unwrap_or_default()
+    );
+    if let Some(e) = m.test_error_parametric {
+        println!("test error with latents interpolated over the training grid (the authors' AE_interpolate): {e:.2} %");
+    }
+    if let Some(f) = &m.sampling_bump_fit {
+        println!(
+            "random samples: bump-fit error {:.2} ± {:.2} %",
+            f.mean, f.std
+        );
+    }
+    let sv: Vec<String> = m
+        .singular_values_latent
+        .iter()
+        .take(6)
+        .map(|s| format!("{s:.2e}"))
+        .collect();
+    println!(
+        "latent rank {} (normalised singular values: {} …)",
+        m.latent_rank,
+        sv.join(", ")
+    );
+}
+
+/// `rrae eval RUN_DIR`: re-evaluates a saved run.
+pub fn eval(dir: PathBuf) -> Result<(), ExitCode> {
+    match rrae_runtime::run::eval_saved(&dir) {
+        Ok(m) => {
+            print_metrics(&m);
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             Err(ExitCode::from(1))
         }
     }

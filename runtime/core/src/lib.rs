@@ -4,6 +4,7 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod linalg;
+pub mod load;
 pub mod model;
 pub mod ops;
 pub mod output;

@@ -1,7 +1,8 @@
 //! `rrae run`: check → load data → lower → train → evaluate → write the run folder.
 //!
 //! The folder holds `metrics.json`, `losses.csv`, `model.safetensors` (parameters,
-//! the basis U_f and the normalisation, readable from PyTorch too), `basis.npy`, and
+//! the basis U_f and the normalisation, readable from PyTorch too), `basis.npy`,
+//! `latents.npy` (encoder outputs of the training set), `coefficients.npy`, and
 //! PNG plots: `loss.png`, `singular_values.png`, `singular_values_log.png`,
 //! `reconstructions.png`, `interpolations.png`, `samples.png`.
 
@@ -68,7 +69,13 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn write_model(path: &Path, t: &Trainer, ir_source: &str, norm: crate::data::Norm) -> Result<()> {
+fn write_model(
+    path: &Path,
+    t: &Trainer,
+    ir_source: &str,
+    file: &str,
+    norm: crate::data::Norm,
+) -> Result<()> {
     use safetensors::tensor::{Dtype, TensorView};
     let mut bufs: Vec<(String, Vec<usize>, Vec<u8>, Dtype)> = t
         .model
@@ -99,6 +106,7 @@ fn write_model(path: &Path, t: &Trainer, ir_source: &str, norm: crate::data::Nor
         .collect();
     let meta = std::collections::HashMap::from([
         ("source".to_string(), ir_source.to_string()),
+        ("file".to_string(), file.to_string()),
         ("norm_shift".to_string(), norm.shift.to_string()),
         ("norm_scale".to_string(), norm.scale.to_string()),
         (
@@ -160,10 +168,71 @@ pub trait Progress {
     fn message(&mut self, msg: &str);
 }
 
-/// Trains and evaluates `ir` (checked from `source`), writing everything to `dir`.
+/// Evaluates a trained model and writes the basis, latents, coefficients and plots.
+fn evaluate_and_write(dir: &Path, trainer: &Trainer, ir: &Ir) -> Result<(Metrics, Gallery)> {
+    let (metrics, gallery) = Evaluator {
+        t: trainer,
+        cfg: ir.eval.clone(),
+    }
+    .run(ir.train.seed);
+    if let Some(b) = &trainer.basis {
+        let bytes = crate::data::files::npy_bytes(b.nrows(), b.ncols(), &crate::linalg::to_rows(b));
+        write_atomic(&dir.join("basis.npy"), &bytes)?;
+    }
+    write_plots(dir, trainer, &metrics, &gallery, &trainer.data.sample)?;
+    let l = trainer.model.latent_dim();
+    let lat: Vec<f64> = gallery.latents.iter().map(|&v| v as f64).collect();
+    write_atomic(
+        &dir.join("latents.npy"),
+        &crate::data::files::npy_bytes(lat.len() / l, l, &lat),
+    )?;
+    let c = &gallery.coefficients;
+    let cbytes = crate::data::files::npy_bytes(c.nrows(), c.ncols(), &crate::linalg::to_rows(c));
+    write_atomic(&dir.join("coefficients.npy"), &cbytes)?;
+    Ok((metrics, gallery))
+}
+
+/// Re-evaluates the model saved in a run folder (`rrae eval`): writes `eval.json`
+/// and redraws the plots; the training log and the model are left as they are.
+pub fn eval_saved(dir: &Path) -> Result<Metrics> {
+    let path = dir.join("model.safetensors");
+    let saved = crate::load::read_model(&path)?;
+    let checked = rrae_lang::check_str(&saved.file, &saved.source);
+    let ir = match (&checked.result, checked.render_error()) {
+        (Ok(ir), _) => ir.clone(),
+        (Err(_), diag) => {
+            return Err(RuntimeError::Read {
+                path,
+                reason: format!(
+                    "its model source no longer checks:\n{}",
+                    diag.unwrap_or_default()
+                ),
+            })
+        }
+    };
+    let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
+    let mut model = Model::lower(&ir, ir.train.seed)?;
+    saved.restore(&mut model.params, &path)?;
+    let data = Dataset::load(data_ir)?;
+    let mut trainer = Trainer::new(model, &data, false);
+    if saved.basis.is_some() {
+        trainer.basis = saved.basis.clone();
+    }
+    let (metrics, _) = evaluate_and_write(dir, &trainer, &ir)?;
+    let json = serde_json::to_string_pretty(&metrics).map_err(|e| RuntimeError::Write {
+        path: dir.join("eval.json"),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    write_atomic(&dir.join("eval.json"), json.as_bytes())?;
+    Ok(metrics)
+}
+
+/// Trains and evaluates `ir` (checked from `source`, read from `file`), writing
+/// everything to `dir`.
 pub fn run(
     ir: &Ir,
     source: &str,
+    file: &str,
     dir: &Path,
     progress: &mut dyn Progress,
     debug: bool,
@@ -197,17 +266,14 @@ pub fn run(
     write_losses(&dir.join("losses.csv"), &trainer)?;
     result?;
     progress.message("evaluating");
-    let (metrics, gallery) = Evaluator {
-        t: &trainer,
-        cfg: ir.eval.clone(),
-    }
-    .run(ir.train.seed);
-    write_model(&dir.join("model.safetensors"), &trainer, source, data.norm)?;
-    if let Some(b) = &trainer.basis {
-        let bytes = crate::data::files::npy_bytes(b.nrows(), b.ncols(), &crate::linalg::to_rows(b));
-        write_atomic(&dir.join("basis.npy"), &bytes)?;
-    }
-    write_plots(dir, &trainer, &metrics, &gallery, &data.sample)?;
+    write_model(
+        &dir.join("model.safetensors"),
+        &trainer,
+        source,
+        file,
+        data.norm,
+    )?;
+    let (metrics, _) = evaluate_and_write(dir, &trainer, ir)?;
     let last = |p: Phase| {
         trainer
             .log
