@@ -159,6 +159,43 @@ impl<'a> Trainer<'a> {
             .collect()
     }
 
+    /// The end of every step, after the backward: collect the gradients of the
+    /// unfrozen parameters, refuse NaN, update, log and report.
+    fn apply(
+        &mut self,
+        (phase, step, steps, t0): (Phase, usize, usize, Instant),
+        value: f64,
+        grads: &mut dfdx::tensor::Gradients<f32, Cpu>,
+        bound: &[Bound<f32>],
+        opt: &mut Optimizer,
+        on: &mut dyn FnMut(Event),
+    ) -> Result<()> {
+        let frozen: Vec<bool> = self.model.params.params.iter().map(|p| p.frozen).collect();
+        let g = Self::collect(grads, bound, &frozen);
+        self.check(phase, step, value, &g)?;
+        let base = match phase {
+            Phase::Train => self.cfg.lr,
+            Phase::FineTune => self.cfg.fine_tune_lr,
+        };
+        opt.step(
+            &mut self.model.params,
+            &g,
+            learning_rate(&self.cfg.schedule, base, step, steps),
+        );
+        self.log.push(StepLog {
+            phase,
+            step,
+            loss: value,
+            ms: t0.elapsed().as_secs_f64() * 1e3,
+        });
+        on(Event::Step {
+            phase,
+            step,
+            loss: value,
+        });
+        Ok(())
+    }
+
     fn train(&mut self, on: &mut dyn FnMut(Event)) -> Result<()> {
         let (steps, n, dim) = (self.cfg.steps, self.data.n_train(), self.data.dim);
         let mut opt = Optimizer::new(self.cfg.optimizer.clone(), &self.model.params);
@@ -203,22 +240,8 @@ impl<'a> Trainer<'a> {
                 p.record("backward (all layers)", t2);
             }
             self.profile = prof;
-            let frozen: Vec<bool> = self.model.params.params.iter().map(|p| p.frozen).collect();
-            let g = Self::collect(&mut grads, &bound, &frozen);
-            self.check(Phase::Train, step, value, &g)?;
-            let lr = learning_rate(&self.cfg.schedule, self.cfg.lr, step, steps);
-            opt.step(&mut self.model.params, &g, lr);
-            self.log.push(StepLog {
-                phase: Phase::Train,
-                step,
-                loss: value,
-                ms: t0.elapsed().as_secs_f64() * 1e3,
-            });
-            on(Event::Step {
-                phase: Phase::Train,
-                step,
-                loss: value,
-            });
+            let at = (Phase::Train, step, steps, t0);
+            self.apply(at, value, &mut grads, &bound, &mut opt, on)?;
         }
         Ok(())
     }
@@ -301,22 +324,8 @@ impl<'a> Trainer<'a> {
             let lo = loss(self.cfg.loss, pred, &x);
             let value = lo.array() as f64;
             let mut grads = lo.backward();
-            let frozen: Vec<bool> = self.model.params.params.iter().map(|p| p.frozen).collect();
-            let g = Self::collect(&mut grads, &bound, &frozen);
-            self.check(Phase::FineTune, step, value, &g)?;
-            let lr = learning_rate(&self.cfg.schedule, self.cfg.fine_tune_lr, step, steps);
-            opt.step(&mut self.model.params, &g, lr);
-            self.log.push(StepLog {
-                phase: Phase::FineTune,
-                step,
-                loss: value,
-                ms: t0.elapsed().as_secs_f64() * 1e3,
-            });
-            on(Event::Step {
-                phase: Phase::FineTune,
-                step,
-                loss: value,
-            });
+            let at = (Phase::FineTune, step, steps, t0);
+            self.apply(at, value, &mut grads, &bound, &mut opt, on)?;
         }
         self.model.freeze_encoder(false);
         Ok(())

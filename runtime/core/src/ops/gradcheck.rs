@@ -100,3 +100,11 @@ pub fn max_error_h(case: &Case, h: f64, f: impl Fn(Taped, &Params) -> Taped) -> 
     }
     worst
 }
+
+/// Element-wise equality to 1e-10 (the naive-reference comparisons).
+pub fn close(a: &[f64], b: &[f64]) {
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() < 1e-10, "{x} vs {y}");
+    }
+}

@@ -1,6 +1,6 @@
 use super::conv2d;
 use crate::ops::conv_reference;
-use crate::ops::gradcheck::{max_error, noise, Case};
+use crate::ops::gradcheck::{close, max_error, noise, Case};
 use crate::ops::im2col::Geometry;
 use dfdx::prelude::*;
 
@@ -82,10 +82,3 @@ fn backward_matches_finite_differences() {
 }
 
 type Mat2 = crate::tensor::Mat<f64>;
-
-fn close(a: &[f64], b: &[f64]) {
-    assert_eq!(a.len(), b.len());
-    for (x, y) in a.iter().zip(b) {
-        assert!((x - y).abs() < 1e-10, "{x} vs {y}");
-    }
-}
