@@ -181,6 +181,12 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
 }
 
 fn main() -> ExitCode {
+    // `rrae run … | head` should end quietly like any Unix tool, not panic on EPIPE.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => code,

@@ -63,8 +63,8 @@ fn print_metrics(m: &rrae_runtime::eval::Metrics) {
     }
     if let Some(f) = &m.sampling_bump_fit {
         println!(
-            "random samples: bump-fit error {:.2} ± {:.2} %",
-            f.mean, f.std
+            "random samples: bump-fit error {:.2} ± {:.2} % (median {:.2} %)",
+            f.mean, f.std, f.median
         );
     }
     let sv: Vec<String> = m

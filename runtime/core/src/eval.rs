@@ -17,6 +17,8 @@ use rrae_lang::ir::EvalIr;
 pub struct MeanStd {
     pub mean: f64,
     pub std: f64,
+    /// Robust to the few samples drawn far outside the training coefficients.
+    pub median: f64,
 }
 
 impl MeanStd {
@@ -27,6 +29,7 @@ impl MeanStd {
         MeanStd {
             mean,
             std: var.sqrt(),
+            median: crate::run::median(v.to_vec()),
         }
     }
 }

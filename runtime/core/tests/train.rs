@@ -150,3 +150,27 @@ fn a_diverging_run_stops_with_a_nan_error_and_keeps_its_log() {
         other => panic!("expected a NaN error, got {other:?}"), // ok: test
     }
 }
+
+/// Lowering registers exactly the parameters the checker counted, for every zoo model
+/// the runtime trains; the others fail with `Unsupported`, never a panic.
+#[test]
+fn lowering_matches_the_checkers_parameter_counts_across_the_zoo() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let mut lowered = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path(); // ok: test
+        let text = std::fs::read_to_string(&path).unwrap(); // ok: test
+        let ir = rrae_lang::check_str(&path.to_string_lossy(), &text)
+            .result
+            .unwrap(); // ok: zoo checks
+        match Model::lower(&ir, 0) {
+            Ok(m) => {
+                assert_eq!(m.params.count(), ir.total_params(), "{}", path.display());
+                lowered += 1;
+            }
+            Err(RuntimeError::Unsupported { .. }) => {}
+            Err(e) => panic!("{}: {e}", path.display()), // ok: test
+        }
+    }
+    assert!(lowered >= 3, "rrae, long and diabolo at least");
+}

@@ -98,6 +98,12 @@ pub fn max_error_h(case: &Case, h: f64, f: impl Fn(Taped, &Params) -> Taped) -> 
             check(*a, &|c: &mut Case, d| c.vecs[v][i] += d);
         }
     }
+    if std::env::var_os("RRAE_GRADCHECK_PRINT").is_some() {
+        eprintln!(
+            "gradcheck: {} inputs, h = {h:e}: max error {worst:.2e}",
+            case.x.len()
+        );
+    }
     worst
 }
 

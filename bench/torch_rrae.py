@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""A faithful PyTorch implementation of models/rrae.rrae and of rrae's evaluation.
+
+The reference side of docs/results.md: the paper's RRAE on 64x64 Gaussian bumps (L = 64,
+k = 2, 2000 steps + 500 fine-tune steps, batch 64, lr 1e-3, Adam), evaluated with exactly
+the definitions `rrae run` uses (src: runtime/core/src/eval.rs):
+- train/test error: 100 * ||X_hat - X||_F / ||X||_F over the whole set, original units;
+- interpolation: random training pairs, 5 points linear in the bottleneck coefficients,
+  against the true bump at the linearly interpolated centre;
+- parametric test error: test latents bilinear over the training centre grid, decoded
+  (the authors' AE_interpolate).
+
+Run it with bench/torch_rrae.sh, which makes a private virtual environment.
+"""
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+p = argparse.ArgumentParser()
+p.add_argument("--steps", type=int, default=2000)
+p.add_argument("--fine-tune-steps", type=int, default=500)
+p.add_argument("--batch", type=int, default=64)
+p.add_argument("--lr", type=float, default=1e-3)
+p.add_argument("--latent", type=int, default=64)
+p.add_argument("--k", type=int, default=2)
+p.add_argument("--seed", type=int, default=0)
+p.add_argument("--threads", type=int, default=2)
+p.add_argument("--optimizer", default="adam", choices=["adam", "adabelief"])
+p.add_argument("--out", default=None)
+a = p.parse_args()
+torch.manual_seed(a.seed)
+torch.set_num_threads(a.threads)
+rng = np.random.default_rng(a.seed)
+
+# Data: as runtime/core/src/data/bumps.rs.
+G, N, SIG = 64, 20, 0.2
+axis = np.linspace(-1, 1, G)
+centres_1d = np.linspace(-0.5, 0.5, N)
+train_c = np.array([[x, y] for x in centres_1d for y in centres_1d])
+test_c = rng.uniform(-0.5, 0.5, size=(100, 2))
+
+
+def render(c):
+    xx, yy = np.meshgrid(axis, axis)  # rows follow y, columns x
+    return np.exp(-((xx - c[0]) ** 2 + (yy - c[1]) ** 2) / (2 * SIG**2))
+
+
+Xtr = np.stack([render(c) for c in train_c]).reshape(-1, 1, G, G)
+Xte = np.stack([render(c) for c in test_c]).reshape(-1, 1, G, G)
+mean, std = Xtr.mean(), Xtr.std()
+norm = lambda x: (x - mean) / std
+tr = torch.tensor(norm(Xtr), dtype=torch.float32)
+te = torch.tensor(norm(Xte), dtype=torch.float32)
+
+
+class RRAE(nn.Module):
+    def __init__(self, L):
+        super().__init__()
+        self.enc = nn.Sequential(
+            nn.Conv2d(1, 32, 3, 2, 1), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(),
+            nn.Conv2d(64, 128, 3, 2, 1), nn.ReLU(),
+            nn.Flatten(), nn.Linear(128 * 8 * 8, L))
+        self.lin = nn.Linear(L, 32 * 8 * 8)
+        self.dec = nn.Sequential(
+            nn.ConvTranspose2d(32, 128, 3, 2, 1, 1), nn.ReLU(),
+            nn.ConvTranspose2d(128, 64, 3, 2, 1, 1), nn.ReLU(),
+            nn.ConvTranspose2d(64, 32, 3, 2, 1, 1), nn.ReLU(),
+            nn.Conv2d(32, 1, 1))
+
+    def decode(self, z):
+        return self.dec(self.lin(z).view(-1, 32, 8, 8))
+
+
+def truncate(y, k):
+    """Y (rows are samples) -> its rank-k projection; the basis U_k (L x k)."""
+    u, s, vh = torch.linalg.svd(y.T, full_matrices=False)
+    uk = u[:, :k]
+    return y @ uk @ uk.T, uk
+
+
+def rel(pred, x):
+    return 100 * torch.linalg.norm(pred - x) / torch.linalg.norm(x)
+
+
+class AdaBelief(torch.optim.Optimizer):
+    """optax.adabelief (eps = eps_root = 1e-16), the authors' default."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, dict(lr=lr))
+        self.t = 0
+
+    @torch.no_grad()
+    def step(self):
+        self.t += 1
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                st = self.state.setdefault(p, {"m": torch.zeros_like(p), "s": torch.zeros_like(p)})
+                st["m"].mul_(0.9).add_(p.grad, alpha=0.1)
+                e = p.grad - st["m"]
+                st["s"].mul_(0.999).addcmul_(e, e, value=0.001).add_(1e-16)
+                mh = st["m"] / (1 - 0.9**self.t)
+                sh = st["s"] / (1 - 0.999**self.t)
+                p.sub_(g["lr"] * mh / (sh.sqrt() + 1e-16))
+
+
+def optimizer(params):
+    return torch.optim.Adam(params, lr=a.lr) if a.optimizer == "adam" else AdaBelief(params, a.lr)
+
+
+def batches(n, b, gen):
+    while True:
+        perm = torch.randperm(n, generator=gen)
+        for i in range(0, n - b + 1, b):
+            yield perm[i:i + b]
+
+
+model = RRAE(a.latent)
+opt = optimizer(model.parameters())
+gen = torch.Generator().manual_seed(a.seed)
+it = batches(len(tr), a.batch, gen)
+t0 = time.time()
+times = []
+for step in range(a.steps):
+    ts = time.time()
+    x = tr[next(it)]
+    z, _ = truncate(model.enc(x), a.k)
+    loss = rel(model.decode(z), x)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    times.append(time.time() - ts)
+train_loss = loss.item()
+
+with torch.no_grad():
+    y = model.enc(tr)
+    bases = [truncate(y[i:i + a.batch], a.k)[1] for i in range(0, len(tr), a.batch)]
+    uf = torch.linalg.svd(torch.cat(bases, 1), full_matrices=False)[0][:, :a.k]
+    P = uf @ uf.T
+    zall = y @ P
+for prm in model.enc.parameters():
+    prm.requires_grad_(False)
+opt = optimizer(list(model.lin.parameters()) + list(model.dec.parameters()))
+it = batches(len(tr), a.batch, torch.Generator().manual_seed(a.seed + 1))
+for step in range(a.fine_tune_steps):
+    idx = next(it)
+    loss = rel(model.decode(zall[idx]), tr[idx])
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+wall = time.time() - t0
+
+orig = lambda t: t.numpy().reshape(len(t), -1) * std + mean
+relnp = lambda p, x: 100 * np.linalg.norm(p - x) / np.linalg.norm(x)
+with torch.no_grad():
+    rec_tr = orig(model.decode(model.enc(tr) @ P))
+    rec_te = orig(model.decode(model.enc(te) @ P))
+    m = {
+        "train_error": relnp(rec_tr, Xtr.reshape(len(Xtr), -1)),
+        "test_error": relnp(rec_te, Xte.reshape(len(Xte), -1)),
+    }
+    coeff = (y @ uf).numpy()
+    lat, truth = [], []
+    for _ in range(50):
+        i, j = rng.choice(len(tr), 2, replace=False)
+        for s in range(1, 6):
+            t = s / 6
+            lat.append((1 - t) * coeff[i] + t * coeff[j])
+            truth.append(render((1 - t) * train_c[i] + t * train_c[j]).ravel())
+    zi = torch.tensor(np.array(lat), dtype=torch.float32) @ uf.T
+    m["interpolation_error"] = relnp(orig(model.decode(zi)), np.array(truth))
+    # Parametric: bilinear over the 20 x 20 centre grid (x-major), as eval.rs.
+    zg = zall.numpy().reshape(N, N, -1)
+    h = 1 / (N - 1)
+    zt = []
+    for c in test_c:
+        fx, fy = (c[0] + 0.5) / h, (c[1] + 0.5) / h
+        ix, iy = min(int(fx), N - 2), min(int(fy), N - 2)
+        tx, ty = fx - ix, fy - iy
+        zt.append((1 - tx) * (1 - ty) * zg[ix, iy] + tx * (1 - ty) * zg[ix + 1, iy]
+                  + (1 - tx) * ty * zg[ix, iy + 1] + tx * ty * zg[ix + 1, iy + 1])
+    pt = orig(model.decode(torch.tensor(np.array(zt), dtype=torch.float32)))
+    m["test_error_parametric"] = relnp(pt, Xte.reshape(len(Xte), -1))
+    sv = torch.linalg.svdvals(zall)
+    m["latent_singular_values"] = (sv / sv[0])[:4].tolist()
+m.update(seed=a.seed, optimizer=a.optimizer, wall_seconds=wall, final_train_loss=train_loss,
+         median_ms_per_step=1e3 * float(np.median(times)), threads=a.threads, torch=torch.__version__)
+print(json.dumps(m, indent=2))
+if a.out:
+    with open(a.out, "w") as f:
+        json.dump(m, f, indent=2)
