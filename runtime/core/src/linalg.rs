@@ -34,7 +34,7 @@ pub fn svd(a: &DMatrix<f64>) -> Svd {
     }
     let d = a.clone().svd(true, true);
     let (Some(u), Some(vt)) = (d.u, d.v_t) else {
-        unreachable!("nalgebra returns U and Vᵀ when asked for them")
+        unreachable!("nalgebra returns U and Vᵀ when asked for them") // ok: both were requested above
     };
     let mut order: Vec<usize> = (0..r).collect();
     order.sort_by(|&i, &j| d.singular_values[j].total_cmp(&d.singular_values[i]));

@@ -33,8 +33,8 @@ mod tests {
         super::write_atomic(&p, b"22").unwrap(); // ok: asserted below
         assert_eq!(std::fs::read(&p).unwrap(), b"22"); // ok: test
         let names: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
+            .unwrap() // ok: test
+            .map(|e| e.unwrap().file_name()) // ok: test
             .collect(); // ok: test
         assert_eq!(names.len(), 1, "{names:?}");
     }

@@ -34,12 +34,14 @@ impl<E: Real> Bound<E> {
     pub fn mat(&self) -> &Mat<E> {
         match self {
             Bound::Mat(m) => m,
+            // ok: `bind` makes every 2-D parameter a matrix, and only lowering indexes them.
             Bound::Vec(_) => unreachable!("lowering binds weights as matrices"),
         }
     }
     pub fn vec(&self) -> &Vector<E> {
         match self {
             Bound::Vec(v) => v,
+            // ok: `bind` makes every 1-D parameter a vector, and only lowering indexes them.
             Bound::Mat(_) => unreachable!("lowering binds biases as vectors"),
         }
     }

@@ -197,7 +197,7 @@ impl<'a> Trainer<'a> {
     }
 
     fn train(&mut self, on: &mut dyn FnMut(Event)) -> Result<()> {
-        let (steps, n, dim) = (self.cfg.steps, self.data.n_train(), self.data.dim);
+        let (steps, n) = (self.cfg.steps, self.data.n_train());
         let mut opt = Optimizer::new(self.cfg.optimizer.clone(), &self.model.params);
         let mut batches = Batches::new(n, self.cfg.batch, self.cfg.seed);
         let fixed_p = match &self.model.latent {
@@ -211,12 +211,7 @@ impl<'a> Trainer<'a> {
         for step in 0..steps {
             let t0 = Instant::now();
             let idx = batches.next_batch();
-            let x = mat(
-                &self.dev,
-                gather(&self.data.train, dim, &idx),
-                idx.len(),
-                dim,
-            );
+            let x = self.rows(&idx);
             let bound = self.model.params.bind::<f32>(&self.dev);
             let mut prof = self.profile.take();
             let y = self
@@ -244,6 +239,17 @@ impl<'a> Trainer<'a> {
             self.apply(at, value, &mut grads, &bound, &mut opt, on)?;
         }
         Ok(())
+    }
+
+    /// Training samples `idx` as one batch.
+    fn rows(&self, idx: &[usize]) -> crate::tensor::Mat<f32> {
+        let dim = self.data.dim;
+        mat(
+            &self.dev,
+            gather(&self.data.train, dim, idx),
+            idx.len(),
+            dim,
+        )
     }
 
     /// Encoder outputs (n × L, row per sample) of `rows`, in chunks.
@@ -293,10 +299,9 @@ impl<'a> Trainer<'a> {
         let Some(basis) = &self.basis else {
             return Ok(());
         };
-        let (steps, n, dim, l) = (
+        let (steps, n, l) = (
             self.cfg.fine_tune_steps,
             self.data.n_train(),
-            self.data.dim,
             self.model.latent_dim(),
         );
         let y = self.encode_all(&self.data.train);
@@ -312,12 +317,7 @@ impl<'a> Trainer<'a> {
         for step in 0..steps {
             let t0 = Instant::now();
             let idx = batches.next_batch();
-            let x = mat(
-                &self.dev,
-                gather(&self.data.train, dim, &idx),
-                idx.len(),
-                dim,
-            );
+            let x = self.rows(&idx);
             let z = mat(&self.dev, gather(&z_all, l, &idx), idx.len(), l);
             let bound = self.model.params.bind::<f32>(&self.dev);
             let pred = self.model.decode(&bound, z.leaky_traced(), None);

@@ -24,6 +24,27 @@ pub struct Geometry {
 }
 
 impl Geometry {
+    /// All sizes at once, in the struct's field order.
+    pub fn new(
+        channels: usize,
+        big: [usize; 2],
+        small: [usize; 2],
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [usize; 2],
+        dilation: [usize; 2],
+    ) -> Geometry {
+        Geometry {
+            channels,
+            big,
+            small,
+            kernel,
+            stride,
+            padding,
+            dilation,
+        }
+    }
+
     /// Rows of the column matrix: `C·kh·kw`.
     pub fn col_rows(&self) -> usize {
         self.channels * self.kernel[0] * self.kernel[1]

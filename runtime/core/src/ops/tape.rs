@@ -30,6 +30,57 @@ macro_rules! accumulate {
 
 pub(crate) use {accumulate, grad_of};
 
+use crate::tensor::{Mat, Vector};
+use dfdx::prelude::*;
+
+/// Host data a weighted op's forward saves for its backward, and the op's inputs.
+pub struct Saved<E, S> {
+    pub state: S,
+    pub x: Vec<E>,
+    pub w: Vec<E>,
+}
+
+/// A layer `y = f(x; W, b)` computed on host slices: `forward(x, W, b)` returns the
+/// output (`cols` per sample) and the state its backward needs; `backward(saved, g)`
+/// returns `(dx, dW, db)`. The tape plumbing (ghosts, gradient lookup, accumulation,
+/// debug timing under `label`) is the same for every such op, so it lives here.
+pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
+    x: Mat<E, T>,
+    w: &Mat<E>,
+    b: Option<&Vector<E>>,
+    cols: usize,
+    label: impl Fn() -> String + 'static,
+    forward: impl FnOnce(&[E], &[E], Option<&[E]>) -> (Vec<E>, S),
+    backward: impl FnOnce(&Saved<E, S>, &[E]) -> (Vec<E>, Vec<E>, Vec<E>) + 'static,
+) -> Mat<E, T> {
+    let batch = x.shape().0;
+    let (x, mut tape) = x.split_tape();
+    let (xs, ws) = (x.as_vec(), w.as_vec());
+    let bs = b.map(|b| b.as_vec());
+    let (out, state) = forward(&xs, &ws, bs.as_deref());
+    let out: Mat<E> = x.device().tensor_from_vec(out, (batch, cols));
+    if T::OWNS_TAPE {
+        let (xg, wg, og) = (x.ghost(), w.ghost(), out.ghost());
+        let bg = b.map(|b| b.ghost());
+        let saved = Saved {
+            state,
+            x: xs,
+            w: ws,
+        };
+        tape.add_backward_op(move |grads| {
+            let g = grad_of!(grads, og);
+            let (dx, dw, db) = timing::timed(label, || backward(&saved, &g));
+            accumulate!(grads, xg, dx);
+            accumulate!(grads, wg, dw);
+            if let Some(bg) = bg {
+                accumulate!(grads, bg, db);
+            }
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}
+
 /// Runs `f` on each of `n` samples in parallel, each adding into a partial sum of
 /// length `len`; returns the total. Used for weight gradients summed over a batch.
 ///

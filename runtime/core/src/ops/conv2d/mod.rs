@@ -9,7 +9,7 @@ mod cpu;
 mod tests;
 
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::{accumulate, grad_of, timing};
+use crate::ops::tape::weighted_op;
 use crate::tensor::{Mat, Real, Vector};
 use dfdx::prelude::*;
 
@@ -22,32 +22,16 @@ pub fn conv2d<E: Real, T: Tape<E, Cpu>>(
 ) -> Mat<E, T> {
     let cout = w.shape().0;
     let batch = x.shape().0;
-    let (x, mut tape) = x.split_tape();
-    let xs = x.as_vec();
-    let ws = w.as_vec();
-    let bs = b.map(|b| b.as_vec());
-    let (out, cols) = cpu::forward(&geo, cout, &xs, &ws, bs.as_deref(), T::OWNS_TAPE);
-    // The backward needs `x` only when the op is pointwise (its columns are `x`).
-    let xs = if geo.is_pointwise() { xs } else { Vec::new() };
-    let out: Mat<E> = x
-        .device()
-        .tensor_from_vec(out, (batch, cout * geo.col_cols()));
-    if T::OWNS_TAPE {
-        let (xg, wg, og) = (x.ghost(), w.ghost(), out.ghost());
-        let bg = b.map(|b| b.ghost());
-        tape.add_backward_op(move |grads| {
-            let g = grad_of!(grads, og);
-            let (dx, dw, db) = timing::timed(
-                || format!("conv2d backward {:?}→{:?} ×{cout}", geo.big, geo.small),
-                || cpu::backward(&geo, cout, batch, &cols, &xs, &ws, &g),
-            );
-            accumulate!(grads, xg, dx);
-            accumulate!(grads, wg, dw);
-            if let Some(bg) = bg {
-                accumulate!(grads, bg, db);
-            }
-            Ok(())
-        });
-    }
-    out.put_tape(tape)
+    let label = move || format!("conv2d backward {:?}→{:?} ×{cout}", geo.big, geo.small);
+    weighted_op(
+        x,
+        w,
+        b,
+        cout * geo.col_cols(),
+        label,
+        |xs, ws, bs| cpu::forward(&geo, cout, xs, ws, bs, T::OWNS_TAPE),
+        // The column matrices are kept; `x` is read only by a pointwise convolution,
+        // whose columns are `x` itself.
+        move |s, g| cpu::backward(&geo, cout, batch, &s.state, &s.x, &s.w, g),
+    )
 }

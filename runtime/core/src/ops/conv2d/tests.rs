@@ -5,15 +5,7 @@ use crate::ops::im2col::Geometry;
 use dfdx::prelude::*;
 
 fn geometries() -> Vec<(Geometry, usize)> {
-    let g = |channels, big, small, kernel, stride, padding, dilation| Geometry {
-        channels,
-        big,
-        small,
-        kernel,
-        stride,
-        padding,
-        dilation,
-    };
+    let g = Geometry::new;
     vec![
         // The paper's encoder layer: 3×3, stride 2, padding 1.
         (g(2, [8, 8], [4, 4], [3, 3], [2, 2], [1, 1], [1, 1]), 3),

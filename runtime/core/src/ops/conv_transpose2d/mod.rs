@@ -10,7 +10,7 @@ mod cpu;
 mod tests;
 
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::{accumulate, grad_of, timing};
+use crate::ops::tape::weighted_op;
 use crate::tensor::{Mat, Real, Vector};
 use dfdx::prelude::*;
 
@@ -23,34 +23,19 @@ pub fn conv_transpose2d<E: Real, T: Tape<E, Cpu>>(
     geo: Geometry,
 ) -> Mat<E, T> {
     let cin = w.shape().0;
-    let batch = x.shape().0;
-    let (x, mut tape) = x.split_tape();
-    let xs = x.as_vec();
-    let ws = w.as_vec();
-    let bs = b.map(|b| b.as_vec());
-    let out = cpu::forward(&geo, cin, &xs, &ws, bs.as_deref());
-    let out: Mat<E> = x.device().tensor_from_vec(out, (batch, geo.big_len()));
-    if T::OWNS_TAPE {
-        let (xg, wg, og) = (x.ghost(), w.ghost(), out.ghost());
-        let bg = b.map(|b| b.ghost());
-        tape.add_backward_op(move |grads| {
-            let g = grad_of!(grads, og);
-            let (dx, dw, db) = timing::timed(
-                || {
-                    format!(
-                        "conv_transpose2d backward {:?}→{:?} ×{}",
-                        geo.small, geo.big, geo.channels
-                    )
-                },
-                || cpu::backward(&geo, cin, &xs, &ws, &g),
-            );
-            accumulate!(grads, xg, dx);
-            accumulate!(grads, wg, dw);
-            if let Some(bg) = bg {
-                accumulate!(grads, bg, db);
-            }
-            Ok(())
-        });
-    }
-    out.put_tape(tape)
+    let label = move || {
+        format!(
+            "conv_transpose2d backward {:?}→{:?} ×{}",
+            geo.small, geo.big, geo.channels
+        )
+    };
+    weighted_op(
+        x,
+        w,
+        b,
+        geo.big_len(),
+        label,
+        |xs, ws, bs| (cpu::forward(&geo, cin, xs, ws, bs), ()),
+        move |s, g| cpu::backward(&geo, cin, &s.x, &s.w, g),
+    )
 }

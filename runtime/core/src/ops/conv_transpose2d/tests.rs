@@ -6,15 +6,7 @@ use dfdx::prelude::*;
 
 /// (geometry with `big` = output grid, input channels).
 fn geometries() -> Vec<(Geometry, usize)> {
-    let g = |channels, big, small, kernel, stride, padding, dilation| Geometry {
-        channels,
-        big,
-        small,
-        kernel,
-        stride,
-        padding,
-        dilation,
-    };
+    let g = Geometry::new;
     vec![
         // The paper's decoder layer: 3×3, stride 2, padding 1, output_padding 1: 4 → 8.
         (g(2, [8, 8], [4, 4], [3, 3], [2, 2], [1, 1], [1, 1]), 3),
