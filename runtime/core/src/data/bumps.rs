@@ -80,7 +80,9 @@ impl Bumps {
 
     /// The centre of the bump (of this σ and unit height) closest in L2 to `img`
     /// (row-major, original units), and the relative error `100·‖img − bump‖/‖bump‖`.
-    /// A coarse grid over the mesh, then a shrinking pattern search.
+    /// A coarse grid over the mesh, then a shrinking pattern search; the centre stays
+    /// inside the mesh, so an empty or garbled sample is measured against a visible
+    /// bump (error ≥ 100 %) instead of one moved off the image (whose norm vanishes).
     pub fn best_fit(&self, img: &[f64]) -> ([f64; 2], f64) {
         let err = |c: [f64; 2]| -> f64 {
             let b = self.render(c);
@@ -100,7 +102,11 @@ impl Bumps {
         while step > 1e-4 {
             let mut moved = false;
             for d in [[step, 0.0], [-step, 0.0], [0.0, step], [0.0, -step]] {
-                let c = [best.0[0] + d[0], best.0[1] + d[1]];
+                let e = self.extent;
+                let c = [
+                    (best.0[0] + d[0]).clamp(-e, e),
+                    (best.0[1] + d[1]).clamp(-e, e),
+                ];
                 let e = err(c);
                 if e < best.1 {
                     best = (c, e);
@@ -151,5 +157,8 @@ mod tests {
             "{c:?}"
         );
         assert!(e < 0.5, "{e}");
+        // An empty image is 100 % away from the best (in-domain) bump, not infinitely.
+        let (_, e) = b.best_fit(&vec![0.0; 32 * 32]);
+        assert!((e - 100.0).abs() < 1e-6, "{e}");
     }
 }

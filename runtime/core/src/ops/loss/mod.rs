@@ -1,44 +1,50 @@
 //! Losses. The paper's relative L2 error in percent, `100·‖pred − y‖_F / ‖y‖_F` over the
-//! whole batch (the authors' `loss_fun`), and the mean squared error.
+//! whole batch (the authors' `loss_fun`), and the mean squared error. A host op, so the
+//! sums run in f64 whatever the training precision. An all-zero target divides by one.
 
 #[cfg(test)]
 mod tests;
 
+use crate::ops::tape::{accumulate, grad_of};
 use crate::tensor::{Mat, Real};
 use dfdx::prelude::*;
 use rrae_lang::ir::Loss;
 
 pub type Scalar<E, T> = Tensor<(), E, Cpu, T>;
 
-pub fn loss<E: Real, T: Tape<E, Cpu> + Merge<NoneTape>>(
+pub fn loss<E: Real, T: Tape<E, Cpu>>(
     kind: Loss,
     pred: Mat<E, T>,
     target: &Mat<E>,
-) -> Scalar<E, T>
-where
-    Cpu: Device<E>,
-{
-    match kind {
-        Loss::RelativeL2 => relative_l2(pred, target),
-        Loss::Mse => (pred - target.clone()).square().mean(),
+) -> Scalar<E, T> {
+    let (pred, mut tape) = pred.split_tape();
+    let (p, t) = (pred.as_vec(), target.as_vec());
+    // Sums in f64: over a batch of 64 images (262,144 terms) an f32 running sum is off
+    // by ~0.1 %, and by 0.4 % at 400 images.
+    let d: Vec<f64> = p.iter().zip(&t).map(|(a, b)| a.f64() - b.f64()).collect();
+    let sq: f64 = d.iter().map(|v| v * v).sum();
+    let (value, dscale) = match kind {
+        Loss::RelativeL2 => {
+            let norm = t.iter().map(|v| v.f64() * v.f64()).sum::<f64>().sqrt();
+            let scale = 100.0 / if norm > 0.0 { norm } else { 1.0 };
+            let root = sq.sqrt();
+            // d/dp (scale·‖d‖) = scale·d/‖d‖; a perfect fit has gradient zero.
+            (scale * root, if root > 0.0 { scale / root } else { 0.0 })
+        }
+        Loss::Mse => {
+            let n = d.len().max(1) as f64;
+            (sq / n, 2.0 / n)
+        }
+    };
+    let out: Scalar<E, NoneTape> = pred.device().tensor_from_vec(vec![E::of(value)], ());
+    if T::OWNS_TAPE {
+        let (pg, og) = (pred.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let g = grad_of!(grads, og)[0].f64();
+            let dp: Vec<E> = d.iter().map(|v| E::of(g * dscale * v)).collect();
+            accumulate!(grads, pg, dp);
+            Ok(())
+        });
     }
-}
-
-/// `100·‖pred − y‖ / ‖y‖`; a tiny floor under the square root keeps a perfect fit's
-/// gradient finite, and an all-zero target divides by one instead of zero.
-pub fn relative_l2<E: Real, T: Tape<E, Cpu> + Merge<NoneTape>>(
-    pred: Mat<E, T>,
-    target: &Mat<E>,
-) -> Scalar<E, T>
-where
-    Cpu: Device<E>,
-{
-    let norm: f64 = target
-        .as_vec()
-        .iter()
-        .map(|v| v.f64() * v.f64())
-        .sum::<f64>()
-        .sqrt();
-    let scale = 100.0 / if norm > 0.0 { norm } else { 1.0 };
-    ((pred - target.clone()).square().sum() + E::of(1e-30)).sqrt() * E::of(scale)
+    out.put_tape(tape)
 }
