@@ -192,7 +192,11 @@ impl Batches {
     }
     fn reshuffle(&mut self) {
         self.order = (0..self.n).collect();
-        self.order.shuffle(&mut self.rng);
+        // `RRAE_SEQUENTIAL_BATCHES=1` keeps the file order, so another framework can
+        // replay the exact batches (bench/torch_sequential.py).
+        if std::env::var_os("RRAE_SEQUENTIAL_BATCHES").is_none() {
+            self.order.shuffle(&mut self.rng);
+        }
         self.pos = 0;
     }
     /// The next batch's sample indices.
