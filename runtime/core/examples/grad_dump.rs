@@ -9,7 +9,6 @@ use rrae_runtime::data::{gather, Dataset};
 use rrae_runtime::model::{Latent, Model};
 use rrae_runtime::ops::loss::loss;
 use rrae_runtime::ops::svd_truncate::svd_truncate;
-use rrae_runtime::params::Bound;
 use rrae_runtime::tensor::mat;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,17 +43,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let l = loss(ir.train.loss, pred, &x64);
     println!("loss {:.10}", l.array());
     let mut grads = l.backward();
-    for (p, t) in model.params.params.iter().zip(&bound) {
-        let g = match t {
-            Bound::Mat(m) => grads
-                .get_or_alloc_mut(m)
-                .map(|g| g.to_vec())
-                .unwrap_or_default(),
-            Bound::Vec(v) => grads
-                .get_or_alloc_mut(v)
-                .map(|g| g.to_vec())
-                .unwrap_or_default(),
-        };
+    let g = rrae_runtime::params::gradients(&mut grads, &bound);
+    for (p, g) in model.params.params.iter().zip(&g) {
         let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
         println!("{} {:.8e}", p.name, norm);
     }

@@ -34,17 +34,32 @@ impl<E: Real> Bound<E> {
     pub fn mat(&self) -> &Mat<E> {
         match self {
             Bound::Mat(m) => m,
-            // ok: `bind` makes every 2-D parameter a matrix, and only lowering indexes them.
-            Bound::Vec(_) => unreachable!("lowering binds weights as matrices"),
+            Bound::Vec(_) => unreachable!("weights are bound as matrices"), // ok: `bind` makes every 2-D parameter a matrix
         }
     }
     pub fn vec(&self) -> &Vector<E> {
         match self {
             Bound::Vec(v) => v,
-            // ok: `bind` makes every 1-D parameter a vector, and only lowering indexes them.
-            Bound::Mat(_) => unreachable!("lowering binds biases as vectors"),
+            Bound::Mat(_) => unreachable!("biases are bound as vectors"), // ok: `bind` makes every 1-D parameter a vector
         }
     }
+}
+
+/// The gradient of every bound tensor, in parameter order (zeros where none arrived).
+pub fn gradients<E: Real>(
+    grads: &mut dfdx::tensor::Gradients<E, Cpu>,
+    bound: &[Bound<E>],
+) -> Vec<Vec<E>> {
+    bound
+        .iter()
+        .map(|b| {
+            let g = match b {
+                Bound::Mat(m) => grads.get_or_alloc_mut(m).map(|g| g.to_vec()),
+                Bound::Vec(v) => grads.get_or_alloc_mut(v).map(|g| g.to_vec()),
+            };
+            g.unwrap_or_default()
+        })
+        .collect()
 }
 
 /// Uniform(−1/√fan_in, 1/√fan_in): PyTorch's default for linear and convolution

@@ -132,33 +132,6 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// Gradients of every bound parameter (empty for ones no gradient reached).
-    fn collect(
-        grads: &mut dfdx::tensor::Gradients<f32, Cpu>,
-        bound: &[Bound<f32>],
-        frozen: &[bool],
-    ) -> Vec<Vec<f32>> {
-        bound
-            .iter()
-            .zip(frozen)
-            .map(|(b, &f)| {
-                if f {
-                    return vec![];
-                }
-                match b {
-                    Bound::Mat(m) => grads
-                        .get_or_alloc_mut(m)
-                        .map(|g| g.to_vec())
-                        .unwrap_or_default(),
-                    Bound::Vec(v) => grads
-                        .get_or_alloc_mut(v)
-                        .map(|g| g.to_vec())
-                        .unwrap_or_default(),
-                }
-            })
-            .collect()
-    }
-
     /// The end of every step, after the backward: collect the gradients of the
     /// unfrozen parameters, refuse NaN, update, log and report.
     fn apply(
@@ -170,8 +143,13 @@ impl<'a> Trainer<'a> {
         opt: &mut Optimizer,
         on: &mut dyn FnMut(Event),
     ) -> Result<()> {
-        let frozen: Vec<bool> = self.model.params.params.iter().map(|p| p.frozen).collect();
-        let g = Self::collect(grads, bound, &frozen);
+        // Frozen parameters get no update: an empty gradient tells the optimiser so.
+        let mut g = crate::params::gradients(grads, bound);
+        for (g, p) in g.iter_mut().zip(&self.model.params.params) {
+            if p.frozen {
+                g.clear();
+            }
+        }
         self.check(phase, step, value, &g)?;
         let base = match phase {
             Phase::Train => self.cfg.lr,
