@@ -111,7 +111,10 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     fn inference_latents(&self, y: Vec<f32>) -> Vec<f32> {
         let l = self.t.model.latent_dim();
         match self.t.inference_projector() {
-            Some(p) => project(mat(self.t.device(), y.clone(), y.len() / l, l), &p).as_vec(),
+            Some(p) => {
+                let n = y.len() / l;
+                project(mat(self.t.device(), y, n, l), &p).as_vec()
+            }
             None => y,
         }
     }

@@ -105,9 +105,11 @@ impl<'a> Trainer<'a> {
     pub fn run(&mut self, on: &mut dyn FnMut(Event)) -> Result<()> {
         self.train(on)?;
         if let Latent::Svd { k } = self.model.latent {
-            self.common_basis(k, on);
+            // The encoder is frozen from here on: its outputs serve both stages.
+            let y = self.encode_all(&self.data.train);
+            self.common_basis(&y, k, on);
             if self.cfg.fine_tune_steps > 0 {
-                self.fine_tune(on)?;
+                self.fine_tune(y, on)?;
             }
         }
         Ok(())
@@ -244,9 +246,8 @@ impl<'a> Trainer<'a> {
 
     /// U_f: the per-batch truncated bases of the training set (batches of the
     /// training size, in order) side by side, SVD'd again; its leading k vectors.
-    fn common_basis(&mut self, k: usize, on: &mut dyn FnMut(Event)) {
+    fn common_basis(&mut self, y: &[f32], k: usize, on: &mut dyn FnMut(Event)) {
         let l = self.model.latent_dim();
-        let y = self.encode_all(&self.data.train);
         let n = y.len() / l;
         let mut cols: Vec<DMatrix<f64>> = vec![];
         for start in (0..n).step_by(self.cfg.batch.max(1)) {
@@ -273,7 +274,7 @@ impl<'a> Trainer<'a> {
 
     /// Decoder fine-tuning with the encoder frozen: the latents are computed once and
     /// projected by U_f U_fᵀ, then only the decoder trains.
-    fn fine_tune(&mut self, on: &mut dyn FnMut(Event)) -> Result<()> {
+    fn fine_tune(&mut self, y: Vec<f32>, on: &mut dyn FnMut(Event)) -> Result<()> {
         let Some(basis) = &self.basis else {
             return Ok(());
         };
@@ -282,7 +283,7 @@ impl<'a> Trainer<'a> {
             self.data.n_train(),
             self.model.latent_dim(),
         );
-        let y = self.encode_all(&self.data.train);
+
         let p = projector::<f32>(&self.dev, basis);
         let z_all = project(mat(&self.dev, y, n, l), &p).as_vec();
         self.model.freeze_encoder(true);
