@@ -283,7 +283,6 @@ impl<'a> Trainer<'a> {
             self.data.n_train(),
             self.model.latent_dim(),
         );
-
         let p = projector::<f32>(&self.dev, basis);
         let z_all = project(mat(&self.dev, y, n, l), &p).as_vec();
         self.model.freeze_encoder(true);
