@@ -205,6 +205,12 @@ pub const LATENT_OPS: &[OpSpec] = &[
                 D::Absent,
                 "adaptive only: steps over which stagnation is measured (100)",
             ),
+            p(
+                "max_steps",
+                Int,
+                D::Absent,
+                "adaptive only: the most training steps the search may take, settling at k* included (the train block's steps)",
+            ),
         ],
         positional: 1,
         doc: "RRAE: Y ↦ U_k U_kᵀ Y per batch; inference projects on the common basis U_f",

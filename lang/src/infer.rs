@@ -643,7 +643,7 @@ fn latent_ir(
         "svd_truncate" => {
             let adaptive = matches!(b.get("k"), Some(Value::Symbol(_)));
             if !adaptive {
-                for opt in ["search", "patience", "tolerance", "window"] {
+                for opt in ["search", "patience", "tolerance", "window", "max_steps"] {
                     if b.given(opt) {
                         return Err(ErrorKind::OptionConflict {
                             span: b.span(opt),
@@ -665,6 +665,7 @@ fn latent_ir(
             } else {
                 positive(b, "patience", 1)?;
                 positive(b, "window", 1)?;
+                positive(b, "max_steps", 1)?;
                 let search = match b.word("search") {
                     Some("parsimonious") => Search::Parsimonious,
                     Some("bisect") => Search::Bisect,
@@ -688,6 +689,10 @@ fn latent_ir(
                     } else {
                         100
                     },
+                    max_steps: b
+                        .get("max_steps")
+                        .is_some()
+                        .then(|| b.int("max_steps") as usize),
                 })
             }
         }

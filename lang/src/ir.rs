@@ -83,6 +83,8 @@ pub enum Rank {
         patience: usize,
         tolerance: f64,
         window: usize,
+        /// The search's step budget; `None`: the train block's `steps`.
+        max_steps: Option<usize>,
     },
 }
 
@@ -357,11 +359,12 @@ impl fmt::Display for LatentOp {
         match self {
             LatentOp::Identity => write!(f, "identity"),
             LatentOp::SvdTruncate(Rank::Fixed(k)) => write!(f, "svd_truncate(k={k})"),
-            LatentOp::SvdTruncate(Rank::Adaptive { search, patience, tolerance, window }) => write!(
+            LatentOp::SvdTruncate(Rank::Adaptive { search, patience, tolerance, window, max_steps }) => write!(
                 f,
-                "svd_truncate(k=adaptive, search={}, patience={patience}, tolerance={}, window={window})",
+                "svd_truncate(k=adaptive, search={}, patience={patience}, tolerance={}, window={window}{})",
                 format!("{search:?}").to_lowercase(),
-                fmt_float(*tolerance)
+                fmt_float(*tolerance),
+                max_steps.map(|m| format!(", max_steps={m}")).unwrap_or_default()
             ),
             LatentOp::Project { basis, columns } => write!(f, "project(basis={:?}, k={columns})", basis.display().to_string()),
             LatentOp::SigmoidSparse { rho, beta } => write!(f, "sigmoid_sparse(rho={}, beta={})", fmt_float(*rho), fmt_float(*beta)),

@@ -1,5 +1,6 @@
 //! The rrae runtime: lowers checked IR onto dfdx tensors, trains, evaluates and saves.
 pub mod adam;
+pub mod control;
 pub mod data;
 pub mod error;
 pub mod eval;

@@ -1,0 +1,454 @@
+//! The training controller: a pure state machine that turns step events (phase, loss)
+//! into decisions (set k, save or restore the checkpoint of a k, enter fine-tuning,
+//! stop). It owns no model, so every path is unit-tested on synthetic loss traces
+//! (`tests.rs`); the trainer applies its decisions between steps.
+//!
+//! Fixed-rank and non-SVD models get the fixed schedule: `max_steps` training steps,
+//! then `fine_tune_steps` of fine-tuning if the model has a basis. Adaptive models
+//! (`svd_truncate(k = adaptive)`) run one of three searches for k*:
+//!
+//! - `decreasing` (Algorithm 1 of the paper): train at k = min(batch, L) until the
+//!   loss stagnates and keep that loss as the target; then k ← k − 1 each time a step
+//!   reaches the target again; when training at some k stagnates above the target for
+//!   `patience` steps, restore the checkpoint saved at k + 1 and settle there.
+//! - `bisect`: the same target, but k is bisected between 1 (or the smallest k that
+//!   failed, plus one) and the smallest k that reached it, restoring the best
+//!   checkpoint after each failure: O(log k) ranks are visited instead of k.
+//! - `parsimonious`: k grows from 1; each k trains until the loss stagnates; when a
+//!   mode improves the stagnated loss by less than `tolerance`, the checkpoint of
+//!   k − 1 is restored and training stops there.
+//!
+//! "Settling" trains at k* until the loss stagnates (the authors' library does the
+//! same after its search), then the RRAE path goes on: common basis, fine-tuning.
+//! `max_steps` bounds the whole training phase; when it runs out mid-search the best
+//! k so far (the last one that reached the target) is restored.
+
+mod window;
+
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+pub use window::{Means, Window};
+
+/// The two phases of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Train,
+    FineTune,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Train => "train",
+            Phase::FineTune => "fine_tune",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    Decreasing,
+    Parsimonious,
+    Bisect,
+}
+
+impl From<rrae_lang::ir::Search> for Algorithm {
+    fn from(s: rrae_lang::ir::Search) -> Self {
+        match s {
+            rrae_lang::ir::Search::Decreasing => Algorithm::Decreasing,
+            rrae_lang::ir::Search::Parsimonious => Algorithm::Parsimonious,
+            rrae_lang::ir::Search::Bisect => Algorithm::Bisect,
+        }
+    }
+}
+
+/// The documented knobs (`svd_truncate(k = adaptive, patience = …, …)`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Options {
+    /// Steps per window of the stagnation test (default 100).
+    pub window: usize,
+    /// Relative improvement between windows below which training has stagnated (0.01).
+    pub tolerance: f64,
+    /// Stagnant steps above the target before a k is given up (500).
+    pub patience: usize,
+    /// The training phase's step budget (for a fixed schedule: its length).
+    pub max_steps: usize,
+    /// Fine-tuning steps after the training phase; 0 for none.
+    pub fine_tune_steps: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// A fixed schedule: `max_steps` steps at a fixed rank.
+    Fixed,
+    /// Training at the first k until the loss stagnates; that loss becomes the target.
+    Warmup,
+    /// Training at a lowered k until a step reaches the target or training stagnates above it.
+    Probe,
+    /// Parsimonious: training at k until the loss stagnates.
+    Grow,
+    /// k* is found; training until the loss stagnates.
+    Settle,
+    FineTune,
+    Done,
+}
+
+/// What the trainer must do after a step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Train at rank `k` from the next step on.
+    SetK { k: usize },
+    /// Keep the model and optimiser state as the checkpoint of rank `k`.
+    Save { k: usize },
+    /// Go back to the checkpoint saved for rank `k` and train at `k`.
+    Restore { k: usize },
+    /// End the training phase at rank `k`: common basis, then fine-tuning.
+    FineTune { k: usize },
+    /// End the run.
+    Stop,
+}
+
+/// One decision with its context, as written to `decisions.jsonl`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Steps completed when it was taken (training and fine-tuning together).
+    pub step: usize,
+    pub phase: Phase,
+    /// The rank in force when it was taken.
+    pub k: usize,
+    pub loss: Option<f64>,
+    pub target: Option<f64>,
+    #[serde(flatten)]
+    pub action: Action,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Controller {
+    opts: Options,
+    algorithm: Option<Algorithm>,
+    stage: Stage,
+    k: usize,
+    k_max: usize,
+    target: Option<f64>,
+    window: Window,
+    /// Stagnant steps at the current k (reset when k changes).
+    stagnant: usize,
+    /// The rank whose checkpoint is kept.
+    saved: Option<usize>,
+    /// Bisection bracket: every k < lo failed; hi reached the target.
+    lo: usize,
+    hi: usize,
+    /// Parsimonious: the stagnated loss of the previous rank.
+    mode_loss: Option<f64>,
+    train_steps: usize,
+    fine_steps: usize,
+    /// The last step's loss, for the decisions' context.
+    last_loss: Option<f64>,
+}
+
+impl Controller {
+    /// A fixed schedule at rank `k` (the model's; any value for models without one).
+    pub fn fixed(k: usize, opts: Options) -> Controller {
+        Controller::with(None, Stage::Fixed, k, k, opts)
+    }
+
+    /// An adaptive search over 1..=k_max (k_max = min(batch, L)).
+    pub fn adaptive(algorithm: Algorithm, k_max: usize, opts: Options) -> Controller {
+        let k_max = k_max.max(1);
+        let (stage, k) = match algorithm {
+            Algorithm::Parsimonious => (Stage::Grow, 1),
+            _ => (Stage::Warmup, k_max),
+        };
+        Controller::with(Some(algorithm), stage, k, k_max, opts)
+    }
+
+    fn with(a: Option<Algorithm>, stage: Stage, k: usize, k_max: usize, o: Options) -> Self {
+        Controller {
+            opts: o,
+            algorithm: a,
+            stage,
+            k,
+            k_max,
+            target: None,
+            window: Window::new(o.window),
+            stagnant: 0,
+            saved: None,
+            lo: 1,
+            hi: k_max,
+            mode_loss: None,
+            train_steps: 0,
+            fine_steps: 0,
+            last_loss: None,
+        }
+    }
+
+    /// The rank in force.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+    pub fn target(&self) -> Option<f64> {
+        self.target
+    }
+    pub fn phase(&self) -> Phase {
+        match self.stage {
+            Stage::FineTune | Stage::Done => Phase::FineTune,
+            _ => Phase::Train,
+        }
+    }
+    /// Steps completed in (training, fine-tuning).
+    pub fn steps(&self) -> (usize, usize) {
+        (self.train_steps, self.fine_steps)
+    }
+    pub fn done(&self) -> bool {
+        self.stage == Stage::Done
+    }
+    /// The rank the search ended at, once it has.
+    pub fn k_star(&self) -> Option<usize> {
+        matches!(self.stage, Stage::FineTune | Stage::Done).then_some(self.k)
+    }
+
+    /// Decisions before the first step: the starting rank, or the end of an empty run.
+    pub fn begin(&mut self) -> Vec<Decision> {
+        let mut out = vec![];
+        if let Some(a) = self.algorithm {
+            let why = match a {
+                Algorithm::Parsimonious => "the parsimonious search starts at k = 1".to_string(),
+                _ => format!("the search starts at k = min(batch, L) = {}", self.k),
+            };
+            self.push(&mut out, Action::SetK { k: self.k }, why);
+        }
+        if self.opts.max_steps == 0 {
+            self.finish(&mut out, "no training steps".into());
+        }
+        out
+    }
+
+    /// Takes the loss of the step just finished; returns what to do before the next.
+    pub fn observe(&mut self, loss: f64) -> Vec<Decision> {
+        let mut out = vec![];
+        self.last_loss = Some(loss);
+        match self.stage {
+            Stage::Done => {}
+            Stage::FineTune => {
+                self.fine_steps += 1;
+                if self.fine_steps >= self.opts.fine_tune_steps {
+                    self.stage = Stage::Done;
+                    self.push(&mut out, Action::Stop, "fine-tuning is done".into());
+                }
+            }
+            _ => {
+                self.train_steps += 1;
+                self.window.push(loss);
+                match self.stage {
+                    Stage::Warmup => self.warmup(&mut out),
+                    Stage::Probe => self.probe(loss, &mut out),
+                    Stage::Grow => self.grow(&mut out),
+                    Stage::Settle => {
+                        if let Some(m) = self.window.stagnated(self.opts.tolerance) {
+                            let why = format!("k* = {}: {}", self.k, self.stagnation(&m));
+                            self.finish(&mut out, why);
+                        }
+                    }
+                    _ => {}
+                }
+                let training = !matches!(self.stage, Stage::FineTune | Stage::Done);
+                if training && self.train_steps >= self.opts.max_steps {
+                    self.budget_spent(&mut out);
+                }
+            }
+        }
+        out
+    }
+
+    fn push(&self, out: &mut Vec<Decision>, action: Action, reason: String) {
+        out.push(Decision {
+            step: self.train_steps + self.fine_steps,
+            phase: self.phase(),
+            k: self.k,
+            loss: self.last_loss,
+            target: self.target,
+            action,
+            reason,
+        });
+    }
+
+    fn stagnation(&self, m: &Means) -> String {
+        format!(
+            "the loss stagnated (mean of the last {w} steps {:.6} vs {:.6} before: {:+.2} % < {:.2} %)",
+            m.last,
+            m.previous,
+            -100.0 * m.improvement(),
+            100.0 * self.opts.tolerance,
+            w = self.opts.window
+        )
+    }
+
+    /// Starts training at `k` (a probe, or the next rank of the parsimonious search).
+    fn set_k(&mut self, out: &mut Vec<Decision>, k: usize, stage: Stage, why: String) {
+        self.push(out, Action::SetK { k }, why);
+        self.k = k;
+        self.stage = stage;
+        self.window.clear();
+        self.stagnant = 0;
+    }
+
+    fn save(&mut self, out: &mut Vec<Decision>, why: String) {
+        self.push(out, Action::Save { k: self.k }, why);
+        self.saved = Some(self.k);
+    }
+
+    fn restore(&mut self, out: &mut Vec<Decision>, k: usize, why: String) {
+        self.push(out, Action::Restore { k }, why);
+        self.k = k;
+        self.window.clear();
+        self.stagnant = 0;
+    }
+
+    fn settle(&mut self) {
+        self.stage = Stage::Settle;
+        self.window.clear();
+    }
+
+    fn finish(&mut self, out: &mut Vec<Decision>, why: String) {
+        if self.opts.fine_tune_steps > 0 {
+            self.push(out, Action::FineTune { k: self.k }, why);
+            self.stage = Stage::FineTune;
+        } else {
+            self.push(out, Action::Stop, why);
+            self.stage = Stage::Done;
+        }
+    }
+
+    fn warmup(&mut self, out: &mut Vec<Decision>) {
+        let Some(m) = self.window.stagnated(self.opts.tolerance) else {
+            return;
+        };
+        self.target = Some(m.last);
+        let why = format!("{}; its mean is the target", self.stagnation(&m));
+        self.save(out, why);
+        self.hi = self.k;
+        if self.k == 1 {
+            self.finish(out, "k* = 1: there is no smaller rank".into());
+        } else {
+            self.next_probe(out);
+        }
+    }
+
+    /// The next rank to try below the best one (`hi`), or the end of the search.
+    fn next_probe(&mut self, out: &mut Vec<Decision>) {
+        let best = self.hi;
+        let next = match self.algorithm {
+            Some(Algorithm::Bisect) if self.lo < best => Some((self.lo + best) / 2),
+            Some(Algorithm::Decreasing) if best > 1 => Some(best - 1),
+            _ => None,
+        };
+        match next {
+            Some(k) => {
+                let why = match self.algorithm {
+                    Some(Algorithm::Bisect) => format!(
+                        "bisecting: ranks below {} failed, {best} reached the target",
+                        self.lo
+                    ),
+                    _ => format!("k = {best} reached the target; trying one rank less"),
+                };
+                self.set_k(out, k, Stage::Probe, why);
+            }
+            None => {
+                // Only reached after a success at k = best (= 1, or the bracket closed on it).
+                self.settle();
+            }
+        }
+    }
+
+    fn probe(&mut self, loss: f64, out: &mut Vec<Decision>) {
+        let target = self.target.unwrap_or(f64::NEG_INFINITY);
+        if loss <= target {
+            self.save(
+                out,
+                format!("the loss {loss:.6} reached the target {target:.6}"),
+            );
+            self.hi = self.k;
+            self.next_probe(out);
+            return;
+        }
+        if self.window.stagnated(self.opts.tolerance).is_none() {
+            return;
+        }
+        self.stagnant += 1;
+        if self.stagnant < self.opts.patience {
+            return;
+        }
+        let failed = self.k;
+        self.lo = failed + 1;
+        let best = self.hi;
+        let why = format!(
+            "k = {failed} stagnated above the target for {} steps; back to k = {best}",
+            self.opts.patience
+        );
+        self.restore(out, best, why);
+        match self.algorithm {
+            Some(Algorithm::Bisect) if self.lo < best => self.next_probe(out),
+            _ => self.settle(),
+        }
+    }
+
+    fn grow(&mut self, out: &mut Vec<Decision>) {
+        let Some(m) = self.window.stagnated(self.opts.tolerance) else {
+            return;
+        };
+        if let Some(prev) = self.mode_loss {
+            let gain = (prev - m.last) / prev.abs().max(f64::MIN_POSITIVE);
+            if gain < self.opts.tolerance && self.k > 1 {
+                let best = self.k - 1;
+                let why = format!(
+                    "mode {} improved the stagnated loss by {:.2} % (< {:.2} %): k* = {best}",
+                    self.k,
+                    100.0 * gain,
+                    100.0 * self.opts.tolerance
+                );
+                self.restore(out, best, why);
+                // That checkpoint was saved when its loss had stagnated: nothing to settle.
+                self.finish(out, format!("k* = {best}"));
+                return;
+            }
+        }
+        self.mode_loss = Some(m.last);
+        self.save(out, self.stagnation(&m));
+        if self.k >= self.k_max {
+            self.finish(out, format!("k* = {}: k reached min(batch, L)", self.k));
+        } else {
+            let k = self.k + 1;
+            self.set_k(out, k, Stage::Grow, "trying one more mode".into());
+        }
+    }
+
+    /// `max_steps` ran out before the search ended: keep the best rank so far.
+    fn budget_spent(&mut self, out: &mut Vec<Decision>) {
+        let why = format!("the step budget ({} steps) is spent", self.opts.max_steps);
+        if self.stage == Stage::Probe {
+            if let Some(best) = self.saved.filter(|&s| s != self.k) {
+                self.restore(
+                    out,
+                    best,
+                    format!("{why} before k = {} reached the target", self.k),
+                );
+            }
+        }
+        let why = match self.stage {
+            Stage::Fixed => "the training steps are done".to_string(),
+            Stage::Warmup => format!("{why} before the loss stagnated: k* = {}", self.k),
+            _ => format!("{why}: k* = {}", self.k),
+        };
+        self.finish(out, why);
+    }
+}
