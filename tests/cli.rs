@@ -195,6 +195,8 @@ fn run_writes_the_run_folder_with_metrics_losses_model_and_plots() {
         "reconstructions.png",
         "interpolations.png",
         "samples.png",
+        "events.jsonl",
+        "decisions.jsonl",
     ] {
         let p = out_dir.join(name);
         assert!(p.is_file(), "missing {name}");
@@ -210,7 +212,7 @@ fn run_writes_the_run_folder_with_metrics_losses_model_and_plots() {
     assert!(m["metrics"]["interpolation_error"].as_f64().is_some());
     let csv = std::fs::read_to_string(out_dir.join("losses.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 40 + 10);
-    assert!(csv.starts_with("phase,step,loss,ms\ntrain,0,"));
+    assert!(csv.starts_with("phase,step,k,loss,ms\ntrain,0,2,"), "{csv}");
     // No temporary file is left behind.
     assert!(std::fs::read_dir(&out_dir).unwrap().all(|e| !e
         .unwrap()
@@ -278,4 +280,165 @@ fn bench_prints_the_median_step_time() {
         s.starts_with("tiny: ") && s.contains("ms/step over 3 steps"),
         "{s}"
     );
+}
+
+/// (phase, step, k, loss) of every logged step: the trace without the timings.
+fn trace(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("losses.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+        .collect()
+}
+
+fn run_tiny(f: &Path, dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", f.to_str().unwrap(), "-q"];
+    if !extra.contains(&"--resume") {
+        args.extend(["--out", dir.to_str().unwrap()]);
+    }
+    args.extend(extra);
+    rrae(&args)
+}
+
+#[test]
+fn a_run_stopped_twice_and_resumed_gives_the_uninterrupted_loss_trace() {
+    let f = bad_file("resume.rrae", TINY);
+    let whole = f.with_file_name("resume-whole");
+    let parts = f.with_file_name("resume-parts");
+    assert!(run_tiny(&f, &whole, &[]).status.success());
+    // Stop in the training phase, then in fine-tuning, then finish.
+    let out = run_tiny(&f, &parts, &["--stop-after", "25"]);
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("interrupted after step 25"), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    assert!(parts.join("checkpoint.safetensors").is_file());
+    assert!(!parts.join("metrics.json").exists());
+    let p = parts.to_str().unwrap();
+    let out = run_tiny(&f, &parts, &["--resume", p, "--stop-after", "45"]);
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let out = run_tiny(&f, &parts, &["--resume", p]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(trace(&whole), trace(&parts));
+    assert_eq!(trace(&parts).len(), 1 + 40 + 10);
+    let metrics = |d: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(d.join("metrics.json")).unwrap()).unwrap()
+    };
+    assert_eq!(metrics(&whole)["metrics"], metrics(&parts)["metrics"]);
+    // The event log tells the story: two checkpoints and two resumptions.
+    let events = std::fs::read_to_string(parts.join("events.jsonl")).unwrap();
+    assert_eq!(events.matches(r#""event":"resumed""#).count(), 2);
+    assert_eq!(events.matches(r#""event":"checkpoint""#).count(), 2);
+}
+
+#[test]
+fn resuming_with_another_model_or_without_a_checkpoint_is_refused() {
+    let f = bad_file("resume-other.rrae", TINY);
+    let dir = f.with_file_name("resume-other-run");
+    let out = run_tiny(&f, &dir, &["--stop-after", "5"]);
+    assert_eq!(out.status.code(), Some(130));
+    let other = bad_file(
+        "resume-other2.rrae",
+        &TINY.replace("steps = 40", "steps = 41"),
+    );
+    let out = run_tiny(&other, &dir, &["--resume", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("it was written for another model"), "{err}");
+    let empty = f.with_file_name("resume-nothing");
+    let out = run_tiny(&f, &empty, &["--resume", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("checkpoint.safetensors"));
+    // A damaged checkpoint is an error, not a panic.
+    let ck = dir.join("checkpoint.safetensors");
+    let bytes = std::fs::read(&ck).unwrap();
+    std::fs::write(&ck, &bytes[..bytes.len() / 2]).unwrap();
+    let out = run_tiny(&f, &dir, &["--resume", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("cannot read"));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_stops_after_the_step_writes_a_checkpoint_and_the_run_resumes_identically() {
+    let src = TINY.replace("steps = 40", "steps = 600");
+    let f = bad_file("sigint.rrae", &src);
+    let whole = f.with_file_name("sigint-whole");
+    let parts = f.with_file_name("sigint-parts");
+    assert!(run_tiny(&f, &whole, &[]).status.success());
+    let child = Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .args([
+            "run",
+            f.to_str().unwrap(),
+            "-q",
+            "--out",
+            parts.to_str().unwrap(),
+        ])
+        .current_dir(root())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it is training, then press Ctrl-C.
+    let events = parts.join("events.jsonl");
+    let t0 = std::time::Instant::now();
+    while std::fs::read_to_string(&events).map_or(0, |e| e.matches(r#""event":"step""#).count())
+        < 20
+    {
+        assert!(t0.elapsed().as_secs() < 120, "the run did not start");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted after step"), "{err}");
+    let out = run_tiny(&f, &parts, &["--resume", parts.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(trace(&whole), trace(&parts));
+}
+
+#[test]
+fn an_adaptive_run_logs_its_decisions_and_ends_at_the_rank_it_found() {
+    let src = TINY
+        .replace(
+            "svd_truncate(k = 2)",
+            "svd_truncate(k = adaptive, window = 10, patience = 20, max_steps = 600)",
+        )
+        .replace("steps = 40", "steps = 600 lr = 3e-3");
+    let f = bad_file("adaptive.rrae", &src);
+    let dir = f.with_file_name("adaptive-run");
+    let out = run_tiny(&f, &dir, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("decisions.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Algorithm 1 starts at min(batch, L) = 8 and keeps its stagnated loss as the target.
+    assert_eq!(lines[0]["action"], "set_k");
+    assert_eq!(lines[0]["rank"], 8);
+    assert_eq!(lines[1]["action"], "save");
+    assert!(lines[1]["target"].as_f64().is_some());
+    for l in &lines {
+        for key in ["step", "k", "phase", "reason", "action"] {
+            assert!(!l[key].is_null(), "{key} missing in {l}");
+        }
+    }
+    let end = lines.iter().find(|l| l["action"] == "fine_tune").unwrap();
+    let k = end["rank"].as_u64().unwrap();
+    assert!((1..8).contains(&k), "k* = {k}");
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["k"].as_u64(), Some(k));
+    assert_eq!(m["metrics"]["latent_rank"].as_u64(), Some(k));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!("adaptive search: k* = {k}")),
+        "{stdout}"
+    );
+    // The terminal showed the decisions too, even with -q.
+    assert!(text(&out.stderr).contains("set k = 8"));
 }

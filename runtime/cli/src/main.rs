@@ -62,6 +62,12 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Continue the interrupted run in this folder from its checkpoint (same file and overrides).
+        #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
+        resume: Option<PathBuf>,
+        /// Stop after this many steps (training and fine-tuning together) and write a checkpoint, as Ctrl-C does.
+        #[arg(long, value_name = "N")]
+        stop_after: Option<usize>,
     },
     /// Re-evaluate the model saved in a run folder (writes eval.json and redraws the plots).
     Eval {
@@ -112,6 +118,8 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             fine_tune_steps,
             seed,
             quiet,
+            resume,
+            stop_after,
         } => {
             let (ir, text) = checked(&file)?;
             let o = rrae_runtime::run::Overrides {
@@ -119,7 +127,12 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 fine_tune_steps,
                 seed,
             };
-            train::run(ir, &text, &file.to_string_lossy(), out, o, quiet)
+            let how = train::How {
+                quiet,
+                resume: resume.is_some(),
+                stop_after,
+            };
+            train::run(ir, &text, &file.to_string_lossy(), resume.or(out), o, how)
         }
         Command::Eval { dir } => train::eval(dir),
         Command::Bench {

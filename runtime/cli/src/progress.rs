@@ -1,6 +1,8 @@
-//! The terminal progress bar of `rrae run` (indicatif), fed by trainer events.
+//! The terminal side of the monitor stage: an indicatif progress bar per phase, and
+//! the controller's decisions printed above it as they happen.
 
 use indicatif::{ProgressBar, ProgressStyle};
+use rrae_runtime::control::Action;
 use rrae_runtime::run::Progress;
 use rrae_runtime::train::Event;
 
@@ -13,17 +15,25 @@ impl Bar {
     pub fn new(quiet: bool) -> Bar {
         Bar { bar: None, quiet }
     }
+
+    /// A line above the bar (or on stderr when there is none).
+    fn line(&self, msg: &str) {
+        match &self.bar {
+            Some(b) => b.println(msg),
+            None => eprintln!("{msg}"),
+        }
+    }
 }
 
 impl Progress for Bar {
     fn event(&mut self, e: &Event) {
+        if self.quiet && !matches!(e, Event::Decision(_)) {
+            return;
+        }
         match e {
-            Event::Start { phase, steps } => {
+            Event::Start { phase, steps, from } => {
                 if let Some(b) = self.bar.take() {
                     b.finish();
-                }
-                if self.quiet {
-                    return;
                 }
                 let b = ProgressBar::new(*steps as u64);
                 let style = ProgressStyle::with_template(
@@ -33,33 +43,50 @@ impl Progress for Bar {
                 .progress_chars("=> ");
                 b.set_style(style);
                 b.set_prefix(phase.name());
+                b.set_position(*from as u64);
                 self.bar = Some(b);
             }
-            Event::Step { step, loss, .. } => {
+            Event::Step { step, loss, k, .. } => {
                 if let Some(b) = &self.bar {
                     b.set_position(*step as u64 + 1);
                     if step % 10 == 0 {
-                        b.set_message(format!("loss {loss:.3}"));
+                        b.set_message(format!("k {k} loss {loss:.3}"));
                     }
+                }
+            }
+            Event::Decision(d) => {
+                let what = match &d.action {
+                    Action::SetK { k } => format!("set k = {k}"),
+                    Action::Save { k } => format!("save k = {k}"),
+                    Action::Restore { k } => format!("restore k = {k}"),
+                    Action::FineTune { k } => format!("fine-tune at k = {k}"),
+                    Action::Stop => "stop".to_string(),
+                };
+                // Fixed schedules decide only their phase ends; say nothing for those.
+                let adaptive = d.target.is_some() || matches!(d.action, Action::SetK { .. });
+                if adaptive {
+                    self.line(&format!(
+                        "step {:>6}  k {:>3}  {what}: {}",
+                        d.step, d.k, d.reason
+                    ));
                 }
             }
             Event::Basis {
                 rank,
                 singular_values,
             } => {
-                if let Some(b) = self.bar.take() {
-                    b.finish();
-                }
-                if !self.quiet {
-                    let s0 = singular_values.first().copied().unwrap_or(1.0);
-                    let head: Vec<String> = singular_values
-                        .iter()
-                        .take(rank + 2)
-                        .map(|s| format!("{:.3}", s / s0))
-                        .collect();
-                    eprintln!("common basis U_f: rank {rank} (normalised singular values of the stacked per-batch bases: {})", head.join(", "));
-                }
+                let s0 = singular_values.first().copied().unwrap_or(1.0);
+                let head: Vec<String> = singular_values
+                    .iter()
+                    .take(rank + 2)
+                    .map(|s| format!("{:.3}", s / s0))
+                    .collect();
+                self.line(&format!("common basis U_f: rank {rank} (normalised singular values of the stacked per-batch bases: {})", head.join(", ")));
             }
+            Event::Checkpoint { step, path } => {
+                self.line(&format!("checkpoint after step {step}: {}", path.display()));
+            }
+            Event::Resumed { step } => self.line(&format!("resumed after step {step}")),
         }
     }
 

@@ -1,12 +1,37 @@
 //! `rrae run` and `rrae bench`.
 
 use crate::progress::Bar;
-use rrae_runtime::run::{default_dir, median, run as run_model, Overrides};
+use rrae_runtime::run::{default_dir, median, run as run_model, Overrides, RunOptions};
+use rrae_runtime::schedule::RunControl;
+use rrae_runtime::RuntimeError;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 
 fn debug() -> bool {
     std::env::var("RRAE_DEBUG").is_ok_and(|v| v != "0" && !v.is_empty())
+}
+
+/// Flags of `rrae run` beyond the overrides.
+pub struct How {
+    pub quiet: bool,
+    pub resume: bool,
+    pub stop_after: Option<usize>,
+}
+
+/// Ctrl-C and SIGTERM set the stop switch: the run ends after the current step and
+/// writes a checkpoint. A second Ctrl-C exits at once.
+fn stop_on_signals(control: &RunControl) {
+    let stop = control.stop.clone();
+    let handler = ctrlc::set_handler(move || {
+        if stop.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after this step and writing a checkpoint (Ctrl-C again to quit now)");
+    });
+    if let Err(e) = handler {
+        eprintln!("warning: Ctrl-C will not write a checkpoint: {e}");
+    }
 }
 
 pub fn run(
@@ -15,20 +40,44 @@ pub fn run(
     file: &str,
     out: Option<PathBuf>,
     o: Overrides,
-    quiet: bool,
+    how: How,
 ) -> Result<(), ExitCode> {
     o.apply(&mut ir);
     let dir = out.unwrap_or_else(|| default_dir(&ir));
-    let mut bar = Bar::new(quiet);
-    match run_model(&ir, source, file, &dir, &mut bar, debug()) {
+    let mut bar = Bar::new(how.quiet);
+    let opts = RunOptions {
+        debug: debug(),
+        control: RunControl {
+            stop_after: how.stop_after,
+            ..RunControl::default()
+        },
+        resume: how.resume,
+    };
+    stop_on_signals(&opts.control);
+    match run_model(&ir, source, file, &dir, &mut bar, &opts) {
         Ok(r) => {
             println!("run folder: {}", dir.display());
             print_metrics(&r.metrics);
+            if let (Some(k), Some(_)) = (r.k, r.target_loss) {
+                println!(
+                    "adaptive search: k* = {k} after {} training steps ({} decisions in decisions.jsonl)",
+                    r.train_steps_done,
+                    r.decisions.len()
+                );
+            }
             println!(
-                "{} train + {} fine-tune steps in {:.1} s ({:.1} ms/step median)",
-                r.steps, r.fine_tune_steps, r.wall_seconds, r.median_ms_per_step
+                "{} train + {} fine-tune steps in {:.1} s ({:.1} ms/step median; {:.2} s waiting for data)",
+                r.train_steps_done,
+                r.fine_tune_steps_done,
+                r.wall_seconds,
+                r.median_ms_per_step,
+                r.data_wait_seconds
             );
             Ok(())
+        }
+        Err(e @ RuntimeError::Interrupted { .. }) => {
+            eprintln!("{e}");
+            Err(ExitCode::from(130))
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -110,7 +159,8 @@ pub fn bench(mut ir: rrae_lang::Ir, steps: usize, warmup: usize) -> Result<(), E
     let data = rrae_runtime::data::Dataset::load(&data_ir).map_err(fail)?;
     let model = rrae_runtime::model::Model::lower(&ir, ir.train.seed).map_err(fail)?;
     let mut t = rrae_runtime::train::Trainer::new(model, &data, debug());
-    t.run(&mut |_| {}).map_err(fail)?;
+    t.run(&mut |_: &rrae_runtime::train::Event| {})
+        .map_err(fail)?;
     let ms: Vec<f64> = t.log.iter().skip(warmup).map(|s| s.ms).collect();
     let threads = rayon_threads();
     println!(

@@ -5,11 +5,13 @@
 use crate::params::ParamSet;
 use rrae_lang::ir::Optimizer as OptIr;
 
+/// The optimiser and its state (moments and step count), which checkpoints keep.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Optimizer {
     kind: OptIr,
-    t: u64,
-    m: Vec<Vec<f32>>,
-    v: Vec<Vec<f32>>,
+    pub(crate) t: u64,
+    pub(crate) m: Vec<Vec<f32>>,
+    pub(crate) v: Vec<Vec<f32>>,
 }
 
 impl Optimizer {
@@ -26,6 +28,24 @@ impl Optimizer {
             t: 0,
             m: zeros(),
             v: zeros(),
+        }
+    }
+
+    /// A stand-in for reading checkpoints, which store the state but not the kind.
+    pub(crate) fn placeholder() -> Self {
+        Optimizer {
+            kind: OptIr::Sgd { momentum: 0.0 },
+            t: 0,
+            m: vec![],
+            v: vec![],
+        }
+    }
+
+    /// This optimiser's kind with the moments and step count of `state`.
+    pub(crate) fn with_state(&self, state: Optimizer) -> Optimizer {
+        Optimizer {
+            kind: self.kind.clone(),
+            ..state
         }
     }
 

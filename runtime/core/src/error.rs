@@ -25,6 +25,14 @@ pub enum RuntimeError {
     },
     /// Reading a model/checkpoint failed.
     Read { path: PathBuf, reason: String },
+    /// A pipeline stage (loader, trainer, controller, monitor) failed or hung up.
+    Stage { stage: &'static str, reason: String },
+    /// Ctrl-C, SIGTERM or `--stop-after`: the run stopped after `step` steps and
+    /// wrote `checkpoint` (none without a run folder).
+    Interrupted {
+        step: usize,
+        checkpoint: Option<PathBuf>,
+    },
 }
 
 impl fmt::Display for RuntimeError {
@@ -50,6 +58,18 @@ impl fmt::Display for RuntimeError {
             RuntimeError::Read { path, reason } => {
                 write!(f, "cannot read {}: {reason}", path.display())
             }
+            RuntimeError::Stage { stage, reason } => {
+                write!(f, "the {stage} stage failed: {reason}")
+            }
+            RuntimeError::Interrupted { step, checkpoint } => match checkpoint {
+                Some(p) => write!(
+                    f,
+                    "interrupted after step {step}; checkpoint written to {}\n  help: continue with `rrae run FILE --resume {}`",
+                    p.display(),
+                    p.parent().map(|d| d.display().to_string()).unwrap_or_default()
+                ),
+                None => write!(f, "interrupted after step {step} (no run folder, so no checkpoint)"),
+            },
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The rrae runtime: lowers checked IR onto dfdx tensors, trains, evaluates and saves.
 pub mod adam;
+pub mod checkpoint;
 pub mod control;
 pub mod data;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod output;
 pub mod params;
 pub mod plot;
 pub mod run;
+pub mod schedule;
 pub mod tensor;
 pub mod train;
 

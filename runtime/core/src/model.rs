@@ -173,7 +173,7 @@ fn lower_node(node: &Node, stage: &str, ps: &mut ParamSet, init: &mut Init) -> L
     }
 }
 
-fn lower_latent(op: &LatentOp, l: usize) -> Result<Latent> {
+fn lower_latent(op: &LatentOp, l: usize, batch: usize) -> Result<Latent> {
     let later = |what: &str| {
         RuntimeError::Unsupported {
         what: format!("latent operator `{what}`"),
@@ -183,12 +183,8 @@ fn lower_latent(op: &LatentOp, l: usize) -> Result<Latent> {
     match op {
         LatentOp::Identity => Ok(Latent::Identity),
         LatentOp::SvdTruncate(Rank::Fixed(k)) => Ok(Latent::Svd { k: *k }),
-        LatentOp::SvdTruncate(Rank::Adaptive { .. }) => Err(RuntimeError::Unsupported {
-            what: "`svd_truncate(k = adaptive)`".into(),
-            hint:
-                "the adaptive-rank controller arrives with the scheduler; use a fixed `k` for now"
-                    .into(),
-        }),
+        // The controller sets k between steps; it starts at min(batch, L) (or 1).
+        LatentOp::SvdTruncate(Rank::Adaptive { .. }) => Ok(Latent::Svd { k: l.min(batch) }),
         LatentOp::Project { basis, columns } => {
             let (h, data) = crate::data::files::read_npy(basis)?;
             let rows = h.count;
@@ -233,7 +229,7 @@ impl Model {
         Ok(Model {
             ir: ir.clone(),
             encoder,
-            latent: lower_latent(&ir.latent.op, ir.latent.dim)?,
+            latent: lower_latent(&ir.latent.op, ir.latent.dim, ir.train.batch)?,
             decoder,
             params,
             encoder_params,

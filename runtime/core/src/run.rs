@@ -12,6 +12,7 @@ use crate::eval::{Evaluator, Gallery, Metrics};
 use crate::model::Model;
 use crate::output::write_atomic;
 use crate::plot::{image_grid, line_plot, BLUE, ORANGE};
+use crate::schedule::RunControl;
 use crate::train::{Event, Phase, Trainer};
 use rrae_lang::Ir;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,15 @@ impl Overrides {
     }
 }
 
+/// How `run` goes: debug output, the stop switch, and whether to resume.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub debug: bool,
+    pub control: RunControl,
+    /// Continue from `DIR/checkpoint.safetensors`.
+    pub resume: bool,
+}
+
 #[derive(Debug, serde::Serialize)]
 pub struct Report {
     pub model: String,
@@ -54,6 +64,16 @@ pub struct Report {
     pub wall_seconds: f64,
     pub train_seconds: f64,
     pub median_ms_per_step: f64,
+    /// Steps trained in each phase (an adaptive search decides the first).
+    pub train_steps_done: usize,
+    pub fine_tune_steps_done: usize,
+    /// The rank the run ended at (the adaptive search's k*).
+    pub k: Option<usize>,
+    /// The adaptive search's target loss.
+    pub target_loss: Option<f64>,
+    pub decisions: Vec<crate::control::Decision>,
+    /// Time the trainer waited for the loader stage, in total.
+    pub data_wait_seconds: f64,
     pub final_train_loss: Option<f64>,
     pub final_fine_tune_loss: Option<f64>,
     /// Singular values of the concatenated per-batch bases (before U_f was cut).
@@ -162,8 +182,8 @@ fn write_plots(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery, sample: &[usiz
     Ok(())
 }
 
-/// What the CLI shows while a run goes.
-pub trait Progress {
+/// What the CLI shows while a run goes; it runs on the monitor stage's thread.
+pub trait Progress: Send {
     fn event(&mut self, e: &Event);
     fn message(&mut self, msg: &str);
 }
@@ -228,14 +248,14 @@ pub fn eval_saved(dir: &Path) -> Result<Metrics> {
 }
 
 /// Trains and evaluates `ir` (checked from `source`, read from `file`), writing
-/// everything to `dir`.
+/// everything to `dir`; with `opts.resume`, continues the checkpoint there.
 pub fn run(
     ir: &Ir,
     source: &str,
     file: &str,
     dir: &Path,
     progress: &mut dyn Progress,
-    debug: bool,
+    opts: &RunOptions,
 ) -> Result<Report> {
     let t0 = Instant::now();
     let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
@@ -245,26 +265,29 @@ pub fn run(
     })?;
     // Lowering first: an operator the runtime cannot train fails before any data loads.
     let model = Model::lower(ir, ir.train.seed)?;
+    let checkpoint = if opts.resume {
+        let path = crate::checkpoint::path_in(dir);
+        Some((crate::checkpoint::Checkpoint::read(&path)?, path))
+    } else {
+        None
+    };
     progress.message(&format!("loading data `{}`", data_ir.name));
     let data = Dataset::load(data_ir)?;
-    if debug {
+    if opts.debug {
         progress.message(&format!("lowered graph:\n{}", model.describe()));
     }
-    let mut trainer = Trainer::new(model, &data, debug);
-    let mut basis_sv = vec![];
+    let mut trainer = Trainer::new(model, &data, opts.debug);
+    if let Some((ck, path)) = checkpoint {
+        let step = ck.step();
+        ck.restore(&mut trainer, &path)?;
+        progress.message(&format!("resuming {} after step {step}", dir.display()));
+    }
     let t_train = Instant::now();
-    let result = trainer.run(&mut |e| {
-        if let Event::Basis {
-            singular_values, ..
-        } = &e
-        {
-            basis_sv = singular_values.to_vec();
-        }
-        progress.event(&e);
-    });
+    let result = crate::schedule::run(&mut trainer, &opts.control, progress, Some(dir));
     let train_seconds = t_train.elapsed().as_secs_f64();
     write_losses(&dir.join("losses.csv"), &trainer)?;
     result?;
+    let basis_sv = trainer.common_singular_values.clone();
     progress.message("evaluating");
     write_model(
         &dir.join("model.safetensors"),
@@ -304,6 +327,23 @@ pub fn run(
                 .map(|s| s.ms)
                 .collect(),
         ),
+        train_steps_done: trainer
+            .log
+            .iter()
+            .filter(|s| s.phase == Phase::Train)
+            .count(),
+        fine_tune_steps_done: trainer
+            .log
+            .iter()
+            .filter(|s| s.phase == Phase::FineTune)
+            .count(),
+        k: match trainer.model.latent {
+            crate::model::Latent::Svd { k } => Some(k),
+            _ => trainer.basis.as_ref().map(|b| b.ncols()),
+        },
+        target_loss: trainer.controller.as_ref().and_then(|c| c.target()),
+        decisions: trainer.decisions.clone(),
+        data_wait_seconds: trainer.data_wait.as_secs_f64(),
         final_train_loss: last(Phase::Train),
         final_fine_tune_loss: last(Phase::FineTune),
         common_basis_singular_values: basis_sv,
@@ -315,7 +355,12 @@ pub fn run(
     })?;
     write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
     if let Some(p) = &trainer.profile {
-        let mut s = String::from("per-op forward time (train phase):\n");
+        let mut s = format!(
+            "data wait: {:.1} ms over {} steps (the loader prefetches {} batches)\nper-op forward time (train phase):\n",
+            trainer.data_wait.as_secs_f64() * 1e3,
+            trainer.log.len(),
+            crate::schedule::loader::DEPTH
+        );
         for (label, d, n) in &p.rows {
             s.push_str(&format!(
                 "  {:<60} {:>9.2} ms/call × {n}\n",
@@ -337,12 +382,13 @@ pub fn run(
 }
 
 fn write_losses(path: &Path, t: &Trainer) -> Result<()> {
-    let mut s = String::from("phase,step,loss,ms\n");
+    let mut s = String::from("phase,step,k,loss,ms\n");
     for l in &t.log {
         s.push_str(&format!(
-            "{},{},{},{:.3}\n",
+            "{},{},{},{},{:.3}\n",
             l.phase.name(),
             l.step,
+            l.k,
             l.loss,
             l.ms
         ));

@@ -1,9 +1,13 @@
-//! The training loop (§4.2 of the paper): per-batch truncated SVD during training; the
-//! common basis U_f from the concatenated per-batch bases; the encoder frozen and the
-//! decoder fine-tuned on latents projected by U_f U_fᵀ.
+//! The trainer: one training or fine-tuning step at a time, and the controller's
+//! decisions applied between steps (§4.2 of the paper: per-batch truncated SVD during
+//! training; the common basis U_f from the concatenated per-batch bases; the encoder
+//! frozen and the decoder fine-tuned on latents projected by U_f U_fᵀ).
+//!
+//! The loop that feeds it batches and carries its events lives in [`crate::schedule`].
 
 use crate::adam::Optimizer;
-use crate::data::{gather, Batches, Dataset};
+use crate::control::{Action, Algorithm, Controller, Decision, Options};
+use crate::data::{gather, Dataset};
 use crate::error::{Result, RuntimeError};
 use crate::linalg::{from_rows, leading, svd};
 use crate::model::{Latent, Model, Profile};
@@ -11,52 +15,32 @@ use crate::ops::loss::loss;
 use crate::ops::project::{project, projector};
 use crate::ops::svd_truncate::{project_rank_k, svd_truncate};
 use crate::params::Bound;
-use crate::tensor::mat;
+use crate::tensor::{mat, Mat};
 use dfdx::prelude::*;
 use nalgebra::DMatrix;
-use rrae_lang::ir::{Schedule, TrainIr};
-use std::time::Instant;
+use rrae_lang::ir::{LatentOp, Rank, Schedule, TrainIr};
+use std::time::{Duration, Instant};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    Train,
-    FineTune,
-}
-
-impl Phase {
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Train => "train",
-            Phase::FineTune => "fine_tune",
-        }
-    }
-}
-
-/// What the trainer reports as it goes (the CLI draws a progress bar from it).
-pub enum Event<'a> {
-    Start {
-        phase: Phase,
-        steps: usize,
-    },
-    Step {
-        phase: Phase,
-        step: usize,
-        loss: f64,
-    },
-    Basis {
-        rank: usize,
-        singular_values: &'a [f64],
-    },
-}
+pub use crate::control::Phase;
+pub use crate::schedule::Event;
 
 /// One logged step.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepLog {
     pub phase: Phase,
     pub step: usize,
+    /// The rank in force (the latent width for models without one).
+    pub k: usize,
     pub loss: f64,
     pub ms: f64,
+}
+
+/// Parameters and optimiser state, kept for a rank by `Action::Save`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub k: usize,
+    pub params: Vec<Vec<f32>>,
+    pub opt: Optimizer,
 }
 
 /// Learning rate at `step` of `total` under `schedule`.
@@ -71,14 +55,62 @@ pub fn learning_rate(schedule: &Schedule, base: f64, step: usize, total: usize) 
     }
 }
 
+/// The controller a model's IR asks for: an adaptive search, or the fixed schedule.
+pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
+    let l = model.latent_dim();
+    let has_basis = matches!(model.latent, Latent::Svd { .. });
+    let mut opts = Options {
+        window: 100,
+        tolerance: 0.01,
+        patience: 500,
+        max_steps: cfg.steps,
+        fine_tune_steps: if has_basis { cfg.fine_tune_steps } else { 0 },
+    };
+    match &model.ir.latent.op {
+        LatentOp::SvdTruncate(Rank::Adaptive {
+            search,
+            patience,
+            tolerance,
+            window,
+            max_steps,
+        }) => {
+            opts.window = *window;
+            opts.tolerance = *tolerance;
+            opts.patience = *patience;
+            opts.max_steps = max_steps.unwrap_or(cfg.steps);
+            Controller::adaptive(Algorithm::from(*search), l.min(cfg.batch), opts)
+        }
+        _ => {
+            let k = match model.latent {
+                Latent::Svd { k } => k,
+                _ => l,
+            };
+            Controller::fixed(k, opts)
+        }
+    }
+}
+
 pub struct Trainer<'a> {
     pub model: Model,
     pub data: &'a Dataset,
     pub cfg: TrainIr,
     pub log: Vec<StepLog>,
+    /// Every decision the controller took, in order.
+    pub decisions: Vec<Decision>,
     /// U_f (L × k) once computed; `None` for operators without a basis.
     pub basis: Option<DMatrix<f64>>,
     pub profile: Option<Profile>,
+    /// `None` until a run starts (or a checkpoint restores one).
+    pub controller: Option<Controller>,
+    /// Singular values of the stacked per-batch bases behind U_f.
+    pub common_singular_values: Vec<f64>,
+    /// Time the training thread spent waiting for the loader.
+    pub data_wait: Duration,
+    pub(crate) opt: Optimizer,
+    pub(crate) saved: Option<Snapshot>,
+    fixed_p: Option<Mat<f32>>,
+    /// Fine-tuning inputs: the training latents projected by U_f U_fᵀ (n × L).
+    z_all: Option<Vec<f32>>,
     dev: Cpu,
 }
 
@@ -86,33 +118,66 @@ impl<'a> Trainer<'a> {
     pub fn new(model: Model, data: &'a Dataset, debug: bool) -> Self {
         let cfg = model.ir.train.clone();
         crate::ops::tape::timing::enable(debug);
-        let basis = match &model.latent {
-            Latent::Project { basis } => Some(basis.clone()),
-            _ => None,
+        let dev = Cpu::default();
+        let (basis, fixed_p) = match &model.latent {
+            Latent::Project { basis } => (Some(basis.clone()), Some(projector(&dev, basis))),
+            _ => (None, None),
         };
+        let opt = Optimizer::new(cfg.optimizer.clone(), &model.params);
         Trainer {
             model,
             data,
             cfg,
             log: vec![],
+            decisions: vec![],
             basis,
             profile: debug.then(Profile::default),
-            dev: Cpu::default(),
+            controller: None,
+            common_singular_values: vec![],
+            data_wait: Duration::ZERO,
+            opt,
+            saved: None,
+            fixed_p,
+            z_all: None,
+            dev,
         }
     }
 
-    /// Runs both phases. On error the log and parameters so far stay readable.
-    pub fn run(&mut self, on: &mut dyn FnMut(Event)) -> Result<()> {
-        self.train(on)?;
-        if let Latent::Svd { k } = self.model.latent {
-            // The encoder is frozen from here on: its outputs serve both stages.
-            let y = self.encode_all(&self.data.train);
-            self.common_basis(&y, k, on);
-            if self.cfg.fine_tune_steps > 0 {
-                self.fine_tune(y, on)?;
+    /// Trains without a run folder: the stages run, events go to `on`.
+    pub fn run(&mut self, on: &mut (dyn FnMut(&Event) + Send)) -> Result<()> {
+        struct Sink<'f>(&'f mut (dyn FnMut(&Event) + Send));
+        impl crate::run::Progress for Sink<'_> {
+            fn event(&mut self, e: &Event) {
+                (self.0)(e)
             }
+            fn message(&mut self, _: &str) {}
         }
-        Ok(())
+        let control = crate::schedule::RunControl::default();
+        crate::schedule::run(self, &control, &mut Sink(on), None)
+    }
+
+    /// The controller of this run: a fresh plan unless one is in progress.
+    pub(crate) fn start(&mut self) -> Vec<Decision> {
+        if self.controller.as_ref().is_some_and(|c| !c.done()) {
+            return vec![];
+        }
+        let mut c = plan(&self.model, &self.cfg);
+        let ds = c.begin();
+        self.opt = Optimizer::new(self.cfg.optimizer.clone(), &self.model.params);
+        self.controller = Some(c);
+        ds
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.controller.as_ref().map_or(Phase::Train, |c| c.phase())
+    }
+
+    /// The rank in force (the latent width for models without one).
+    pub fn k(&self) -> usize {
+        match self.model.latent {
+            Latent::Svd { k } => k,
+            _ => self.model.latent_dim(),
+        }
     }
 
     fn check(&self, phase: Phase, step: usize, loss: f64, grads: &[Vec<f32>]) -> Result<()> {
@@ -134,16 +199,97 @@ impl<'a> Trainer<'a> {
         }
     }
 
+    /// One step on the batch of samples `idx` whose rows are `x`; returns the loss.
+    pub fn step(&mut self, idx: &[usize], x: Vec<f32>) -> Result<f64> {
+        let t0 = Instant::now();
+        let phase = self.phase();
+        let (done_train, done_fine) = self.controller.as_ref().map_or((0, 0), |c| c.steps());
+        let (step, total, base) = match phase {
+            Phase::Train => (done_train, self.max_steps(), self.cfg.lr),
+            Phase::FineTune => (done_fine, self.cfg.fine_tune_steps, self.cfg.fine_tune_lr),
+        };
+        let x = mat(&self.dev, x, idx.len(), self.data.dim);
+        let bound = self.model.params.bind::<f32>(&self.dev);
+        let l = match phase {
+            Phase::Train => {
+                let mut prof = self.profile.take();
+                let y = self
+                    .model
+                    .encode(&bound, x.clone().leaky_traced(), prof.as_mut());
+                let t1 = Instant::now();
+                let z = match (&self.model.latent, &self.fixed_p) {
+                    (Latent::Svd { k }, _) => svd_truncate(y, *k).0,
+                    (Latent::Project { .. }, Some(p)) => project(y, p),
+                    _ => y,
+                };
+                if let Some(p) = prof.as_mut() {
+                    p.record("latent", t1);
+                }
+                let pred = self.model.decode(&bound, z, prof.as_mut());
+                self.profile = prof;
+                loss(self.cfg.loss, pred, &x)
+            }
+            Phase::FineTune => {
+                let lat = self.model.latent_dim();
+                let rows = match &self.z_all {
+                    Some(z) => gather(z, lat, idx),
+                    None => {
+                        return Err(RuntimeError::Stage {
+                            stage: "trainer",
+                            reason: "fine-tuning started without its latents".into(),
+                        })
+                    }
+                };
+                let z = mat(&self.dev, rows, idx.len(), lat);
+                let pred = self.model.decode(&bound, z.leaky_traced(), None);
+                loss(self.cfg.loss, pred, &x)
+            }
+        };
+        let value = l.array() as f64;
+        let t2 = Instant::now();
+        let mut grads = l.backward();
+        if let Some(p) = self.profile.as_mut() {
+            if phase == Phase::Train {
+                p.record("backward (all layers)", t2);
+            }
+        }
+        self.update(
+            phase,
+            step,
+            value,
+            &mut grads,
+            &bound,
+            learning_rate(&self.cfg.schedule, base, step, total),
+        )?;
+        self.log.push(StepLog {
+            phase,
+            step,
+            k: self.k(),
+            loss: value,
+            ms: t0.elapsed().as_secs_f64() * 1e3,
+        });
+        Ok(value)
+    }
+
+    fn max_steps(&self) -> usize {
+        match &self.model.ir.latent.op {
+            LatentOp::SvdTruncate(Rank::Adaptive {
+                max_steps: Some(m), ..
+            }) => *m,
+            _ => self.cfg.steps,
+        }
+    }
+
     /// The end of every step, after the backward: collect the gradients of the
-    /// unfrozen parameters, refuse NaN, update, log and report.
-    fn apply(
+    /// unfrozen parameters, refuse NaN, update.
+    fn update(
         &mut self,
-        (phase, step, steps, t0): (Phase, usize, usize, Instant),
+        phase: Phase,
+        step: usize,
         value: f64,
         grads: &mut dfdx::tensor::Gradients<f32, Cpu>,
         bound: &[Bound<f32>],
-        opt: &mut Optimizer,
-        on: &mut dyn FnMut(Event),
+        lr: f64,
     ) -> Result<()> {
         // Frozen parameters get no update: an empty gradient tells the optimiser so.
         let mut g = crate::params::gradients(grads, bound);
@@ -153,83 +299,92 @@ impl<'a> Trainer<'a> {
             }
         }
         self.check(phase, step, value, &g)?;
-        let base = match phase {
-            Phase::Train => self.cfg.lr,
-            Phase::FineTune => self.cfg.fine_tune_lr,
-        };
-        opt.step(
-            &mut self.model.params,
-            &g,
-            learning_rate(&self.cfg.schedule, base, step, steps),
-        );
-        self.log.push(StepLog {
-            phase,
-            step,
-            loss: value,
-            ms: t0.elapsed().as_secs_f64() * 1e3,
-        });
-        on(Event::Step {
-            phase,
-            step,
-            loss: value,
-        });
+        self.opt.step(&mut self.model.params, &g, lr);
         Ok(())
     }
 
-    fn train(&mut self, on: &mut dyn FnMut(Event)) -> Result<()> {
-        let (steps, n) = (self.cfg.steps, self.data.n_train());
-        let mut opt = Optimizer::new(self.cfg.optimizer.clone(), &self.model.params);
-        let mut batches = Batches::new(n, self.cfg.batch, self.cfg.seed);
-        let fixed_p = match &self.model.latent {
-            Latent::Project { basis } => Some(projector::<f32>(&self.dev, basis)),
-            _ => None,
-        };
-        on(Event::Start {
-            phase: Phase::Train,
-            steps,
-        });
-        for step in 0..steps {
-            let t0 = Instant::now();
-            let idx = batches.next_batch();
-            let x = self.rows(&idx);
-            let bound = self.model.params.bind::<f32>(&self.dev);
-            let mut prof = self.profile.take();
-            let y = self
-                .model
-                .encode(&bound, x.clone().leaky_traced(), prof.as_mut());
-            let t1 = Instant::now();
-            let z = match (&self.model.latent, &fixed_p) {
-                (Latent::Svd { k }, _) => svd_truncate(y, *k).0,
-                (Latent::Project { .. }, Some(p)) => project(y, p),
-                _ => y,
-            };
-            if let Some(p) = prof.as_mut() {
-                p.record("latent", t1);
+    /// Carries out one controller decision. Ending the training phase of an RRAE
+    /// computes the common basis, returned as (rank, singular values).
+    pub fn apply(&mut self, d: &Decision) -> Result<Option<(usize, Vec<f64>)>> {
+        self.decisions.push(d.clone());
+        match d.action {
+            Action::SetK { k } => self.set_rank(k),
+            Action::Save { k } => {
+                self.saved = Some(Snapshot {
+                    k,
+                    params: self
+                        .model
+                        .params
+                        .params
+                        .iter()
+                        .map(|p| p.data.clone())
+                        .collect(),
+                    opt: self.opt.clone(),
+                });
             }
-            let pred = self.model.decode(&bound, z, prof.as_mut());
-            let l = loss(self.cfg.loss, pred, &x);
-            let value = l.array() as f64;
-            let t2 = Instant::now();
-            let mut grads = l.backward();
-            if let Some(p) = prof.as_mut() {
-                p.record("backward (all layers)", t2);
+            Action::Restore { k } => {
+                let s =
+                    self.saved
+                        .take()
+                        .filter(|s| s.k == k)
+                        .ok_or_else(|| RuntimeError::Stage {
+                            stage: "controller",
+                            reason: format!(
+                                "asked to restore k = {k}, but no checkpoint of that rank is kept"
+                            ),
+                        })?;
+                for (p, data) in self.model.params.params.iter_mut().zip(&s.params) {
+                    p.data.clone_from(data);
+                }
+                self.opt = s.opt.clone();
+                self.saved = Some(s);
+                self.set_rank(k);
             }
-            self.profile = prof;
-            let at = (Phase::Train, step, steps, t0);
-            self.apply(at, value, &mut grads, &bound, &mut opt, on)?;
+            Action::FineTune { k } => {
+                self.set_rank(k);
+                let sv = self.end_training();
+                self.begin_fine_tune();
+                return Ok(sv);
+            }
+            Action::Stop => {
+                if d.phase == Phase::Train {
+                    return Ok(self.end_training());
+                }
+                self.model.freeze_encoder(false);
+            }
         }
-        Ok(())
+        Ok(None)
     }
 
-    /// Training samples `idx` as one batch.
-    fn rows(&self, idx: &[usize]) -> crate::tensor::Mat<f32> {
-        let dim = self.data.dim;
-        mat(
-            &self.dev,
-            gather(&self.data.train, dim, idx),
-            idx.len(),
-            dim,
-        )
+    pub(crate) fn set_rank(&mut self, k: usize) {
+        if let Latent::Svd { k: cur } = &mut self.model.latent {
+            *cur = k;
+        }
+    }
+
+    /// After the training phase of an RRAE: the training latents (the encoder is
+    /// frozen from here on, so they serve both stages) and the common basis.
+    pub(crate) fn end_training(&mut self) -> Option<(usize, Vec<f64>)> {
+        let Latent::Svd { k } = self.model.latent else {
+            return None;
+        };
+        let y = self.encode_all(&self.data.train);
+        let sv = self.common_basis(&y, k);
+        self.z_all = Some(y);
+        Some(sv)
+    }
+
+    /// Freezes the encoder, projects the training latents on U_f and starts a fresh
+    /// optimiser for the decoder.
+    pub(crate) fn begin_fine_tune(&mut self) {
+        let (Some(basis), Some(y)) = (&self.basis, self.z_all.take()) else {
+            return;
+        };
+        let (n, l) = (self.data.n_train(), self.model.latent_dim());
+        let p = projector::<f32>(&self.dev, basis);
+        self.z_all = Some(project(mat(&self.dev, y, n, l), &p).as_vec());
+        self.model.freeze_encoder(true);
+        self.opt = Optimizer::new(self.cfg.optimizer.clone(), &self.model.params);
     }
 
     /// Encoder outputs (n × L, row per sample) of `rows`, in chunks.
@@ -246,7 +401,7 @@ impl<'a> Trainer<'a> {
 
     /// U_f: the per-batch truncated bases of the training set (batches of the
     /// training size, in order) side by side, SVD'd again; its leading k vectors.
-    fn common_basis(&mut self, y: &[f32], k: usize, on: &mut dyn FnMut(Event)) {
+    fn common_basis(&mut self, y: &[f32], k: usize) -> (usize, Vec<f64>) {
         let l = self.model.latent_dim();
         let n = y.len() / l;
         let mut cols: Vec<DMatrix<f64>> = vec![];
@@ -265,52 +420,13 @@ impl<'a> Trainer<'a> {
         }
         let d = svd(&all);
         let rank = k.min(d.s.len());
-        on(Event::Basis {
-            rank,
-            singular_values: &d.s,
-        });
         self.basis = Some(leading(&d.u, rank));
-    }
-
-    /// Decoder fine-tuning with the encoder frozen: the latents are computed once and
-    /// projected by U_f U_fᵀ, then only the decoder trains.
-    fn fine_tune(&mut self, y: Vec<f32>, on: &mut dyn FnMut(Event)) -> Result<()> {
-        let Some(basis) = &self.basis else {
-            return Ok(());
-        };
-        let (steps, n, l) = (
-            self.cfg.fine_tune_steps,
-            self.data.n_train(),
-            self.model.latent_dim(),
-        );
-        let p = projector::<f32>(&self.dev, basis);
-        let z_all = project(mat(&self.dev, y, n, l), &p).as_vec();
-        self.model.freeze_encoder(true);
-        let mut opt = Optimizer::new(self.cfg.optimizer.clone(), &self.model.params);
-        let mut batches = Batches::new(n, self.cfg.batch, self.cfg.seed.wrapping_add(1));
-        on(Event::Start {
-            phase: Phase::FineTune,
-            steps,
-        });
-        for step in 0..steps {
-            let t0 = Instant::now();
-            let idx = batches.next_batch();
-            let x = self.rows(&idx);
-            let z = mat(&self.dev, gather(&z_all, l, &idx), idx.len(), l);
-            let bound = self.model.params.bind::<f32>(&self.dev);
-            let pred = self.model.decode(&bound, z.leaky_traced(), None);
-            let lo = loss(self.cfg.loss, pred, &x);
-            let value = lo.array() as f64;
-            let mut grads = lo.backward();
-            let at = (Phase::FineTune, step, steps, t0);
-            self.apply(at, value, &mut grads, &bound, &mut opt, on)?;
-        }
-        self.model.freeze_encoder(false);
-        Ok(())
+        self.common_singular_values = d.s.to_vec();
+        (rank, d.s.to_vec())
     }
 
     /// The inference-time latent map as a projector, if the model has one.
-    pub fn inference_projector(&self) -> Option<crate::tensor::Mat<f32>> {
+    pub fn inference_projector(&self) -> Option<Mat<f32>> {
         self.basis.as_ref().map(|b| projector::<f32>(&self.dev, b))
     }
 

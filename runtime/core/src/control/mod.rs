@@ -103,18 +103,32 @@ pub enum Stage {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// Train at rank `k` from the next step on.
-    SetK { k: usize },
+    SetK {
+        #[serde(rename = "rank")]
+        k: usize,
+    },
     /// Keep the model and optimiser state as the checkpoint of rank `k`.
-    Save { k: usize },
+    Save {
+        #[serde(rename = "rank")]
+        k: usize,
+    },
     /// Go back to the checkpoint saved for rank `k` and train at `k`.
-    Restore { k: usize },
+    Restore {
+        #[serde(rename = "rank")]
+        k: usize,
+    },
     /// End the training phase at rank `k`: common basis, then fine-tuning.
-    FineTune { k: usize },
+    FineTune {
+        #[serde(rename = "rank")]
+        k: usize,
+    },
     /// End the run.
     Stop,
 }
 
-/// One decision with its context, as written to `decisions.jsonl`.
+/// One decision with its context, as written to `decisions.jsonl`:
+/// `{"step":812,"phase":"train","k":3,"loss":…,"target":…,"action":"set_k","rank":2,"reason":"…"}`
+/// (`k` is the rank in force, `rank` the one the action names).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     /// Steps completed when it was taken (training and fine-tuning together).
@@ -189,6 +203,9 @@ impl Controller {
         }
     }
 
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
     /// The rank in force.
     pub fn k(&self) -> usize {
         self.k

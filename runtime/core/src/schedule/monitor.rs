@@ -1,0 +1,126 @@
+//! The monitor stage: everything the training thread reports, off that thread. It
+//! forwards events to the terminal (`Progress`), appends them to `events.jsonl`,
+//! the controller's decisions also to `decisions.jsonl`, and writes checkpoints.
+
+use super::Event;
+use crate::checkpoint::Checkpoint;
+use crate::error::{Result, RuntimeError};
+use crate::run::Progress;
+use crossbeam_channel::{Receiver, Sender};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+pub enum Msg {
+    Event(Event),
+    /// Write a checkpoint; `done` (if any) hears the result once it is on disk.
+    Save {
+        checkpoint: Box<Checkpoint>,
+        done: Option<Sender<Result<PathBuf>>>,
+    },
+}
+
+/// A JSONL file appended line by line (a crash leaves whole lines behind).
+struct Jsonl {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl Jsonl {
+    fn open(path: PathBuf, append: bool) -> Result<Jsonl> {
+        let f = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(&path)
+            .map_err(|e| RuntimeError::Write {
+                path: path.clone(),
+                source: e,
+            })?;
+        Ok(Jsonl {
+            path,
+            out: BufWriter::new(f),
+        })
+    }
+    fn line<T: serde::Serialize>(&mut self, v: &T) -> Result<()> {
+        let err = |e: std::io::Error| RuntimeError::Write {
+            path: self.path.clone(),
+            source: e,
+        };
+        serde_json::to_writer(&mut self.out, v).map_err(|e| err(std::io::Error::other(e)))?;
+        self.out.write_all(b"\n").map_err(err)
+    }
+    fn flush(&mut self) -> Result<()> {
+        self.out.flush().map_err(|e| RuntimeError::Write {
+            path: self.path.clone(),
+            source: e,
+        })
+    }
+}
+
+/// Runs until every sender is gone. `dir`: the run folder (`None`: no files);
+/// `append`: a resumed run continues the logs.
+pub fn run(
+    rx: Receiver<Msg>,
+    sink: &mut (dyn Progress + Send),
+    dir: Option<&Path>,
+    append: bool,
+) -> Result<()> {
+    let mut files = match dir {
+        Some(d) => Some((
+            Jsonl::open(d.join("events.jsonl"), append)?,
+            Jsonl::open(d.join("decisions.jsonl"), append)?,
+        )),
+        None => None,
+    };
+    for msg in rx {
+        match msg {
+            Msg::Event(e) => {
+                sink.event(&e);
+                if let Some((events, decisions)) = files.as_mut() {
+                    events.line(&e)?;
+                    if let Event::Decision(d) = &e {
+                        decisions.line(d)?;
+                        decisions.flush()?;
+                        events.flush()?;
+                    }
+                }
+            }
+            Msg::Save { checkpoint, done } => {
+                let result = match dir {
+                    Some(d) => {
+                        let path = crate::checkpoint::path_in(d);
+                        checkpoint.write(&path).map(|_| path)
+                    }
+                    None => Err(RuntimeError::Stage {
+                        stage: "monitor",
+                        reason: "a checkpoint needs a run folder".into(),
+                    }),
+                };
+                if let (Ok(path), Some((events, _))) = (&result, files.as_mut()) {
+                    let e = Event::Checkpoint {
+                        step: checkpoint.step(),
+                        path: path.clone(),
+                    };
+                    events.line(&e)?;
+                    events.flush()?;
+                    sink.event(&e);
+                }
+                match done {
+                    Some(tx) => {
+                        let _ = tx.send(result);
+                    }
+                    None => {
+                        result?;
+                    }
+                }
+            }
+        }
+    }
+    if let Some((events, decisions)) = files.as_mut() {
+        events.flush()?;
+        decisions.flush()?;
+    }
+    Ok(())
+}
