@@ -301,10 +301,10 @@ impl Controller {
 
     fn stagnation(&self, m: &Means) -> String {
         format!(
-            "the loss stagnated (mean of the last {w} steps {:.6} vs {:.6} before: {:+.2} % < {:.2} %)",
+            "the loss stagnated (mean of the last {w} steps {:.6} vs {:.6} before: improvement {:.2} % < {:.2} %)",
             m.last,
             m.previous,
-            -100.0 * m.improvement(),
+            100.0 * m.improvement(),
             100.0 * self.opts.tolerance,
             w = self.opts.window
         )
