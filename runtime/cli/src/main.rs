@@ -50,7 +50,7 @@ enum Command {
         /// The run folder (default: runs/<model name>).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Override `train.steps`.
+        /// Override `train.steps` (and an adaptive search's `max_steps`).
         #[arg(long)]
         steps: Option<usize>,
         /// Override `train.fine_tune_steps`.

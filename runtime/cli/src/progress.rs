@@ -9,11 +9,17 @@ use rrae_runtime::train::Event;
 pub struct Bar {
     bar: Option<ProgressBar>,
     quiet: bool,
+    /// An adaptive search announces its first rank; then every decision is shown.
+    adaptive: bool,
 }
 
 impl Bar {
     pub fn new(quiet: bool) -> Bar {
-        Bar { bar: None, quiet }
+        Bar {
+            bar: None,
+            quiet,
+            adaptive: false,
+        }
     }
 
     /// A line above the bar (or on stderr when there is none).
@@ -63,8 +69,8 @@ impl Progress for Bar {
                     Action::Stop => "stop".to_string(),
                 };
                 // Fixed schedules decide only their phase ends; say nothing for those.
-                let adaptive = d.target.is_some() || matches!(d.action, Action::SetK { .. });
-                if adaptive {
+                self.adaptive |= matches!(d.action, Action::SetK { .. });
+                if self.adaptive {
                     self.line(&format!(
                         "step {:>6}  k {:>3}  {what}: {}",
                         d.step, d.k, d.reason

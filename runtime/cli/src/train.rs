@@ -145,7 +145,7 @@ pub fn eval(dir: PathBuf) -> Result<(), ExitCode> {
 
 /// Runs `warmup + steps` training steps and prints the median time per step.
 pub fn bench(mut ir: rrae_lang::Ir, steps: usize, warmup: usize) -> Result<(), ExitCode> {
-    ir.train.steps = steps + warmup;
+    rrae_runtime::run::set_steps(&mut ir, steps + warmup);
     ir.train.fine_tune_steps = 0;
     let fail = |e: rrae_runtime::RuntimeError| {
         eprintln!("error: {e}");

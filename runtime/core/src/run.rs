@@ -28,7 +28,7 @@ pub struct Overrides {
 impl Overrides {
     pub fn apply(&self, ir: &mut Ir) {
         if let Some(s) = self.steps {
-            ir.train.steps = s;
+            set_steps(ir, s);
         }
         if let Some(s) = self.fine_tune_steps {
             ir.train.fine_tune_steps = s;
@@ -46,6 +46,17 @@ pub struct RunOptions {
     pub control: RunControl,
     /// Continue from `DIR/checkpoint.safetensors`.
     pub resume: bool,
+}
+
+/// Sets the training phase's length: `steps`, and the adaptive search's budget.
+pub fn set_steps(ir: &mut Ir, steps: usize) {
+    ir.train.steps = steps;
+    if let rrae_lang::ir::LatentOp::SvdTruncate(rrae_lang::ir::Rank::Adaptive {
+        max_steps, ..
+    }) = &mut ir.latent.op
+    {
+        *max_steps = Some(steps);
+    }
 }
 
 #[derive(Debug, serde::Serialize)]
