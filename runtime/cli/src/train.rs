@@ -20,14 +20,23 @@ pub struct How {
 }
 
 /// Ctrl-C and SIGTERM set the stop switch: the run ends after the current step and
-/// writes a checkpoint. A second Ctrl-C exits at once.
+/// writes a checkpoint. Another signal a second or more later exits at once; repeats
+/// within the second are ignored, because `timeout` and process-group kills deliver
+/// the same signal twice.
 fn stop_on_signals(control: &RunControl) {
     let stop = control.stop.clone();
+    let first = std::sync::Mutex::new(None::<std::time::Instant>);
     let handler = ctrlc::set_handler(move || {
-        if stop.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+        let mut first = first.lock().unwrap_or_else(|e| e.into_inner());
+        match *first {
+            Some(t) if t.elapsed().as_secs_f64() >= 1.0 => std::process::exit(130),
+            Some(_) => {}
+            None => {
+                *first = Some(std::time::Instant::now());
+                stop.store(true, Ordering::SeqCst);
+                eprintln!("\nstopping after this step and writing a checkpoint (Ctrl-C again to quit now)");
+            }
         }
-        eprintln!("\nstopping after this step and writing a checkpoint (Ctrl-C again to quit now)");
     });
     if let Err(e) = handler {
         eprintln!("warning: Ctrl-C will not write a checkpoint: {e}");
