@@ -119,6 +119,13 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         }
     }
 
+    /// Reconstructions (original units) of samples given in model units, through the
+    /// inference form: encoder, U_f U_fᵀ (if any), decoder.
+    pub fn reconstruct(&self, rows: &[f32]) -> Vec<f64> {
+        let y = self.t.encode_all(rows);
+        self.decode(&self.inference_latents(y))
+    }
+
     /// Decodes latents (row per sample) to original units.
     pub fn decode(&self, z: &[f32]) -> Vec<f64> {
         let l = self.t.model.latent_dim();

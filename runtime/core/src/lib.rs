@@ -1,5 +1,6 @@
 //! The rrae runtime: lowers checked IR onto dfdx tensors, trains, evaluates and saves.
 pub mod adam;
+pub mod artifact;
 pub mod checkpoint;
 pub mod control;
 pub mod data;

@@ -2,7 +2,8 @@
 //!
 //! The folder holds `metrics.json`, `losses.csv`, `model.safetensors` (parameters,
 //! the basis U_f and the normalisation, readable from PyTorch too), `basis.npy`,
-//! `latents.npy` (encoder outputs of the training set), `coefficients.npy`, and
+//! `latents.npy` (encoder outputs of the training set), `coefficients.npy`, the
+//! artifact `model.rra` (zero-copy, for other programs: the `rrae-artifact` crate), and
 //! PNG plots: `loss.png`, `singular_values.png`, `singular_values_log.png`,
 //! `reconstructions.png`, `interpolations.png`, `samples.png`.
 
@@ -38,6 +39,9 @@ impl Overrides {
         }
     }
 }
+
+/// The run folder's artifact (see the `rrae-artifact` crate).
+pub const ARTIFACT: &str = "model.rra";
 
 /// How `run` goes: debug output, the stop switch, and whether to resume.
 #[derive(Clone, Debug, Default)]
@@ -307,7 +311,17 @@ pub fn run(
         file,
         data.norm,
     )?;
-    let (metrics, _) = evaluate_and_write(dir, &trainer, ir)?;
+    let (metrics, gallery) = evaluate_and_write(dir, &trainer, ir)?;
+    let art = crate::artifact::build(
+        &trainer,
+        &crate::artifact::Summary {
+            source,
+            metrics: &metrics,
+            coefficients: &gallery.coefficients,
+            wall_seconds: t0.elapsed().as_secs_f64(),
+        },
+    );
+    write_atomic(&dir.join(ARTIFACT), &crate::artifact::to_bytes(&art)?)?;
     let last = |p: Phase| {
         trainer
             .log

@@ -1,0 +1,115 @@
+//! The artifact's content. These are the owned types a writer fills in; rkyv derives
+//! their archived twins (`ArchivedArtifact`, …), which readers use in place.
+//!
+//! Conventions (the runtime's): tensors are row-major f32; a linear weight is
+//! `[in, out]`; a conv weight `[out, in·kh·kw]`; a transposed conv weight
+//! `[in, out·kh·kw]`; the basis U_f is `[L, k]`. Samples are flattened `C·H·W`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use rkyv::{Archive, Deserialize, Serialize};
+
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Artifact {
+    /// The model's name in the source.
+    pub name: String,
+    /// The `.rrae` text it was trained from, and its FNV-1a hash.
+    pub source: String,
+    pub source_hash: u64,
+    /// The checked IR in its inference form, as `rrae check` prints it.
+    pub ir: String,
+    /// One sample's shape, e.g. `[1, 64, 64]`.
+    pub input: Vec<u32>,
+    /// L, the latent length.
+    pub latent_dim: u32,
+    pub encoder: Vec<Layer>,
+    pub latent: Latent,
+    pub decoder: Vec<Layer>,
+    pub tensors: Vec<Tensor>,
+    pub norm: Norm,
+    /// Mean (k) and covariance (k × k, row-major) of the training coefficients.
+    pub coefficient_mean: Vec<f64>,
+    pub coefficient_cov: Vec<f64>,
+    /// A few training samples (original units), for demos and self-checks.
+    pub examples: Vec<f32>,
+    pub dataset: DatasetSummary,
+    pub training: TrainingSummary,
+}
+
+/// The latent map at inference.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub enum Latent {
+    /// Coefficients are the latent itself (Long AE).
+    Identity,
+    /// `α = U_fᵀ y`, `z = U_f α`; `basis` indexes `tensors` (`[L, k]`).
+    Project { basis: u32 },
+}
+
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub enum Layer {
+    Conv(Conv),
+    ConvTranspose(Conv),
+    Linear {
+        inputs: u32,
+        outputs: u32,
+        weight: u32,
+        bias: Option<u32>,
+    },
+    Relu,
+    Sigmoid,
+    Tanh,
+    LeakyRelu(f32),
+    /// Flatten or reshape: the row layout already is the flattening.
+    View,
+}
+
+/// A 2-D convolution; `big` is the larger grid (the input of a convolution, the output
+/// of a transposed one), `small` the other.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Conv {
+    pub channels_in: u32,
+    pub channels_out: u32,
+    pub big: [u32; 2],
+    pub small: [u32; 2],
+    pub kernel: [u32; 2],
+    pub stride: [u32; 2],
+    pub padding: [u32; 2],
+    pub dilation: [u32; 2],
+    pub weight: u32,
+    pub bias: Option<u32>,
+}
+
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Tensor {
+    pub name: String,
+    pub shape: Vec<u32>,
+    pub data: Vec<f32>,
+}
+
+/// `x_model = (x − shift) / scale`.
+#[derive(Archive, Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct Norm {
+    pub shift: f64,
+    pub scale: f64,
+}
+
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DatasetSummary {
+    pub name: String,
+    pub train_samples: u64,
+    pub test_samples: u64,
+}
+
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TrainingSummary {
+    pub seed: u64,
+    pub train_steps: u64,
+    pub fine_tune_steps: u64,
+    /// k (k* for an adaptive run); `None` for models without a basis.
+    pub k: Option<u32>,
+    /// Relative L2 errors in %, original units.
+    pub train_error: f64,
+    pub test_error: f64,
+    pub interpolation_error: Option<f64>,
+    pub wall_seconds: f64,
+}

@@ -1,0 +1,358 @@
+//! Opening an artifact: the header, rkyv's validation (bytecheck), and a check that
+//! the graph adds up, so that the interpreter can index without a panic.
+
+use crate::error::Error;
+use crate::format::{ArchivedArtifact, ArchivedConv, ArchivedLatent, ArchivedLayer, Artifact};
+use alloc::format;
+use alloc::string::ToString;
+use alloc::vec::Vec;
+use rkyv::rend::f32_le;
+
+pub const MAGIC: [u8; 8] = *b"RRAEARTF";
+/// Bumped on any layout change; readers refuse other versions (see docs/artifact.md).
+pub const VERSION: u32 = 1;
+/// Magic, version, 4 reserved bytes: the archive starts 16-byte aligned.
+pub const HEADER_LEN: usize = 16;
+
+/// Largest tensor or activation (elements) a valid artifact may describe.
+const MAX_LEN: usize = 1 << 30;
+
+/// The bytes of an artifact file: header, then the archive.
+pub fn encode_file(a: &Artifact) -> Result<Vec<u8>, Error> {
+    let payload =
+        rkyv::to_bytes::<rkyv::rancor::Error>(a).map_err(|e| Error::Invalid(e.to_string()))?;
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+fn payload(bytes: &[u8]) -> Result<&[u8], Error> {
+    if bytes.len() < HEADER_LEN || bytes[..8] != MAGIC {
+        return Err(Error::NotAnArtifact);
+    }
+    let found = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if found != VERSION {
+        return Err(Error::Version {
+            found,
+            supported: VERSION,
+        });
+    }
+    Ok(&bytes[HEADER_LEN..])
+}
+
+/// A validated artifact, read in place: nothing is copied.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    pub(crate) a: &'a ArchivedArtifact,
+}
+
+impl<'a> View<'a> {
+    /// Checks the header, validates the archive and the graph. `bytes` must start at a
+    /// 16-byte aligned address (a memory map or [`rkyv::util::AlignedVec`] does).
+    pub fn open(bytes: &'a [u8]) -> Result<View<'a>, Error> {
+        let p = payload(bytes)?;
+        let a = rkyv::access::<ArchivedArtifact, rkyv::rancor::Error>(p)
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let v = View { a };
+        v.check()?;
+        Ok(v)
+    }
+
+    /// Checks only the header: no validation, for files this program wrote or
+    /// validated before.
+    ///
+    /// # Safety
+    /// `bytes` must hold an artifact that [`View::open`] accepts; anything else is
+    /// undefined behaviour.
+    pub unsafe fn open_unchecked(bytes: &'a [u8]) -> Result<View<'a>, Error> {
+        let p = payload(bytes)?;
+        // SAFETY: the caller guarantees a valid archive.
+        let a = unsafe { rkyv::access_unchecked::<ArchivedArtifact>(p) };
+        Ok(View { a })
+    }
+
+    /// The archived artifact (names, summaries, tensors) in place.
+    pub fn artifact(&self) -> &'a ArchivedArtifact {
+        self.a
+    }
+
+    /// A full owned copy.
+    pub fn to_owned(&self) -> Result<Artifact, Error> {
+        rkyv::deserialize::<Artifact, rkyv::rancor::Error>(self.a)
+            .map_err(|e| Error::Invalid(e.to_string()))
+    }
+
+    /// Tensor `i` in place (little-endian f32, no copy).
+    pub fn tensor(&self, i: u32) -> &'a [f32_le] {
+        self.a.tensors[i as usize].data.as_slice()
+    }
+
+    /// One sample's length (C·H·W).
+    pub fn input_len(&self) -> usize {
+        self.a
+            .input
+            .iter()
+            .map(|d| d.to_native() as usize)
+            .product()
+    }
+    pub fn latent_dim(&self) -> usize {
+        self.a.latent_dim.to_native() as usize
+    }
+    /// The number of bottleneck coefficients: k with a basis, L without.
+    pub fn k(&self) -> usize {
+        match &self.a.latent {
+            ArchivedLatent::Project { basis } => {
+                let s = &self.a.tensors[basis.to_native() as usize].shape;
+                s[1].to_native() as usize
+            }
+            ArchivedLatent::Identity => self.latent_dim(),
+        }
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        let bad = |why: alloc::string::String| Err(Error::Inconsistent(why));
+        for (i, t) in self.a.tensors.iter().enumerate() {
+            let n = product(t.shape.iter().map(|d| d.to_native() as usize))
+                .ok_or_else(|| Error::Inconsistent(format!("tensor {i} is too large")))?;
+            if n != t.data.len() {
+                return bad(format!(
+                    "tensor `{}` has {} values for shape {:?}",
+                    t.name,
+                    t.data.len(),
+                    t.shape.iter().map(|d| d.to_native()).collect::<Vec<_>>()
+                ));
+            }
+        }
+        let input = product(self.a.input.iter().map(|d| d.to_native() as usize))
+            .filter(|&n| n > 0)
+            .ok_or_else(|| Error::Inconsistent("the input shape is empty or too large".into()))?;
+        let l = self.latent_dim();
+        let after = self.walk("encoder", &self.a.encoder, input)?;
+        if after != l {
+            return bad(format!(
+                "the encoder ends with {after} values, the latent has {l}"
+            ));
+        }
+        let k = match &self.a.latent {
+            ArchivedLatent::Identity => l,
+            ArchivedLatent::Project { basis } => {
+                let t = self
+                    .a
+                    .tensors
+                    .get(basis.to_native() as usize)
+                    .ok_or_else(|| Error::Inconsistent("the basis tensor is missing".into()))?;
+                match t.shape.as_slice() {
+                    [r, c]
+                        if r.to_native() as usize == l
+                            && (1..=l).contains(&(c.to_native() as usize)) =>
+                    {
+                        c.to_native() as usize
+                    }
+                    _ => return bad(format!("the basis must be [{l}, k] with 1 ≤ k ≤ {l}")),
+                }
+            }
+        };
+        if self.a.coefficient_mean.len() != k || self.a.coefficient_cov.len() != k * k {
+            return bad(format!(
+                "the coefficient statistics are not of size {k} and {k}×{k}"
+            ));
+        }
+        let out = self.walk("decoder", &self.a.decoder, l)?;
+        if out != input {
+            return bad(format!(
+                "the decoder ends with {out} values, a sample has {input}"
+            ));
+        }
+        if !self.a.examples.len().is_multiple_of(input) {
+            return bad("the stored examples are not whole samples".into());
+        }
+        let (shift, scale) = (self.a.norm.shift.to_native(), self.a.norm.scale.to_native());
+        if !shift.is_finite() || !scale.is_finite() || scale == 0.0 {
+            return bad("the normalisation is not finite and non-zero".into());
+        }
+        Ok(())
+    }
+
+    /// The length after each layer of `layers`, from `len`; an error at the first
+    /// layer whose shapes, weights or bias do not fit.
+    fn walk(&self, stage: &str, layers: &[ArchivedLayer], mut len: usize) -> Result<usize, Error> {
+        for (i, layer) in layers.iter().enumerate() {
+            let at = |why: alloc::string::String| {
+                Error::Inconsistent(format!("{stage} layer {i}: {why}"))
+            };
+            len = match layer {
+                ArchivedLayer::Conv(c) => self.conv_len(c, len, false).map_err(at)?,
+                ArchivedLayer::ConvTranspose(c) => self.conv_len(c, len, true).map_err(at)?,
+                ArchivedLayer::Linear {
+                    inputs,
+                    outputs,
+                    weight,
+                    bias,
+                } => {
+                    let (i, o) = (inputs.to_native() as usize, outputs.to_native() as usize);
+                    if i != len {
+                        return Err(at(format!("linear takes {i} values, gets {len}")));
+                    }
+                    self.sized(weight.to_native(), i.checked_mul(o), "weight")
+                        .map_err(at)?;
+                    if let Some(b) = bias.as_ref() {
+                        self.sized(b.to_native(), Some(o), "bias").map_err(at)?;
+                    }
+                    o
+                }
+                ArchivedLayer::LeakyRelu(s) if !s.to_native().is_finite() => {
+                    return Err(at("the leaky_relu slope is not finite".into()))
+                }
+                _ => len,
+            };
+            if len == 0 || len > MAX_LEN {
+                return Err(at(format!("{len} values")));
+            }
+        }
+        Ok(len)
+    }
+
+    fn sized(&self, t: u32, want: Option<usize>, what: &str) -> Result<(), alloc::string::String> {
+        let have = self.a.tensors.get(t as usize).map(|t| t.data.len());
+        match (have, want) {
+            (Some(h), Some(w)) if h == w => Ok(()),
+            (None, _) => Err(format!("its {what} tensor {t} does not exist")),
+            (Some(h), w) => Err(format!("its {what} has {h} values, expected {w:?}")),
+        }
+    }
+
+    fn conv_len(
+        &self,
+        c: &ArchivedConv,
+        len: usize,
+        transpose: bool,
+    ) -> Result<usize, alloc::string::String> {
+        let n = |v: &rkyv::rend::u32_le| v.to_native() as usize;
+        let (cin, cout) = (n(&c.channels_in), n(&c.channels_out));
+        let (big, small) = (
+            [n(&c.big[0]), n(&c.big[1])],
+            [n(&c.small[0]), n(&c.small[1])],
+        );
+        let (k, s, p, d) = (
+            [n(&c.kernel[0]), n(&c.kernel[1])],
+            [n(&c.stride[0]), n(&c.stride[1])],
+            [n(&c.padding[0]), n(&c.padding[1])],
+            [n(&c.dilation[0]), n(&c.dilation[1])],
+        );
+        if cin == 0 || cout == 0 || k.contains(&0) || s.contains(&0) || d.contains(&0) {
+            return Err("a zero channel count, kernel, stride or dilation".into());
+        }
+        for a in 0..2 {
+            // small = ⌊(big + 2p − d(k−1) − 1) / s⌋ + 1; a transposed conv may add
+            // an output padding below max(s, d) to big.
+            let reach = d[a].checked_mul(k[a] - 1).ok_or("kernel reach overflows")? + 1;
+            let span = big[a].checked_add(2 * p[a]).ok_or("padding overflows")?;
+            let fits =
+                |b: usize| b + 2 * p[a] >= reach && (b + 2 * p[a] - reach) / s[a] + 1 == small[a];
+            let ok = if transpose {
+                (0..s[a].max(d[a])).any(|op| big[a] >= op && fits(big[a] - op) && span >= reach)
+            } else {
+                fits(big[a])
+            };
+            if !ok {
+                return Err(format!("grid {big:?} ↔ {small:?} does not match kernel {k:?}, stride {s:?}, padding {p:?}, dilation {d:?}"));
+            }
+        }
+        let area = |g: [usize; 2]| g[0].checked_mul(g[1]);
+        let (inp, out) = if transpose {
+            (
+                area(small).and_then(|a| a.checked_mul(cin)),
+                area(big).and_then(|a| a.checked_mul(cout)),
+            )
+        } else {
+            (
+                area(big).and_then(|a| a.checked_mul(cin)),
+                area(small).and_then(|a| a.checked_mul(cout)),
+            )
+        };
+        if inp != Some(len) {
+            return Err(format!("it takes {inp:?} values, gets {len}"));
+        }
+        let taps = k[0] * k[1];
+        self.sized(
+            c.weight.to_native(),
+            cin.checked_mul(cout).and_then(|v| v.checked_mul(taps)),
+            "weight",
+        )?;
+        if let Some(b) = c.bias.as_ref() {
+            self.sized(b.to_native(), Some(cout), "bias")?;
+        }
+        out.ok_or_else(|| "its output is too large".into())
+    }
+}
+
+fn product(mut it: impl Iterator<Item = usize>) -> Option<usize> {
+    it.try_fold(1usize, |a, d| a.checked_mul(d))
+        .filter(|&n| n <= MAX_LEN)
+}
+
+/// Validates and copies everything out: the slow path, for comparison and for
+/// programs that want owned data.
+pub fn from_bytes(bytes: &[u8]) -> Result<Artifact, Error> {
+    View::open(bytes)?.to_owned()
+}
+
+/// An artifact file mapped into memory (or read into an aligned buffer).
+#[cfg(feature = "std")]
+pub struct Mapped {
+    bytes: Backing,
+}
+
+#[cfg(feature = "std")]
+enum Backing {
+    Map(memmap2::Mmap),
+    Buf(rkyv::util::AlignedVec<16>),
+}
+
+#[cfg(feature = "std")]
+impl Mapped {
+    /// Maps the file read-only. As with any memory map, another process truncating
+    /// the file meanwhile makes reads fault; use [`Mapped::read`] where that can happen.
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Mapped, Error> {
+        let path = path.as_ref();
+        let io = |e: std::io::Error| Error::Io(format!("cannot open {}: {e}", path.display()));
+        let f = std::fs::File::open(path).map_err(io)?;
+        // SAFETY: mapped read-only and only read through `&[u8]`; see the doc above.
+        let map = unsafe { memmap2::Mmap::map(&f) }.map_err(io)?;
+        Ok(Mapped {
+            bytes: Backing::Map(map),
+        })
+    }
+
+    /// Reads the file into a 16-byte aligned buffer.
+    pub fn read(path: impl AsRef<std::path::Path>) -> Result<Mapped, Error> {
+        let path = path.as_ref();
+        let data = std::fs::read(path)
+            .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
+        Ok(Mapped::from_bytes(&data))
+    }
+
+    /// Copies bytes into an aligned buffer.
+    pub fn from_bytes(data: &[u8]) -> Mapped {
+        let mut buf = rkyv::util::AlignedVec::<16>::with_capacity(data.len());
+        buf.extend_from_slice(data);
+        Mapped {
+            bytes: Backing::Buf(buf),
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match &self.bytes {
+            Backing::Map(m) => m,
+            Backing::Buf(b) => b,
+        }
+    }
+
+    /// Validated view (see [`View::open`]).
+    pub fn view(&self) -> Result<View<'_>, Error> {
+        View::open(self.bytes())
+    }
+}
