@@ -446,3 +446,78 @@ fn an_adaptive_run_logs_its_decisions_and_ends_at_the_rank_it_found() {
     // The terminal showed the decisions too, even with -q.
     assert!(text(&out.stderr).contains("set k = 8"));
 }
+
+#[test]
+fn the_artifact_of_a_run_is_inspected_sampled_encoded_and_decoded() {
+    let f = bad_file("art.rrae", TINY);
+    let dir = f.with_file_name("art-run");
+    assert!(run_tiny(&f, &dir, &[]).status.success());
+    let art = dir.join("model.rra");
+    assert!(art.is_file());
+    let a = art.to_str().unwrap();
+    let out = rrae(&["inspect", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    for want in [
+        "model      tiny",
+        "input      [1, 16, 16] (256 values)",
+        "project(U_f) with k = 2",
+        "40 + 10 fine-tune steps, k = 2",
+        "errors     train",
+        "source     FNV-1a",
+    ] {
+        assert!(s.contains(want), "missing {want:?} in\n{s}");
+    }
+    // Samples as a PNG grid and as numbers.
+    let png = dir.join("grid.png");
+    let out = rrae(&["sample", a, "-n", "16", "-o", png.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+    // encode → decode round trip over .npy: the latents.npy of the run are not samples,
+    // so write samples first: decode the coefficients of the run.
+    let coeffs = dir.join("coefficients.npy");
+    let dec = dir.join("decoded.npy");
+    let out = rrae(&[
+        "decode",
+        a,
+        coeffs.to_str().unwrap(),
+        "-o",
+        dec.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("25 coefficient rows"));
+    let enc = dir.join("encoded.npy");
+    let out = rrae(&[
+        "encode",
+        a,
+        dec.to_str().unwrap(),
+        "-o",
+        enc.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("25 samples → 25 × 2 coefficients"));
+    // A wrong-width input and a damaged artifact are clear errors.
+    let out = rrae(&[
+        "encode",
+        a,
+        coeffs.to_str().unwrap(),
+        "-o",
+        enc.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("the model takes 256"),
+        "{}",
+        text(&out.stderr)
+    );
+    let bytes = std::fs::read(&art).unwrap();
+    let bad = dir.join("bad.rra");
+    std::fs::write(&bad, &bytes[..bytes.len() - 100]).unwrap();
+    let out = rrae(&["inspect", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("the artifact is damaged"),
+        "{}",
+        text(&out.stderr)
+    );
+}

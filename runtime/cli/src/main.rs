@@ -1,5 +1,6 @@
 //! `rrae`: check, format and (with the runtime) train `.rrae` model files.
 
+mod artifact;
 mod fmt;
 mod progress;
 mod train;
@@ -74,6 +75,43 @@ enum Command {
         /// The run folder written by `rrae run`.
         dir: PathBuf,
     },
+    /// Describe an artifact (a run folder's model.rra): shapes, k, errors, size, source hash.
+    Inspect {
+        /// The artifact, or the run folder holding it.
+        artifact: PathBuf,
+    },
+    /// Draw random samples from an artifact (N(mean, cov) of the training coefficients).
+    Sample {
+        /// The artifact, or the run folder holding it.
+        artifact: PathBuf,
+        /// How many.
+        #[arg(short, default_value_t = 16)]
+        n: usize,
+        /// Output: .png (an image grid) or .npy.
+        #[arg(short, long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Encode samples (.npy or IDX, original units) to bottleneck coefficients (.npy).
+    Encode {
+        /// The artifact, or the run folder holding it.
+        artifact: PathBuf,
+        /// Samples: .npy, or IDX (.gz).
+        input: PathBuf,
+        /// Coefficients: .npy, one row per sample.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Decode coefficients (.npy) to samples (.npy, or .png for images).
+    Decode {
+        /// The artifact, or the run folder holding it.
+        artifact: PathBuf,
+        /// Coefficients: .npy, one row of k per sample.
+        input: PathBuf,
+        #[arg(short, long)]
+        out: PathBuf,
+    },
     /// Time training steps of a model: prints the median milliseconds per step.
     Bench {
         /// The .rrae file.
@@ -135,6 +173,23 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             train::run(ir, &text, &file.to_string_lossy(), resume.or(out), o, how)
         }
         Command::Eval { dir } => train::eval(dir),
+        Command::Inspect { artifact } => artifact::inspect(artifact),
+        Command::Sample {
+            artifact,
+            n,
+            out,
+            seed,
+        } => artifact::sample(artifact, n, out, seed),
+        Command::Encode {
+            artifact,
+            input,
+            out,
+        } => artifact::encode(artifact, input, out),
+        Command::Decode {
+            artifact,
+            input,
+            out,
+        } => artifact::decode(artifact, input, out),
         Command::Bench {
             file,
             steps,

@@ -1,0 +1,191 @@
+//! `rrae inspect`, `rrae sample`, `rrae encode`, `rrae decode`: the artifact of a run,
+//! through the `rrae-artifact` crate (the same code other programs use).
+
+use rrae_artifact::{ArchivedLatent, ArchivedLayer, Mapped, Rng, View};
+use rrae_runtime::data::files::{npy_bytes, read_idx, read_npy};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn fail(msg: String) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(1)
+}
+
+/// A run folder means its `model.rra`.
+fn open(path: &Path) -> Result<Mapped, ExitCode> {
+    let file = if path.is_dir() {
+        path.join(rrae_runtime::run::ARTIFACT)
+    } else {
+        path.to_path_buf()
+    };
+    Mapped::open(&file).map_err(|e| fail(e.to_string()))
+}
+
+fn view(m: &Mapped) -> Result<View<'_>, ExitCode> {
+    m.view().map_err(|e| fail(e.to_string()))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), ExitCode> {
+    rrae_runtime::output::write_atomic(path, bytes).map_err(|e| fail(e.to_string()))
+}
+
+pub fn inspect(path: PathBuf) -> Result<(), ExitCode> {
+    let m = open(&path)?;
+    let t0 = Instant::now();
+    let v = view(&m)?;
+    let opened = t0.elapsed();
+    let a = v.artifact();
+    let shape: Vec<u32> = a.input.iter().map(|d| d.to_native()).collect();
+    let params: usize = a.tensors.iter().map(|t| t.data.len()).sum();
+    let count = |ls: &[ArchivedLayer]| ls.len();
+    println!(
+        "artifact   {} (format {}, {} bytes, validated in {:.2} ms)",
+        path.display(),
+        rrae_artifact::VERSION,
+        m.bytes().len(),
+        opened.as_secs_f64() * 1e3
+    );
+    println!("model      {}", a.name);
+    println!("source     FNV-1a {:016x}", a.source_hash.to_native());
+    println!("input      {shape:?} ({} values)", v.input_len());
+    println!(
+        "graph      encoder {} layers → latent L = {} → {} → decoder {} layers; {} parameters",
+        count(&a.encoder),
+        v.latent_dim(),
+        match &a.latent {
+            ArchivedLatent::Identity => "identity".to_string(),
+            ArchivedLatent::Project { .. } => format!("project(U_f) with k = {}", v.k()),
+        },
+        count(&a.decoder),
+        params
+    );
+    println!(
+        "norm       x_model = (x − {}) / {}",
+        a.norm.shift.to_native(),
+        a.norm.scale.to_native()
+    );
+    println!(
+        "dataset    {}: {} train, {} test",
+        a.dataset.name,
+        a.dataset.train_samples.to_native(),
+        a.dataset.test_samples.to_native()
+    );
+    let tr = &a.training;
+    println!(
+        "training   seed {}, {} + {} fine-tune steps, k = {}, {:.1} s",
+        tr.seed.to_native(),
+        tr.train_steps.to_native(),
+        tr.fine_tune_steps.to_native(),
+        tr.k.as_ref()
+            .map(|k| k.to_native().to_string())
+            .unwrap_or_else(|| "—".into()),
+        tr.wall_seconds.to_native()
+    );
+    println!(
+        "errors     train {:.2} %, test {:.2} %{}",
+        tr.train_error.to_native(),
+        tr.test_error.to_native(),
+        tr.interpolation_error
+            .as_ref()
+            .map(|e| format!(", interpolation {:.2} %", e.to_native()))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// Writes samples as a PNG grid (2-D single-channel samples) or an `.npy` matrix.
+fn save_samples(v: &View, rows: &[Vec<f32>], out: &Path, cols: usize) -> Result<(), ExitCode> {
+    let dims: Vec<usize> = v
+        .artifact()
+        .input
+        .iter()
+        .map(|d| d.to_native() as usize)
+        .collect();
+    let flat: Vec<f64> = rows.iter().flatten().map(|&x| x as f64).collect();
+    if out.extension().is_some_and(|e| e == "png") {
+        let (h, w) =
+            match dims[..] {
+                [1, h, w] => (h, w),
+                [1, n] | [n] => (1, n),
+                _ => return Err(fail(format!(
+                    "samples of shape {dims:?} are not single-channel images: write .npy instead"
+                ))),
+            };
+        rrae_runtime::plot::image_grid(&flat, h, w, cols)
+            .save(out)
+            .map_err(|e| fail(e.to_string()))
+    } else {
+        let width = rows.first().map_or(0, |r| r.len());
+        write(out, &npy_bytes(rows.len(), width, &flat))
+    }
+}
+
+pub fn sample(path: PathBuf, n: usize, out: PathBuf, seed: u64) -> Result<(), ExitCode> {
+    let m = open(&path)?;
+    let v = view(&m)?;
+    let rows = v
+        .sample(n, &mut Rng::new(seed))
+        .map_err(|e| fail(e.to_string()))?;
+    save_samples(&v, &rows, &out, 8)?;
+    println!("{n} samples → {}", out.display());
+    Ok(())
+}
+
+/// Rows of an `.npy` or IDX(.gz) file, one sample each.
+fn read_rows(path: &Path, width: usize) -> Result<Vec<Vec<f32>>, ExitCode> {
+    let name = path.to_string_lossy();
+    let (h, data) = if name.ends_with(".npy") {
+        read_npy(path)
+    } else {
+        read_idx(path)
+    }
+    .map_err(|e| fail(e.to_string()))?;
+    let per: usize = h.sample.iter().product();
+    if per != width {
+        return Err(fail(format!(
+            "{}: samples of {per} values ({:?}); the model takes {width}",
+            path.display(),
+            h.sample
+        )));
+    }
+    Ok(data.chunks(width).map(|c| c.to_vec()).collect())
+}
+
+pub fn encode(path: PathBuf, input: PathBuf, out: PathBuf) -> Result<(), ExitCode> {
+    let m = open(&path)?;
+    let v = view(&m)?;
+    let rows = read_rows(&input, v.input_len())?;
+    let mut flat = Vec::with_capacity(rows.len() * v.k());
+    for r in &rows {
+        flat.extend(
+            v.encode(r)
+                .map_err(|e| fail(e.to_string()))?
+                .into_iter()
+                .map(|x| x as f64),
+        );
+    }
+    write(&out, &npy_bytes(rows.len(), v.k(), &flat))?;
+    println!(
+        "{} samples → {} × {} coefficients in {}",
+        rows.len(),
+        rows.len(),
+        v.k(),
+        out.display()
+    );
+    Ok(())
+}
+
+pub fn decode(path: PathBuf, input: PathBuf, out: PathBuf) -> Result<(), ExitCode> {
+    let m = open(&path)?;
+    let v = view(&m)?;
+    let coeffs = read_rows(&input, v.k())?;
+    let rows = coeffs
+        .iter()
+        .map(|c| v.decode(c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(e.to_string()))?;
+    save_samples(&v, &rows, &out, 8)?;
+    println!("{} coefficient rows → {}", rows.len(), out.display());
+    Ok(())
+}
