@@ -315,8 +315,18 @@ fn a_run_stopped_twice_and_resumed_gives_the_uninterrupted_loss_trace() {
     assert!(parts.join("checkpoint.safetensors").is_file());
     assert!(!parts.join("metrics.json").exists());
     let p = parts.to_str().unwrap();
+    // No artifact yet: an RRAE has no inference form before U_f exists.
+    assert!(!parts.join("model.rra").exists());
     let out = run_tiny(&f, &parts, &["--resume", p, "--stop-after", "45"]);
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    // Stopped while fine-tuning: the checkpoint comes with the artifact so far.
+    let out = rrae(&["inspect", p]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("40 + 5 fine-tune steps"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = run_tiny(&f, &parts, &["--resume", p]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(trace(&whole), trace(&parts));

@@ -104,14 +104,15 @@ fn save_samples(v: &View, rows: &[Vec<f32>], out: &Path, cols: usize) -> Result<
         .collect();
     let flat: Vec<f64> = rows.iter().flatten().map(|&x| x as f64).collect();
     if out.extension().is_some_and(|e| e == "png") {
-        let (h, w) =
-            match dims[..] {
-                [1, h, w] => (h, w),
-                [1, n] | [n] => (1, n),
-                _ => return Err(fail(format!(
+        let (h, w) = match dims[..] {
+            [1, h, w] => (h, w),
+            [1, n] | [n] => (1, n),
+            _ => {
+                return Err(fail(format!(
                     "samples of shape {dims:?} are not single-channel images: write .npy instead"
-                ))),
-            };
+                )))
+            }
+        };
         rrae_runtime::plot::image_grid(&flat, h, w, cols)
             .save(out)
             .map_err(|e| fail(e.to_string()))

@@ -163,3 +163,28 @@ pub fn to_bytes(a: &art::Artifact) -> crate::Result<Vec<u8>> {
         reason: e.to_string(),
     })
 }
+
+/// The artifact of a run in progress, for checkpoints: `None` while an RRAE is still in
+/// its training phase (its inference form needs U_f, which exists from fine-tuning on).
+/// Errors are NaN: nothing has been evaluated yet.
+pub fn interim(t: &Trainer, source: &str) -> Option<Vec<u8>> {
+    if matches!(t.model.latent, Latent::Svd { .. }) && t.basis.is_none() {
+        return None;
+    }
+    let l = t.model.latent_dim();
+    let y = t.encode_all(&t.data.train);
+    let basis = t.basis.clone().unwrap_or_else(|| DMatrix::identity(l, l));
+    let c = crate::train::coefficients(&y, l, &basis);
+    let metrics = Metrics {
+        train_error: f64::NAN,
+        test_error: f64::NAN,
+        ..Metrics::default()
+    };
+    let summary = Summary {
+        source,
+        metrics: &metrics,
+        coefficients: &c,
+        wall_seconds: f64::NAN,
+    };
+    art::encode_file(&build(t, &summary)).ok()
+}

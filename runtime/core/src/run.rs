@@ -292,6 +292,7 @@ pub fn run(
         progress.message(&format!("lowered graph:\n{}", model.describe()));
     }
     let mut trainer = Trainer::new(model, &data, opts.debug);
+    trainer.source = source.to_string();
     if let Some((ck, path)) = checkpoint {
         let step = ck.step();
         ck.restore(&mut trainer, &path)?;

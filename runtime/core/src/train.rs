@@ -102,6 +102,8 @@ pub struct Trainer<'a> {
     pub profile: Option<Profile>,
     /// `None` until a run starts (or a checkpoint restores one).
     pub controller: Option<Controller>,
+    /// The `.rrae` text, for the artifacts written at checkpoints.
+    pub source: String,
     /// Singular values of the stacked per-batch bases behind U_f.
     pub common_singular_values: Vec<f64>,
     /// Time the training thread spent waiting for the loader.
@@ -134,6 +136,7 @@ impl<'a> Trainer<'a> {
             profile: debug.then(Profile::default),
             controller: None,
             common_singular_values: vec![],
+            source: String::new(),
             data_wait: Duration::ZERO,
             opt,
             saved: None,

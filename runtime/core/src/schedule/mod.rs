@@ -209,6 +209,7 @@ fn drive<'s, 'd: 's>(
                 if let Some(ck) = Checkpoint::of(t) {
                     let msg = Msg::Save {
                         checkpoint: Box::new(ck),
+                        artifact: crate::artifact::interim(t, &t.source),
                         done: None,
                     };
                     tx.send(msg).map_err(|_| RuntimeError::Stage {
@@ -250,6 +251,7 @@ fn interrupt(t: &Trainer, tx: &Sender<Msg>, has_dir: bool) -> Result<()> {
         let (done_tx, done_rx) = bounded(1);
         let msg = Msg::Save {
             checkpoint: Box::new(ck),
+            artifact: crate::artifact::interim(t, &t.source),
             done: Some(done_tx),
         };
         let hung_up = || RuntimeError::Stage {

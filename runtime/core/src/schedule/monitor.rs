@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 
 pub enum Msg {
     Event(Event),
-    /// Write a checkpoint; `done` (if any) hears the result once it is on disk.
+    /// Write a checkpoint (and the artifact of the model so far, if it has an inference
+    /// form yet); `done` (if any) hears the result once both are on disk.
     Save {
         checkpoint: Box<Checkpoint>,
+        artifact: Option<Vec<u8>>,
         done: Option<Sender<Result<PathBuf>>>,
     },
 }
@@ -87,11 +89,21 @@ pub fn run(
                     }
                 }
             }
-            Msg::Save { checkpoint, done } => {
+            Msg::Save {
+                checkpoint,
+                artifact,
+                done,
+            } => {
                 let result = match dir {
                     Some(d) => {
                         let path = crate::checkpoint::path_in(d);
-                        checkpoint.write(&path).map(|_| path)
+                        let art = match &artifact {
+                            Some(bytes) => {
+                                crate::output::write_atomic(&d.join(crate::run::ARTIFACT), bytes)
+                            }
+                            None => Ok(()),
+                        };
+                        art.and_then(|_| checkpoint.write(&path)).map(|_| path)
                     }
                     None => Err(RuntimeError::Stage {
                         stage: "monitor",
