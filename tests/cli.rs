@@ -531,3 +531,19 @@ fn the_artifact_of_a_run_is_inspected_sampled_encoded_and_decoded() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_failing_monitor_stage_stops_the_run_with_the_path_it_could_not_write() {
+    let f = bad_file("monitor.rrae", TINY);
+    let dir = f.with_file_name("monitor-run");
+    // A directory where the event log goes: the monitor cannot open it.
+    std::fs::create_dir_all(dir.join("events.jsonl")).unwrap();
+    let out = run_tiny(&f, &dir, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot write") && err.contains("events.jsonl"),
+        "{err}"
+    );
+    assert!(!dir.join("model.rra").exists());
+}
