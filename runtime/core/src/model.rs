@@ -173,11 +173,21 @@ fn lower_node(node: &Node, stage: &str, ps: &mut ParamSet, init: &mut Init) -> L
     }
 }
 
+/// An `l × k` matrix with orthonormal columns, drawn from `seed`: the Q of a Gaussian
+/// matrix (the Fix-basis AE's U).
+pub fn random_orthonormal(l: usize, k: usize, seed: u64) -> nalgebra::DMatrix<f64> {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let g = nalgebra::DMatrix::<f64>::from_fn(l, k, |_, _| StandardNormal.sample(&mut rng));
+    g.qr().q()
+}
+
 fn lower_latent(op: &LatentOp, l: usize, batch: usize) -> Result<Latent> {
     let later = |what: &str| {
         RuntimeError::Unsupported {
         what: format!("latent operator `{what}`"),
-        hint: "train it with `svd_truncate(k = N)`, `identity` or `project(...)` for now; the other operators arrive with the AE zoo".into(),
+        hint: "the runtime trains `identity`, `svd_truncate`, `project`, `linear_stack` and `fixed_basis` so far; the other operators arrive with the AE zoo".into(),
     }
     };
     match op {
@@ -202,10 +212,12 @@ fn lower_latent(op: &LatentOp, l: usize, batch: usize) -> Result<Latent> {
             Ok(Latent::Project { basis: m })
         }
         LatentOp::SigmoidSparse { .. } => Err(later("sigmoid_sparse")),
-        LatentOp::LinearStack { .. } => Err(later("linear_stack")),
+        LatentOp::LinearStack { .. } => Ok(Latent::Identity),
         LatentOp::Contractive { .. } => Err(later("contractive")),
         LatentOp::WeakSvd { .. } => Err(later("weak_svd")),
-        LatentOp::FixedBasis { .. } => Err(later("fixed_basis")),
+        LatentOp::FixedBasis { k, seed } => Ok(Latent::Project {
+            basis: random_orthonormal(l, *k, *seed),
+        }),
         LatentOp::LearnedBasis { .. } => Err(later("learned_basis")),
     }
 }
@@ -215,11 +227,28 @@ impl Model {
     pub fn lower(ir: &Ir, seed: u64) -> Result<Model> {
         let mut params = ParamSet::default();
         let mut init = Init::new(seed);
-        let encoder: Vec<_> = ir
+        let mut encoder: Vec<_> = ir
             .encoder
             .iter()
             .map(|n| lower_node(n, "encoder", &mut params, &mut init))
             .collect();
+        // IRMAE: `l` bias-free L×L linear layers end the encoder, in training and at
+        // inference alike (PyTorch's default initialisation, like every linear layer).
+        if let LatentOp::LinearStack { l } = ir.latent.op {
+            let d = ir.latent.dim;
+            for i in 0..l {
+                let w = params.push(
+                    format!("latent.{i}.weight"),
+                    vec![d, d],
+                    init.uniform(d * d, d),
+                );
+                encoder.push(Lowered {
+                    node: ir.latent.id,
+                    label: format!("%{} linear_stack[{i}] (no bias)", ir.latent.id),
+                    layer: Layer::Linear { w, b: None },
+                });
+            }
+        }
         let encoder_params = params.params.len();
         let decoder = ir
             .decoder

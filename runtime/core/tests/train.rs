@@ -174,3 +174,62 @@ fn lowering_matches_the_checkers_parameter_counts_across_the_zoo() {
     }
     assert!(lowered >= 3, "rrae, long and diabolo at least");
 }
+
+#[test]
+fn irmae_trains_its_bias_free_linear_stack_inside_the_encoder() {
+    let ir = ir(
+        "linear_stack(l = 2)",
+        "steps = 150 batch = 12 lr = 2e-3 seed = 4",
+    );
+    let before = Model::lower(&ir, 4).unwrap(); // ok: test
+    let (t, r) = train(&ir);
+    r.unwrap(); // ok: test
+    for name in ["latent.0.weight", "latent.1.weight"] {
+        let (a, b) = (
+            before.params.get(name).unwrap(),
+            t.model.params.get(name).unwrap(),
+        ); // ok: test
+        assert_eq!(a.shape, vec![16, 16]);
+        assert_ne!(a.data, b.data, "{name} did not train");
+    }
+    assert!(t.model.params.get("latent.0.bias").is_none());
+    assert!(t.basis.is_none());
+    let l = losses(&t, Phase::Train);
+    let (head, tail) = (
+        l[..10].iter().sum::<f64>(),
+        l[l.len() - 10..].iter().sum::<f64>(),
+    );
+    assert!(tail < 0.7 * head, "{head} → {tail}");
+}
+
+#[test]
+fn fixed_basis_projects_on_a_seeded_orthonormal_basis_that_never_trains() {
+    let ir = ir(
+        "fixed_basis(k = 3, seed = 11)",
+        "steps = 60 batch = 12 seed = 2",
+    );
+    let (t, r) = train(&ir);
+    r.unwrap(); // ok: test
+    let u = t.basis.clone().unwrap(); // ok: fixed_basis has a basis
+    assert_eq!(u.shape(), (16, 3));
+    assert!(
+        (u.transpose() * &u - nalgebra::DMatrix::identity(3, 3))
+            .abs()
+            .max()
+            < 1e-12
+    );
+    // The same seed draws the same basis; another seed another one.
+    assert_eq!(u, rrae_runtime::model::random_orthonormal(16, 3, 11));
+    assert!(
+        (u.clone() - rrae_runtime::model::random_orthonormal(16, 3, 12))
+            .abs()
+            .max()
+            > 1e-3
+    );
+    let (m, _) = Evaluator {
+        t: &t,
+        cfg: ir.eval.clone(),
+    }
+    .run(0);
+    assert_eq!(m.latent_rank, 3, "{:?}", &m.singular_values_latent[..5]);
+}
