@@ -8,6 +8,7 @@ pub mod gemm;
 pub mod im2col;
 pub mod linear;
 pub mod loss;
+pub mod penalty;
 pub mod project;
 pub mod svd_truncate;
 pub mod tape;

@@ -1,0 +1,89 @@
+use super::{contractive, sparsity, weak};
+use crate::ops::gradcheck::{max_error, noise, Case};
+use crate::ops::loss::Scalar;
+use dfdx::prelude::*;
+
+fn as_mat<T: Tape<f64, Cpu>>(s: Scalar<f64, T>) -> Mat1<T> {
+    s.broadcast_like::<_, Axes2<0, 1>>(&(1usize, 1usize))
+}
+type Mat1<T> = Tensor<(usize, usize), f64, Cpu, T>;
+
+#[test]
+fn sparsity_is_the_kl_divergence_of_the_mean_activation() {
+    let dev = Cpu::default();
+    let z = dev.tensor_from_vec(vec![0.1f64, 0.3, 0.2, 0.2], (2, 2));
+    let (rho, m) = (0.05f64, 0.2f64);
+    let want = 3.0 * (rho * (rho / m).ln() + (1.0 - rho) * ((1.0 - rho) / (1.0 - m)).ln());
+    let got = sparsity(z, rho, 3.0).array();
+    assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+    // At m = ρ the penalty vanishes.
+    let z = dev.tensor_from_vec(vec![0.05f64; 6], (2, 3));
+    assert!(sparsity(z, 0.05, 1.0).array().abs() < 1e-6);
+}
+
+#[test]
+fn sparsity_backward_matches_finite_differences() {
+    let case = Case {
+        x: noise(12, 3).iter().map(|v| 0.5 + 0.4 * v).collect(),
+        rows: 3,
+        cols: 4,
+        mats: vec![],
+        vecs: vec![],
+    };
+    let err = max_error(&case, |z, _| as_mat(sparsity(z, 0.05, 2.0)));
+    assert!(err < 1e-7, "{err}");
+}
+
+#[test]
+fn contractive_is_the_jacobian_norm_of_a_sigmoid_layer() {
+    // h = σ(x W): ∂h_j/∂x_i = h_j(1 − h_j) W_ij; compare Σ (∂h/∂x)² for one sample.
+    let dev = Cpu::default();
+    let (w, h) = (noise(6, 4), [0.3f64, 0.6]);
+    let mut want = 0.0;
+    for i in 0..3 {
+        for j in 0..2 {
+            want += (h[j] * (1.0 - h[j]) * w[i * 2 + j]).powi(2);
+        }
+    }
+    let hm = dev.tensor_from_vec(h.to_vec(), (1, 2));
+    let wm = dev.tensor_from_vec(w, (3, 2));
+    let got = contractive(hm, &wm, 1.0).array();
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+}
+
+#[test]
+fn contractive_backward_matches_finite_differences_for_h_and_w() {
+    let case = Case {
+        x: noise(8, 5).iter().map(|v| 0.5 + 0.4 * v).collect(),
+        rows: 2,
+        cols: 4,
+        mats: vec![(noise(12, 6), 3, 4)],
+        vecs: vec![],
+    };
+    let err = max_error(&case, |h, p| as_mat(contractive(h, &p.mats[0], 0.7)));
+    assert!(err < 1e-7, "{err}");
+}
+
+#[test]
+fn weak_is_the_distance_to_the_rank_k_truncation() {
+    let dev = Cpu::default();
+    // Rows are samples: Y (L × batch) = [[3, 0], [0, 1]]·… has singular values 3 and 1.
+    let y = dev.tensor_from_vec(vec![3.0f64, 0.0, 0.0, 1.0], (2, 2));
+    assert!((weak(y.clone(), 1, 2.0).array() - 2.0).abs() < 1e-12);
+    assert!(weak(y, 2, 2.0).array().abs() < 1e-12);
+}
+
+#[test]
+fn weak_backward_matches_finite_differences() {
+    for (rows, cols, k) in [(5, 4, 2), (3, 6, 1), (4, 4, 3)] {
+        let case = Case {
+            x: noise(rows * cols, 7 + k as u64),
+            rows,
+            cols,
+            mats: vec![],
+            vecs: vec![],
+        };
+        let err = max_error(&case, |y, _| as_mat(weak(y, k, 1.5)));
+        assert!(err < 1e-6, "{rows}×{cols} k = {k}: {err}");
+    }
+}
