@@ -6,6 +6,7 @@ pub mod conv2d;
 pub mod conv_transpose2d;
 pub mod gemm;
 pub mod im2col;
+pub mod learned_basis;
 pub mod linear;
 pub mod loss;
 pub mod penalty;
