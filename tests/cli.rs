@@ -244,23 +244,46 @@ fn run_reports_divergence_and_keeps_the_losses() {
     assert!(!out_dir.join("model.safetensors").exists());
 }
 
+/// Every latent operator of the zoo trains through `rrae run` on a small model, and
+/// its artifact opens: one line of the file is all that changes.
 #[test]
-fn run_refuses_an_operator_the_runtime_does_not_train_yet_before_loading_data() {
-    let src = TINY.replace("svd_truncate(k = 2)", "sigmoid_sparse(rho = 0.05)");
-    let f = bad_file("sparse.rrae", &src);
-    let out = rrae(&[
-        "run",
-        f.to_str().unwrap(),
-        "--out",
-        f.with_file_name("sparse-run").to_str().unwrap(),
-        "-q",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("latent operator `sigmoid_sparse` is not supported by the runtime yet"),
-        "{err}"
-    );
+fn every_latent_operator_of_the_zoo_runs_end_to_end() {
+    for (name, latent, k) in [
+        ("long", "identity", "—"),
+        ("sparse", "sigmoid_sparse(rho = 0.05, beta = 1.0)", "—"),
+        ("contractive", "contractive(beta = 0.1)", "—"),
+        ("irmae", "linear_stack(l = 2)", "—"),
+        ("weak", "weak_svd(k = 2, beta = 1.0)", "2"),
+        ("fixed", "fixed_basis(k = 2, seed = 3)", "2"),
+        ("learned", "learned_basis(k = 2)", "2"),
+        (
+            "parsimonious",
+            "svd_truncate(k = adaptive, search = parsimonious, window = 5, patience = 5)",
+            "",
+        ),
+        (
+            "bisect",
+            "svd_truncate(k = adaptive, search = bisect, window = 5, patience = 5)",
+            "",
+        ),
+    ] {
+        let src = TINY.replace("svd_truncate(k = 2)", latent);
+        let f = bad_file(&format!("zoo-{name}.rrae"), &src);
+        let dir = f.with_file_name(format!("zoo-{name}-run"));
+        let out = run_tiny(&f, &dir, &[]);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("train error"), "{name}");
+        let out = rrae(&["inspect", dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        if !k.is_empty() {
+            let want = format!(", k = {k},");
+            assert!(
+                text(&out.stdout).contains(&want),
+                "{name}: {}",
+                text(&out.stdout)
+            );
+        }
+    }
 }
 
 #[test]

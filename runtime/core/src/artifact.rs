@@ -3,7 +3,7 @@
 //! in the format of the `rrae-artifact` crate, which other programs read.
 
 use crate::eval::Metrics;
-use crate::model::{Latent, Layer, Lowered};
+use crate::model::{Layer, Lowered};
 use crate::ops::activation::Activation;
 use crate::ops::im2col::Geometry;
 use crate::train::{Phase, Trainer};
@@ -144,10 +144,11 @@ pub fn build(t: &Trainer, s: &Summary) -> art::Artifact {
             seed: ir.train.seed,
             train_steps: steps(Phase::Train),
             fine_tune_steps: steps(Phase::FineTune),
-            k: match t.model.latent {
-                Latent::Svd { k } => Some(k as u32),
-                _ => t.basis.as_ref().map(|b| b.ncols() as u32),
-            },
+            k: t.model
+                .latent
+                .rank()
+                .or_else(|| t.basis.as_ref().map(|b| b.ncols()))
+                .map(|k| k as u32),
             train_error: s.metrics.train_error,
             test_error: s.metrics.test_error,
             interpolation_error: s.metrics.interpolation_error,
@@ -168,7 +169,7 @@ pub fn to_bytes(a: &art::Artifact) -> crate::Result<Vec<u8>> {
 /// its training phase (its inference form needs U_f, which exists from fine-tuning on).
 /// Errors are NaN: nothing has been evaluated yet.
 pub fn interim(t: &Trainer, source: &str) -> Option<Vec<u8>> {
-    if matches!(t.model.latent, Latent::Svd { .. }) && t.basis.is_none() {
+    if t.model.latent.rank().is_some() && t.basis.is_none() {
         return None;
     }
     let l = t.model.latent_dim();

@@ -53,10 +53,48 @@ pub enum Latent {
     Svd {
         k: usize,
     },
-    /// `project(U)` with a basis read from a file (L × k).
+    /// `project(U)` with a basis read from a file (L × k), or drawn (`fixed_basis`).
     Project {
         basis: nalgebra::DMatrix<f64>,
     },
+    /// Sparse AE: the encoder ends in a sigmoid; the loss adds the KL sparsity penalty.
+    Sparse {
+        rho: f64,
+        beta: f64,
+    },
+    /// Contractive AE: the encoder ends in a sigmoid after the linear layer whose weight
+    /// is parameter `w`; the loss adds the Jacobian penalty.
+    Contractive {
+        beta: f64,
+        w: usize,
+    },
+    /// Weak RRAE: the latent passes unchanged; the loss adds `β‖Y − Y_k‖`.
+    Weak {
+        k: usize,
+        beta: f64,
+    },
+    /// Learn-basis AE: `Û Ûᵀ Y` with the basis parameter `b` (L × k).
+    Learned {
+        k: usize,
+        b: usize,
+    },
+}
+
+impl Latent {
+    /// The rank of the latent map, where it has one.
+    pub fn rank(&self) -> Option<usize> {
+        match self {
+            Latent::Svd { k } | Latent::Weak { k, .. } | Latent::Learned { k, .. } => Some(*k),
+            Latent::Project { basis } => Some(basis.ncols()),
+            _ => None,
+        }
+    }
+
+    /// Whether training ends with the common basis U_f of the per-batch truncated
+    /// bases (and fine-tuning on it): RRAEs and Weak RRAEs.
+    pub fn has_common_basis(&self) -> bool {
+        matches!(self, Latent::Svd { .. } | Latent::Weak { .. })
+    }
 }
 
 pub struct Model {
@@ -173,6 +211,16 @@ fn lower_node(node: &Node, stage: &str, ps: &mut ParamSet, init: &mut Init) -> L
     }
 }
 
+/// The sigmoid that ends the encoder of the Sparse and Contractive AEs (in training
+/// and at inference alike: the bottleneck is σ(Y)).
+fn sigmoid_layer(ir: &Ir) -> Lowered {
+    Lowered {
+        node: ir.latent.id,
+        label: format!("%{} sigmoid (latent)", ir.latent.id),
+        layer: Layer::Act(Activation::Sigmoid),
+    }
+}
+
 /// An `l × k` matrix with orthonormal columns, drawn from `seed`: the Q of a Gaussian
 /// matrix (the Fix-basis AE's U).
 pub fn random_orthonormal(l: usize, k: usize, seed: u64) -> nalgebra::DMatrix<f64> {
@@ -184,12 +232,6 @@ pub fn random_orthonormal(l: usize, k: usize, seed: u64) -> nalgebra::DMatrix<f6
 }
 
 fn lower_latent(op: &LatentOp, l: usize, batch: usize) -> Result<Latent> {
-    let later = |what: &str| {
-        RuntimeError::Unsupported {
-        what: format!("latent operator `{what}`"),
-        hint: "the runtime trains `identity`, `svd_truncate`, `project`, `linear_stack` and `fixed_basis` so far; the other operators arrive with the AE zoo".into(),
-    }
-    };
     match op {
         LatentOp::Identity => Ok(Latent::Identity),
         LatentOp::SvdTruncate(Rank::Fixed(k)) => Ok(Latent::Svd { k: *k }),
@@ -211,14 +253,24 @@ fn lower_latent(op: &LatentOp, l: usize, batch: usize) -> Result<Latent> {
             );
             Ok(Latent::Project { basis: m })
         }
-        LatentOp::SigmoidSparse { .. } => Err(later("sigmoid_sparse")),
+        LatentOp::SigmoidSparse { rho, beta } => Ok(Latent::Sparse {
+            rho: *rho,
+            beta: *beta,
+        }),
         LatentOp::LinearStack { .. } => Ok(Latent::Identity),
-        LatentOp::Contractive { .. } => Err(later("contractive")),
-        LatentOp::WeakSvd { .. } => Err(later("weak_svd")),
+        // The weight index is filled in by `Model::lower`, which knows the encoder.
+        LatentOp::Contractive { beta } => Ok(Latent::Contractive {
+            beta: *beta,
+            w: usize::MAX,
+        }),
+        LatentOp::WeakSvd { k, beta } => Ok(Latent::Weak { k: *k, beta: *beta }),
         LatentOp::FixedBasis { k, seed } => Ok(Latent::Project {
             basis: random_orthonormal(l, *k, *seed),
         }),
-        LatentOp::LearnedBasis { .. } => Err(later("learned_basis")),
+        LatentOp::LearnedBasis { k } => Ok(Latent::Learned {
+            k: *k,
+            b: usize::MAX,
+        }),
     }
 }
 
@@ -249,7 +301,35 @@ impl Model {
                 });
             }
         }
+        let mut latent = lower_latent(&ir.latent.op, ir.latent.dim, ir.train.batch)?;
+        match &mut latent {
+            Latent::Contractive { w, .. } => {
+                // h = σ(W x + b): the checker guarantees the encoder ends in `linear`.
+                *w = encoder
+                    .iter()
+                    .rev()
+                    .find_map(|l| match l.layer {
+                        Layer::Linear { w, .. } => Some(w),
+                        _ => None,
+                    })
+                    .ok_or_else(|| RuntimeError::Unsupported {
+                        what: "`contractive` on an encoder without a linear layer".into(),
+                        hint: "end the encoder with `linear(L)`".into(),
+                    })?;
+                encoder.push(sigmoid_layer(ir));
+            }
+            Latent::Sparse { .. } => encoder.push(sigmoid_layer(ir)),
+            _ => {}
+        }
         let encoder_params = params.params.len();
+        if let Latent::Learned { k, b } = &mut latent {
+            let d = ir.latent.dim;
+            *b = params.push(
+                "latent.basis.weight".into(),
+                vec![d, *k],
+                init.uniform(d * *k, d),
+            );
+        }
         let decoder = ir
             .decoder
             .iter()
@@ -258,7 +338,7 @@ impl Model {
         Ok(Model {
             ir: ir.clone(),
             encoder,
-            latent: lower_latent(&ir.latent.op, ir.latent.dim, ir.train.batch)?,
+            latent,
             decoder,
             params,
             encoder_params,
@@ -341,6 +421,15 @@ impl Model {
             Latent::Identity => "identity".into(),
             Latent::Svd { k } => format!("svd_truncate(k={k}) (host SVD, stable backward)"),
             Latent::Project { basis } => format!("project({} × {})", basis.nrows(), basis.ncols()),
+            Latent::Sparse { rho, beta } => format!("identity + {beta}·KL(ρ = {rho} ‖ mean σ(Y))"),
+            Latent::Contractive { beta, w } => format!(
+                "identity + {beta}·‖∂h/∂x‖² (weight {})",
+                self.params.params[*w].name
+            ),
+            Latent::Weak { k, beta } => format!("identity + {beta}·‖Y − Y_{k}‖"),
+            Latent::Learned { k, .. } => {
+                format!("Û Ûᵀ Y, Û = latent.basis.weight normalised (L × {k})")
+            }
         }
     }
 }

@@ -131,6 +131,15 @@ fn write_model(
             Dtype::F64,
         ));
     }
+    // safetensors panics on a repeated name; refuse one here instead.
+    let mut names: Vec<&String> = bufs.iter().map(|b| &b.0).collect();
+    names.sort();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(RuntimeError::Write {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!("two tensors are named `{}`", w[0])),
+        });
+    }
     let views: Vec<(String, TensorView)> = bufs
         .iter()
         .filter_map(|(n, s, b, d)| {
@@ -363,10 +372,11 @@ pub fn run(
             .iter()
             .filter(|s| s.phase == Phase::FineTune)
             .count(),
-        k: match trainer.model.latent {
-            crate::model::Latent::Svd { k } => Some(k),
-            _ => trainer.basis.as_ref().map(|b| b.ncols()),
-        },
+        k: trainer
+            .model
+            .latent
+            .rank()
+            .or_else(|| trainer.basis.as_ref().map(|b| b.ncols())),
         target_loss: trainer.controller.as_ref().and_then(|c| c.target()),
         decisions: trainer.decisions.clone(),
         data_wait_seconds: trainer.data_wait.as_secs_f64(),

@@ -11,7 +11,9 @@ use crate::data::{gather, Dataset};
 use crate::error::{Result, RuntimeError};
 use crate::linalg::{from_rows, leading, svd};
 use crate::model::{Latent, Model, Profile};
+use crate::ops::learned_basis::learned_projection;
 use crate::ops::loss::loss;
+use crate::ops::penalty::{contractive, sparsity, weak};
 use crate::ops::project::{project, projector};
 use crate::ops::svd_truncate::{project_rank_k, svd_truncate};
 use crate::params::Bound;
@@ -58,7 +60,7 @@ pub fn learning_rate(schedule: &Schedule, base: f64, step: usize, total: usize) 
 /// The controller a model's IR asks for: an adaptive search, or the fixed schedule.
 pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
     let l = model.latent_dim();
-    let has_basis = matches!(model.latent, Latent::Svd { .. });
+    let has_basis = model.latent.has_common_basis();
     let mut opts = Options {
         window: 100,
         tolerance: 0.01,
@@ -80,13 +82,7 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
             opts.max_steps = max_steps.unwrap_or(cfg.steps);
             Controller::adaptive(Algorithm::from(*search), l.min(cfg.batch), opts)
         }
-        _ => {
-            let k = match model.latent {
-                Latent::Svd { k } => k,
-                _ => l,
-            };
-            Controller::fixed(k, opts)
-        }
+        _ => Controller::fixed(model.latent.rank().unwrap_or(l), opts),
     }
 }
 
@@ -177,10 +173,10 @@ impl<'a> Trainer<'a> {
 
     /// The rank in force (the latent width for models without one).
     pub fn k(&self) -> usize {
-        match self.model.latent {
-            Latent::Svd { k } => k,
-            _ => self.model.latent_dim(),
-        }
+        self.model
+            .latent
+            .rank()
+            .unwrap_or_else(|| self.model.latent_dim())
     }
 
     fn check(&self, phase: Phase, step: usize, loss: f64, grads: &[Vec<f32>]) -> Result<()> {
@@ -220,9 +216,26 @@ impl<'a> Trainer<'a> {
                     .model
                     .encode(&bound, x.clone().leaky_traced(), prof.as_mut());
                 let t1 = Instant::now();
+                // The zoo's penalties read the latent through an empty-tape copy; the
+                // decoder consumes the original, so both gradients reach the encoder.
+                let mut penalty = None;
                 let z = match (&self.model.latent, &self.fixed_p) {
                     (Latent::Svd { k }, _) => svd_truncate(y, *k).0,
                     (Latent::Project { .. }, Some(p)) => project(y, p),
+                    (Latent::Sparse { rho, beta }, _) => {
+                        penalty = Some(sparsity(y.with_empty_tape(), *rho, *beta));
+                        y
+                    }
+                    (Latent::Contractive { beta, w }, _) => {
+                        let w = bound[*w].mat();
+                        penalty = Some(contractive(y.with_empty_tape(), w, *beta));
+                        y
+                    }
+                    (Latent::Weak { k, beta }, _) => {
+                        penalty = Some(weak(y.with_empty_tape(), *k, *beta));
+                        y
+                    }
+                    (Latent::Learned { b, .. }, _) => learned_projection(y, bound[*b].mat()),
                     _ => y,
                 };
                 if let Some(p) = prof.as_mut() {
@@ -230,7 +243,11 @@ impl<'a> Trainer<'a> {
                 }
                 let pred = self.model.decode(&bound, z, prof.as_mut());
                 self.profile = prof;
-                loss(self.cfg.loss, pred, &x)
+                let l = loss(self.cfg.loss, pred, &x);
+                match penalty {
+                    Some(p) => l + p,
+                    None => l,
+                }
             }
             Phase::FineTune => {
                 let lat = self.model.latent_dim();
@@ -368,8 +385,20 @@ impl<'a> Trainer<'a> {
     /// After the training phase of an RRAE: the training latents (the encoder is
     /// frozen from here on, so they serve both stages) and the common basis.
     pub(crate) fn end_training(&mut self) -> Option<(usize, Vec<f64>)> {
-        let Latent::Svd { k } = self.model.latent else {
-            return None;
+        let k = match self.model.latent {
+            Latent::Svd { k } | Latent::Weak { k, .. } => k,
+            Latent::Learned { b, .. } => {
+                // Inference projects on the trained basis, columns normalised.
+                let p = &self.model.params.params[b];
+                let m = from_rows(
+                    &p.data.iter().map(|&v| v as f64).collect::<Vec<_>>(),
+                    p.shape[0],
+                    p.shape[1],
+                );
+                self.basis = Some(crate::ops::learned_basis::normalised(&m));
+                return None;
+            }
+            _ => return None,
         };
         let y = self.encode_all(&self.data.train);
         let sv = self.common_basis(&y, k);

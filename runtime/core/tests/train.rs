@@ -233,3 +233,115 @@ fn fixed_basis_projects_on_a_seeded_orthonormal_basis_that_never_trains() {
     .run(0);
     assert_eq!(m.latent_rank, 3, "{:?}", &m.singular_values_latent[..5]);
 }
+
+/// Encoder outputs of the training set (the bottleneck for sigmoid latents).
+fn bottleneck(t: &Trainer) -> Vec<f32> {
+    t.encode_all(&t.data.train)
+}
+
+#[test]
+fn sparse_ae_pulls_the_mean_sigmoid_activation_towards_rho() {
+    let run = |beta: &str| {
+        let ir = ir(
+            &format!("sigmoid_sparse(rho = 0.05, beta = {beta})"),
+            "steps = 120 batch = 12 lr = 3e-3 seed = 5",
+        );
+        let (t, r) = train(&ir);
+        r.unwrap(); // ok: test
+        let h = bottleneck(&t);
+        assert!(
+            h.iter().all(|&v| (0.0..=1.0).contains(&v)),
+            "not a sigmoid latent"
+        );
+        h.iter().map(|&v| v as f64).sum::<f64>() / h.len() as f64
+    };
+    let (free, sparse) = (run("0.0"), run("50.0"));
+    assert!(
+        sparse < 0.6 * free && sparse < 0.2,
+        "mean activation {free:.3} → {sparse:.3}"
+    );
+}
+
+#[test]
+fn contractive_penalty_shrinks_the_encoders_jacobian() {
+    // ‖∂h/∂x‖² at the training samples, with h = σ(x W + b) the encoder's last layer.
+    let jac = |beta: &str| {
+        let ir = ir(
+            &format!("contractive(beta = {beta})"),
+            "steps = 120 batch = 12 lr = 3e-3 seed = 6",
+        );
+        let (t, r) = train(&ir);
+        r.unwrap(); // ok: test
+        let rrae_runtime::model::Latent::Contractive { w, .. } = t.model.latent else {
+            panic!("not a contractive latent"); // ok: test
+        };
+        let w = &t.model.params.params[w];
+        let l = w.shape[1];
+        let wsq: Vec<f64> = (0..l)
+            .map(|j| {
+                (0..w.shape[0])
+                    .map(|i| (w.data[i * l + j] as f64).powi(2))
+                    .sum()
+            })
+            .collect();
+        let h = bottleneck(&t);
+        h.iter()
+            .enumerate()
+            .map(|(i, &v)| ((v * (1.0 - v)) as f64).powi(2) * wsq[i % l])
+            .sum::<f64>()
+    };
+    let (free, penalised) = (jac("0.0"), jac("50.0"));
+    assert!(
+        penalised < 0.5 * free,
+        "Jacobian norm {free:.3e} → {penalised:.3e}"
+    );
+}
+
+#[test]
+fn weak_rrae_penalty_lowers_the_latent_tail_and_ends_with_a_common_basis() {
+    let tail = |beta: &str| {
+        let ir = ir(
+            &format!("weak_svd(k = 2, beta = {beta})"),
+            "steps = 150 fine_tune_steps = 10 batch = 12 lr = 2e-3 seed = 7",
+        );
+        let (t, r) = train(&ir);
+        r.unwrap(); // ok: test
+        assert_eq!(t.basis.as_ref().map(|b| b.shape()), Some((16, 2)));
+        assert_eq!(losses(&t, Phase::FineTune).len(), 10);
+        let (m, _) = Evaluator {
+            t: &t,
+            cfg: ir.eval.clone(),
+        }
+        .run(0);
+        m.singular_values_encoder[2]
+    };
+    let (free, weak) = (tail("0.0"), tail("100.0"));
+    assert!(
+        weak < 0.5 * free,
+        "σ3/σ1 of the encoder output {free:.3} → {weak:.3}"
+    );
+}
+
+#[test]
+fn learned_basis_trains_its_basis_and_projects_on_it_at_inference() {
+    let ir = ir("learned_basis(k = 3)", "steps = 80 batch = 12 seed = 8");
+    let before = Model::lower(&ir, 8).unwrap(); // ok: test
+    let (t, r) = train(&ir);
+    r.unwrap(); // ok: test
+    let (a, b) = (
+        before.params.get("latent.basis.weight").unwrap(), // ok: test
+        t.model.params.get("latent.basis.weight").unwrap(), // ok: test
+    );
+    assert_eq!(b.shape, vec![16, 3]);
+    assert_ne!(a.data, b.data, "the basis did not train");
+    let u = t.basis.clone().unwrap(); // ok: set at the end of training
+    for c in u.column_iter() {
+        assert!((c.norm() - 1.0).abs() < 1e-9);
+    }
+    let (m, _) = Evaluator {
+        t: &t,
+        cfg: ir.eval.clone(),
+    }
+    .run(0);
+    assert_eq!(m.latent_rank, 3, "{:?}", &m.singular_values_latent[..5]);
+}
