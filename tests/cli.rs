@@ -570,3 +570,71 @@ fn a_failing_monitor_stage_stops_the_run_with_the_path_it_could_not_write() {
     );
     assert!(!dir.join("model.rra").exists());
 }
+
+#[test]
+fn compare_trains_files_reads_run_folders_and_writes_the_table_and_figures() {
+    let rrae_file = bad_file("cmp-rrae.rrae", TINY);
+    let long_file = bad_file(
+        "cmp-long.rrae",
+        &TINY.replace("svd_truncate(k = 2)", "identity"),
+    );
+    // One model is a finished run folder already.
+    let weak_file = bad_file(
+        "cmp-weak.rrae",
+        &TINY.replace("svd_truncate(k = 2)", "weak_svd(k = 2, beta = 1.0)"),
+    );
+    let weak_dir = weak_file.with_file_name("cmp-weak-run");
+    assert!(run_tiny(&weak_file, &weak_dir, &[]).status.success());
+    let out_dir = rrae_file.with_file_name("cmp-out");
+    let out = rrae(&[
+        "compare",
+        rrae_file.to_str().unwrap(),
+        long_file.to_str().unwrap(),
+        weak_dir.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--steps",
+        "30",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("| 1 | tiny | `svd_truncate(k = 2)` | 2 |"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("| 2 | tiny | `identity` | — |"), "{stdout}");
+    assert!(
+        stdout.contains("| 3 | tiny | `weak_svd(k = 2, beta = 1.0)` | 2 |"),
+        "{stdout}"
+    );
+    // Bumps give interpolation and sampling errors as mean ± std.
+    let row = stdout.lines().find(|l| l.starts_with("| 1 |")).unwrap();
+    assert_eq!(row.matches(" ± ").count(), 2, "{row}");
+    for f in [
+        "compare.md",
+        "compare.json",
+        "singular_values.png",
+        "singular_values_log.png",
+        "interpolations.png",
+        "samples.png",
+    ] {
+        assert!(out_dir.join(f).is_file(), "missing {f}");
+    }
+    assert!(out_dir.join("cmp-rrae").join("metrics.json").is_file());
+    // --reuse reads the finished folders instead of training again.
+    let out = rrae(&[
+        "compare",
+        rrae_file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--reuse",
+        "-q",
+    ]);
+    assert!(out.status.success());
+    assert!(!text(&out.stderr).contains("== "), "{}", text(&out.stderr));
+    // A folder that is not a finished run is a clear error.
+    let out = rrae(&["compare", out_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("is it a finished run folder?"));
+}

@@ -75,6 +75,29 @@ enum Command {
         /// The run folder written by `rrae run`.
         dir: PathBuf,
     },
+    /// Train several models (or read finished run folders) and tabulate them as the paper's
+    /// Table 1, with their latent singular values, interpolations and samples side by side.
+    Compare {
+        /// .rrae files to train, or run folders to read.
+        inputs: Vec<PathBuf>,
+        /// Where runs and the table go.
+        #[arg(long, default_value = "runs/compare")]
+        out: PathBuf,
+        /// Override `train.steps` of every file.
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Override `train.fine_tune_steps` of every file.
+        #[arg(long)]
+        fine_tune_steps: Option<usize>,
+        /// Override `train.seed` of every file.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Read a file's run folder under --out if it finished, instead of training again.
+        #[arg(long)]
+        reuse: bool,
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Describe an artifact (a run folder's model.rra): shapes, k, errors, size, source hash.
     Inspect {
         /// The artifact, or the run folder holding it.
@@ -174,6 +197,22 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
         }
         Command::Eval { dir } => train::eval(dir),
         Command::Inspect { artifact } => artifact::inspect(artifact),
+        Command::Compare {
+            inputs,
+            out,
+            steps,
+            fine_tune_steps,
+            seed,
+            reuse,
+            quiet,
+        } => {
+            let o = rrae_runtime::run::Overrides {
+                steps,
+                fine_tune_steps,
+                seed,
+            };
+            compare(inputs, out, o, reuse, quiet)
+        }
         Command::Sample {
             artifact,
             n,
@@ -246,6 +285,58 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             Ok(())
         }
     }
+}
+
+fn compare(
+    inputs: Vec<PathBuf>,
+    out: PathBuf,
+    o: rrae_runtime::run::Overrides,
+    reuse: bool,
+    quiet: bool,
+) -> Result<(), ExitCode> {
+    if inputs.is_empty() {
+        eprintln!("error: give .rrae files or run folders to compare");
+        return Err(ExitCode::from(2));
+    }
+    let fail = |e: rrae_runtime::RuntimeError| {
+        eprintln!("error: {e}");
+        ExitCode::from(1)
+    };
+    let mut rows = vec![];
+    for input in inputs {
+        let dir = if input.is_dir() {
+            input
+        } else {
+            let stem = input
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let dir = out.join(stem);
+            if !(reuse && dir.join("metrics.json").is_file()) {
+                let (ir, text) = checked(&input)?;
+                let how = train::How {
+                    quiet,
+                    resume: false,
+                    stop_after: None,
+                };
+                eprintln!("== {}", input.display());
+                train::run(
+                    ir,
+                    &text,
+                    &input.to_string_lossy(),
+                    Some(dir.clone()),
+                    o.clone(),
+                    how,
+                )?;
+            }
+            dir
+        };
+        rows.push(rrae_runtime::compare::read_run(&dir).map_err(fail)?);
+    }
+    let table = rrae_runtime::compare::write(&rows, &out).map_err(fail)?;
+    print!("{table}");
+    println!("table, figures and compare.json in {}", out.display());
+    Ok(())
 }
 
 fn main() -> ExitCode {

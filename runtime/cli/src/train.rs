@@ -23,24 +23,31 @@ pub struct How {
 /// writes a checkpoint. Another signal a second or more later exits at once; repeats
 /// within the second are ignored, because `timeout` and process-group kills deliver
 /// the same signal twice.
-fn stop_on_signals(control: &RunControl) {
-    let stop = control.stop.clone();
-    let first = std::sync::Mutex::new(None::<std::time::Instant>);
-    let handler = ctrlc::set_handler(move || {
-        let mut first = first.lock().unwrap_or_else(|e| e.into_inner());
-        match *first {
-            Some(t) if t.elapsed().as_secs_f64() >= 1.0 => std::process::exit(130),
-            Some(_) => {}
-            None => {
-                *first = Some(std::time::Instant::now());
-                stop.store(true, Ordering::SeqCst);
-                eprintln!("\nstopping after this step and writing a checkpoint (Ctrl-C again to quit now)");
+fn stop_on_signals() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    static STOP: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+        std::sync::OnceLock::new();
+    STOP.get_or_init(|| {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let first = std::sync::Mutex::new(None::<std::time::Instant>);
+        let handler = ctrlc::set_handler(move || {
+            let mut first = first.lock().unwrap_or_else(|e| e.into_inner());
+            match *first {
+                Some(t) if t.elapsed().as_secs_f64() >= 1.0 => std::process::exit(130),
+                Some(_) => {}
+                None => {
+                    *first = Some(std::time::Instant::now());
+                    flag.store(true, Ordering::SeqCst);
+                    eprintln!("\nstopping after this step and writing a checkpoint (Ctrl-C again to quit now)");
+                }
             }
+        });
+        if let Err(e) = handler {
+            eprintln!("warning: Ctrl-C will not write a checkpoint: {e}");
         }
-    });
-    if let Err(e) = handler {
-        eprintln!("warning: Ctrl-C will not write a checkpoint: {e}");
-    }
+        stop
+    })
+    .clone()
 }
 
 pub fn run(
@@ -58,11 +65,10 @@ pub fn run(
         debug: debug(),
         control: RunControl {
             stop_after: how.stop_after,
-            ..RunControl::default()
+            stop: stop_on_signals(),
         },
         resume: how.resume,
     };
-    stop_on_signals(&opts.control);
     match run_model(&ir, source, file, &dir, &mut bar, &opts) {
         Ok(r) => {
             println!("run folder: {}", dir.display());

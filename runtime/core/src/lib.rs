@@ -2,6 +2,7 @@
 pub mod adam;
 pub mod artifact;
 pub mod checkpoint;
+pub mod compare;
 pub mod control;
 pub mod data;
 pub mod error;

@@ -16,6 +16,21 @@ const GREY: [u8; 3] = [225, 225, 225];
 const BLACK: [u8; 3] = [40, 40, 40];
 pub const BLUE: [u8; 3] = [31, 119, 180];
 pub const ORANGE: [u8; 3] = [255, 127, 14];
+/// Line colours for plots with many series (matplotlib's tab10, then two more).
+pub const PALETTE: [[u8; 3]; 12] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [127, 127, 127],
+    [188, 189, 34],
+    [23, 190, 207],
+    [0, 0, 0],
+    [255, 215, 0],
+];
 
 /// 3×5 glyphs for tick labels: rows top to bottom, 3 bits each.
 fn glyph(c: char) -> Option<[u8; 5]> {
@@ -62,7 +77,7 @@ impl Canvas {
         }
     }
     /// Text in the digit font, scale 2, left-top at (x, y).
-    fn text(&mut self, x: i64, y: i64, s: &str) {
+    pub fn text(&mut self, x: i64, y: i64, s: &str) {
         for (i, ch) in s.chars().enumerate() {
             let Some(g) = glyph(ch) else { continue };
             for (row, bits) in g.iter().enumerate() {
@@ -80,6 +95,41 @@ impl Canvas {
             }
         }
     }
+    /// Reads an RGB or greyscale 8-bit PNG (the plots this module writes).
+    pub fn load(path: &Path) -> Result<Canvas> {
+        let bad = |reason: String| crate::error::RuntimeError::Read {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let f = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
+        let mut r = png::Decoder::new(std::io::BufReader::new(f))
+            .read_info()
+            .map_err(|e| bad(e.to_string()))?;
+        let mut buf = vec![0; r.output_buffer_size()];
+        let info = r.next_frame(&mut buf).map_err(|e| bad(e.to_string()))?;
+        let (w, h) = (info.width as usize, info.height as usize);
+        let px = match (info.color_type, info.bit_depth) {
+            (png::ColorType::Rgb, png::BitDepth::Eight) => buf[..w * h * 3]
+                .chunks(3)
+                .map(|c| [c[0], c[1], c[2]])
+                .collect(),
+            (png::ColorType::Grayscale, png::BitDepth::Eight) => {
+                buf[..w * h].iter().map(|&g| [g, g, g]).collect()
+            }
+            other => return Err(bad(format!("unsupported PNG layout {other:?}"))),
+        };
+        Ok(Canvas { w, h, px })
+    }
+
+    /// Pastes `other` with its left-top corner at (x, y).
+    pub fn paste(&mut self, other: &Canvas, x: usize, y: usize) {
+        for r in 0..other.h {
+            for c in 0..other.w {
+                self.set((x + c) as i64, (y + r) as i64, other.px[r * other.w + c]);
+            }
+        }
+    }
+
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut bytes = vec![];
         {

@@ -1,0 +1,187 @@
+//! `rrae compare`: several finished runs side by side, as the paper's Table 1 — train
+//! and test error, interpolation and random-sampling error (mean ± std over samples) —
+//! with the latent singular values of every model in one figure (the paper's Figure 5)
+//! and their interpolations and samples stacked (Figures 3 and 4).
+//!
+//! It reads run folders (`metrics.json` and the PNGs `rrae run` wrote); the CLI trains
+//! the `.rrae` files it is given first.
+
+use crate::error::{Result, RuntimeError};
+use crate::output::write_atomic;
+use crate::plot::{line_plot, Canvas, PALETTE};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// One model's line of the table.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Row {
+    pub name: String,
+    pub dir: PathBuf,
+    /// The `latent` line of its source.
+    pub latent: String,
+    pub k: Option<u64>,
+    pub train_error: f64,
+    pub test_error: f64,
+    /// (mean, std) over interpolated samples, and over random samples (bump fit).
+    pub interpolation: Option<(f64, f64)>,
+    pub sampling: Option<(f64, f64)>,
+    pub latent_rank: u64,
+    pub train_steps: u64,
+    pub wall_seconds: f64,
+    pub singular_values: Vec<f64>,
+}
+
+fn mean_std(v: &Value) -> Option<(f64, f64)> {
+    Some((v.get("mean")?.as_f64()?, v.get("std")?.as_f64()?))
+}
+
+/// Reads a finished run folder.
+pub fn read_run(dir: &Path) -> Result<Row> {
+    let path = dir.join("metrics.json");
+    let bad = |reason: String| RuntimeError::Read {
+        path: path.clone(),
+        reason,
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| bad(format!("{e} (is it a finished run folder?)")))?;
+    let r: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let m = &r["metrics"];
+    let f = |v: &Value, what: &str| v.as_f64().ok_or_else(|| bad(format!("no `{what}`")));
+    let latent = r["source"]
+        .as_str()
+        .and_then(|s| s.lines().map(str::trim).find(|l| l.starts_with("latent ")))
+        .map(|l| l.trim_start_matches("latent ").to_string())
+        .unwrap_or_default();
+    Ok(Row {
+        name: r["model"].as_str().unwrap_or("?").to_string(),
+        dir: dir.to_path_buf(),
+        latent,
+        k: r["k"].as_u64(),
+        train_error: f(&m["train_error"], "metrics.train_error")?,
+        test_error: f(&m["test_error"], "metrics.test_error")?,
+        interpolation: mean_std(&m["interpolation_per_sample"]),
+        sampling: mean_std(&m["sampling_bump_fit"]),
+        latent_rank: m["latent_rank"].as_u64().unwrap_or(0),
+        train_steps: r["train_steps_done"].as_u64().unwrap_or(0),
+        wall_seconds: r["wall_seconds"].as_f64().unwrap_or(f64::NAN),
+        singular_values: m["singular_values_latent"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default(),
+    })
+}
+
+fn pm(v: Option<(f64, f64)>) -> String {
+    v.map(|(m, s)| format!("{m:.2} ± {s:.2}"))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// The table in Markdown; `#` numbers the rows as in the figures.
+pub fn table(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "| # | model | latent | k | train % | test % | interpolation % | random sampling % | latent rank | steps | wall s |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for (i, r) in rows.iter().enumerate() {
+        s.push_str(&format!(
+            "| {} | {} | `{}` | {} | {:.2} | {:.2} | {} | {} | {} | {} | {:.0} |\n",
+            i + 1,
+            r.name,
+            r.latent,
+            r.k.map(|k| k.to_string()).unwrap_or_else(|| "—".into()),
+            r.train_error,
+            r.test_error,
+            pm(r.interpolation),
+            pm(r.sampling),
+            r.latent_rank,
+            r.train_steps,
+            r.wall_seconds
+        ));
+    }
+    s
+}
+
+/// Stacks the same PNG of every run, numbered, with a gap.
+fn stack(rows: &[Row], name: &str) -> Result<Option<Canvas>> {
+    let mut parts = vec![];
+    for (i, r) in rows.iter().enumerate() {
+        let p = r.dir.join(name);
+        if p.is_file() {
+            parts.push((i + 1, Canvas::load(&p)?));
+        }
+    }
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let (label, gap) = (40, 6);
+    let w = label + parts.iter().map(|(_, c)| c.w).max().unwrap_or(0);
+    let h = parts.iter().map(|(_, c)| c.h + gap).sum();
+    let mut out = Canvas::new(w, h);
+    let mut y = 0;
+    for (n, c) in &parts {
+        out.text(4, y as i64 + 4, &n.to_string());
+        out.paste(c, label, y);
+        y += c.h + gap;
+    }
+    Ok(Some(out))
+}
+
+/// Writes `compare.md`, `compare.json` and the figures to `out`; returns the table.
+pub fn write(rows: &[Row], out: &Path) -> Result<String> {
+    std::fs::create_dir_all(out).map_err(|e| RuntimeError::Write {
+        path: out.to_path_buf(),
+        source: e,
+    })?;
+    let t = table(rows);
+    let mut md = String::from("Colours in the singular-value figures follow the rows: ");
+    let names: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let c = PALETTE[i % PALETTE.len()];
+            format!(
+                "{} {} (#{:02x}{:02x}{:02x})",
+                i + 1,
+                r.name,
+                c[0],
+                c[1],
+                c[2]
+            )
+        })
+        .collect();
+    md.push_str(&names.join(", "));
+    md = format!("{t}\n{md}.\n");
+    write_atomic(&out.join("compare.md"), md.as_bytes())?;
+    let json = serde_json::to_string_pretty(rows).map_err(|e| RuntimeError::Write {
+        path: out.join("compare.json"),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    write_atomic(&out.join("compare.json"), json.as_bytes())?;
+    let sv: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.singular_values.iter().take(64).copied().collect())
+        .collect();
+    let series: Vec<(&[f64], [u8; 3])> = sv
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.as_slice(), PALETTE[i % PALETTE.len()]))
+        .collect();
+    line_plot(&series, false).save(&out.join("singular_values.png"))?;
+    // Exact zeros have no logarithm; the floor keeps them on the plot.
+    let floored: Vec<Vec<f64>> = sv
+        .iter()
+        .map(|v| v.iter().map(|x| x.max(1e-12)).collect())
+        .collect();
+    let series: Vec<(&[f64], [u8; 3])> = floored
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.as_slice(), PALETTE[i % PALETTE.len()]))
+        .collect();
+    line_plot(&series, true).save(&out.join("singular_values_log.png"))?;
+    for name in ["interpolations.png", "samples.png"] {
+        if let Some(c) = stack(rows, name)? {
+            c.save(&out.join(name))?;
+        }
+    }
+    Ok(t)
+}
