@@ -126,3 +126,64 @@ fn the_demo_writes_reconstructions_and_samples() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an rrae artifact"));
 }
+
+struct Silent;
+impl rrae_runtime::run::Progress for Silent {
+    fn event(&mut self, _: &rrae_runtime::train::Event) {}
+    fn message(&mut self, _: &str) {}
+}
+
+/// On a run folder written by the runtime's `run` (what `rrae run` calls).
+#[test]
+fn the_demo_uses_a_model_trained_by_rrae_run() {
+    let src = "data bumps = gaussian_bumps(grid = 16, train_per_axis = 5, test = 8, sigma = 0.2)
+model tiny {
+    input [1, 16, 16]
+    encoder { conv2d(4, 3, stride = 2, padding = 1) relu flatten linear(8) }
+    latent svd_truncate(k = 2)
+    decoder { linear(4 * 8 * 8) reshape([4, 8, 8]) conv_transpose2d(4, 3, stride = 2, padding = 1, output_padding = 1) relu conv2d(1, 1) }
+}
+train { steps = 60 fine_tune_steps = 10 batch = 10 }
+eval { interpolation_pairs = 3 random_samples = 6 }
+";
+    let ir = rrae_lang::check_with("tiny.rrae", src, &rrae_lang::MemLoader::default())
+        .result
+        .unwrap();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-run");
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = rrae_runtime::run::run(
+        &ir,
+        src,
+        "tiny.rrae",
+        &dir,
+        &mut Silent,
+        &Default::default(),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rrae-artifact-demo"))
+        .args([
+            dir.to_str().unwrap(),
+            dir.join("demo").to_str().unwrap(),
+            "4",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("tiny: k = 2, trained 60 + 10 steps"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("test error {:.2} %", report.metrics.test_error)),
+        "{stdout}"
+    );
+    // 8 stored examples, their reconstructions, 4 samples: 20 images of 16 × 16.
+    let pgm: Vec<_> = std::fs::read_dir(dir.join("demo")).unwrap().collect();
+    assert_eq!(pgm.len(), 20);
+    assert_eq!(stdout.matches("reconstruction error").count(), 8);
+}
