@@ -310,7 +310,6 @@ pub fn run(
     let t_train = Instant::now();
     let result = crate::schedule::run(&mut trainer, &opts.control, progress, Some(dir));
     let train_seconds = t_train.elapsed().as_secs_f64();
-    write_losses(&dir.join("losses.csv"), &trainer)?;
     result?;
     let basis_sv = trainer.common_singular_values.clone();
     progress.message("evaluating");
@@ -415,21 +414,6 @@ pub fn run(
         progress.message(&s);
     }
     Ok(report)
-}
-
-fn write_losses(path: &Path, t: &Trainer) -> Result<()> {
-    let mut s = String::from("phase,step,k,loss,ms\n");
-    for l in &t.log {
-        s.push_str(&format!(
-            "{},{},{},{},{:.3}\n",
-            l.phase.name(),
-            l.step,
-            l.k,
-            l.loss,
-            l.ms
-        ));
-    }
-    write_atomic(path, s.as_bytes())
 }
 
 /// The default run folder: `runs/<model name>`.

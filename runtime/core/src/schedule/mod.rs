@@ -86,9 +86,11 @@ pub fn run(
     dir: Option<&Path>,
 ) -> Result<()> {
     let append = t.controller.as_ref().is_some_and(|c| !c.done());
+    let prior = if append { t.log.clone() } else { vec![] };
     std::thread::scope(|s| {
         let (tx, rx) = bounded::<Msg>(1024);
-        let monitor = s.spawn(move || monitor::run(rx, sink, dir, append));
+        let prior = &prior;
+        let monitor = s.spawn(move || monitor::run(rx, sink, dir, append, prior));
         let trained = drive(t, control, &tx, s, dir.is_some());
         drop(tx);
         let monitored = monitor.join().unwrap_or_else(|_| {

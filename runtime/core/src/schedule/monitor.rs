@@ -1,11 +1,14 @@
 //! The monitor stage: everything the training thread reports, off that thread. It
-//! forwards events to the terminal (`Progress`), appends them to `events.jsonl`,
-//! the controller's decisions also to `decisions.jsonl`, and writes checkpoints.
+//! forwards events to the terminal (`Progress`), appends them to `events.jsonl`, the
+//! steps to `losses.csv`, the controller's decisions to `decisions.jsonl`, and writes
+//! checkpoints.
 
 use super::Event;
 use crate::checkpoint::Checkpoint;
+use crate::control::Phase;
 use crate::error::{Result, RuntimeError};
 use crate::run::Progress;
+use crate::train::StepLog;
 use crossbeam_channel::{Receiver, Sender};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -61,18 +64,63 @@ impl Jsonl {
     }
 }
 
+/// `losses.csv`, a row per step; a resumed run starts it again from the checkpoint's
+/// log, so steps logged after the checkpoint by a crashed run do not stay twice.
+struct Losses {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl Losses {
+    fn open(path: PathBuf, prior: &[StepLog]) -> Result<Losses> {
+        let f = File::create(&path).map_err(|e| RuntimeError::Write {
+            path: path.clone(),
+            source: e,
+        })?;
+        let mut l = Losses {
+            path,
+            out: BufWriter::new(f),
+        };
+        l.raw("phase,step,k,loss,ms\n")?;
+        for s in prior {
+            l.row(s.phase, s.step, s.k, s.loss, s.ms)?;
+        }
+        Ok(l)
+    }
+    fn raw(&mut self, s: &str) -> Result<()> {
+        self.out
+            .write_all(s.as_bytes())
+            .map_err(|e| RuntimeError::Write {
+                path: self.path.clone(),
+                source: e,
+            })
+    }
+    fn row(&mut self, phase: Phase, step: usize, k: usize, loss: f64, ms: f64) -> Result<()> {
+        self.raw(&format!("{},{step},{k},{loss},{ms:.3}\n", phase.name()))
+    }
+    fn flush(&mut self) -> Result<()> {
+        self.out.flush().map_err(|e| RuntimeError::Write {
+            path: self.path.clone(),
+            source: e,
+        })
+    }
+}
+
 /// Runs until every sender is gone. `dir`: the run folder (`None`: no files);
-/// `append`: a resumed run continues the logs.
+/// `append`: a resumed run continues the event logs; `prior`: the steps already
+/// logged (a resumed run's).
 pub fn run(
     rx: Receiver<Msg>,
     sink: &mut (dyn Progress + Send),
     dir: Option<&Path>,
     append: bool,
+    prior: &[StepLog],
 ) -> Result<()> {
     let mut files = match dir {
         Some(d) => Some((
             Jsonl::open(d.join("events.jsonl"), append)?,
             Jsonl::open(d.join("decisions.jsonl"), append)?,
+            Losses::open(d.join("losses.csv"), prior)?,
         )),
         None => None,
     };
@@ -80,12 +128,23 @@ pub fn run(
         match msg {
             Msg::Event(e) => {
                 sink.event(&e);
-                if let Some((events, decisions)) = files.as_mut() {
+                if let Some((events, decisions, losses)) = files.as_mut() {
                     events.line(&e)?;
-                    if let Event::Decision(d) = &e {
-                        decisions.line(d)?;
-                        decisions.flush()?;
-                        events.flush()?;
+                    match &e {
+                        Event::Decision(d) => {
+                            decisions.line(d)?;
+                            decisions.flush()?;
+                            events.flush()?;
+                            losses.flush()?;
+                        }
+                        Event::Step {
+                            phase,
+                            step,
+                            k,
+                            loss,
+                            ms,
+                        } => losses.row(*phase, *step, *k, *loss, *ms)?,
+                        _ => {}
                     }
                 }
             }
@@ -110,7 +169,8 @@ pub fn run(
                         reason: "a checkpoint needs a run folder".into(),
                     }),
                 };
-                if let (Ok(path), Some((events, _))) = (&result, files.as_mut()) {
+                if let (Ok(path), Some((events, _, losses))) = (&result, files.as_mut()) {
+                    losses.flush()?;
                     let e = Event::Checkpoint {
                         step: checkpoint.step(),
                         path: path.clone(),
@@ -130,9 +190,10 @@ pub fn run(
             }
         }
     }
-    if let Some((events, decisions)) = files.as_mut() {
+    if let Some((events, decisions, losses)) = files.as_mut() {
         events.flush()?;
         decisions.flush()?;
+        losses.flush()?;
     }
     Ok(())
 }
