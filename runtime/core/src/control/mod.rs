@@ -372,9 +372,12 @@ impl Controller {
         match next {
             Some(k) => {
                 let why = match self.algorithm {
+                    Some(Algorithm::Bisect) if self.lo > 1 => format!(
+                        "bisecting [{}, {best}]: ranks below {} failed, {best} reached the target",
+                        self.lo, self.lo
+                    ),
                     Some(Algorithm::Bisect) => format!(
-                        "bisecting: ranks below {} failed, {best} reached the target",
-                        self.lo
+                        "bisecting [1, {best}]: {best} reached the target, no rank has failed yet"
                     ),
                     _ => format!("k = {best} reached the target; trying one rank less"),
                 };
