@@ -131,6 +131,15 @@ fn print_metrics(m: &rrae_runtime::eval::Metrics) {
             f.mean, f.std, f.median
         );
     }
+    if let (Some(a), Some(r)) = (m.classifier_accuracy, m.fid_reconstruction) {
+        let f = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into());
+        println!(
+            "FID, local classifier features (test accuracy {:.1} %): reconstructions {r:.2}, interpolations {}, random samples {}",
+            100.0 * a,
+            f(m.fid_interpolation),
+            f(m.fid_sampling)
+        );
+    }
     let sv: Vec<String> = m
         .singular_values_latent
         .iter()

@@ -26,6 +26,9 @@ pub struct Row {
     pub interpolation: Option<(f64, f64)>,
     pub sampling: Option<(f64, f64)>,
     pub latent_rank: u64,
+    /// FID, local classifier features (labelled images): interpolations, random samples.
+    pub fid_interpolation: Option<f64>,
+    pub fid_sampling: Option<f64>,
     pub train_steps: u64,
     pub wall_seconds: f64,
     pub singular_values: Vec<f64>,
@@ -62,6 +65,8 @@ pub fn read_run(dir: &Path) -> Result<Row> {
         interpolation: mean_std(&m["interpolation_per_sample"]),
         sampling: mean_std(&m["sampling_bump_fit"]),
         latent_rank: m["latent_rank"].as_u64().unwrap_or(0),
+        fid_interpolation: m["fid_interpolation"].as_f64(),
+        fid_sampling: m["fid_sampling"].as_f64(),
         train_steps: r["train_steps_done"].as_u64().unwrap_or(0),
         wall_seconds: r["wall_seconds"].as_f64().unwrap_or(f64::NAN),
         singular_values: m["singular_values_latent"]
@@ -76,15 +81,19 @@ fn pm(v: Option<(f64, f64)>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+fn fid(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into())
+}
+
 /// The table in Markdown; `#` numbers the rows as in the figures.
 pub fn table(rows: &[Row]) -> String {
     let mut s = String::from(
-        "| # | model | latent | k | train % | test % | interpolation % | random sampling % | latent rank | steps | wall s |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "| # | model | latent | k | train % | test % | interpolation % | random sampling % | FID interp. | FID sampling | latent rank | steps | wall s |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for (i, r) in rows.iter().enumerate() {
         s.push_str(&format!(
-            "| {} | {} | `{}` | {} | {:.2} | {:.2} | {} | {} | {} | {} | {:.0} |\n",
+            "| {} | {} | `{}` | {} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
             i + 1,
             r.name,
             r.latent,
@@ -93,6 +102,8 @@ pub fn table(rows: &[Row]) -> String {
             r.test_error,
             pm(r.interpolation),
             pm(r.sampling),
+            fid(r.fid_interpolation),
+            fid(r.fid_sampling),
             r.latent_rank,
             r.train_steps,
             r.wall_seconds

@@ -64,7 +64,17 @@ pub struct Metrics {
     pub latent_rank: usize,
     pub interpolation_pairs: usize,
     pub random_samples: usize,
+    /// "FID, local classifier features" (labelled image data only): Fréchet distances
+    /// between the features of real test images and of the test reconstructions,
+    /// the interpolated images and the random samples; the classifier's test accuracy.
+    pub fid_reconstruction: Option<f64>,
+    pub fid_interpolation: Option<f64>,
+    pub fid_sampling: Option<f64>,
+    pub classifier_accuracy: Option<f64>,
 }
+
+/// Classifier training steps behind the FID-style scores (batches of 64).
+pub const CLASSIFIER_STEPS: usize = 1500;
 
 /// Images kept for the plots (original units, row per image).
 #[derive(Default)]
@@ -128,6 +138,38 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         self.decode(&self.inference_latents(y))
     }
 
+    /// The FID-style scores, for single-channel images with labels: a classifier is
+    /// trained on the training split (model units), and real test images are compared
+    /// with the generated ones (given in original units) in its feature space.
+    fn fid(&self, m: &mut Metrics, seed: u64, rec: &[f64], interp: &[f64], samples: &[f64]) {
+        let d = self.data();
+        let (Some(labels), [1, h, w]) = (&d.labels, d.sample.as_slice()) else {
+            return;
+        };
+        if d.n_test() < 2 {
+            return;
+        }
+        let classes = labels.train.iter().copied().max().unwrap_or(0) as usize + 1;
+        let mut c = crate::classifier::Classifier::new(*h, *w, classes, seed ^ 0xf1d);
+        c.train(&d.train, &labels.train, CLASSIFIER_STEPS, seed ^ 0xf1d);
+        m.classifier_accuracy = Some(c.accuracy(&d.test, &labels.test));
+        let real = c.features(&d.test);
+        let model_units = |x: &[f64]| -> Vec<f32> {
+            x.iter()
+                .map(|&v| ((v - d.norm.shift) / d.norm.scale) as f32)
+                .collect()
+        };
+        let score = |x: &[f64]| {
+            (x.len() / d.dim >= 2).then(|| {
+                let f = c.features(&model_units(x));
+                crate::fid::frechet(&real, &f, crate::classifier::FEATURES)
+            })
+        };
+        m.fid_reconstruction = score(rec);
+        m.fid_interpolation = score(interp);
+        m.fid_sampling = score(samples);
+    }
+
     /// Decodes latents (row per sample) to original units.
     pub fn decode(&self, z: &[f32]) -> Vec<f64> {
         let l = self.t.model.latent_dim();
@@ -167,12 +209,15 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let x_train = self.original(&d.train);
         m.train_error = rel_error(&rec_train, &x_train);
         m.train_error_normalised = rel_error_in(d.norm, &rec_train, &x_train);
+        let mut rec_test = vec![];
         if d.n_test() > 0 {
             let z_test = self.inference_latents(self.t.encode_all(&d.test));
             let (pred, truth) = (self.decode(&z_test), self.original(&d.test));
             m.test_error = rel_error(&pred, &truth);
             m.test_error_normalised = rel_error_in(d.norm, &pred, &truth);
+            rec_test = pred;
         }
+        let mut interpolated = vec![];
         let n = d.n_train();
         let sv = |v: &[f32]| {
             normalised(
@@ -239,6 +284,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 }
             }
             let pred = self.decode(&lat);
+            interpolated = pred.clone();
             if d.bumps.is_some() {
                 m.interpolation_error = Some(rel_error(&pred, &truth));
                 let each: Vec<f64> = pred
@@ -280,6 +326,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             g.samples = samples[..count.min(32) * dim].to_vec();
             m.random_samples = count;
+            self.fid(&mut m, seed, &rec_test, &interpolated, &samples);
+        } else {
+            self.fid(&mut m, seed, &rec_test, &interpolated, &[]);
         }
         g.latents = y_train;
         g.coefficients = coeff;

@@ -2,11 +2,13 @@
 pub mod adam;
 pub mod artifact;
 pub mod checkpoint;
+pub mod classifier;
 pub mod compare;
 pub mod control;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod fid;
 pub mod linalg;
 pub mod load;
 pub mod model;

@@ -434,7 +434,7 @@ impl Model {
     }
 }
 
-fn run<E: Real, T: Tape<E, Cpu> + Merge<NoneTape>>(
+pub(crate) fn run<E: Real, T: Tape<E, Cpu> + Merge<NoneTape>>(
     layers: &[Lowered],
     bound: &[Bound<E>],
     mut x: Mat<E, T>,

@@ -67,6 +67,27 @@ pub struct Dataset {
     pub norm: Norm,
     /// Present for `gaussian_bumps`: centres and renderer, for the bump metrics.
     pub bumps: Option<Bumps>,
+    /// Class labels, when an IDX image file has its labels file beside it
+    /// (`…-images-idx3-ubyte…` → `…-labels-idx1-ubyte…`): the FID-style scores use them.
+    pub labels: Option<Labels>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Labels {
+    pub train: Vec<u8>,
+    pub test: Vec<u8>,
+}
+
+/// The labels file beside an IDX image file, if there is one.
+fn labels_of(images: &std::path::Path) -> Option<Vec<u8>> {
+    let name = images.file_name()?.to_str()?;
+    if !name.contains("images-idx3") {
+        return None;
+    }
+    let path = images.with_file_name(name.replace("images-idx3", "labels-idx1"));
+    let (h, data) = files::read_idx(&path).ok()?;
+    (h.sample.is_empty() && data.iter().all(|&v| (0.0..256.0).contains(&v)))
+        .then(|| data.iter().map(|&v| v as u8).collect())
 }
 
 impl Dataset {
@@ -84,6 +105,7 @@ impl Dataset {
     /// shapes) is re-verified against the actual bytes.
     pub fn load(d: &DataIr) -> Result<Dataset> {
         let dim = d.sample.numel();
+        let mut labels = None;
         let (mut train, mut test, bumps) = match &d.source {
             DataSource::GaussianBumps {
                 grid,
@@ -129,23 +151,39 @@ impl Dataset {
                     Ok(data)
                 };
                 let mut tr = read(train)?;
-                let te = match test {
-                    Some(t) => read(t)?,
+                let mut tl = if idx { labels_of(train) } else { None };
+                let (te, tel) = match test {
+                    Some(t) => (read(t)?, if idx { labels_of(t) } else { None }),
                     None => {
                         // `split` of the training file goes to the test set (its tail).
                         let n = tr.len() / dim;
                         let held = ((n as f64 * d.split.unwrap_or(0.2)).round() as usize).min(n);
-                        tr.split_off((n - held) * dim)
+                        let tel = tl.as_mut().map(|l| l.split_off(n - held));
+                        (tr.split_off((n - held) * dim), tel)
                     }
+                };
+                labels = match (tl, tel) {
+                    (Some(a), Some(b))
+                        if a.len() * dim == tr.len() && b.len() * dim == te.len() =>
+                    {
+                        Some(Labels { train: a, test: b })
+                    }
+                    _ => None,
                 };
                 (tr, te, None)
             }
         };
         if let Some(l) = d.limit_train {
             train.truncate(l * dim);
+            if let Some(lb) = labels.as_mut() {
+                lb.train.truncate(l);
+            }
         }
         if let Some(l) = d.limit_test {
             test.truncate(l * dim);
+            if let Some(lb) = labels.as_mut() {
+                lb.test.truncate(l);
+            }
         }
         let norm = Norm::of(d.normalize, &train);
         norm.apply(&mut train);
@@ -163,6 +201,7 @@ impl Dataset {
             test,
             norm,
             bumps,
+            labels,
         })
     }
 }

@@ -48,3 +48,40 @@ pub fn loss<E: Real, T: Tape<E, Cpu>>(
     }
     out.put_tape(tape)
 }
+
+/// Mean softmax cross-entropy of `logits` (`batch × classes`) against class indices
+/// (the FID-style scores' classifier). Log-sum-exp in f64 with the row maximum
+/// subtracted; the backward is `(softmax − onehot) / batch`.
+pub fn cross_entropy<E: Real, T: Tape<E, Cpu>>(
+    logits: Mat<E, T>,
+    labels: &[usize],
+) -> Scalar<E, T> {
+    let (b, c) = *logits.shape();
+    let (logits, mut tape) = logits.split_tape();
+    let v = logits.as_vec();
+    let mut value = 0.0;
+    let mut d = vec![E::of(0.0); b * c];
+    for (r, &y) in labels.iter().enumerate().take(b) {
+        let row: Vec<f64> = v[r * c..(r + 1) * c].iter().map(|x| x.f64()).collect();
+        let m = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let z: f64 = row.iter().map(|x| (x - m).exp()).sum();
+        value += z.ln() + m - row[y.min(c - 1)];
+        for j in 0..c {
+            let p = (row[j] - m).exp() / z;
+            d[r * c + j] = E::of((p - if j == y { 1.0 } else { 0.0 }) / b as f64);
+        }
+    }
+    let out: Scalar<E, NoneTape> = logits
+        .device()
+        .tensor_from_vec(vec![E::of(value / b.max(1) as f64)], ());
+    if T::OWNS_TAPE {
+        let (lg, og) = (logits.ghost(), out.ghost());
+        tape.add_backward_op(move |grads| {
+            let g = grad_of!(grads, og)[0];
+            let dl: Vec<E> = d.iter().map(|v| *v * g).collect();
+            accumulate!(grads, lg, dl);
+            Ok(())
+        });
+    }
+    out.put_tape(tape)
+}

@@ -35,3 +35,23 @@ fn backward_matches_finite_differences() {
         assert!(err < 1e-7, "{kind:?}: {err}");
     }
 }
+
+#[test]
+fn cross_entropy_matches_the_definition_and_finite_differences() {
+    use super::cross_entropy;
+    let dev = Cpu::default();
+    let x = dev.tensor_from_vec(vec![1.0f64, 2.0, 3.0, 0.0, 0.0, 0.0], (2, 3));
+    let want = ((1f64.exp() + 2f64.exp() + 3f64.exp()).ln() - 2.0 + 3f64.ln()) / 2.0;
+    assert!((cross_entropy(x, &[1, 0]).array() - want).abs() < 1e-12);
+    let case = Case {
+        x: noise(12, 4),
+        rows: 3,
+        cols: 4,
+        mats: vec![],
+        vecs: vec![],
+    };
+    let err = max_error(&case, |x, _| {
+        cross_entropy(x, &[0, 3, 1]).broadcast_like::<_, Axes2<0, 1>>(&(1usize, 1usize))
+    });
+    assert!(err < 1e-8, "{err}");
+}
