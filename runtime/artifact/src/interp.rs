@@ -78,41 +78,32 @@ impl View<'_> {
         out
     }
 
-    fn conv(&self, c: &ArchivedConv, x: &[f32]) -> Vec<f32> {
+    /// A convolution (reads the big grid, writes the small one) or its transpose (the
+    /// other way round); weights are `[out, in·taps]` and `[in, out·taps]` respectively.
+    fn conv(&self, c: &ArchivedConv, x: &[f32], transpose: bool) -> Vec<f32> {
         let g = Grid::of(c);
         let (cin, cout) = (
             c.channels_in.to_native() as usize,
             c.channels_out.to_native() as usize,
         );
         let (sp, bp) = (g.small[0] * g.small[1], g.big[0] * g.big[1]);
+        let (xp, op) = if transpose { (sp, bp) } else { (bp, sp) };
         let taps = g.kernel[0] * g.kernel[1];
         let w = self.tensor(c.weight.to_native());
-        let mut out = self.bias(c.bias.as_ref().map(|b| b.to_native()), cout, sp);
+        let mut out = self.bias(c.bias.as_ref().map(|b| b.to_native()), cout, op);
         for co in 0..cout {
             for ci in 0..cin {
-                let wb = (co * cin + ci) * taps;
-                let (o, xi) = (&mut out[co * sp..(co + 1) * sp], &x[ci * bp..(ci + 1) * bp]);
-                g.each(|t, s, b| o[s] += at(w, wb + t) * xi[b] as f64);
-            }
-        }
-        out.into_iter().map(|v| v as f32).collect()
-    }
-
-    fn conv_transpose(&self, c: &ArchivedConv, x: &[f32]) -> Vec<f32> {
-        let g = Grid::of(c);
-        let (cin, cout) = (
-            c.channels_in.to_native() as usize,
-            c.channels_out.to_native() as usize,
-        );
-        let (sp, bp) = (g.small[0] * g.small[1], g.big[0] * g.big[1]);
-        let taps = g.kernel[0] * g.kernel[1];
-        let w = self.tensor(c.weight.to_native());
-        let mut out = self.bias(c.bias.as_ref().map(|b| b.to_native()), cout, bp);
-        for ci in 0..cin {
-            for co in 0..cout {
-                let wb = (ci * cout + co) * taps;
-                let (o, xi) = (&mut out[co * bp..(co + 1) * bp], &x[ci * sp..(ci + 1) * sp]);
-                g.each(|t, s, b| o[b] += at(w, wb + t) * xi[s] as f64);
+                let wb = if transpose {
+                    ci * cout + co
+                } else {
+                    co * cin + ci
+                } * taps;
+                let (o, xi) = (&mut out[co * op..(co + 1) * op], &x[ci * xp..(ci + 1) * xp]);
+                if transpose {
+                    g.each(|t, s, b| o[b] += at(w, wb + t) * xi[s] as f64);
+                } else {
+                    g.each(|t, s, b| o[s] += at(w, wb + t) * xi[b] as f64);
+                }
             }
         }
         out.into_iter().map(|v| v as f32).collect()
@@ -140,8 +131,8 @@ impl View<'_> {
     fn run(&self, layers: &[ArchivedLayer], mut x: Vec<f32>) -> Vec<f32> {
         for layer in layers {
             x = match layer {
-                ArchivedLayer::Conv(c) => self.conv(c, &x),
-                ArchivedLayer::ConvTranspose(c) => self.conv_transpose(c, &x),
+                ArchivedLayer::Conv(c) => self.conv(c, &x, false),
+                ArchivedLayer::ConvTranspose(c) => self.conv(c, &x, true),
                 ArchivedLayer::Linear {
                     inputs,
                     outputs,
@@ -172,7 +163,7 @@ impl View<'_> {
         x
     }
 
-    fn expect(op: &'static str, expected: usize, got: &[f32]) -> Result<(), Error> {
+    fn check_len(op: &'static str, expected: usize, got: &[f32]) -> Result<(), Error> {
         if got.len() == expected {
             Ok(())
         } else {
@@ -186,7 +177,7 @@ impl View<'_> {
 
     /// The encoder's output y (length L) for one sample in original units.
     pub fn latent(&self, x: &[f32]) -> Result<Vec<f32>, Error> {
-        Self::expect("encode", self.input_len(), x)?;
+        Self::check_len("encode", self.input_len(), x)?;
         let (shift, scale) = (self.a.norm.shift.to_native(), self.a.norm.scale.to_native());
         let xn = x
             .iter()
@@ -217,7 +208,7 @@ impl View<'_> {
     /// A sample (original units) from coefficients α: `U_f α` through the decoder.
     pub fn decode(&self, alpha: &[f32]) -> Result<Vec<f32>, Error> {
         let (k, l) = (self.k(), self.latent_dim());
-        Self::expect("decode", k, alpha)?;
+        Self::check_len("decode", k, alpha)?;
         let z = match &self.a.latent {
             ArchivedLatent::Identity => alpha.to_vec(),
             ArchivedLatent::Project { basis } => {

@@ -7,12 +7,16 @@
 //! 16-byte header (magic `RRAEARTF`, format version) followed by an rkyv archive.
 //!
 //! ```no_run
-//! # #[cfg(feature = "std")] {
-//! let file = rrae_artifact::Mapped::open("runs/rrae/model.rra").unwrap();
-//! let model = file.view().unwrap();              // validated, zero-copy
-//! let alpha = model.encode(&vec![0.0; model.input_len()]).unwrap(); // k coefficients
-//! let image = model.decode(&alpha).unwrap();
+//! # #[cfg(feature = "std")]
+//! # fn main() -> Result<(), rrae_artifact::Error> {
+//! let file = rrae_artifact::Mapped::open("runs/rrae/model.rra")?;
+//! let model = file.view()?;                       // validated, zero-copy
+//! let alpha = model.encode(&vec![0.0; model.input_len()])?; // k coefficients
+//! let image = model.decode(&alpha)?;
+//! # Ok(())
 //! # }
+//! # #[cfg(not(feature = "std"))]
+//! # fn main() {}
 //! ```
 //!
 //! Without the default `std` feature the crate is `#![no_std]` + `alloc`.

@@ -107,7 +107,7 @@ mod tests {
         for l in [100.0, 1.0, 0.5] {
             w.push(l);
         }
-        let m = w.means().unwrap();
+        let m = w.means().unwrap(); // ok: test
         assert_eq!((m.previous, m.last), (1.0, 0.5));
         assert!(w.stagnated(0.01).is_none());
     }

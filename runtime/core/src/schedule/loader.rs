@@ -68,10 +68,10 @@ mod tests {
         };
         std::thread::scope(|s| {
             let all = spawn(s, src, 0);
-            let first: Vec<Batch> = (0..7).map(|_| all.recv().unwrap()).collect();
+            let first: Vec<Batch> = (0..7).map(|_| all.recv().unwrap()).collect(); // ok: test
             let later = spawn(s, src, 4);
             for want in &first[4..] {
-                let got = later.recv().unwrap();
+                let got = later.recv().unwrap(); // ok: test
                 assert_eq!(got.idx, want.idx);
                 assert_eq!(got.x, want.x);
             }
