@@ -394,10 +394,23 @@ fn resuming_with_another_model_or_without_a_checkpoint_is_refused() {
 #[cfg(unix)]
 #[test]
 fn sigint_stops_after_the_step_writes_a_checkpoint_and_the_run_resumes_identically() {
+    // Twice, as `timeout` and process-group kills deliver it: a repeat within a
+    // second must not skip the checkpoint.
+    signal_then_resume("sigint", libc::SIGINT, 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_run_like_ctrl_c() {
+    signal_then_resume("sigterm", libc::SIGTERM, 1);
+}
+
+#[cfg(unix)]
+fn signal_then_resume(name: &str, signal: i32, times: usize) {
     let src = TINY.replace("steps = 40", "steps = 600");
-    let f = bad_file("sigint.rrae", &src);
-    let whole = f.with_file_name("sigint-whole");
-    let parts = f.with_file_name("sigint-parts");
+    let f = bad_file(&format!("{name}.rrae"), &src);
+    let whole = f.with_file_name(format!("{name}-whole"));
+    let parts = f.with_file_name(format!("{name}-parts"));
     assert!(run_tiny(&f, &whole, &[]).status.success());
     let child = Command::new(env!("CARGO_BIN_EXE_rrae"))
         .args([
@@ -411,19 +424,17 @@ fn sigint_stops_after_the_step_writes_a_checkpoint_and_the_run_resumes_identical
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until it is training, then press Ctrl-C.
+    // Wait until it is training, then send the signal.
     let events = parts.join("events.jsonl");
     let started = |_| {
         std::thread::sleep(std::time::Duration::from_millis(5));
         std::fs::read_to_string(&events).map_or(0, |e| e.matches(r#""event":"step""#).count()) >= 20
     };
     assert!((0..24_000).any(started), "the run did not start");
-    // Twice, as `timeout` and process-group kills deliver it: a repeat within a
-    // second must not skip the checkpoint.
-    for _ in 0..2 {
+    for _ in 0..times {
         // SAFETY: sending a signal to our own child process.
         unsafe {
-            libc::kill(child.id() as i32, libc::SIGINT);
+            libc::kill(child.id() as i32, signal);
         }
     }
     let out = child.wait_with_output().unwrap();
