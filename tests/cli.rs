@@ -210,6 +210,17 @@ fn run_writes_the_run_folder_with_metrics_losses_model_and_plots() {
     assert_eq!(m["steps"], 40);
     assert!(m["metrics"]["train_error"].as_f64().unwrap() > 0.0);
     assert!(m["metrics"]["interpolation_error"].as_f64().is_some());
+    // One progress phase each: training, then fine-tuning.
+    let events = std::fs::read_to_string(out_dir.join("events.jsonl")).unwrap();
+    let starts: Vec<&str> = events
+        .lines()
+        .filter(|l| l.contains(r#""event":"start""#))
+        .collect();
+    assert_eq!(starts.len(), 2, "{starts:?}");
+    assert!(
+        starts[1].contains(r#""phase":"fine_tune","steps":10,"from":0"#),
+        "{starts:?}"
+    );
     let csv = std::fs::read_to_string(out_dir.join("losses.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 40 + 10);
     assert!(csv.starts_with("phase,step,k,loss,ms\ntrain,0,2,"), "{csv}");

@@ -193,11 +193,11 @@ fn drive<'s, 'd: 's>(
                 },
             )?;
         }
+        let before = t.phase();
         let decisions = match t.controller.as_mut() {
             Some(c) => c.observe(loss),
             None => vec![],
         };
-        let before = t.phase();
         apply_all(t, tx, decisions)?;
         if t.phase() != before && !t.controller.as_ref().is_some_and(|c| c.done()) {
             send(tx, start_event(t))?;
