@@ -81,13 +81,7 @@ impl Checkpoint {
                 saved_opt_t: t.saved.as_ref().map(|s| s.opt.t),
                 data_wait_ms: t.data_wait.as_secs_f64() * 1e3,
             },
-            params: t
-                .model
-                .params
-                .params
-                .iter()
-                .map(|p| p.data.clone())
-                .collect(),
+            params: t.model.params.values(),
             opt: t.opt.clone(),
             saved: t.saved.clone(),
         })
@@ -95,8 +89,7 @@ impl Checkpoint {
 
     /// Steps completed (training and fine-tuning together).
     pub fn step(&self) -> usize {
-        let (a, b) = self.state.controller.steps();
-        a + b
+        self.state.controller.steps_done()
     }
 
     pub fn to_bytes(&self) -> std::result::Result<Vec<u8>, String> {

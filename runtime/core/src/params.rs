@@ -95,6 +95,11 @@ impl ParamSet {
         self.params.len() - 1
     }
 
+    /// Every parameter's values, in order (a snapshot for checkpoints).
+    pub fn values(&self) -> Vec<Vec<f32>> {
+        self.params.iter().map(|p| p.data.clone()).collect()
+    }
+
     pub fn count(&self) -> usize {
         self.params.iter().map(|p| p.data.len()).sum()
     }

@@ -332,13 +332,7 @@ impl<'a> Trainer<'a> {
             Action::Save { k } => {
                 self.saved = Some(Snapshot {
                     k,
-                    params: self
-                        .model
-                        .params
-                        .params
-                        .iter()
-                        .map(|p| p.data.clone())
-                        .collect(),
+                    params: self.model.params.values(),
                     opt: self.opt.clone(),
                 });
             }

@@ -226,6 +226,10 @@ impl Controller {
     pub fn steps(&self) -> (usize, usize) {
         (self.train_steps, self.fine_steps)
     }
+    /// Steps completed, training and fine-tuning together.
+    pub fn steps_done(&self) -> usize {
+        self.train_steps + self.fine_steps
+    }
     pub fn done(&self) -> bool {
         self.stage == Stage::Done
     }
@@ -289,7 +293,7 @@ impl Controller {
 
     fn push(&self, out: &mut Vec<Decision>, action: Action, reason: String) {
         out.push(Decision {
-            step: self.train_steps + self.fine_steps,
+            step: self.steps_done(),
             phase: self.phase(),
             k: self.k,
             loss: self.last_loss,

@@ -142,8 +142,8 @@ fn drive<'s, 'd: 's>(
     let resumed = t.controller.as_ref().is_some_and(|c| !c.done());
     let first = t.start();
     if resumed {
-        let (a, b) = t.controller.as_ref().map_or((0, 0), |c| c.steps());
-        send(tx, Event::Resumed { step: a + b })?;
+        let step = t.controller.as_ref().map_or(0, |c| c.steps_done());
+        send(tx, Event::Resumed { step })?;
     }
     send(tx, start_event(t))?;
     apply_all(t, tx, first)?;
@@ -202,10 +202,7 @@ fn drive<'s, 'd: 's>(
         if t.phase() != before && !t.controller.as_ref().is_some_and(|c| c.done()) {
             send(tx, start_event(t))?;
         }
-        let done = t.controller.as_ref().map_or(0, |c| {
-            let (a, b) = c.steps();
-            a + b
-        });
+        let done = t.controller.as_ref().map_or(0, |c| c.steps_done());
         if let (Some(every), true) = (t.cfg.checkpoint_every, has_dir) {
             if every > 0 && done.is_multiple_of(every) {
                 if let Some(ck) = Checkpoint::of(t) {
@@ -244,10 +241,7 @@ fn apply_all(t: &mut Trainer, tx: &Sender<Msg>, ds: Vec<Decision>) -> Result<()>
 
 /// A stop request: write the checkpoint (and wait until it is on disk), then report.
 fn interrupt(t: &Trainer, tx: &Sender<Msg>, has_dir: bool) -> Result<()> {
-    let step = t.controller.as_ref().map_or(0, |c| {
-        let (a, b) = c.steps();
-        a + b
-    });
+    let step = t.controller.as_ref().map_or(0, |c| c.steps_done());
     let mut path = None;
     if let (Some(ck), true) = (Checkpoint::of(t), has_dir) {
         let (done_tx, done_rx) = bounded(1);
