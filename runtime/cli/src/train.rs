@@ -168,7 +168,15 @@ pub fn eval(dir: PathBuf) -> Result<(), ExitCode> {
 }
 
 /// Runs `warmup + steps` training steps and prints the median time per step.
-pub fn bench(mut ir: rrae_lang::Ir, steps: usize, warmup: usize) -> Result<(), ExitCode> {
+/// `rrae bench`: trains `warmup + steps` steps on the model's data and reports the
+/// median step time, the achieved GFLOP/s (see `rrae_runtime::cost`) and the peak
+/// resident memory; with `RRAE_DEBUG=1` also the per-op breakdown.
+pub fn bench(
+    mut ir: rrae_lang::Ir,
+    steps: usize,
+    warmup: usize,
+    json: bool,
+) -> Result<(), ExitCode> {
     rrae_runtime::run::set_steps(&mut ir, steps + warmup);
     ir.train.fine_tune_steps = 0;
     let fail = |e: rrae_runtime::RuntimeError| {
@@ -182,24 +190,56 @@ pub fn bench(mut ir: rrae_lang::Ir, steps: usize, warmup: usize) -> Result<(), E
         .map_err(fail)?;
     let data = rrae_runtime::data::Dataset::load(&data_ir).map_err(fail)?;
     let model = rrae_runtime::model::Model::lower(&ir, ir.train.seed).map_err(fail)?;
+    let flops = rrae_runtime::cost::flops(&model);
     let mut t = rrae_runtime::train::Trainer::new(model, &data, debug());
     t.run(&mut |_: &rrae_runtime::train::Event| {})
         .map_err(fail)?;
     let ms: Vec<f64> = t.log.iter().skip(warmup).map(|s| s.ms).collect();
+    let med = median(ms.clone());
+    let min = ms.iter().cloned().fold(f64::INFINITY, f64::min);
+    let max = ms.iter().cloned().fold(0.0, f64::max);
+    let gflop = flops.train * ir.train.batch as f64 / 1e9;
+    let peak = peak_rss_mib();
     let threads = rayon_threads();
-    println!(
-        "{}: {} params, batch {}, input {}: median {:.1} ms/step over {} steps (min {:.1}, max {:.1}; {} threads)",
-        ir.name,
-        t.model.params.count(),
-        ir.train.batch,
-        ir.input,
-        median(ms.clone()),
-        ms.len(),
-        ms.iter().cloned().fold(f64::INFINITY, f64::min),
-        ms.iter().cloned().fold(0.0, f64::max),
-        threads
-    );
+    if json {
+        let v = serde_json::json!({
+            "model": ir.name, "params": t.model.params.count(), "batch": ir.train.batch,
+            "input": ir.input.dims(), "median_ms": med, "min_ms": min, "max_ms": max,
+            "steps": ms.len(), "gflop_per_step": gflop, "gflops": gflop / (med / 1e3),
+            "peak_rss_mib": peak, "threads": threads,
+        });
+        println!("{v}");
+    } else {
+        println!(
+            "{}: {} params, batch {}, input {}: median {:.1} ms/step over {} steps (min {:.1}, max {:.1}; {} threads)",
+            ir.name,
+            t.model.params.count(),
+            ir.train.batch,
+            ir.input,
+            med,
+            ms.len(),
+            min,
+            max,
+            threads
+        );
+        let peak = peak.map_or("unknown".into(), |m| format!("{m:.0} MiB"));
+        println!(
+            "{gflop:.2} GFLOP per step (forward + backward of the products): {:.1} GFLOP/s; peak memory {peak}",
+            gflop / (med / 1e3)
+        );
+    }
+    if let Some(s) = rrae_runtime::run::profile_report(&t) {
+        eprint!("{s}");
+    }
     Ok(())
+}
+
+/// The peak resident set size of this process (Linux's `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 fn rayon_threads() -> usize {

@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod classifier;
 pub mod compare;
 pub mod control;
+pub mod cost;
 pub mod data;
 pub mod error;
 pub mod eval;

@@ -17,7 +17,7 @@ use crate::schedule::RunControl;
 use crate::train::{Event, Phase, Trainer};
 use rrae_lang::Ir;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
@@ -389,31 +389,37 @@ pub fn run(
         source: std::io::Error::other(e.to_string()),
     })?;
     write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
-    if let Some(p) = &trainer.profile {
-        let mut s = format!(
-            "data wait: {:.1} ms over {} steps (the loader prefetches {} batches)\nper-op forward time (train phase):\n",
-            trainer.data_wait.as_secs_f64() * 1e3,
-            trainer.log.len(),
-            crate::schedule::loader::DEPTH
-        );
-        for (label, d, n) in &p.rows {
-            s.push_str(&format!(
-                "  {:<60} {:>9.2} ms/call × {n}\n",
-                label,
-                d.as_secs_f64() * 1e3 / *n as f64
-            ));
-        }
-        s.push_str("backward time per op:\n");
-        for (label, d, n) in crate::ops::tape::timing::take() {
-            s.push_str(&format!(
-                "  {:<60} {:>9.2} ms/call × {n}\n",
-                label,
-                d.as_secs_f64() * 1e3 / n as f64
-            ));
-        }
+    if let Some(s) = profile_report(&trainer) {
         progress.message(&s);
     }
     Ok(report)
+}
+
+/// The `RRAE_DEBUG=1` report: data wait, forward time per layer and backward time
+/// per op, averaged over the calls since profiling began; `None` when it is off.
+pub fn profile_report(trainer: &Trainer) -> Option<String> {
+    let p = trainer.profile.as_ref()?;
+    let mut s = format!(
+        "data wait: {:.1} ms over {} steps (the loader prefetches {} batches)\nper-op forward time (train phase):\n",
+        trainer.data_wait.as_secs_f64() * 1e3,
+        trainer.log.len(),
+        crate::schedule::loader::DEPTH
+    );
+    let row = |s: &mut String, label: &str, d: Duration, n: usize| {
+        s.push_str(&format!(
+            "  {:<60} {:>9.2} ms/call × {n}\n",
+            label,
+            d.as_secs_f64() * 1e3 / n.max(1) as f64
+        ))
+    };
+    for (label, d, n) in &p.rows {
+        row(&mut s, label, *d, *n);
+    }
+    s.push_str("backward time per op:\n");
+    for (label, d, n) in crate::ops::tape::timing::take() {
+        row(&mut s, &label, d, n);
+    }
+    Some(s)
 }
 
 /// The default run folder: `runs/<model name>`.

@@ -1,0 +1,96 @@
+//! The arithmetic a model costs: multiply-add FLOPs per sample, for the achieved
+//! GFLOP/s that `rrae bench` reports and docs/performance.md quotes.
+//!
+//! Counted are the products that dominate (convolutions, their transposes, linear
+//! maps), two FLOPs per multiply-add, as PyTorch's profilers and the papers count
+//! them. Element-wise work, the SVD and the optimiser are not: they are memory-bound
+//! and under 1 % of the products here.
+
+use crate::model::{Layer, Lowered, Model};
+
+/// FLOPs of one sample through a model.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Flops {
+    /// The forward pass.
+    pub forward: f64,
+    /// Forward and backward of a training step: each weighted layer's forward,
+    /// its weight gradient and its input gradient — except the first layer's, which
+    /// nothing reads.
+    pub train: f64,
+}
+
+/// Forward FLOPs of one layer for one sample (zero for unweighted layers).
+pub fn layer_forward(model: &Model, l: &Lowered) -> f64 {
+    let shape = |w: usize| &model.params.params[w].shape;
+    match &l.layer {
+        // Each output point is a dot product over C_in·kh·kw inputs.
+        Layer::Conv { geo, w, .. } => 2.0 * (shape(*w)[0] * geo.col_rows() * geo.col_cols()) as f64,
+        // Each input point is spread over C_out·kh·kw outputs.
+        Layer::ConvT { geo, w, .. } => {
+            2.0 * (shape(*w)[0] * geo.col_rows() * geo.col_cols()) as f64
+        }
+        Layer::Linear { w, .. } => 2.0 * (shape(*w)[0] * shape(*w)[1]) as f64,
+        Layer::Act(_) | Layer::View => 0.0,
+    }
+}
+
+/// The FLOPs of one sample of `model` (the decoder runs once, as in training).
+pub fn flops(model: &Model) -> Flops {
+    let layers = model.encoder.iter().chain(&model.decoder);
+    let mut f = Flops::default();
+    let mut first = true;
+    for l in layers {
+        let fwd = layer_forward(model, l);
+        if fwd == 0.0 {
+            continue;
+        }
+        f.forward += fwd;
+        f.train += if first { 2.0 * fwd } else { 3.0 * fwd };
+        first = false;
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(path: &str) -> Model {
+        let src = std::fs::read_to_string(path).expect("model file");
+        let ir = rrae_lang::check_str(path, &src).result.expect("checks");
+        Model::lower(&ir, 0).expect("lowers")
+    }
+
+    /// The paper's bumps model, counted by hand layer by layer (per sample):
+    /// convolutions 32·9·32², 64·288·16², 128·576·8²; linear maps 8192·64 and 64·2048;
+    /// transposed convolutions 32·1152·8², 128·576·16², 64·288·32²; the 1×1 output
+    /// convolution 1·32·64²; each times two.
+    #[test]
+    fn the_paper_model_costs_what_its_layers_say() {
+        let m = model(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../models/rrae.rrae"
+        ));
+        let macs = [
+            32 * 9 * 1024,
+            64 * 288 * 256,
+            128 * 576 * 64,
+            8192 * 64,
+            64 * 2048,
+            32 * 1152 * 64,
+            128 * 576 * 256,
+            64 * 288 * 1024,
+            32 * 4096,
+        ];
+        let fwd: f64 = macs.iter().map(|&m| 2.0 * m as f64).sum();
+        let f = flops(&m);
+        assert_eq!(f.forward, fwd);
+        assert_eq!(f.train, 3.0 * fwd - 2.0 * macs[0] as f64);
+        // 19.4 GFLOP per training step at batch 64 (issue 7 estimated about 18.5).
+        assert!(
+            (f.train * 64.0 / 1e9 - 19.40).abs() < 0.01,
+            "{}",
+            f.train * 64.0 / 1e9
+        );
+    }
+}
