@@ -9,6 +9,7 @@ use crate::error::{Result, RuntimeError};
 use crate::ops::activation::{activate, Activation};
 use crate::ops::im2col::Geometry;
 use crate::ops::linear::linear;
+use crate::ops::tape::Epilogue;
 use crate::ops::{conv2d, conv_transpose2d};
 use crate::params::{Bound, Init, ParamSet};
 use crate::tensor::{Mat, Real};
@@ -443,22 +444,43 @@ pub(crate) fn run<E: Real, T: Tape<E, Cpu> + Merge<NoneTape>>(
 where
     Cpu: Device<E>,
 {
-    for l in layers {
+    let mut i = 0;
+    while i < layers.len() {
+        let l = &layers[i];
         let t0 = Instant::now();
+        // A ReLU right after a convolution runs in the convolution's epilogue.
+        let fuse = matches!(l.layer, Layer::Conv { .. } | Layer::ConvT { .. })
+            && layers
+                .get(i + 1)
+                .is_some_and(|n| n.layer == Layer::Act(Activation::Relu));
+        let epilogue = if fuse { Epilogue::Relu } else { Epilogue::None };
         x = match &l.layer {
-            Layer::Conv { geo, w, b } => {
-                conv2d(x, bound[*w].mat(), b.map(|b| bound[b].vec()), *geo)
-            }
-            Layer::ConvT { geo, w, b } => {
-                conv_transpose2d(x, bound[*w].mat(), b.map(|b| bound[b].vec()), *geo)
-            }
+            Layer::Conv { geo, w, b } => conv2d(
+                x,
+                bound[*w].mat(),
+                b.map(|b| bound[b].vec()),
+                *geo,
+                epilogue,
+            ),
+            Layer::ConvT { geo, w, b } => conv_transpose2d(
+                x,
+                bound[*w].mat(),
+                b.map(|b| bound[b].vec()),
+                *geo,
+                epilogue,
+            ),
             Layer::Linear { w, b } => linear(x, bound[*w].mat(), b.map(|b| bound[b].vec())),
             Layer::Act(a) => activate(x, *a),
             Layer::View => x,
         };
         if let Some(p) = prof.as_deref_mut() {
-            p.record(&l.label, t0);
+            if fuse {
+                p.record(&format!("{} + {}", l.label, layers[i + 1].label), t0);
+            } else {
+                p.record(&l.label, t0);
+            }
         }
+        i += if fuse { 2 } else { 1 };
     }
     x
 }

@@ -83,6 +83,31 @@ impl Geometry {
         (lo, hi, (lo * s + off).saturating_sub(p))
     }
 
+    /// Every read of the map as row spans: `f(row, c, oh, ih, lo..hi, iw0)` says that
+    /// small points `(oh, lo..hi)` read big row `(c, ih)` from column `iw0` on, one
+    /// stride apart, through kernel tap `row = (c, ki, kj)`. The direct (no column
+    /// matrix) convolution of few output channels is built on it.
+    #[inline]
+    pub fn for_each_span(
+        &self,
+        mut f: impl FnMut(usize, usize, usize, usize, std::ops::Range<usize>, usize),
+    ) {
+        let [kh, kw] = self.kernel;
+        for c in 0..self.channels {
+            for ki in 0..kh {
+                let (h_lo, h_hi, ih0) = self.span(0, ki);
+                for kj in 0..kw {
+                    let (w_lo, w_hi, iw0) = self.span(1, kj);
+                    let row = (c * kh + ki) * kw + kj;
+                    for oh in h_lo..h_hi {
+                        let ih = ih0 + (oh - h_lo) * self.stride[0];
+                        f(row, c, oh, ih, w_lo..w_hi, iw0);
+                    }
+                }
+            }
+        }
+    }
+
     /// `cols[(c, ki, kj), (oh, ow)] = big[c, ih, iw]` (zero in the padding).
     pub fn im2col<E: Copy + Zero>(&self, big: &[E], cols: &mut [E]) {
         let [kh, kw] = self.kernel;
@@ -201,6 +226,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The spans are exactly the reads im2col makes.
+    #[test]
+    fn spans_cover_the_reads_of_im2col() {
+        let g = Geometry::new(2, [7, 6], [4, 3], [3, 2], [2, 2], [1, 1], [1, 2]);
+        let x: Vec<f64> = (0..g.big_len()).map(|i| i as f64 + 1.0).collect();
+        let mut cols = vec![0.0; g.col_rows() * g.col_cols()];
+        g.im2col(&x, &mut cols);
+        let mut seen = vec![0.0; cols.len()];
+        let [bh, bw] = g.big;
+        g.for_each_span(|row, c, oh, ih, w, iw0| {
+            for (j, ow) in w.enumerate() {
+                seen[row * g.col_cols() + oh * g.small[1] + ow] =
+                    x[(c * bh + ih) * bw + iw0 + j * g.stride[1]];
+            }
+        });
+        assert_eq!(seen, cols);
     }
 
     /// col2im is the adjoint of im2col: <im2col(x), y> = <x, col2im(y)>.

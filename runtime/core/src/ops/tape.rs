@@ -8,13 +8,16 @@
 
 use crate::tensor::Real;
 
-/// Reads the gradient flowing into a ghost (zeros if nothing reached it).
+/// Takes the gradient flowing into an op's output (zeros if nothing reached it).
+///
+/// The op that made a tensor is the last to read its gradient (the tape runs in
+/// reverse), so the buffer is moved out rather than copied.
 ///
 /// Macros, not functions: dfdx's ghost type and its `Tensorlike` trait are not
 /// nameable outside dfdx, so only type inference can carry them.
 macro_rules! grad_of {
     ($grads:expr, $ghost:expr) => {
-        $grads.get_or_alloc_mut(&$ghost)?.to_vec()
+        std::mem::take(&mut **$grads.get_or_alloc_mut(&$ghost)?)
     };
 }
 
@@ -22,16 +25,37 @@ macro_rules! grad_of {
 macro_rules! accumulate {
     ($grads:expr, $ghost:expr, $delta:expr) => {{
         let g = $grads.get_or_alloc_mut(&$ghost)?;
-        for (g, d) in g.iter_mut().zip($delta.iter()) {
-            *g += *d;
-        }
+        $crate::ops::tape::add_into(g, &$delta);
     }};
 }
 
 pub(crate) use {accumulate, grad_of};
 
-use crate::tensor::{Mat, Vector};
+/// `acc += delta`, on the rayon pool for activation-sized buffers.
+pub fn add_into<E: Real>(acc: &mut [E], delta: &[E]) {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 16;
+    if acc.len() < 2 * CHUNK {
+        acc.iter_mut().zip(delta).for_each(|(a, d)| *a += *d);
+    } else {
+        acc.par_chunks_mut(CHUNK)
+            .zip(delta.par_chunks(CHUNK))
+            .for_each(|(a, d)| a.iter_mut().zip(d).for_each(|(a, d)| *a += *d));
+    }
+}
+
+/// What a weighted op applies to its output before handing it on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Epilogue {
+    None,
+    /// `max(0, ·)`: a `relu` that follows a convolution is fused into it, which saves
+    /// dfdx's separate passes (and buffers) over the activation forward and backward.
+    Relu,
+}
+
+use crate::tensor::{host, Mat, Vector};
 use dfdx::prelude::*;
+use rayon::prelude::*;
 
 /// Host data a weighted op's forward saves for its backward, and the op's inputs.
 pub struct Saved<E, S> {
@@ -43,21 +67,29 @@ pub struct Saved<E, S> {
 /// A layer `y = f(x; W, b)` computed on host slices: `forward(x, W, b)` returns the
 /// output (`cols` per sample) and the state its backward needs; `backward(saved, g)`
 /// returns `(dx, dW, db)`. The tape plumbing (ghosts, gradient lookup, accumulation,
-/// debug timing under `label`) is the same for every such op, so it lives here.
+/// debug timing under `label`, the epilogue) is the same for every such op, so it
+/// lives here.
+#[allow(clippy::too_many_arguments)]
 pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
     x: Mat<E, T>,
     w: &Mat<E>,
     b: Option<&Vector<E>>,
     cols: usize,
+    epilogue: Epilogue,
     label: impl Fn() -> String + 'static,
     forward: impl FnOnce(&[E], &[E], Option<&[E]>) -> (Vec<E>, S),
     backward: impl FnOnce(&Saved<E, S>, &[E]) -> (Vec<E>, Vec<E>, Vec<E>) + 'static,
 ) -> Mat<E, T> {
     let batch = x.shape().0;
     let (x, mut tape) = x.split_tape();
-    let (xs, ws) = (x.as_vec(), w.as_vec());
+    let (xs, ws) = (host(&x), w.as_vec());
     let bs = b.map(|b| b.as_vec());
-    let (out, state) = forward(&xs, &ws, bs.as_deref());
+    let (mut out, state) = forward(&xs, &ws, bs.as_deref());
+    // Where the ReLU passed its input: the backward's gradient mask.
+    let mask: Vec<bool> = match epilogue {
+        Epilogue::None => vec![],
+        Epilogue::Relu => relu_in_place(&mut out, T::OWNS_TAPE),
+    };
     let out: Mat<E> = x.device().tensor_from_vec(out, (batch, cols));
     if T::OWNS_TAPE {
         let (xg, wg, og) = (x.ghost(), w.ghost(), out.ghost());
@@ -68,7 +100,16 @@ pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
             w: ws,
         };
         tape.add_backward_op(move |grads| {
-            let g = grad_of!(grads, og);
+            let mut g = grad_of!(grads, og);
+            if !mask.is_empty() {
+                g.par_chunks_mut(1 << 16)
+                    .zip(mask.par_chunks(1 << 16))
+                    .for_each(|(g, m)| {
+                        g.iter_mut()
+                            .zip(m)
+                            .for_each(|(g, &on)| *g = if on { *g } else { E::zero() })
+                    });
+            }
             let (dx, dw, db) = timing::timed(label, || backward(&saved, &g));
             accumulate!(grads, xg, dx);
             accumulate!(grads, wg, dw);
@@ -79,6 +120,28 @@ pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
         });
     }
     out.put_tape(tape)
+}
+
+/// `out = max(0, out)`; returns where `out > 0` when `keep_mask` (for the backward).
+fn relu_in_place<E: Real>(out: &mut [E], keep_mask: bool) -> Vec<bool> {
+    const CHUNK: usize = 1 << 16;
+    let mut mask = vec![false; if keep_mask { out.len() } else { 0 }];
+    if keep_mask {
+        out.par_chunks_mut(CHUNK)
+            .zip(mask.par_chunks_mut(CHUNK))
+            .for_each(|(o, m)| {
+                for (v, m) in o.iter_mut().zip(m) {
+                    *m = *v > E::zero();
+                    if !*m {
+                        *v = E::zero();
+                    }
+                }
+            });
+    } else {
+        out.par_chunks_mut(CHUNK)
+            .for_each(|o| o.iter_mut().for_each(|v| *v = v.max(E::zero())));
+    }
+    mask
 }
 
 /// Runs `f` on each of `n` samples in parallel, each adding into a partial sum of

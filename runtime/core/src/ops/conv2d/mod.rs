@@ -2,14 +2,16 @@
 //! `[C_out, C_in, kh, kw]` stored as a `C_out × (C_in·kh·kw)` matrix.
 //!
 //! Forward per sample: `out = W · im2col(x) + b`; backward: `dW = Σ g · colsᵀ`,
-//! `dx = col2im(Wᵀ · g)`, `db = Σ g`. Samples run in parallel on the rayon pool.
+//! `dx = col2im(Wᵀ · g)`, `db = Σ g`. With at most four output channels the same sums
+//! run directly over row spans of the input, without the column matrix. Samples run
+//! in parallel on the rayon pool.
 
 mod cpu;
 #[cfg(test)]
 mod tests;
 
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::weighted_op;
+use crate::ops::tape::{weighted_op, Epilogue};
 use crate::tensor::{Mat, Real, Vector};
 use dfdx::prelude::*;
 
@@ -19,6 +21,7 @@ pub fn conv2d<E: Real, T: Tape<E, Cpu>>(
     w: &Mat<E>,
     b: Option<&Vector<E>>,
     geo: Geometry,
+    epilogue: Epilogue,
 ) -> Mat<E, T> {
     let cout = w.shape().0;
     let batch = x.shape().0;
@@ -28,10 +31,11 @@ pub fn conv2d<E: Real, T: Tape<E, Cpu>>(
         w,
         b,
         cout * geo.col_cols(),
+        epilogue,
         label,
         |xs, ws, bs| cpu::forward(&geo, cout, xs, ws, bs, T::OWNS_TAPE),
         // The column matrices are kept; `x` is read only by a pointwise convolution,
-        // whose columns are `x` itself.
+        // whose columns are `x` itself, and by the direct kernels (`cpu::direct`).
         move |s, g| cpu::backward(&geo, cout, batch, &s.state, &s.x, &s.w, g),
     )
 }

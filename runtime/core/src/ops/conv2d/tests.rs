@@ -2,6 +2,7 @@ use super::conv2d;
 use crate::ops::conv_reference;
 use crate::ops::gradcheck::{close, max_error, noise, Case};
 use crate::ops::im2col::Geometry;
+use crate::ops::tape::Epilogue;
 use dfdx::prelude::*;
 
 fn geometries() -> Vec<(Geometry, usize)> {
@@ -15,6 +16,13 @@ fn geometries() -> Vec<(Geometry, usize)> {
         (g(4, [5, 5], [5, 5], [1, 1], [1, 1], [0, 0], [1, 1]), 1),
         // conv1d as height 1.
         (g(3, [1, 9], [1, 4], [1, 3], [1, 2], [0, 1], [1, 1]), 2),
+        // The MNIST decoder's last layer: 5×5, stride 1, one output channel.
+        (g(3, [8, 8], [4, 4], [5, 5], [1, 1], [0, 0], [1, 1]), 1),
+        // Up to 4 output channels run the direct kernels (the cases above); these
+        // run im2col + GEMM, and the pointwise GEMM on the input itself.
+        (g(2, [8, 8], [4, 4], [3, 3], [2, 2], [1, 1], [1, 1]), 6),
+        (g(2, [7, 6], [4, 4], [3, 2], [2, 1], [1, 0], [1, 2]), 5),
+        (g(4, [5, 5], [5, 5], [1, 1], [1, 1], [0, 0], [1, 1]), 5),
     ]
 }
 
@@ -29,6 +37,15 @@ fn case(geo: &Geometry, cout: usize, batch: usize) -> Case {
 }
 
 #[test]
+fn both_kernels_are_covered() {
+    let direct = geometries()
+        .iter()
+        .filter(|(g, c)| super::cpu::direct(g, *c))
+        .count();
+    assert!(direct >= 3 && geometries().len() - direct >= 3);
+}
+
+#[test]
 fn forward_and_backward_match_the_naive_loops() {
     let dev = Cpu::default();
     for (geo, cout) in geometries() {
@@ -38,7 +55,7 @@ fn forward_and_backward_match_the_naive_loops() {
         let x: Mat2 = dev.tensor_from_vec(c.x.clone(), (3, geo.big_len()));
         let w: Mat2 = dev.tensor_from_vec(c.mats[0].0.clone(), (cout, geo.col_rows()));
         let b = dev.tensor_from_vec(c.vecs[0].clone(), (cout,));
-        let out = conv2d(x.leaky_trace(), &w, Some(&b), geo);
+        let out = conv2d(x.leaky_trace(), &w, Some(&b), geo, Epilogue::None);
         let got = out.as_vec();
         let gt: Mat2 = dev.tensor_from_vec(g.clone(), (3, n_out));
         let grads = (out * gt).sum().backward();
@@ -67,10 +84,44 @@ fn forward_and_backward_match_the_naive_loops() {
 fn backward_matches_finite_differences() {
     for (geo, cout) in geometries() {
         let err = max_error(&case(&geo, cout, 2), |x, p| {
-            conv2d(x, &p.mats[0], Some(&p.vecs[0]), geo)
+            conv2d(x, &p.mats[0], Some(&p.vecs[0]), geo, Epilogue::None)
         });
         assert!(err < 1e-7, "{geo:?}: {err}");
     }
 }
 
 type Mat2 = crate::tensor::Mat<f64>;
+
+/// The fused ReLU epilogue is exactly the op followed by dfdx's `relu`, forward and
+/// backward, and its backward matches finite differences.
+#[test]
+fn fused_relu_matches_the_separate_relu() {
+    let dev = Cpu::default();
+    for (geo, c) in geometries() {
+        let case = case(&geo, c, 2);
+        let x: Mat2 = dev.tensor_from_vec(case.x.clone(), (2, case.cols));
+        let (wd, r, k) = &case.mats[0];
+        let w: Mat2 = dev.tensor_from_vec(wd.clone(), (*r, *k));
+        let b = dev.tensor_from_vec(case.vecs[0].clone(), (case.vecs[0].len(),));
+        let run = |fused: bool| {
+            let out = if fused {
+                conv2d(x.leaky_trace(), &w, Some(&b), geo, Epilogue::Relu)
+            } else {
+                conv2d(x.leaky_trace(), &w, Some(&b), geo, Epilogue::None).relu()
+            };
+            let values = out.as_vec();
+            let n = values.len();
+            let r: Mat2 = dev.tensor_from_vec(noise(n, 9), (2, n / 2));
+            let grads = (out * r).sum().backward();
+            let g = [grads.get(&x), grads.get(&w)].map(|t| t.as_vec());
+            (values, g, grads.get(&b).as_vec())
+        };
+        let (fused, separate) = (run(true), run(false));
+        assert!(fused.0.contains(&0.0) && fused.0.iter().any(|&v| v > 0.0));
+        assert_eq!(fused, separate, "{geo:?}");
+        let err = max_error(&case, |x, p| {
+            conv2d(x, &p.mats[0], Some(&p.vecs[0]), geo, Epilogue::Relu)
+        });
+        assert!(err < 1e-7, "{geo:?}: {err}");
+    }
+}

@@ -10,7 +10,7 @@ mod cpu;
 mod tests;
 
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::weighted_op;
+use crate::ops::tape::{weighted_op, Epilogue};
 use crate::tensor::{Mat, Real, Vector};
 use dfdx::prelude::*;
 
@@ -21,6 +21,7 @@ pub fn conv_transpose2d<E: Real, T: Tape<E, Cpu>>(
     w: &Mat<E>,
     b: Option<&Vector<E>>,
     geo: Geometry,
+    epilogue: Epilogue,
 ) -> Mat<E, T> {
     let cin = w.shape().0;
     let label = move || {
@@ -34,6 +35,7 @@ pub fn conv_transpose2d<E: Real, T: Tape<E, Cpu>>(
         w,
         b,
         geo.big_len(),
+        epilogue,
         label,
         |xs, ws, bs| (cpu::forward(&geo, cin, xs, ws, bs), ()),
         move |s, g| cpu::backward(&geo, cin, &s.x, &s.w, g),

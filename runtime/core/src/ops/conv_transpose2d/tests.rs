@@ -2,6 +2,7 @@ use super::conv_transpose2d;
 use crate::ops::conv_reference;
 use crate::ops::gradcheck::{close, max_error, noise, Case};
 use crate::ops::im2col::Geometry;
+use crate::ops::tape::Epilogue;
 use dfdx::prelude::*;
 
 /// (geometry with `big` = output grid, input channels).
@@ -40,7 +41,7 @@ fn forward_and_backward_match_the_naive_loops() {
         let x: Mat2 = dev.tensor_from_vec(c.x.clone(), (3, n_in));
         let w: Mat2 = dev.tensor_from_vec(c.mats[0].0.clone(), (cin, geo.col_rows()));
         let b = dev.tensor_from_vec(c.vecs[0].clone(), (geo.channels,));
-        let out = conv_transpose2d(x.leaky_trace(), &w, Some(&b), geo);
+        let out = conv_transpose2d(x.leaky_trace(), &w, Some(&b), geo, Epilogue::None);
         let got = out.as_vec();
         let gt: Mat2 = dev.tensor_from_vec(g.clone(), (3, n_out));
         let grads = (out * gt).sum().backward();
@@ -69,10 +70,44 @@ fn forward_and_backward_match_the_naive_loops() {
 fn backward_matches_finite_differences() {
     for (geo, cin) in geometries() {
         let err = max_error(&case(&geo, cin, 2), |x, p| {
-            conv_transpose2d(x, &p.mats[0], Some(&p.vecs[0]), geo)
+            conv_transpose2d(x, &p.mats[0], Some(&p.vecs[0]), geo, Epilogue::None)
         });
         assert!(err < 1e-7, "{geo:?}: {err}");
     }
 }
 
 type Mat2 = crate::tensor::Mat<f64>;
+
+/// The fused ReLU epilogue is exactly the op followed by dfdx's `relu`, forward and
+/// backward, and its backward matches finite differences.
+#[test]
+fn fused_relu_matches_the_separate_relu() {
+    let dev = Cpu::default();
+    for (geo, c) in geometries() {
+        let case = case(&geo, c, 2);
+        let x: Mat2 = dev.tensor_from_vec(case.x.clone(), (2, case.cols));
+        let (wd, r, k) = &case.mats[0];
+        let w: Mat2 = dev.tensor_from_vec(wd.clone(), (*r, *k));
+        let b = dev.tensor_from_vec(case.vecs[0].clone(), (case.vecs[0].len(),));
+        let run = |fused: bool| {
+            let out = if fused {
+                conv_transpose2d(x.leaky_trace(), &w, Some(&b), geo, Epilogue::Relu)
+            } else {
+                conv_transpose2d(x.leaky_trace(), &w, Some(&b), geo, Epilogue::None).relu()
+            };
+            let values = out.as_vec();
+            let n = values.len();
+            let r: Mat2 = dev.tensor_from_vec(noise(n, 9), (2, n / 2));
+            let grads = (out * r).sum().backward();
+            let g = [grads.get(&x), grads.get(&w)].map(|t| t.as_vec());
+            (values, g, grads.get(&b).as_vec())
+        };
+        let (fused, separate) = (run(true), run(false));
+        assert!(fused.0.contains(&0.0) && fused.0.iter().any(|&v| v > 0.0));
+        assert_eq!(fused, separate, "{geo:?}");
+        let err = max_error(&case, |x, p| {
+            conv_transpose2d(x, &p.mats[0], Some(&p.vecs[0]), geo, Epilogue::Relu)
+        });
+        assert!(err < 1e-7, "{geo:?}: {err}");
+    }
+}
