@@ -27,6 +27,10 @@ pub fn forward<E: Real>(geo: &Geometry, cin: usize, x: &[E], w: &[E], b: Option<
     out
 }
 
+/// Samples per work item of the backward: each item sums its own share of dW, and the
+/// shares are added in order, so the result does not depend on thread timing.
+const CHUNK: usize = 8;
+
 pub fn backward<E: Real>(
     geo: &Geometry,
     cin: usize,
@@ -38,30 +42,28 @@ pub fn backward<E: Real>(
     let batch = x.len() / (cin * n);
     let plane = geo.big[0] * geo.big[1];
     let mut dx = vec![E::zero(); batch * cin * n];
-    // Each sample's gradient columns, needed by both dx and dW.
-    let mut gcols = vec![E::zero(); batch * k * n];
-    dx.par_chunks_mut(cin * n)
-        .zip(gcols.par_chunks_mut(k * n))
+    // Per work item: one sample's gradient columns at a time (a buffer that stays in
+    // cache), read by both products: dx = W · g_cols and dW += x · g_colsᵀ.
+    let shares: Vec<Vec<E>> = dx
+        .par_chunks_mut(CHUNK * cin * n)
         .enumerate()
-        .for_each(|(i, (dxb, gc))| {
-            geo.im2col(&g[i * outn..(i + 1) * outn], gc);
-            gemm(cin, n, k, w, Tr::No, gc, Tr::No, dxb, false, 1);
-        });
-    let dw = sum_over_samples(batch, cin * k, |i, acc| {
-        let xb = &x[i * cin * n..(i + 1) * cin * n];
-        gemm(
-            cin,
-            k,
-            n,
-            xb,
-            Tr::No,
-            &gcols[i * k * n..(i + 1) * k * n],
-            Tr::Yes,
-            acc,
-            true,
-            1,
-        );
-    });
+        .map(|(c, dxc)| {
+            let mut gc = vec![E::zero(); k * n];
+            let mut dw = vec![E::zero(); cin * k];
+            for (j, dxb) in dxc.chunks_mut(cin * n).enumerate() {
+                let i = c * CHUNK + j;
+                geo.im2col(&g[i * outn..(i + 1) * outn], &mut gc);
+                gemm(cin, n, k, w, Tr::No, &gc, Tr::No, dxb, false, 1);
+                let xb = &x[i * cin * n..(i + 1) * cin * n];
+                gemm(cin, k, n, xb, Tr::No, &gc, Tr::Yes, &mut dw, true, 1);
+            }
+            dw
+        })
+        .collect();
+    let mut dw = vec![E::zero(); cin * k];
+    for p in shares {
+        dw.iter_mut().zip(&p).for_each(|(t, v)| *t += *v);
+    }
     let db = sum_over_samples(batch, geo.channels, |i, acc| {
         for (c, p) in g[i * outn..(i + 1) * outn].chunks(plane).enumerate() {
             acc[c] += p.iter().copied().sum::<E>();
