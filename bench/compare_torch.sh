@@ -35,11 +35,12 @@ compare() {
         mem=$(echo "$line" | field peak_rss_mib)
         line=$("$venv/bin/python" bench/torch_step.py --steps "$STEPS" --threads "$THREADS" "$@" | tr -d ' ')
         ts+=("$(echo "$line" | field median_ms)")
+        tmem=$(echo "$line" | field peak_rss_mib)
     done
     r=$(printf '%s\n' "${rs[@]}" | median)
     t=$(printf '%s\n' "${ts[@]}" | median)
-    printf '%-44s rrae %7.1f ms  pytorch %7.1f ms  ratio %.2f  (rrae %.1f GFLOP/s, peak %.0f MiB; rounds rrae %s, torch %s)\n' \
-        "$name" "$r" "$t" "$(awk "BEGIN {print $r / $t}")" "$(awk "BEGIN {print $gf / ($r / 1000)}")" "$mem" \
+    printf '%-44s rrae %7.1f ms  pytorch %7.1f ms  ratio %.2f  (rrae %.1f GFLOP/s; peak memory rrae %.0f MiB, pytorch %.0f MiB; rounds rrae %s, pytorch %s)\n' \
+        "$name" "$r" "$t" "$(awk "BEGIN {print $r / $t}")" "$(awk "BEGIN {print $gf / ($r / 1000)}")" "$mem" "$tmem" \
         "$(printf '%.0f ' "${rs[@]}")" "$(printf '%.0f ' "${ts[@]}")"
 }
 compare "(a) bumps 1x64x64, batch 64, L 64, k 2" models/rrae.rrae --size 64 --batch 64 --latent 64 --k 2

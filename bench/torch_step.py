@@ -9,6 +9,7 @@ loss, backward, Adam. Prints one JSON line: median/min/max ms over the timed ste
 """
 import argparse
 import json
+import resource
 import statistics
 import time
 
@@ -72,5 +73,7 @@ for i in range(a.warmup + a.steps):
     if i >= a.warmup:
         times.append(1e3 * (time.perf_counter() - t))
 n = sum(p.numel() for p in params)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 print(json.dumps(dict(params=n, median_ms=statistics.median(times), min_ms=min(times),
-                      max_ms=max(times), steps=a.steps, threads=a.threads, torch=torch.__version__)))
+                      max_ms=max(times), steps=a.steps, threads=a.threads, peak_rss_mib=peak,
+                      torch=torch.__version__)))
