@@ -70,8 +70,74 @@ pub fn direct(_geo: &Geometry, cout: usize) -> bool {
     cout <= DIRECT_MAX_COUT
 }
 
+/// A stride-1, unpadded convolution (a decoder's last layer, kernel `1 + D − H`) can
+/// read each tap as one long run: with output rows laid out at the input's row stride
+/// `W`, tap `(c, ki, kj)` adds `w · x[off..off + len]` to `wide[0..len]`, where
+/// `len = (Ho − 1)·W + Wo`. The `W − Wo` extra columns per row read the next input row
+/// and are dropped. One axpy of ~`Ho·W` floats per tap instead of `Ho` short ones.
+fn wide_rows(geo: &Geometry) -> bool {
+    geo.stride == [1, 1] && geo.padding == [0, 0]
+}
+
+/// Start of tap `row = (c, ki, kj)` in the input, and the run length, for [`wide_rows`].
+fn wide_tap(geo: &Geometry, row: usize) -> (usize, usize) {
+    let ([kh, kw], [bh, bw], [sh, sw], [dh, dw]) = (geo.kernel, geo.big, geo.small, geo.dilation);
+    let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
+    ((c * bh + ki * dh) * bw + kj * dw, (sh - 1) * bw + sw)
+}
+
+fn wide_forward<E: Real>(geo: &Geometry, cout: usize, x: &[E], w: &[E], out: &mut [E]) {
+    let (k, n, [sh, sw], bw) = (geo.col_rows(), geo.col_cols(), geo.small, geo.big[1]);
+    let mut wide = vec![E::zero(); sh * bw];
+    for co in 0..cout {
+        wide.iter_mut().for_each(|v| *v = E::zero());
+        for row in 0..k {
+            let (off, len) = wide_tap(geo, row);
+            let wv = w[co * k + row];
+            for (o, v) in wide[..len].iter_mut().zip(&x[off..off + len]) {
+                *o += wv * *v;
+            }
+        }
+        for (oh, dst) in out[co * n..(co + 1) * n].chunks_mut(sw).enumerate() {
+            dst.copy_from_slice(&wide[oh * bw..oh * bw + sw]);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn wide_backward<E: Real>(
+    geo: &Geometry,
+    cout: usize,
+    x: &[E],
+    w: &[E],
+    g: &[E],
+    dw: &mut [E],
+    dx: &mut [E],
+) {
+    let (k, n, [sh, sw], bw) = (geo.col_rows(), geo.col_cols(), geo.small, geo.big[1]);
+    // The output gradient at the input's row stride, zero in the dropped columns.
+    let mut wide = vec![E::zero(); sh * bw];
+    for co in 0..cout {
+        for (oh, src) in g[co * n..(co + 1) * n].chunks(sw).enumerate() {
+            wide[oh * bw..oh * bw + sw].copy_from_slice(src);
+        }
+        for row in 0..k {
+            let (off, len) = wide_tap(geo, row);
+            let gw = &wide[..len];
+            dw[co * k + row] += dot(gw, &x[off..off + len]);
+            let wv = w[co * k + row];
+            for (d, gv) in dx[off..off + len].iter_mut().zip(gw) {
+                *d += wv * *gv;
+            }
+        }
+    }
+}
+
 /// `out[co] += Σ_taps w[co, tap] · shifted x` for one sample (`out` zeroed).
 fn direct_forward<E: Real>(geo: &Geometry, cout: usize, x: &[E], w: &[E], out: &mut [E]) {
+    if wide_rows(geo) {
+        return wide_forward(geo, cout, x, w, out);
+    }
     let (k, n, [_, sw], [bh, bw], st) = (
         geo.col_rows(),
         geo.col_cols(),
@@ -107,6 +173,9 @@ fn direct_backward<E: Real>(
     dw: &mut [E],
     dx: &mut [E],
 ) {
+    if wide_rows(geo) {
+        return wide_backward(geo, cout, x, w, g, dw, dx);
+    }
     let (k, n, [_, sw], [bh, bw], st) = (
         geo.col_rows(),
         geo.col_cols(),

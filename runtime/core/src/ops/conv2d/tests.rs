@@ -16,8 +16,10 @@ fn geometries() -> Vec<(Geometry, usize)> {
         (g(4, [5, 5], [5, 5], [1, 1], [1, 1], [0, 0], [1, 1]), 1),
         // conv1d as height 1.
         (g(3, [1, 9], [1, 4], [1, 3], [1, 2], [0, 1], [1, 1]), 2),
-        // The MNIST decoder's last layer: 5×5, stride 1, one output channel.
+        // The MNIST decoder's last layer: 5×5, stride 1, one output channel; and a
+        // dilated stride-1 one (both run the direct kernel's long-run form).
         (g(3, [8, 8], [4, 4], [5, 5], [1, 1], [0, 0], [1, 1]), 1),
+        (g(2, [9, 7], [5, 3], [3, 3], [1, 1], [0, 0], [2, 2]), 2),
         // Up to 4 output channels run the direct kernels (the cases above); these
         // run im2col + GEMM, and the pointwise GEMM on the input itself.
         (g(2, [8, 8], [4, 4], [3, 3], [2, 2], [1, 1], [1, 1]), 6),
