@@ -11,7 +11,48 @@ use clap::{Parser, Subcommand};
 /// returns such blocks to the OS each time, so every step paid for fresh page faults
 /// (sys time was 2/3 of wall time). mimalloc keeps them for reuse.
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: alloc_count::Counting = alloc_count::Counting;
+
+/// mimalloc behind two relaxed counters, so that `rrae bench` can say how many
+/// allocations a training step makes.
+pub mod alloc_count {
+    use std::alloc::{GlobalAlloc, Layout};
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    static BYTES: AtomicU64 = AtomicU64::new(0);
+
+    pub struct Counting;
+
+    /// Allocations (and reallocations) so far, and their bytes.
+    pub fn totals() -> (u64, u64) {
+        (COUNT.load(Relaxed), BYTES.load(Relaxed))
+    }
+
+    fn count(size: usize) {
+        COUNT.fetch_add(1, Relaxed);
+        BYTES.fetch_add(size as u64, Relaxed);
+    }
+
+    // SAFETY: every call forwards to mimalloc with the caller's arguments unchanged.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            count(layout.size());
+            unsafe { mimalloc::MiMalloc.alloc(layout) }
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            count(layout.size());
+            unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            count(new_size);
+            unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
+        }
+    }
+}
 
 /// Tells mimalloc to keep freed memory committed, so that the buffers of one training
 /// step are served from the same pages in the next: by default it returns pages idle

@@ -192,8 +192,24 @@ pub fn bench(
     let model = rrae_runtime::model::Model::lower(&ir, ir.train.seed).map_err(fail)?;
     let flops = rrae_runtime::cost::flops(&model);
     let mut t = rrae_runtime::train::Trainer::new(model, &data, debug());
-    t.run(&mut |_: &rrae_runtime::train::Event| {})
-        .map_err(fail)?;
+    // Allocation counters when the last warm-up step and the last timed step are
+    // reported (the run goes on to build the common basis, which is not a step).
+    let mut after_warmup = crate::alloc_count::totals();
+    let mut end = after_warmup;
+    t.run(&mut |e: &rrae_runtime::train::Event| {
+        if let rrae_runtime::train::Event::Step { step, .. } = e {
+            if step + 1 == warmup {
+                after_warmup = crate::alloc_count::totals();
+            }
+            if step + 1 == warmup + steps {
+                end = crate::alloc_count::totals();
+            }
+        }
+    })
+    .map_err(fail)?;
+    let timed = steps.max(1) as f64;
+    let allocs = (end.0 - after_warmup.0) as f64 / timed;
+    let alloc_mib = (end.1 - after_warmup.1) as f64 / timed / (1 << 20) as f64;
     let ms: Vec<f64> = t.log.iter().skip(warmup).map(|s| s.ms).collect();
     let med = median(ms.clone());
     let min = ms.iter().cloned().fold(f64::INFINITY, f64::min);
@@ -207,6 +223,7 @@ pub fn bench(
             "input": ir.input.dims(), "median_ms": med, "min_ms": min, "max_ms": max,
             "steps": ms.len(), "gflop_per_step": gflop, "gflops": gflop / (med / 1e3),
             "peak_rss_mib": peak, "threads": threads,
+            "allocations_per_step": allocs, "allocated_mib_per_step": alloc_mib,
         });
         println!("{v}");
     } else {
@@ -226,6 +243,9 @@ pub fn bench(
         println!(
             "{gflop:.2} GFLOP per step (forward + backward of the products): {:.1} GFLOP/s; peak memory {peak}",
             gflop / (med / 1e3)
+        );
+        println!(
+            "{allocs:.0} allocations ({alloc_mib:.0} MiB) per timed step, served from memory the allocator keeps"
         );
     }
     if let Some(s) = rrae_runtime::run::profile_report(&t) {
