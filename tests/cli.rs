@@ -56,8 +56,11 @@ fn check_succeeds_on_every_model_and_example_and_prints_the_snapshot_graph() {
     }
 }
 
+/// Writes a test input under target/ (Cargo's scratch folder for integration tests),
+/// not the system's temporary folder, so runs leave nothing behind outside target/.
 fn bad_file(name: &str, body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rrae-cli-{}", std::process::id()));
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("rrae-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, body).unwrap();

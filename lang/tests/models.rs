@@ -219,7 +219,8 @@ fn write_npy(path: &Path, shape: &[usize]) {
 
 #[test]
 fn project_reads_its_basis_header_relative_to_the_model_file() {
-    let dir = std::env::temp_dir().join(format!("rrae-project-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("rrae-project-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     write_npy(&dir.join("u.npy"), &[16, 3]);
     let model = |latent: &str| {
@@ -272,7 +273,8 @@ fn project_reads_its_basis_header_relative_to_the_model_file() {
 
 #[test]
 fn idx_data_is_shape_checked_from_its_header() {
-    let dir = std::env::temp_dir().join(format!("rrae-idx-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("rrae-idx-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut idx = vec![0u8, 0, 8, 3];
     for d in [5u32, 8, 8] {

@@ -37,5 +37,6 @@ mod tests {
             .map(|e| e.unwrap().file_name()) // ok: test
             .collect(); // ok: test
         assert_eq!(names.len(), 1, "{names:?}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

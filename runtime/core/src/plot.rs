@@ -282,5 +282,6 @@ mod tests {
         assert_eq!((g.w, g.h), (2 * (64 + 2) + 2, 2 * (64 + 2) + 2));
         assert_eq!(tick_label(0.25), "0.25");
         assert_eq!(tick_label(1e-5), "1e-5");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

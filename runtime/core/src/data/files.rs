@@ -134,6 +134,7 @@ mod tests {
         std::fs::write(&p, &bytes[..bytes.len() - 5]).unwrap(); // ok: test scaffolding
         let e = read_npy(&p).unwrap_err().to_string(); // ok: asserted error
         assert!(e.contains("truncated: the header promises 48 bytes"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -154,5 +155,6 @@ mod tests {
             e.contains("corrupt or truncated") || e.contains("truncated"),
             "{e}"
         );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
