@@ -33,7 +33,13 @@ compare() {
         rs+=("$(echo "$line" | field median_ms)")
         gf=$(echo "$line" | field gflop_per_step)
         mem=$(echo "$line" | field peak_rss_mib)
+        rp=$(echo "$line" | field params)
         line=$("$venv/bin/python" bench/torch_step.py --steps "$STEPS" --threads "$THREADS" "$@" | tr -d ' ')
+        tp=$(echo "$line" | field params)
+        if [ "$rp" != "$tp" ]; then
+            echo "$name: the models differ: rrae has $rp parameters, PyTorch $tp" >&2
+            exit 1
+        fi
         ts+=("$(echo "$line" | field median_ms)")
         tmem=$(echo "$line" | field peak_rss_mib)
     done
