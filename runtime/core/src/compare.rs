@@ -56,7 +56,13 @@ pub fn read_run(dir: &Path) -> Result<Row> {
         .map(|l| l.trim_start_matches("latent ").to_string())
         .unwrap_or_default();
     Ok(Row {
-        name: r["model"].as_str().unwrap_or("?").to_string(),
+        // The run folder's name: `rrae compare` names it after the file, and the zoo's
+        // files all declare `model rrae` (they differ in one line).
+        name: dir
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .or_else(|| r["model"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "?".into()),
         dir: dir.to_path_buf(),
         latent,
         k: r["k"].as_u64(),
