@@ -56,9 +56,9 @@ mod tests {
     use super::*;
 
     fn model(path: &str) -> Model {
-        let src = std::fs::read_to_string(path).expect("model file");
-        let ir = rrae_lang::check_str(path, &src).result.expect("checks");
-        Model::lower(&ir, 0).expect("lowers")
+        let src = std::fs::read_to_string(path).expect("model file"); // ok: test
+        let ir = rrae_lang::check_str(path, &src).result.expect("checks"); // ok: test
+        Model::lower(&ir, 0).expect("lowers") // ok: test
     }
 
     /// The paper's bumps model, counted by hand layer by layer (per sample):
