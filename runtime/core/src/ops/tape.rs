@@ -166,6 +166,12 @@ pub fn sum_over_samples<E: Real>(
             acc
         })
         .collect();
+    sum_in_order(partials, len)
+}
+
+/// The element-wise sum of per-chunk partial sums, added in chunk order so the result
+/// does not depend on which thread finished first.
+pub fn sum_in_order<E: Real>(partials: Vec<Vec<E>>, len: usize) -> Vec<E> {
     let mut total = vec![E::zero(); len];
     for p in partials {
         total.iter_mut().zip(&p).for_each(|(t, v)| *t += *v);

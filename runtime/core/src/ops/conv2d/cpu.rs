@@ -3,7 +3,7 @@
 
 use crate::ops::gemm::{gemm, Tr};
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::sum_over_samples;
+use crate::ops::tape::{sum_in_order, sum_over_samples};
 use crate::tensor::Real;
 use rayon::prelude::*;
 
@@ -268,11 +268,7 @@ pub fn backward<E: Real>(
                 dw
             })
             .collect();
-        let mut dw = vec![E::zero(); cout * k];
-        for p in dws {
-            dw.iter_mut().zip(&p).for_each(|(t, v)| *t += *v);
-        }
-        return (dx, dw, db);
+        return (dx, sum_in_order(dws, cout * k), db);
     }
     let cols = if geo.is_pointwise() { x } else { cols };
     let dw = sum_over_samples(batch, cout * k, |i, acc| {

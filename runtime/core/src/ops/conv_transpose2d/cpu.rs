@@ -2,7 +2,7 @@
 
 use crate::ops::gemm::{gemm, Tr};
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::sum_over_samples;
+use crate::ops::tape::{sum_in_order, sum_over_samples};
 use crate::tensor::Real;
 use rayon::prelude::*;
 
@@ -60,10 +60,7 @@ pub fn backward<E: Real>(
             dw
         })
         .collect();
-    let mut dw = vec![E::zero(); cin * k];
-    for p in shares {
-        dw.iter_mut().zip(&p).for_each(|(t, v)| *t += *v);
-    }
+    let dw = sum_in_order(shares, cin * k);
     let db = sum_over_samples(batch, geo.channels, |i, acc| {
         for (c, p) in g[i * outn..(i + 1) * outn].chunks(plane).enumerate() {
             acc[c] += p.iter().copied().sum::<E>();
