@@ -38,9 +38,11 @@ fn text(b: &[u8]) -> String {
 fn check_succeeds_on_every_model_and_example_and_prints_the_snapshot_graph() {
     let all: Vec<String> = files("models")
         .into_iter()
+        .chain(files("models/mnist"))
+        .chain(files("models/fashion_mnist"))
         .chain(files("examples"))
         .collect();
-    assert!(all.len() >= 14);
+    assert!(all.len() >= 24);
     for f in all {
         let out = rrae(&["check", &f]);
         assert!(

@@ -77,6 +77,43 @@ fn every_model_differs_from_rrae_in_exactly_one_line() {
     }
 }
 
+/// The image zoos (`models/mnist/`, `models/fashion_mnist/`): Table 2's five models,
+/// each one line away from its folder's `rrae.rrae`, all checking (shapes only: the
+/// checker reads no data) with the latent operator each name promises.
+#[test]
+fn the_image_zoos_have_five_models_one_line_apart() {
+    use rrae_lang::ir::{LatentOp, Rank};
+    for (dir, k) in [("mnist", 16), ("fashion_mnist", 23)] {
+        let base = std::fs::read_to_string(root().join(format!("models/{dir}/rrae.rrae"))).unwrap();
+        let base: Vec<&str> = base.lines().collect();
+        for stem in ["long", "diabolo", "irmae", "arrae"] {
+            let path = root().join(format!("models/{dir}/{stem}.rrae"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), base.len(), "{}", path.display());
+            let diff = lines.iter().zip(&base).filter(|(a, b)| a != b).count();
+            assert_eq!(diff, 1, "{} differs in {diff} lines", path.display());
+        }
+        let ir = |stem: &str| {
+            let path = root().join(format!("models/{dir}/{stem}.rrae"));
+            let checked = check(&path);
+            if let Some(err) = checked.render_error() {
+                panic!("{} does not check:\n{err}", path.display());
+            }
+            checked.result.unwrap()
+        };
+        assert_eq!(ir("rrae").latent.op, LatentOp::SvdTruncate(Rank::Fixed(k)));
+        assert_eq!((ir("rrae").latent.dim, ir("long").latent.dim), (64, 64));
+        assert_eq!(ir("long").latent.op, LatentOp::Identity);
+        assert_eq!(ir("diabolo").latent.dim, k);
+        assert_eq!(ir("irmae").latent.params, 4 * 64 * 64);
+        assert!(matches!(
+            ir("arrae").latent.op,
+            LatentOp::SvdTruncate(Rank::Adaptive { .. })
+        ));
+    }
+}
+
 #[test]
 fn every_model_checks_and_its_ast_and_ir_match_the_snapshots() {
     let files = model_files();
