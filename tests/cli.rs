@@ -663,6 +663,36 @@ fn compare_trains_files_reads_run_folders_and_writes_the_table_and_figures() {
     ]);
     assert!(out.status.success());
     assert!(!text(&out.stderr).contains("== "), "{}", text(&out.stderr));
+    // --reuse resumes an interrupted run from its checkpoint instead of starting over.
+    let irmae_file = bad_file(
+        "cmp-irmae.rrae",
+        &TINY.replace("svd_truncate(k = 2)", "linear_stack(l = 2)"),
+    );
+    let irmae_dir = out_dir.join("cmp-irmae");
+    let out = run_tiny(&irmae_file, &irmae_dir, &["--stop-after", "10"]);
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let out = rrae(&[
+        "compare",
+        irmae_file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--reuse",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("(resuming "),
+        "{}",
+        text(&out.stderr)
+    );
+    let losses = std::fs::read_to_string(irmae_dir.join("losses.csv")).unwrap();
+    let steps: Vec<usize> = losses
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert!(steps.len() > 10, "{losses}");
+    assert!(steps.iter().enumerate().all(|(i, &s)| s == i), "{losses}");
     // A folder that is not a finished run is a clear error.
     let out = rrae(&["compare", out_dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));

@@ -149,7 +149,8 @@ enum Command {
         /// Override `train.seed` of every file.
         #[arg(long)]
         seed: Option<u64>,
-        /// Read a file's run folder under --out if it finished, instead of training again.
+        /// Read a file's run folder under --out if it finished, instead of training
+        /// again; resume it from its checkpoint if it was interrupted.
         #[arg(long)]
         reuse: bool,
         #[arg(long, short)]
@@ -375,12 +376,17 @@ fn compare(
             let dir = out.join(stem);
             if !(reuse && dir.join("metrics.json").is_file()) {
                 let (ir, text) = checked(&input)?;
+                // An interrupted run (Ctrl-C, SIGTERM) left a checkpoint: go on from it.
+                let resume = reuse && dir.join(rrae_runtime::checkpoint::FILE).is_file();
                 let how = train::How {
                     quiet,
-                    resume: false,
+                    resume,
                     stop_after: None,
                 };
-                eprintln!("== {}", input.display());
+                match resume {
+                    true => eprintln!("== {} (resuming {})", input.display(), dir.display()),
+                    false => eprintln!("== {}", input.display()),
+                }
                 train::run(
                     ir,
                     &text,
