@@ -14,7 +14,14 @@ pub type Vector<E, T = NoneTape> = Tensor<(usize,), E, Cpu, T>;
 
 /// The element types the runtime runs in: `f32` for training, `f64` for gradient checks.
 pub trait Real:
-    Dtype + num_traits::Float + num_traits::FromPrimitive + Send + Sync + std::iter::Sum + 'static
+    Dtype
+    + num_traits::Float
+    + num_traits::FromPrimitive
+    + Send
+    + Sync
+    + std::iter::Sum
+    + crate::ops::scratch::Pooled
+    + 'static
 {
     fn of(x: f64) -> Self;
     fn f64(self) -> f64;

@@ -11,6 +11,7 @@ pub mod linear;
 pub mod loss;
 pub mod penalty;
 pub mod project;
+pub mod scratch;
 pub mod svd_truncate;
 pub mod tape;
 

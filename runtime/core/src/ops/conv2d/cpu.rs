@@ -3,6 +3,7 @@
 
 use crate::ops::gemm::{gemm, Tr};
 use crate::ops::im2col::Geometry;
+use crate::ops::scratch;
 use crate::ops::tape::{sum_in_order, sum_over_samples};
 use crate::tensor::Real;
 use rayon::prelude::*;
@@ -51,10 +52,7 @@ pub fn forward<E: Real>(
     } else {
         x.par_chunks(inp)
             .zip(out.par_chunks_mut(cout * n))
-            .for_each_init(
-                || vec![E::zero(); k * n],
-                |cb, (xb, ob)| work((xb, (ob, cb))),
-            );
+            .for_each(|(xb, ob)| scratch::with(k * n, |cb| work((xb, (ob, cb)))));
     }
     (out, cols)
 }
@@ -88,20 +86,21 @@ fn wide_tap(geo: &Geometry, row: usize) -> (usize, usize) {
 
 fn wide_forward<E: Real>(geo: &Geometry, cout: usize, x: &[E], w: &[E], out: &mut [E]) {
     let (k, n, [sh, sw], bw) = (geo.col_rows(), geo.col_cols(), geo.small, geo.big[1]);
-    let mut wide = vec![E::zero(); sh * bw];
-    for co in 0..cout {
-        wide.iter_mut().for_each(|v| *v = E::zero());
-        for row in 0..k {
-            let (off, len) = wide_tap(geo, row);
-            let wv = w[co * k + row];
-            for (o, v) in wide[..len].iter_mut().zip(&x[off..off + len]) {
-                *o += wv * *v;
+    scratch::with(sh * bw, |wide: &mut [E]| {
+        for co in 0..cout {
+            wide.iter_mut().for_each(|v| *v = E::zero());
+            for row in 0..k {
+                let (off, len) = wide_tap(geo, row);
+                let wv = w[co * k + row];
+                for (o, v) in wide[..len].iter_mut().zip(&x[off..off + len]) {
+                    *o += wv * *v;
+                }
+            }
+            for (oh, dst) in out[co * n..(co + 1) * n].chunks_mut(sw).enumerate() {
+                dst.copy_from_slice(&wide[oh * bw..oh * bw + sw]);
             }
         }
-        for (oh, dst) in out[co * n..(co + 1) * n].chunks_mut(sw).enumerate() {
-            dst.copy_from_slice(&wide[oh * bw..oh * bw + sw]);
-        }
-    }
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -116,21 +115,22 @@ fn wide_backward<E: Real>(
 ) {
     let (k, n, [sh, sw], bw) = (geo.col_rows(), geo.col_cols(), geo.small, geo.big[1]);
     // The output gradient at the input's row stride, zero in the dropped columns.
-    let mut wide = vec![E::zero(); sh * bw];
-    for co in 0..cout {
-        for (oh, src) in g[co * n..(co + 1) * n].chunks(sw).enumerate() {
-            wide[oh * bw..oh * bw + sw].copy_from_slice(src);
-        }
-        for row in 0..k {
-            let (off, len) = wide_tap(geo, row);
-            let gw = &wide[..len];
-            dw[co * k + row] += dot(gw, &x[off..off + len]);
-            let wv = w[co * k + row];
-            for (d, gv) in dx[off..off + len].iter_mut().zip(gw) {
-                *d += wv * *gv;
+    scratch::with_zeroed(sh * bw, |wide: &mut [E]| {
+        for co in 0..cout {
+            for (oh, src) in g[co * n..(co + 1) * n].chunks(sw).enumerate() {
+                wide[oh * bw..oh * bw + sw].copy_from_slice(src);
+            }
+            for row in 0..k {
+                let (off, len) = wide_tap(geo, row);
+                let gw = &wide[..len];
+                dw[co * k + row] += dot(gw, &x[off..off + len]);
+                let wv = w[co * k + row];
+                for (d, gv) in dx[off..off + len].iter_mut().zip(gw) {
+                    *d += wv * *gv;
+                }
             }
         }
-    }
+    })
 }
 
 /// `out[co] += Σ_taps w[co, tap] · shifted x` for one sample (`out` zeroed).
@@ -287,17 +287,17 @@ pub fn backward<E: Real>(
         );
     });
     let mut dx = vec![E::zero(); batch * inp];
-    dx.par_chunks_mut(inp).enumerate().for_each_init(
-        || vec![E::zero(); if geo.is_pointwise() { 0 } else { k * n }],
-        |dcols, (i, dxb)| {
-            let gb = &g[i * cout * n..(i + 1) * cout * n];
-            if geo.is_pointwise() {
-                gemm(k, n, cout, w, Tr::Yes, gb, Tr::No, dxb, false, 1);
-            } else {
+    dx.par_chunks_mut(inp).enumerate().for_each(|(i, dxb)| {
+        let gb = &g[i * cout * n..(i + 1) * cout * n];
+        if geo.is_pointwise() {
+            gemm(k, n, cout, w, Tr::Yes, gb, Tr::No, dxb, false, 1);
+        } else {
+            // Every column is written by the product before col2im reads it.
+            scratch::with(k * n, |dcols| {
                 gemm(k, n, cout, w, Tr::Yes, gb, Tr::No, dcols, false, 1);
                 geo.col2im(dcols, dxb);
-            }
-        },
-    );
+            });
+        }
+    });
     (dx, dw, db)
 }

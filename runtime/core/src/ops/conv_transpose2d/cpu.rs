@@ -2,6 +2,7 @@
 
 use crate::ops::gemm::{gemm, Tr};
 use crate::ops::im2col::Geometry;
+use crate::ops::scratch;
 use crate::ops::tape::{sum_in_order, sum_over_samples};
 use crate::tensor::Real;
 use rayon::prelude::*;
@@ -11,19 +12,19 @@ pub fn forward<E: Real>(geo: &Geometry, cin: usize, x: &[E], w: &[E], b: Option<
     let batch = x.len() / (cin * n);
     let plane = geo.big[0] * geo.big[1];
     let mut out = vec![E::zero(); batch * outn];
-    out.par_chunks_mut(outn).enumerate().for_each_init(
-        || vec![E::zero(); k * n],
-        |cols, (i, ob)| {
-            let xb = &x[i * cin * n..(i + 1) * cin * n];
+    out.par_chunks_mut(outn).enumerate().for_each(|(i, ob)| {
+        let xb = &x[i * cin * n..(i + 1) * cin * n];
+        // Every column is written by the product before col2im reads it.
+        scratch::with(k * n, |cols| {
             gemm(k, n, cin, w, Tr::Yes, xb, Tr::No, cols, false, 1);
             geo.col2im(cols, ob);
-            if let Some(b) = b {
-                for (c, p) in ob.chunks_mut(plane).enumerate() {
-                    p.iter_mut().for_each(|v| *v += b[c]);
-                }
+        });
+        if let Some(b) = b {
+            for (c, p) in ob.chunks_mut(plane).enumerate() {
+                p.iter_mut().for_each(|v| *v += b[c]);
             }
-        },
-    );
+        }
+    });
     out
 }
 
@@ -48,15 +49,17 @@ pub fn backward<E: Real>(
         .par_chunks_mut(CHUNK * cin * n)
         .enumerate()
         .map(|(c, dxc)| {
-            let mut gc = vec![E::zero(); k * n];
             let mut dw = vec![E::zero(); cin * k];
-            for (j, dxb) in dxc.chunks_mut(cin * n).enumerate() {
-                let i = c * CHUNK + j;
-                geo.im2col(&g[i * outn..(i + 1) * outn], &mut gc);
-                gemm(cin, n, k, w, Tr::No, &gc, Tr::No, dxb, false, 1);
-                let xb = &x[i * cin * n..(i + 1) * cin * n];
-                gemm(cin, k, n, xb, Tr::No, &gc, Tr::Yes, &mut dw, true, 1);
-            }
+            // im2col writes every column.
+            scratch::with(k * n, |gc| {
+                for (j, dxb) in dxc.chunks_mut(cin * n).enumerate() {
+                    let i = c * CHUNK + j;
+                    geo.im2col(&g[i * outn..(i + 1) * outn], gc);
+                    gemm(cin, n, k, w, Tr::No, gc, Tr::No, dxb, false, 1);
+                    let xb = &x[i * cin * n..(i + 1) * cin * n];
+                    gemm(cin, k, n, xb, Tr::No, gc, Tr::Yes, &mut dw, true, 1);
+                }
+            });
             dw
         })
         .collect();
