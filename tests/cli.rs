@@ -110,6 +110,8 @@ fn a_missing_file_exits_2_and_says_why() {
 fn every_shipped_rrae_file_is_canonically_formatted() {
     for f in files("models")
         .into_iter()
+        .chain(files("models/mnist"))
+        .chain(files("models/fashion_mnist"))
         .chain(files("examples"))
         .chain(files("stdlib"))
     {

@@ -7,8 +7,14 @@
 //! second step on with neither. Only buffers that never leave the kernel come from here:
 //! outputs become dfdx tensors, which free their own storage.
 //!
-//! ```ignore
-//! scratch::with(k * n, |cols: &mut [f32]| geo.im2col(x, cols)); // cols fully written
+//! ```
+//! use rrae_runtime::ops::scratch;
+//! // The closure writes every element before it reads any.
+//! let sum = scratch::with(4, |b: &mut [f32]| {
+//!     b.fill(0.5);
+//!     b.iter().sum::<f32>()
+//! });
+//! assert_eq!(sum, 2.0);
 //! ```
 
 use std::cell::RefCell;
