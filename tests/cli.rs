@@ -627,17 +627,17 @@ fn compare_trains_files_reads_run_folders_and_writes_the_table_and_figures() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("| 1 | cmp-rrae | `svd_truncate(k = 2)` | 2 |"),
+        stdout.contains("| 1 | cmp-rrae | `svd_truncate(k = 2)` | 8 | 2 |"),
         "{stdout}"
     );
     // Rows are named after the file (or the run folder), not the model inside, which
     // the zoo's files share.
     assert!(
-        stdout.contains("| 2 | cmp-long | `identity` | — |"),
+        stdout.contains("| 2 | cmp-long | `identity` | 8 | — |"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("| 3 | cmp-weak-run | `weak_svd(k = 2, beta = 1.0)` | 2 |"),
+        stdout.contains("| 3 | cmp-weak-run | `weak_svd(k = 2, beta = 1.0)` | 8 | 2 |"),
         "{stdout}"
     );
     // Bumps give interpolation and sampling errors as mean ± std.

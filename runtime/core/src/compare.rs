@@ -19,6 +19,8 @@ pub struct Row {
     pub dir: PathBuf,
     /// The `latent` line of its source.
     pub latent: String,
+    /// The latent width L (a Diabolo AE's is its k).
+    pub latent_dim: Option<u64>,
     pub k: Option<u64>,
     pub train_error: f64,
     pub test_error: f64,
@@ -65,6 +67,14 @@ pub fn read_run(dir: &Path) -> Result<Row> {
             .unwrap_or_else(|| "?".into()),
         dir: dir.to_path_buf(),
         latent,
+        // Runs written before `latent_dim` was recorded: the encoder's singular values
+        // number min(L, training samples), which is L for every data set here.
+        latent_dim: r["latent_dim"].as_u64().or_else(|| {
+            m["singular_values_encoder"]
+                .as_array()
+                .map(|a| a.len() as u64)
+                .filter(|&n| n > 0)
+        }),
         k: r["k"].as_u64(),
         train_error: f(&m["train_error"], "metrics.train_error")?,
         test_error: f(&m["test_error"], "metrics.test_error")?,
@@ -94,15 +104,18 @@ fn fid(v: Option<f64>) -> String {
 /// The table in Markdown; `#` numbers the rows as in the figures.
 pub fn table(rows: &[Row]) -> String {
     let mut s = String::from(
-        "| # | model | latent | k | train % | test % | interpolation % | random sampling % | FID interp. | FID sampling | latent rank | steps | wall s |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "| # | model | latent | L | k | train % | test % | interpolation % | random sampling % | FID interp. | FID sampling | latent rank | steps | wall s |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for (i, r) in rows.iter().enumerate() {
         s.push_str(&format!(
-            "| {} | {} | `{}` | {} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
+            "| {} | {} | `{}` | {} | {} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
             i + 1,
             r.name,
             r.latent,
+            r.latent_dim
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "—".into()),
             r.k.map(|k| k.to_string()).unwrap_or_else(|| "—".into()),
             r.train_error,
             r.test_error,
@@ -201,4 +214,45 @@ pub fn write(rows: &[Row], out: &Path) -> Result<String> {
         }
     }
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The smallest metrics.json `read_run` accepts, with or without `latent_dim`.
+    fn run_dir(name: &str, latent_dim: Option<u64>) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("rrae-compare-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut r = serde_json::json!({
+            "model": "m",
+            "source": "model m {\n    latent identity\n}\n",
+            "k": null,
+            "metrics": {
+                "train_error": 1.5,
+                "test_error": 2.5,
+                "singular_values_encoder": [1.0, 0.5, 0.25],
+            }
+        });
+        if let Some(l) = latent_dim {
+            r["latent_dim"] = l.into();
+        }
+        std::fs::write(dir.join("metrics.json"), r.to_string()).unwrap();
+        dir
+    }
+
+    #[test]
+    fn rows_read_the_latent_width_or_infer_it_for_older_runs() {
+        let new = run_dir("new", Some(64));
+        let old = run_dir("old", None);
+        let (a, b) = (read_run(&new).unwrap(), read_run(&old).unwrap());
+        assert_eq!((a.latent_dim, b.latent_dim), (Some(64), Some(3)));
+        assert_eq!(a.latent, "identity");
+        let t = table(&[a, b]);
+        assert!(t.contains("| `identity` | 64 | — | 1.50 | 2.50 |"), "{t}");
+        assert!(t.contains("| `identity` | 3 | — |"), "{t}");
+        for d in [new, old] {
+            std::fs::remove_dir_all(d).unwrap();
+        }
+    }
 }

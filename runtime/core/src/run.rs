@@ -73,6 +73,8 @@ pub struct Report {
     pub batch: usize,
     pub lr: f64,
     pub params: usize,
+    /// The latent width L (a Diabolo AE's is its k).
+    pub latent_dim: usize,
     pub train_samples: usize,
     pub test_samples: usize,
     pub normalisation: crate::data::Norm,
@@ -348,6 +350,7 @@ pub fn run(
         batch: ir.train.batch,
         lr: ir.train.lr,
         params: trainer.model.params.count(),
+        latent_dim: trainer.model.latent_dim(),
         train_samples: data.n_train(),
         test_samples: data.n_test(),
         normalisation: data.norm,
