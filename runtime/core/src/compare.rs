@@ -223,7 +223,7 @@ mod tests {
     /// The smallest metrics.json `read_run` accepts, with or without `latent_dim`.
     fn run_dir(name: &str, latent_dim: Option<u64>) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("rrae-compare-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&dir).unwrap(); // ok: test
         let mut r = serde_json::json!({
             "model": "m",
             "source": "model m {\n    latent identity\n}\n",
@@ -237,7 +237,7 @@ mod tests {
         if let Some(l) = latent_dim {
             r["latent_dim"] = l.into();
         }
-        std::fs::write(dir.join("metrics.json"), r.to_string()).unwrap();
+        std::fs::write(dir.join("metrics.json"), r.to_string()).unwrap(); // ok: test
         dir
     }
 
@@ -245,14 +245,14 @@ mod tests {
     fn rows_read_the_latent_width_or_infer_it_for_older_runs() {
         let new = run_dir("new", Some(64));
         let old = run_dir("old", None);
-        let (a, b) = (read_run(&new).unwrap(), read_run(&old).unwrap());
+        let (a, b) = (read_run(&new).unwrap(), read_run(&old).unwrap()); // ok: test
         assert_eq!((a.latent_dim, b.latent_dim), (Some(64), Some(3)));
         assert_eq!(a.latent, "identity");
         let t = table(&[a, b]);
         assert!(t.contains("| `identity` | 64 | — | 1.50 | 2.50 |"), "{t}");
         assert!(t.contains("| `identity` | 3 | — |"), "{t}");
         for d in [new, old] {
-            std::fs::remove_dir_all(d).unwrap();
+            std::fs::remove_dir_all(d).unwrap(); // ok: test
         }
     }
 }
