@@ -383,9 +383,10 @@ fn compare(
                     resume,
                     stop_after: None,
                 };
-                match resume {
-                    true => eprintln!("== {} (resuming {})", input.display(), dir.display()),
-                    false => eprintln!("== {}", input.display()),
+                if resume {
+                    eprintln!("== {} (resuming {})", input.display(), dir.display());
+                } else {
+                    eprintln!("== {}", input.display());
                 }
                 train::run(
                     ir,
