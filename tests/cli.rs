@@ -598,6 +598,18 @@ fn a_failing_monitor_stage_stops_the_run_with_the_path_it_could_not_write() {
     assert!(!dir.join("model.rra").exists());
 }
 
+/// `rrae compare FILE --out OUT --reuse -q`.
+fn compare_reuse(file: &Path, out: &Path) -> Output {
+    rrae(&[
+        "compare",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--reuse",
+        "-q",
+    ])
+}
+
 #[test]
 fn compare_trains_files_reads_run_folders_and_writes_the_table_and_figures() {
     let rrae_file = bad_file("cmp-rrae.rrae", TINY);
@@ -655,14 +667,7 @@ fn compare_trains_files_reads_run_folders_and_writes_the_table_and_figures() {
     }
     assert!(out_dir.join("cmp-rrae").join("metrics.json").is_file());
     // --reuse reads the finished folders instead of training again.
-    let out = rrae(&[
-        "compare",
-        rrae_file.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "--reuse",
-        "-q",
-    ]);
+    let out = compare_reuse(&rrae_file, &out_dir);
     assert!(out.status.success());
     assert!(!text(&out.stderr).contains("== "), "{}", text(&out.stderr));
     // --reuse resumes an interrupted run from its checkpoint instead of starting over.
@@ -673,14 +678,7 @@ fn compare_trains_files_reads_run_folders_and_writes_the_table_and_figures() {
     let irmae_dir = out_dir.join("cmp-irmae");
     let out = run_tiny(&irmae_file, &irmae_dir, &["--stop-after", "10"]);
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
-    let out = rrae(&[
-        "compare",
-        irmae_file.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "--reuse",
-        "-q",
-    ]);
+    let out = compare_reuse(&irmae_file, &out_dir);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("(resuming "),
