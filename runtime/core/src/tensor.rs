@@ -21,6 +21,7 @@ pub trait Real:
     + Sync
     + std::iter::Sum
     + crate::ops::scratch::Pooled
+    + crate::ops::pool::Shelved
     + 'static
 {
     fn of(x: f64) -> Self;
@@ -45,15 +46,16 @@ impl Real for f64 {
     }
 }
 
-/// The elements of a dense matrix, row-major, in one `memcpy`.
+/// The elements of a dense matrix, row-major, in one `memcpy` into a pooled buffer.
 ///
 /// dfdx's `as_vec` walks the strides element by element (about 1 ns each: 10 ms for
-/// one 64 × 32 × 64 × 64 activation); this copies the storage. Every activation the
-/// runtime makes is dense (the output of an op, never a broadcast or permuted view),
-/// which debug builds check against `as_vec` on a few elements.
-pub fn host<E: Real, T>(x: &Mat<E, T>) -> Vec<E> {
+/// one 64 × 32 × 64 × 64 activation); this copies the storage, into a buffer of the
+/// last step's (no allocation, no zero-fill). Every activation the runtime makes is
+/// dense (the output of an op, never a broadcast or permuted view), which debug builds
+/// check against `as_vec` on a few elements.
+pub fn host<E: Real, T>(x: &Mat<E, T>) -> crate::ops::pool::Buf<E> {
     let (r, c) = *x.shape();
-    let mut v = vec![E::zero(); r * c];
+    let mut v = crate::ops::pool::take(r * c);
     x.copy_into(&mut v);
     #[cfg(debug_assertions)]
     for i in [0, r / 2, r.saturating_sub(1)] {

@@ -10,6 +10,7 @@ pub mod learned_basis;
 pub mod linear;
 pub mod loss;
 pub mod penalty;
+pub mod pool;
 pub mod project;
 pub mod scratch;
 pub mod svd_truncate;

@@ -53,20 +53,23 @@ pub enum Epilogue {
     Relu,
 }
 
+use crate::ops::pool::{self, Buf};
 use crate::tensor::{host, Mat, Vector};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
 /// Host data a weighted op's forward saves for its backward, and the op's inputs.
-pub struct Saved<E, S> {
+pub struct Saved<E: pool::Shelved, S> {
     pub state: S,
-    pub x: Vec<E>,
+    pub x: Buf<E>,
     pub w: Vec<E>,
 }
 
 /// A layer `y = f(x; W, b)` computed on host slices: `forward(x, W, b)` returns the
 /// output (`cols` per sample) and the state its backward needs; `backward(saved, g)`
-/// returns `(dx, dW, db)`. The tape plumbing (ghosts, gradient lookup, accumulation,
+/// returns `(dx, dW, db)`. Activation-sized buffers (the saved input, the mask, `dx`,
+/// the output gradient once used) come from and go back to [`pool`], so that after the
+/// first step they cost neither an allocation nor a zero-fill. The tape plumbing (ghosts, gradient lookup, accumulation,
 /// debug timing under `label`, the epilogue) is the same for every such op, so it
 /// lives here.
 #[allow(clippy::too_many_arguments)]
@@ -78,7 +81,7 @@ pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
     epilogue: Epilogue,
     label: impl Fn() -> String + 'static,
     forward: impl FnOnce(&[E], &[E], Option<&[E]>) -> (Vec<E>, S),
-    backward: impl FnOnce(&Saved<E, S>, &[E]) -> (Vec<E>, Vec<E>, Vec<E>) + 'static,
+    backward: impl FnOnce(&Saved<E, S>, &[E]) -> (Buf<E>, Vec<E>, Vec<E>) + 'static,
 ) -> Mat<E, T> {
     let batch = x.shape().0;
     let (x, mut tape) = x.split_tape();
@@ -86,8 +89,8 @@ pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
     let bs = b.map(|b| b.as_vec());
     let (mut out, state) = forward(&xs, &ws, bs.as_deref());
     // Where the ReLU passed its input: the backward's gradient mask.
-    let mask: Vec<bool> = match epilogue {
-        Epilogue::None => vec![],
+    let mask: Option<Buf<bool>> = match epilogue {
+        Epilogue::None => None,
         Epilogue::Relu => relu_in_place(&mut out, T::OWNS_TAPE),
     };
     let out: Mat<E> = x.device().tensor_from_vec(out, (batch, cols));
@@ -101,7 +104,7 @@ pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
         };
         tape.add_backward_op(move |grads| {
             let mut g = grad_of!(grads, og);
-            if !mask.is_empty() {
+            if let Some(mask) = &mask {
                 g.par_chunks_mut(1 << 16)
                     .zip(mask.par_chunks(1 << 16))
                     .for_each(|(g, m)| {
@@ -116,6 +119,8 @@ pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
             if let Some(bg) = bg {
                 accumulate!(grads, bg, db);
             }
+            // Same length as this op's output: the next step's forward takes it.
+            pool::give(g);
             Ok(())
         });
     }
@@ -123,10 +128,11 @@ pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
 }
 
 /// `out = max(0, out)`; returns where `out > 0` when `keep_mask` (for the backward).
-fn relu_in_place<E: Real>(out: &mut [E], keep_mask: bool) -> Vec<bool> {
+fn relu_in_place<E: Real>(out: &mut [E], keep_mask: bool) -> Option<Buf<bool>> {
     const CHUNK: usize = 1 << 16;
-    let mut mask = vec![false; if keep_mask { out.len() } else { 0 }];
     if keep_mask {
+        // Every element of the mask is written below.
+        let mut mask = pool::take(out.len());
         out.par_chunks_mut(CHUNK)
             .zip(mask.par_chunks_mut(CHUNK))
             .for_each(|(o, m)| {
@@ -137,11 +143,12 @@ fn relu_in_place<E: Real>(out: &mut [E], keep_mask: bool) -> Vec<bool> {
                     }
                 }
             });
+        Some(mask)
     } else {
         out.par_chunks_mut(CHUNK)
             .for_each(|o| o.iter_mut().for_each(|v| *v = v.max(E::zero())));
+        None
     }
-    mask
 }
 
 /// Runs `f` on each of `n` samples in parallel, each adding into a partial sum of

@@ -3,12 +3,15 @@
 
 use crate::ops::gemm::{gemm, Tr};
 use crate::ops::im2col::Geometry;
+use crate::ops::pool::{self, Buf};
 use crate::ops::scratch;
 use crate::ops::tape::{sum_in_order, sum_over_samples};
 use crate::tensor::Real;
 use rayon::prelude::*;
 
 /// Returns the output and, when `keep` is set, every sample's column matrix.
+///
+/// Both come from [`pool`] with stale contents: every element is written here.
 pub fn forward<E: Real>(
     geo: &Geometry,
     cout: usize,
@@ -16,18 +19,20 @@ pub fn forward<E: Real>(
     w: &[E],
     b: Option<&[E]>,
     keep: bool,
-) -> (Vec<E>, Vec<E>) {
+) -> (Vec<E>, Buf<E>) {
     let (k, n, inp) = (geo.col_rows(), geo.col_cols(), geo.big_len());
     let batch = x.len() / inp;
-    let mut out = vec![E::zero(); batch * cout * n];
+    let mut out = pool::take(batch * cout * n);
     if direct(geo, cout) {
         out.par_chunks_mut(cout * n)
             .zip(x.par_chunks(inp))
             .for_each(|(ob, xb)| {
+                // The direct kernels accumulate over taps.
+                ob.fill(E::zero());
                 direct_forward(geo, cout, xb, w, ob);
                 add_bias(ob, b, n);
             });
-        return (out, vec![]);
+        return (out.into_vec(), pool::take(0));
     }
     if geo.is_pointwise() {
         // A 1×1, stride-1, unpadded convolution reads its input as the columns.
@@ -37,9 +42,10 @@ pub fn forward<E: Real>(
                 gemm(cout, n, k, w, Tr::No, xb, Tr::No, ob, false, 1);
                 add_bias(ob, b, n);
             });
-        return (out, vec![]);
+        return (out.into_vec(), pool::take(0));
     }
-    let mut cols = vec![E::zero(); if keep { batch * k * n } else { 0 }];
+    // im2col writes every column, the product every output.
+    let mut cols = pool::take(if keep { batch * k * n } else { 0 });
     let work = |(xb, (ob, cb)): (&[E], (&mut [E], &mut [E]))| {
         geo.im2col(xb, cb);
         gemm(cout, n, k, w, Tr::No, cb, Tr::No, ob, false, 1);
@@ -54,7 +60,7 @@ pub fn forward<E: Real>(
             .zip(out.par_chunks_mut(cout * n))
             .for_each(|(xb, ob)| scratch::with(k * n, |cb| work((xb, (ob, cb)))));
     }
-    (out, cols)
+    (out.into_vec(), cols)
 }
 
 /// At most this many output channels, a convolution skips the column matrix: a GEMM
@@ -244,7 +250,7 @@ pub fn backward<E: Real>(
     x: &[E],
     w: &[E],
     g: &[E],
-) -> (Vec<E>, Vec<E>, Vec<E>) {
+) -> (Buf<E>, Vec<E>, Vec<E>) {
     let (k, n, inp) = (geo.col_rows(), geo.col_cols(), geo.big_len());
     let db = sum_over_samples(batch, cout, |i, acc| {
         let gb = &g[i * cout * n..(i + 1) * cout * n];
@@ -254,11 +260,13 @@ pub fn backward<E: Real>(
     });
     if direct(geo, cout) {
         // Each chunk of samples writes its own dx rows and sums its own dW.
-        let mut dx = vec![E::zero(); batch * inp];
+        let mut dx = pool::take(batch * inp);
         let dws: Vec<Vec<E>> = dx
             .par_chunks_mut(8 * inp)
             .enumerate()
             .map(|(c, dxc)| {
+                // The direct kernels accumulate into dx.
+                dxc.fill(E::zero());
                 let mut dw = vec![E::zero(); cout * k];
                 for (j, dxb) in dxc.chunks_mut(inp).enumerate() {
                     let i = c * 8 + j;
@@ -286,12 +294,14 @@ pub fn backward<E: Real>(
             1,
         );
     });
-    let mut dx = vec![E::zero(); batch * inp];
+    let mut dx = pool::take(batch * inp);
     dx.par_chunks_mut(inp).enumerate().for_each(|(i, dxb)| {
         let gb = &g[i * cout * n..(i + 1) * cout * n];
         if geo.is_pointwise() {
             gemm(k, n, cout, w, Tr::Yes, gb, Tr::No, dxb, false, 1);
         } else {
+            // col2im adds into dx.
+            dxb.fill(E::zero());
             // Every column is written by the product before col2im reads it.
             scratch::with(k * n, |dcols| {
                 gemm(k, n, cout, w, Tr::Yes, gb, Tr::No, dcols, false, 1);

@@ -2,6 +2,7 @@
 
 use crate::ops::gemm::{gemm, Tr};
 use crate::ops::im2col::Geometry;
+use crate::ops::pool::{self, Buf};
 use crate::ops::scratch;
 use crate::ops::tape::{sum_in_order, sum_over_samples};
 use crate::tensor::Real;
@@ -11,8 +12,11 @@ pub fn forward<E: Real>(geo: &Geometry, cin: usize, x: &[E], w: &[E], b: Option<
     let (k, n, outn) = (geo.col_rows(), geo.col_cols(), geo.big_len());
     let batch = x.len() / (cin * n);
     let plane = geo.big[0] * geo.big[1];
-    let mut out = vec![E::zero(); batch * outn];
+    // From the pool, stale: each sample's share is zeroed on its own thread (in cache,
+    // in parallel) before col2im adds into it.
+    let mut out = pool::take(batch * outn);
     out.par_chunks_mut(outn).enumerate().for_each(|(i, ob)| {
+        ob.fill(E::zero());
         let xb = &x[i * cin * n..(i + 1) * cin * n];
         // Every column is written by the product before col2im reads it.
         scratch::with(k * n, |cols| {
@@ -25,7 +29,7 @@ pub fn forward<E: Real>(geo: &Geometry, cin: usize, x: &[E], w: &[E], b: Option<
             }
         }
     });
-    out
+    out.into_vec()
 }
 
 /// Samples per work item of the backward: each item sums its own share of dW, and the
@@ -38,11 +42,12 @@ pub fn backward<E: Real>(
     x: &[E],
     w: &[E],
     g: &[E],
-) -> (Vec<E>, Vec<E>, Vec<E>) {
+) -> (Buf<E>, Vec<E>, Vec<E>) {
     let (k, n, outn) = (geo.col_rows(), geo.col_cols(), geo.big_len());
     let batch = x.len() / (cin * n);
     let plane = geo.big[0] * geo.big[1];
-    let mut dx = vec![E::zero(); batch * cin * n];
+    // Every sample's dx is written (not added) by its product below.
+    let mut dx = pool::take(batch * cin * n);
     // Per work item: one sample's gradient columns at a time (a buffer that stays in
     // cache), read by both products: dx = W · g_cols and dW += x · g_colsᵀ.
     let shares: Vec<Vec<E>> = dx
