@@ -80,19 +80,19 @@ pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
     cols: usize,
     epilogue: Epilogue,
     label: impl Fn() -> String + 'static,
-    forward: impl FnOnce(&[E], &[E], Option<&[E]>) -> (Vec<E>, S),
+    forward: impl for<'m> FnOnce(&[E], &[E], Option<&[E]>, Vec<Finish<'m>>) -> (Vec<E>, S),
     backward: impl FnOnce(&Saved<E, S>, &[E]) -> (Buf<E>, Vec<E>, Vec<E>) + 'static,
 ) -> Mat<E, T> {
     let batch = x.shape().0;
     let (x, mut tape) = x.split_tape();
     let (xs, ws) = (host(&x), w.as_vec());
     let bs = b.map(|b| b.as_vec());
-    let (mut out, state) = forward(&xs, &ws, bs.as_deref());
-    // Where the ReLU passed its input: the backward's gradient mask.
-    let mask: Option<Buf<bool>> = match epilogue {
-        Epilogue::None => None,
-        Epilogue::Relu => relu_in_place(&mut out, T::OWNS_TAPE),
-    };
+    // Where the ReLU passed its input: the backward's gradient mask, written by the
+    // kernels sample by sample (every element).
+    let relu = epilogue == Epilogue::Relu;
+    let mut mask: Option<Buf<bool>> = (relu && T::OWNS_TAPE).then(|| pool::take(batch * cols));
+    let finish = finishes(relu, mask.as_deref_mut(), batch, cols);
+    let (out, state) = forward(&xs, &ws, bs.as_deref(), finish);
     let out: Mat<E> = x.device().tensor_from_vec(out, (batch, cols));
     if T::OWNS_TAPE {
         let (xg, wg, og) = (x.ghost(), w.ghost(), out.ghost());
@@ -127,27 +127,50 @@ pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
     out.put_tape(tape)
 }
 
-/// `out = max(0, out)`; returns where `out > 0` when `keep_mask` (for the backward).
-fn relu_in_place<E: Real>(out: &mut [E], keep_mask: bool) -> Option<Buf<bool>> {
-    const CHUNK: usize = 1 << 16;
-    if keep_mask {
-        // Every element of the mask is written below.
-        let mut mask = pool::take(out.len());
-        out.par_chunks_mut(CHUNK)
-            .zip(mask.par_chunks_mut(CHUNK))
-            .for_each(|(o, m)| {
-                for (v, m) in o.iter_mut().zip(m) {
+/// One sample's epilogue, which a kernel applies right after adding the sample's bias,
+/// while its output is still in cache: the ReLU, and this sample's share of the mask
+/// the backward needs (when there is a tape).
+pub struct Finish<'m> {
+    relu: bool,
+    mask: Option<&'m mut [bool]>,
+}
+
+impl Finish<'_> {
+    pub fn apply<E: Real>(self, out: &mut [E]) {
+        if !self.relu {
+            return;
+        }
+        match self.mask {
+            Some(m) => {
+                for (v, m) in out.iter_mut().zip(m) {
                     *m = *v > E::zero();
                     if !*m {
                         *v = E::zero();
                     }
                 }
-            });
-        Some(mask)
-    } else {
-        out.par_chunks_mut(CHUNK)
-            .for_each(|o| o.iter_mut().for_each(|v| *v = v.max(E::zero())));
-        None
+            }
+            None => out.iter_mut().for_each(|v| *v = v.max(E::zero())),
+        }
+    }
+}
+
+/// One [`Finish`] per sample of a `batch × cols` output, for a kernel to zip with its
+/// per-sample output chunks.
+pub fn finishes(
+    relu: bool,
+    mask: Option<&mut [bool]>,
+    batch: usize,
+    cols: usize,
+) -> Vec<Finish<'_>> {
+    match mask {
+        Some(m) => m
+            .chunks_mut(cols.max(1))
+            .map(|m| Finish {
+                relu,
+                mask: Some(m),
+            })
+            .collect(),
+        None => (0..batch).map(|_| Finish { relu, mask: None }).collect(),
     }
 }
 

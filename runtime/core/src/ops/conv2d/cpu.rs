@@ -5,7 +5,7 @@ use crate::ops::gemm::{gemm, Tr};
 use crate::ops::im2col::Geometry;
 use crate::ops::pool::{self, Buf};
 use crate::ops::scratch;
-use crate::ops::tape::{sum_in_order, sum_over_samples};
+use crate::ops::tape::{sum_in_order, sum_over_samples, Finish};
 use crate::tensor::Real;
 use rayon::prelude::*;
 
@@ -19,6 +19,7 @@ pub fn forward<E: Real>(
     w: &[E],
     b: Option<&[E]>,
     keep: bool,
+    finish: Vec<Finish>,
 ) -> (Vec<E>, Buf<E>) {
     let (k, n, inp) = (geo.col_rows(), geo.col_cols(), geo.big_len());
     let batch = x.len() / inp;
@@ -26,11 +27,13 @@ pub fn forward<E: Real>(
     if direct(geo, cout) {
         out.par_chunks_mut(cout * n)
             .zip(x.par_chunks(inp))
-            .for_each(|(ob, xb)| {
+            .zip(finish)
+            .for_each(|((ob, xb), f)| {
                 // The direct kernels accumulate over taps.
                 ob.fill(E::zero());
                 direct_forward(geo, cout, xb, w, ob);
                 add_bias(ob, b, n);
+                f.apply(ob);
             });
         return (out.into_vec(), pool::take(0));
     }
@@ -38,27 +41,32 @@ pub fn forward<E: Real>(
         // A 1×1, stride-1, unpadded convolution reads its input as the columns.
         out.par_chunks_mut(cout * n)
             .zip(x.par_chunks(inp))
-            .for_each(|(ob, xb)| {
+            .zip(finish)
+            .for_each(|((ob, xb), f)| {
                 gemm(cout, n, k, w, Tr::No, xb, Tr::No, ob, false, 1);
                 add_bias(ob, b, n);
+                f.apply(ob);
             });
         return (out.into_vec(), pool::take(0));
     }
     // im2col writes every column, the product every output.
     let mut cols = pool::take(if keep { batch * k * n } else { 0 });
-    let work = |(xb, (ob, cb)): (&[E], (&mut [E], &mut [E]))| {
+    let work = |xb: &[E], ob: &mut [E], cb: &mut [E], f: Finish| {
         geo.im2col(xb, cb);
         gemm(cout, n, k, w, Tr::No, cb, Tr::No, ob, false, 1);
         add_bias(ob, b, n);
+        f.apply(ob);
     };
+    let samples = x
+        .par_chunks(inp)
+        .zip(out.par_chunks_mut(cout * n))
+        .zip(finish);
     if keep {
-        x.par_chunks(inp)
-            .zip(out.par_chunks_mut(cout * n).zip(cols.par_chunks_mut(k * n)))
-            .for_each(work);
+        samples
+            .zip(cols.par_chunks_mut(k * n))
+            .for_each(|(((xb, ob), f), cb)| work(xb, ob, cb, f));
     } else {
-        x.par_chunks(inp)
-            .zip(out.par_chunks_mut(cout * n))
-            .for_each(|(xb, ob)| scratch::with(k * n, |cb| work((xb, (ob, cb)))));
+        samples.for_each(|((xb, ob), f)| scratch::with(k * n, |cb| work(xb, ob, cb, f)));
     }
     (out.into_vec(), cols)
 }

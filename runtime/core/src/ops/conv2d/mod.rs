@@ -33,7 +33,7 @@ pub fn conv2d<E: Real, T: Tape<E, Cpu>>(
         cout * geo.col_cols(),
         epilogue,
         label,
-        |xs, ws, bs| cpu::forward(&geo, cout, xs, ws, bs, T::OWNS_TAPE),
+        |xs, ws, bs, fin| cpu::forward(&geo, cout, xs, ws, bs, T::OWNS_TAPE, fin),
         // The column matrices are kept; `x` is read only by a pointwise convolution,
         // whose columns are `x` itself, and by the direct kernels (`cpu::direct`).
         move |s, g| cpu::backward(&geo, cout, batch, &s.state, &s.x, &s.w, g),

@@ -4,18 +4,26 @@ use crate::ops::gemm::{gemm, Tr};
 use crate::ops::im2col::Geometry;
 use crate::ops::pool::{self, Buf};
 use crate::ops::scratch;
-use crate::ops::tape::{sum_in_order, sum_over_samples};
+use crate::ops::tape::{sum_in_order, sum_over_samples, Finish};
 use crate::tensor::Real;
 use rayon::prelude::*;
 
-pub fn forward<E: Real>(geo: &Geometry, cin: usize, x: &[E], w: &[E], b: Option<&[E]>) -> Vec<E> {
+pub fn forward<E: Real>(
+    geo: &Geometry,
+    cin: usize,
+    x: &[E],
+    w: &[E],
+    b: Option<&[E]>,
+    finish: Vec<Finish>,
+) -> Vec<E> {
     let (k, n, outn) = (geo.col_rows(), geo.col_cols(), geo.big_len());
     let batch = x.len() / (cin * n);
     let plane = geo.big[0] * geo.big[1];
     // From the pool, stale: each sample's share is zeroed on its own thread (in cache,
     // in parallel) before col2im adds into it.
     let mut out = pool::take(batch * outn);
-    out.par_chunks_mut(outn).enumerate().for_each(|(i, ob)| {
+    let samples = out.par_chunks_mut(outn).enumerate().zip(finish);
+    samples.for_each(|((i, ob), f)| {
         ob.fill(E::zero());
         let xb = &x[i * cin * n..(i + 1) * cin * n];
         // Every column is written by the product before col2im reads it.
@@ -28,6 +36,7 @@ pub fn forward<E: Real>(geo: &Geometry, cin: usize, x: &[E], w: &[E], b: Option<
                 p.iter_mut().for_each(|v| *v += b[c]);
             }
         }
+        f.apply(ob);
     });
     out.into_vec()
 }

@@ -37,7 +37,7 @@ pub fn conv_transpose2d<E: Real, T: Tape<E, Cpu>>(
         geo.big_len(),
         epilogue,
         label,
-        |xs, ws, bs| (cpu::forward(&geo, cin, xs, ws, bs), ()),
+        |xs, ws, bs, fin| (cpu::forward(&geo, cin, xs, ws, bs, fin), ()),
         move |s, g| cpu::backward(&geo, cin, &s.x, &s.w, g),
     )
 }
