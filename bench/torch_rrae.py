@@ -6,7 +6,10 @@ k = 2, 2000 steps + 500 fine-tune steps, batch 64, lr 1e-3, Adam), evaluated wit
 the definitions `rrae run` uses (src: runtime/core/src/eval.rs):
 - train/test error: 100 * ||X_hat - X||_F / ||X||_F over the whole set, original units;
 - interpolation: random training pairs, 5 points linear in the bottleneck coefficients,
-  against the true bump at the linearly interpolated centre;
+  against the true bump at the linearly interpolated centre; and each interpolated image
+  against its best-fitting bump (mean, std, median over images);
+- random sampling: 250 samples from N(mean, cov) of the training coefficients, each
+  against its best-fitting bump;
 - parametric test error: test latents bilinear over the training centre grid, decoded
   (the authors' AE_interpolate).
 
@@ -157,6 +160,29 @@ for step in range(a.fine_tune_steps):
 wall = time.time() - t0
 
 orig = lambda t: t.numpy().reshape(len(t), -1) * std + mean
+
+
+def best_fit(img):
+    """100 ||img - bump|| / ||bump|| for the unit bump of this sigma closest to img, its
+    centre inside the mesh: a 21 x 21 grid, then a halving pattern search (as bumps.rs)."""
+    err = lambda c: float(((render(c).ravel() - img) ** 2).sum())
+    best = min(((err((x, y)), (x, y)) for x in np.linspace(-1, 1, 21)
+                for y in np.linspace(-1, 1, 21)))
+    e, c, step = best[0], best[1], 0.1
+    while step > 1e-4:
+        moved = False
+        for d in ((step, 0), (-step, 0), (0, step), (0, -step)):
+            cc = (float(np.clip(c[0] + d[0], -1, 1)), float(np.clip(c[1] + d[1], -1, 1)))
+            ee = err(cc)
+            if ee < e:
+                e, c, moved = ee, cc, True
+        if not moved:
+            step /= 2
+    return 100 * np.sqrt(e) / np.linalg.norm(render(c))
+
+
+def mean_std(v):
+    return {"mean": float(np.mean(v)), "std": float(np.std(v)), "median": float(np.median(v))}
 relnp = lambda p, x: 100 * np.linalg.norm(p - x) / np.linalg.norm(x)
 with torch.no_grad():
     rec_tr = orig(model.decode(model.enc(tr) @ P))
@@ -174,7 +200,13 @@ with torch.no_grad():
             lat.append((1 - t) * coeff[i] + t * coeff[j])
             truth.append(render((1 - t) * train_c[i] + t * train_c[j]).ravel())
     zi = torch.tensor(np.array(lat), dtype=torch.float32) @ uf.T
-    m["interpolation_error"] = relnp(orig(model.decode(zi)), np.array(truth))
+    interp = orig(model.decode(zi))
+    m["interpolation_error"] = relnp(interp, np.array(truth))
+    m["interpolation_bump_fit"] = mean_std([best_fit(x) for x in interp])
+    mu, cov = coeff.mean(0), np.cov(coeff, rowvar=False)
+    draws = rng.multivariate_normal(mu, cov, size=250)
+    samp = orig(model.decode(torch.tensor(draws, dtype=torch.float32) @ uf.T))
+    m["sampling_bump_fit"] = mean_std([best_fit(x) for x in samp])
     # Parametric: bilinear over the 20 x 20 centre grid (x-major), as eval.rs.
     zg = zall.numpy().reshape(N, N, -1)
     h = 1 / (N - 1)

@@ -240,6 +240,40 @@ fn run_writes_the_run_folder_with_metrics_losses_model_and_plots() {
 }
 
 #[test]
+fn eval_repeats_the_runs_evaluation_with_the_runs_own_seed() {
+    let f = bad_file("tiny-eval.rrae", TINY);
+    let dir = f.with_file_name("tiny-eval-run");
+    let d = dir.to_str().unwrap();
+    let out = rrae(&["run", f.to_str().unwrap(), "--out", d, "--seed", "7", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = rrae(&["eval", d]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("interpolated samples: bump-fit error"),
+        "{stdout}"
+    );
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
+    };
+    let (run, again) = (read("metrics.json"), read("eval.json"));
+    let m = &run["metrics"];
+    assert_eq!(run["seed"], 7);
+    // The interpolation pairs and samples are drawn from the run's seed (7, given on
+    // the command line), not the file's (0): the same draws, the same figures.
+    for key in [
+        "train_error",
+        "test_error",
+        "interpolation_per_sample",
+        "interpolation_bump_fit",
+        "sampling_bump_fit",
+    ] {
+        assert!(!m[key].is_null(), "{key} missing");
+        assert_eq!(m[key], again[key], "{key}");
+    }
+}
+
+#[test]
 fn run_reports_divergence_and_keeps_the_losses() {
     let src = TINY.replace("batch = 10", "batch = 10 lr = 1e30 optimizer = sgd");
     let f = bad_file("diverge.rrae", &src);
@@ -652,9 +686,10 @@ fn compare_trains_files_reads_run_folders_and_writes_the_table_and_figures() {
         stdout.contains("| 3 | cmp-weak-run | `weak_svd(k = 2, beta = 1.0)` | 8 | 2 |"),
         "{stdout}"
     );
-    // Bumps give interpolation and sampling errors as mean ± std.
+    // Bumps give interpolation (bump fit and against the centre) and sampling errors as
+    // mean ± std.
     let row = stdout.lines().find(|l| l.starts_with("| 1 |")).unwrap();
-    assert_eq!(row.matches(" ± ").count(), 2, "{row}");
+    assert_eq!(row.matches(" ± ").count(), 3, "{row}");
     for f in [
         "compare.md",
         "compare.json",

@@ -127,7 +127,7 @@ enum Command {
         #[arg(long, value_name = "N")]
         stop_after: Option<usize>,
     },
-    /// Re-evaluate the model saved in a run folder (writes eval.json and redraws the plots).
+    /// Re-evaluate the model saved in a run folder with the run's seed (writes eval.json, which `rrae compare` prefers, and redraws the plots).
     Eval {
         /// The run folder written by `rrae run`.
         dir: PathBuf,

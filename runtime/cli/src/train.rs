@@ -125,11 +125,16 @@ fn print_metrics(m: &rrae_runtime::eval::Metrics) {
     if let Some(e) = m.test_error_parametric {
         println!("test error with latents interpolated over the training grid (the authors' AE_interpolate): {e:.2} %");
     }
-    if let Some(f) = &m.sampling_bump_fit {
-        println!(
-            "random samples: bump-fit error {:.2} ± {:.2} % (median {:.2} %)",
-            f.mean, f.std, f.median
-        );
+    for (what, fit) in [
+        ("interpolated samples", &m.interpolation_bump_fit),
+        ("random samples", &m.sampling_bump_fit),
+    ] {
+        if let Some(f) = fit {
+            println!(
+                "{what}: bump-fit error {:.2} ± {:.2} % (median {:.2} %)",
+                f.mean, f.std, f.median
+            );
+        }
     }
     if let (Some(a), Some(r)) = (m.classifier_accuracy, m.fid_reconstruction) {
         let f = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into());

@@ -238,13 +238,19 @@ fn evaluate_and_write(dir: &Path, trainer: &Trainer, ir: &Ir) -> Result<(Metrics
     Ok((metrics, gallery))
 }
 
+/// The seed recorded in a run folder's `metrics.json`, if it has one.
+fn run_seed(dir: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(dir.join("metrics.json")).ok()?;
+    serde_json::from_str::<serde_json::Value>(&text).ok()?["seed"].as_u64()
+}
+
 /// Re-evaluates the model saved in a run folder (`rrae eval`): writes `eval.json`
 /// and redraws the plots; the training log and the model are left as they are.
 pub fn eval_saved(dir: &Path) -> Result<Metrics> {
     let path = dir.join("model.safetensors");
     let saved = crate::load::read_model(&path)?;
     let checked = rrae_lang::check_str(&saved.file, &saved.source);
-    let ir = match (&checked.result, checked.render_error()) {
+    let mut ir = match (&checked.result, checked.render_error()) {
         (Ok(ir), _) => ir.clone(),
         (Err(_), diag) => {
             return Err(RuntimeError::Read {
@@ -256,6 +262,11 @@ pub fn eval_saved(dir: &Path) -> Result<Metrics> {
             })
         }
     };
+    // The run's own seed (`rrae run --seed` overrides the file's): the evaluation draws
+    // its interpolation pairs and samples from it, so a re-evaluation repeats the run's.
+    if let Some(seed) = run_seed(dir) {
+        ir.train.seed = seed;
+    }
     let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
     let mut model = Model::lower(&ir, ir.train.seed)?;
     saved.restore(&mut model.params, &path)?;
