@@ -62,7 +62,7 @@ use rayon::prelude::*;
 pub struct Saved<E: pool::Shelved, S> {
     pub state: S,
     pub x: Buf<E>,
-    pub w: Vec<E>,
+    pub w: Buf<E>,
 }
 
 /// A layer `y = f(x; W, b)` computed on host slices: `forward(x, W, b)` returns the
@@ -81,11 +81,11 @@ pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
     epilogue: Epilogue,
     label: impl Fn() -> String + 'static,
     forward: impl for<'m> FnOnce(&[E], &[E], Option<&[E]>, Vec<Finish<'m>>) -> (Vec<E>, S),
-    backward: impl FnOnce(&Saved<E, S>, &[E]) -> (Buf<E>, Vec<E>, Vec<E>) + 'static,
+    backward: impl FnOnce(&Saved<E, S>, &[E]) -> (Buf<E>, Buf<E>, Buf<E>) + 'static,
 ) -> Mat<E, T> {
     let batch = x.shape().0;
     let (x, mut tape) = x.split_tape();
-    let (xs, ws) = (host(&x), w.as_vec());
+    let (xs, ws) = (host(&x), host(w));
     let bs = b.map(|b| b.as_vec());
     // Where the ReLU passed its input: the backward's gradient mask, written by the
     // kernels sample by sample (every element).
@@ -179,17 +179,18 @@ pub fn finishes(
 ///
 /// Samples are grouped in fixed chunks of 8 and the chunk sums added in order, so the
 /// floating-point result does not depend on thread scheduling: runs are reproducible.
+/// The partial sums and the total come from [`pool`].
 pub fn sum_over_samples<E: Real>(
     n: usize,
     len: usize,
     f: impl Fn(usize, &mut [E]) + Sync + Send,
-) -> Vec<E> {
+) -> Buf<E> {
     use rayon::prelude::*;
     const CHUNK: usize = 8;
-    let partials: Vec<Vec<E>> = (0..n.div_ceil(CHUNK))
+    let partials: Vec<Buf<E>> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
-            let mut acc = vec![E::zero(); len];
+            let mut acc = zeros(len);
             for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                 f(i, &mut acc);
             }
@@ -199,12 +200,20 @@ pub fn sum_over_samples<E: Real>(
     sum_in_order(partials, len)
 }
 
+/// A pooled buffer of `len` zeros, filled on the calling thread (for per-chunk partial
+/// sums, which are small and already spread over the rayon pool).
+pub fn zeros<E: Real>(len: usize) -> Buf<E> {
+    let mut b = pool::take(len);
+    b.fill(E::zero());
+    b
+}
+
 /// The element-wise sum of per-chunk partial sums, added in chunk order so the result
 /// does not depend on which thread finished first.
-pub fn sum_in_order<E: Real>(partials: Vec<Vec<E>>, len: usize) -> Vec<E> {
-    let mut total = vec![E::zero(); len];
+pub fn sum_in_order<E: Real>(partials: Vec<Buf<E>>, len: usize) -> Buf<E> {
+    let mut total = zeros(len);
     for p in partials {
-        total.iter_mut().zip(&p).for_each(|(t, v)| *t += *v);
+        total.iter_mut().zip(p.iter()).for_each(|(t, v)| *t += *v);
     }
     total
 }

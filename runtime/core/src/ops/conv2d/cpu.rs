@@ -5,7 +5,7 @@ use crate::ops::gemm::{gemm, Tr};
 use crate::ops::im2col::Geometry;
 use crate::ops::pool::{self, Buf};
 use crate::ops::scratch;
-use crate::ops::tape::{sum_in_order, sum_over_samples, Finish};
+use crate::ops::tape::{sum_in_order, sum_over_samples, zeros, Finish};
 use crate::tensor::Real;
 use rayon::prelude::*;
 
@@ -258,7 +258,7 @@ pub fn backward<E: Real>(
     x: &[E],
     w: &[E],
     g: &[E],
-) -> (Buf<E>, Vec<E>, Vec<E>) {
+) -> (Buf<E>, Buf<E>, Buf<E>) {
     let (k, n, inp) = (geo.col_rows(), geo.col_cols(), geo.big_len());
     let db = sum_over_samples(batch, cout, |i, acc| {
         let gb = &g[i * cout * n..(i + 1) * cout * n];
@@ -269,13 +269,13 @@ pub fn backward<E: Real>(
     if direct(geo, cout) {
         // Each chunk of samples writes its own dx rows and sums its own dW.
         let mut dx = pool::take(batch * inp);
-        let dws: Vec<Vec<E>> = dx
+        let dws: Vec<Buf<E>> = dx
             .par_chunks_mut(8 * inp)
             .enumerate()
             .map(|(c, dxc)| {
                 // The direct kernels accumulate into dx.
                 dxc.fill(E::zero());
-                let mut dw = vec![E::zero(); cout * k];
+                let mut dw = zeros(cout * k);
                 for (j, dxb) in dxc.chunks_mut(inp).enumerate() {
                     let i = c * 8 + j;
                     let gb = &g[i * cout * n..(i + 1) * cout * n];

@@ -4,7 +4,7 @@ use crate::ops::gemm::{gemm, Tr};
 use crate::ops::im2col::Geometry;
 use crate::ops::pool::{self, Buf};
 use crate::ops::scratch;
-use crate::ops::tape::{sum_in_order, sum_over_samples, Finish};
+use crate::ops::tape::{sum_in_order, sum_over_samples, zeros, Finish};
 use crate::tensor::Real;
 use rayon::prelude::*;
 
@@ -51,7 +51,7 @@ pub fn backward<E: Real>(
     x: &[E],
     w: &[E],
     g: &[E],
-) -> (Buf<E>, Vec<E>, Vec<E>) {
+) -> (Buf<E>, Buf<E>, Buf<E>) {
     let (k, n, outn) = (geo.col_rows(), geo.col_cols(), geo.big_len());
     let batch = x.len() / (cin * n);
     let plane = geo.big[0] * geo.big[1];
@@ -59,11 +59,11 @@ pub fn backward<E: Real>(
     let mut dx = pool::take(batch * cin * n);
     // Per work item: one sample's gradient columns at a time (a buffer that stays in
     // cache), read by both products: dx = W · g_cols and dW += x · g_colsᵀ.
-    let shares: Vec<Vec<E>> = dx
+    let shares: Vec<Buf<E>> = dx
         .par_chunks_mut(CHUNK * cin * n)
         .enumerate()
         .map(|(c, dxc)| {
-            let mut dw = vec![E::zero(); cin * k];
+            let mut dw = zeros(cin * k);
             // im2col writes every column.
             scratch::with(k * n, |gc| {
                 for (j, dxb) in dxc.chunks_mut(cin * n).enumerate() {
