@@ -124,7 +124,8 @@ pub fn take<E: Shelved>(len: usize) -> Buf<E> {
     }
 }
 
-/// [`take`], filled with `E::default()` (zero) on the rayon pool.
+/// [`take`], filled with `E::default()` (zero); on the rayon pool when it is long
+/// enough to split (64 Ki elements a piece), so it may be called from inside one.
 pub fn zeroed<E: Shelved>(len: usize) -> Buf<E> {
     use rayon::prelude::*;
     let mut b = take(len);

@@ -69,9 +69,9 @@ pub struct Saved<E: pool::Shelved, S> {
 /// output (`cols` per sample) and the state its backward needs; `backward(saved, g)`
 /// returns `(dx, dW, db)`. Activation-sized buffers (the saved input, the mask, `dx`,
 /// the output gradient once used) come from and go back to [`pool`], so that after the
-/// first step they cost neither an allocation nor a zero-fill. The tape plumbing (ghosts, gradient lookup, accumulation,
-/// debug timing under `label`, the epilogue) is the same for every such op, so it
-/// lives here.
+/// first step they cost neither an allocation nor a zero-fill. The tape plumbing
+/// (ghosts, gradient lookup, accumulation, debug timing under `label`, the epilogue) is
+/// the same for every such op, so it lives here.
 #[allow(clippy::too_many_arguments)]
 pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
     x: Mat<E, T>,
@@ -190,7 +190,7 @@ pub fn sum_over_samples<E: Real>(
     let partials: Vec<Buf<E>> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
-            let mut acc = zeros(len);
+            let mut acc = pool::zeroed(len);
             for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                 f(i, &mut acc);
             }
@@ -200,18 +200,10 @@ pub fn sum_over_samples<E: Real>(
     sum_in_order(partials, len)
 }
 
-/// A pooled buffer of `len` zeros, filled on the calling thread (for per-chunk partial
-/// sums, which are small and already spread over the rayon pool).
-pub fn zeros<E: Real>(len: usize) -> Buf<E> {
-    let mut b = pool::take(len);
-    b.fill(E::zero());
-    b
-}
-
 /// The element-wise sum of per-chunk partial sums, added in chunk order so the result
 /// does not depend on which thread finished first.
 pub fn sum_in_order<E: Real>(partials: Vec<Buf<E>>, len: usize) -> Buf<E> {
-    let mut total = zeros(len);
+    let mut total = pool::zeroed(len);
     for p in partials {
         total.iter_mut().zip(p.iter()).for_each(|(t, v)| *t += *v);
     }

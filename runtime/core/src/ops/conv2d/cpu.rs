@@ -5,7 +5,7 @@ use crate::ops::gemm::{gemm, Tr};
 use crate::ops::im2col::Geometry;
 use crate::ops::pool::{self, Buf};
 use crate::ops::scratch;
-use crate::ops::tape::{sum_in_order, sum_over_samples, zeros, Finish};
+use crate::ops::tape::{sum_in_order, sum_over_samples, Finish};
 use crate::tensor::Real;
 use rayon::prelude::*;
 
@@ -275,7 +275,7 @@ pub fn backward<E: Real>(
             .map(|(c, dxc)| {
                 // The direct kernels accumulate into dx.
                 dxc.fill(E::zero());
-                let mut dw = zeros(cout * k);
+                let mut dw = pool::zeroed(cout * k);
                 for (j, dxb) in dxc.chunks_mut(inp).enumerate() {
                     let i = c * 8 + j;
                     let gb = &g[i * cout * n..(i + 1) * cout * n];

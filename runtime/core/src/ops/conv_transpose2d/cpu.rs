@@ -4,7 +4,7 @@ use crate::ops::gemm::{gemm, Tr};
 use crate::ops::im2col::Geometry;
 use crate::ops::pool::{self, Buf};
 use crate::ops::scratch;
-use crate::ops::tape::{sum_in_order, sum_over_samples, zeros, Finish};
+use crate::ops::tape::{sum_in_order, sum_over_samples, Finish};
 use crate::tensor::Real;
 use rayon::prelude::*;
 
@@ -63,7 +63,7 @@ pub fn backward<E: Real>(
         .par_chunks_mut(CHUNK * cin * n)
         .enumerate()
         .map(|(c, dxc)| {
-            let mut dw = zeros(cin * k);
+            let mut dw = pool::zeroed(cin * k);
             // im2col writes every column.
             scratch::with(k * n, |gc| {
                 for (j, dxb) in dxc.chunks_mut(cin * n).enumerate() {
