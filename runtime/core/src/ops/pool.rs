@@ -182,12 +182,6 @@ impl<E: Shelved> DerefMut for Buf<E> {
     }
 }
 
-impl<E: Shelved + std::fmt::Debug> std::fmt::Debug for Buf<E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Buf(len {})", self.0.len())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
