@@ -17,6 +17,7 @@ Run it with bench/torch_rrae.sh, which makes a private virtual environment.
 """
 import argparse
 import json
+import math
 import time
 
 import numpy as np
@@ -33,7 +34,18 @@ p.add_argument("--k", type=int, default=2)
 p.add_argument("--seed", type=int, default=0)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--optimizer", default="adam", choices=["adam", "adabelief"])
+p.add_argument("--schedule", default="constant", choices=["constant", "cosine"],
+               help="cosine: lr(t) = lr (1 + cos(pi t / steps)) / 2 in each phase, as rrae's cosine()")
 p.add_argument("--out", default=None)
+p.add_argument("--export", default=None, metavar="DIR",
+               help="write this seed's PyTorch initialisation in rrae's layout "
+                    "(DIR/torch-init.safetensors, from the template DIR/model.safetensors that "
+                    "`rrae run --steps 0` wrote) and its batch order (DIR/torch-batches.json), "
+                    "for RRAE_INIT and RRAE_BATCH_ORDER, then exit")
+p.add_argument("--replay", default=None, metavar="DIR",
+               help="start from rrae's initial weights (DIR/model.safetensors, from `rrae run "
+                    "--steps 0 --fine-tune-steps 0 --seed S`) and draw rrae's batches "
+                    "(DIR/batches.json, from the batch_order example) instead of PyTorch's")
 a = p.parse_args()
 torch.manual_seed(a.seed)
 torch.set_num_threads(a.threads)
@@ -113,6 +125,12 @@ class AdaBelief(torch.optim.Optimizer):
                 p.sub_(g["lr"] * mh / (sh.sqrt() + 1e-16))
 
 
+def set_lr(opt, step, total):
+    if a.schedule == "cosine":
+        for g in opt.param_groups:
+            g["lr"] = 0.5 * a.lr * (1 + math.cos(math.pi * step / max(total, 1)))
+
+
 def optimizer(params):
     return torch.optim.Adam(params, lr=a.lr) if a.optimizer == "adam" else AdaBelief(params, a.lr)
 
@@ -124,12 +142,80 @@ def batches(n, b, gen):
             yield perm[i:i + b]
 
 
+PAIRS = [("enc.0", "encoder.0", False), ("enc.2", "encoder.2", False),
+         ("enc.4", "encoder.4", False), ("enc.7", "encoder.7", True), ("lin", "decoder.9", True),
+         ("dec.0", "decoder.11", False), ("dec.2", "decoder.13", False),
+         ("dec.4", "decoder.15", False), ("dec.6", "decoder.17", False)]
+
+
+def read_safetensors(path):
+    import struct
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    return raw[:8 + n], json.loads(raw[8:8 + n]), raw[8 + n:]
+
+
+def export_torch(model, d):
+    """This model's weights written into rrae's layout (the template's header kept: same
+    names, shapes and offsets), and PyTorch's batch order for this seed."""
+    prefix, head, body = read_safetensors(d + "/model.safetensors")
+    body = bytearray(body)
+    mods = dict(model.named_modules())
+    for mine, theirs, transpose in PAIRS:
+        for part in ("weight", "bias"):
+            v = head[f"{theirs}.{part}"]
+            t = getattr(mods[mine], part).detach().numpy()
+            t = t.reshape(v["shape"][::-1]).T if (transpose and part == "weight") else t
+            arr = np.ascontiguousarray(t, dtype=np.float32).reshape(v["shape"])
+            lo, hi = v["data_offsets"]
+            assert hi - lo == arr.nbytes, (theirs, part)
+            body[lo:hi] = arr.tobytes()
+    with open(d + "/torch-init.safetensors", "wb") as f:
+        f.write(prefix + bytes(body))
+    draw = lambda seed, count: [b.tolist() for b, _ in zip(
+        batches(len(tr), a.batch, torch.Generator().manual_seed(seed)), range(count))]
+    with open(d + "/torch-batches.json", "w") as f:
+        json.dump({"train": draw(a.seed, a.steps), "fine_tune": draw(a.seed + 1, a.fine_tune_steps)}, f)
+
+
+def load_rrae(model, path):
+    """rrae's model.safetensors layouts: linear [in, out]; conv [out, in*kh*kw];
+    conv_transpose [in, out*kh*kw]."""
+    import struct
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    head, body = json.loads(raw[8:8 + n]), raw[8 + n:]
+    T = {k: np.frombuffer(body[v["data_offsets"][0]:v["data_offsets"][1]],
+                          dtype=np.float32 if v["dtype"] == "F32" else np.float64).reshape(v["shape"])
+         for k, v in head.items() if k != "__metadata__"}
+    pairs = [("enc.0", "encoder.0", False), ("enc.2", "encoder.2", False),
+             ("enc.4", "encoder.4", False), ("enc.7", "encoder.7", True), ("lin", "decoder.9", True),
+             ("dec.0", "decoder.11", False), ("dec.2", "decoder.13", False),
+             ("dec.4", "decoder.15", False), ("dec.6", "decoder.17", False)]
+    mods = dict(model.named_modules())
+    with torch.no_grad():
+        for mine, theirs, transpose in pairs:
+            w = T[theirs + ".weight"]
+            w = w.T if transpose else w
+            mods[mine].weight.copy_(torch.tensor(np.ascontiguousarray(w), dtype=torch.float32)
+                                    .reshape(mods[mine].weight.shape))
+            mods[mine].bias.copy_(torch.tensor(T[theirs + ".bias"], dtype=torch.float32))
+
+
 model = RRAE(a.latent)
+if a.export:
+    export_torch(model, a.export)
+    raise SystemExit(0)
+if a.replay:
+    load_rrae(model, a.replay + "/model.safetensors")
+    order = json.load(open(a.replay + "/batches.json"))
+    it = iter(torch.tensor(b) for b in order["train"])
+else:
+    it = batches(len(tr), a.batch, torch.Generator().manual_seed(a.seed))
 opt = optimizer(model.parameters())
-gen = torch.Generator().manual_seed(a.seed)
-it = batches(len(tr), a.batch, gen)
 t0 = time.time()
 times = []
+losses = []
 for step in range(a.steps):
     ts = time.time()
     x = tr[next(it)]
@@ -137,8 +223,12 @@ for step in range(a.steps):
     loss = rel(model.decode(z), x)
     opt.zero_grad()
     loss.backward()
+    set_lr(opt, step, a.steps)
     opt.step()
     times.append(time.time() - ts)
+    losses.append(loss.item())
+    if a.replay and step < 3:
+        print(f"replay step {step}: loss {loss.item():.6f}", flush=True)
 train_loss = loss.item()
 
 with torch.no_grad():
@@ -150,12 +240,16 @@ with torch.no_grad():
 for prm in model.enc.parameters():
     prm.requires_grad_(False)
 opt = optimizer(list(model.lin.parameters()) + list(model.dec.parameters()))
-it = batches(len(tr), a.batch, torch.Generator().manual_seed(a.seed + 1))
+if a.replay:
+    it = iter(torch.tensor(b) for b in order["fine_tune"])
+else:
+    it = batches(len(tr), a.batch, torch.Generator().manual_seed(a.seed + 1))
 for step in range(a.fine_tune_steps):
     idx = next(it)
     loss = rel(model.decode(zall[idx]), tr[idx])
     opt.zero_grad()
     loss.backward()
+    set_lr(opt, step, a.fine_tune_steps)
     opt.step()
 wall = time.time() - t0
 
@@ -221,8 +315,8 @@ with torch.no_grad():
     m["test_error_parametric"] = relnp(pt, Xte.reshape(len(Xte), -1))
     sv = torch.linalg.svdvals(zall)
     m["latent_singular_values"] = (sv / sv[0])[:4].tolist()
-m.update(seed=a.seed, optimizer=a.optimizer, wall_seconds=wall, final_train_loss=train_loss,
-         median_ms_per_step=1e3 * float(np.median(times)), threads=a.threads, torch=torch.__version__)
+m.update(seed=a.seed, optimizer=a.optimizer, schedule=a.schedule, replay=a.replay, wall_seconds=wall, final_train_loss=train_loss,
+         median_ms_per_step=1e3 * float(np.median(times)), train_losses=losses, threads=a.threads, torch=torch.__version__)
 print(json.dumps(m, indent=2))
 if a.out:
     with open(a.out, "w") as f:

@@ -301,7 +301,15 @@ pub fn run(
         source: e,
     })?;
     // Lowering first: an operator the runtime cannot train fails before any data loads.
-    let model = Model::lower(ir, ir.train.seed)?;
+    let mut model = Model::lower(ir, ir.train.seed)?;
+    // Experiment hook: `RRAE_INIT=FILE` starts from the weights of a model file (in
+    // rrae's layout, e.g. another framework's initialisation written by
+    // bench/torch_rrae.py --export) instead of the seeded initialisation.
+    if let Some(p) = std::env::var_os("RRAE_INIT").filter(|_| !opts.resume) {
+        let p = std::path::PathBuf::from(p);
+        crate::load::read_model(&p)?.restore(&mut model.params, &p)?;
+        progress.message(&format!("initial weights from {} (RRAE_INIT)", p.display()));
+    }
     let checkpoint = if opts.resume {
         let path = crate::checkpoint::path_in(dir);
         Some((crate::checkpoint::Checkpoint::read(&path)?, path))

@@ -6,7 +6,7 @@
 //! trainer measures how long it waits on this channel (`data_wait` in metrics.json);
 //! with `DEPTH` batches prefetched that wait is the evidence that it never starves.
 
-use crate::data::{gather, Batches};
+use crate::data::{gather, replay::Order, Batches};
 use crossbeam_channel::{bounded, Receiver};
 use std::thread::Scope;
 
@@ -20,12 +20,14 @@ pub struct Batch {
 }
 
 /// What the loader draws from: a row-major `n × dim` matrix.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Source<'d> {
     pub rows: &'d [f32],
     pub dim: usize,
     pub batch: usize,
     pub seed: u64,
+    /// A replayed batch order (`RRAE_BATCH_ORDER`) instead of the seeded one.
+    pub replay: Option<Order>,
 }
 
 /// Starts a loader that skips `skip` batches, then sends batches until the receiver
@@ -38,7 +40,10 @@ pub fn spawn<'s, 'd: 's>(
     let (tx, rx) = bounded(DEPTH);
     scope.spawn(move || {
         let n = src.rows.len() / src.dim.max(1);
-        let mut order = Batches::new(n, src.batch, src.seed);
+        let mut order = match src.replay {
+            Some(r) => Batches::replay(r),
+            None => Batches::new(n, src.batch, src.seed),
+        };
         for _ in 0..skip {
             order.next_batch();
         }
@@ -65,11 +70,12 @@ mod tests {
             dim: 2,
             batch: 3,
             seed: 9,
+            replay: None,
         };
         std::thread::scope(|s| {
-            let all = spawn(s, src, 0);
+            let all = spawn(s, src.clone(), 0);
             let first: Vec<Batch> = (0..7).map(|_| all.recv().unwrap()).collect(); // ok: test
-            let later = spawn(s, src, 4);
+            let later = spawn(s, src.clone(), 4);
             for want in &first[4..] {
                 let got = later.recv().unwrap(); // ok: test
                 assert_eq!(got.idx, want.idx);
@@ -80,6 +86,26 @@ mod tests {
             for (j, &i) in b.idx.iter().enumerate() {
                 assert_eq!(&b.x[2 * j..2 * j + 2], &rows[2 * i..2 * i + 2]);
             }
+        });
+    }
+
+    #[test]
+    fn a_replayed_order_is_sent_as_given_and_skips_on_resume() {
+        let rows: Vec<f32> = (0..8).map(|v| v as f32).collect();
+        let order = std::sync::Arc::new(vec![vec![3, 1], vec![0, 2], vec![2, 2]]);
+        let src = Source {
+            rows: &rows,
+            dim: 2,
+            batch: 2,
+            seed: 9,
+            replay: Some(order),
+        };
+        std::thread::scope(|s| {
+            let rx = spawn(s, src.clone(), 1);
+            let got: Vec<Vec<usize>> = (0..3).map(|_| rx.recv().unwrap().idx).collect(); // ok: test
+            assert_eq!(got, vec![vec![0, 2], vec![2, 2], vec![3, 1]]);
+            let b = spawn(s, src, 0).recv().unwrap(); // ok: test
+            assert_eq!(b.x, vec![6.0, 7.0, 2.0, 3.0]);
         });
     }
 }

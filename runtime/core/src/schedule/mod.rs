@@ -148,6 +148,7 @@ fn drive<'s, 'd: 's>(
     send(tx, start_event(t))?;
     apply_all(t, tx, first)?;
     let data = t.data;
+    let replay = crate::data::replay::Replay::from_env(data.n_train(), t.cfg.batch)?;
     let mut loader: Option<(Phase, crossbeam_channel::Receiver<loader::Batch>)> = None;
     while let Some(c) = t.controller.as_ref().filter(|c| !c.done()) {
         let phase = c.phase();
@@ -166,6 +167,7 @@ fn drive<'s, 'd: 's>(
                 dim: data.dim,
                 batch: t.cfg.batch,
                 seed,
+                replay: replay.order(phase),
             };
             loader = Some((phase, loader::spawn(s, src, skip)));
         }
