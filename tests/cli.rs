@@ -273,6 +273,65 @@ fn eval_repeats_the_runs_evaluation_with_the_runs_own_seed() {
     }
 }
 
+/// `RRAE_INIT` and `RRAE_BATCH_ORDER` replace the seeded initialisation and batch
+/// order: a run under another seed, given seed 3's initial weights and batches, has
+/// seed 3's loss trace (the hooks bench/torch_rrae.py --export feeds).
+#[test]
+fn a_run_given_another_seeds_weights_and_batches_has_that_seeds_trace() {
+    let f = bad_file("replay.rrae", TINY);
+    let dir = |name: &str| f.with_file_name(name);
+    let run = |out: &Path, extra: &[&str], env: &[(&str, &Path)]| -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rrae"));
+        c.args([
+            "run",
+            f.to_str().unwrap(),
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        c.args(extra).current_dir(root());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let (want, init, got) = (dir("replay-3"), dir("replay-init"), dir("replay-5"));
+    assert!(run(&want, &["--seed", "3"], &[]).status.success());
+    let zero = ["--seed", "3", "--steps", "0", "--fine-tune-steps", "0"];
+    assert!(run(&init, &zero, &[]).status.success());
+    // TINY: 25 training bumps, batch 10, 40 + 10 steps; fine-tuning draws from seed + 1.
+    let draw = |seed: u64, count: usize| -> Vec<Vec<usize>> {
+        let mut b = rrae_runtime::data::Batches::new(25, 10, seed);
+        (0..count).map(|_| b.next_batch()).collect()
+    };
+    let order = init.join("order.json");
+    let json = serde_json::json!({"train": draw(3, 40), "fine_tune": draw(4, 10)});
+    std::fs::write(&order, json.to_string()).unwrap();
+    let weights = init.join("model.safetensors");
+    let env = [
+        ("RRAE_INIT", weights.as_path()),
+        ("RRAE_BATCH_ORDER", &order),
+    ];
+    let out = run(&got, &["--seed", "5"], &env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(trace(&got), trace(&want));
+    // Either hook alone is not enough: seed 5's own batches give another trace.
+    let alone = dir("replay-init-only");
+    assert!(run(&alone, &["--seed", "5"], &env[..1]).status.success());
+    assert_ne!(trace(&alone), trace(&want));
+
+    // A batch order that names a sample the data set does not have stops the run
+    // before the first step, naming the file.
+    std::fs::write(&order, r#"{"train": [[0, 1, 2, 3, 4, 5, 6, 7, 8, 99]]}"#).unwrap();
+    let out = run(&dir("replay-bad"), &[], &env);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("order.json") && err.contains("names sample 99"),
+        "{err}"
+    );
+}
+
 #[test]
 fn run_reports_divergence_and_keeps_the_losses() {
     let src = TINY.replace("batch = 10", "batch = 10 lr = 1e30 optimizer = sgd");
