@@ -215,9 +215,6 @@ pub struct Batches {
     order: Vec<usize>,
     pos: usize,
     rng: rand::rngs::StdRng,
-    /// Batches replayed from a file (`RRAE_BATCH_ORDER`) instead, cycling, and how
-    /// many were drawn.
-    replay: Option<(replay::Order, usize)>,
 }
 
 impl Batches {
@@ -229,22 +226,9 @@ impl Batches {
             order: (0..n).collect(),
             pos: n,
             rng: rand::rngs::StdRng::seed_from_u64(seed),
-            replay: None,
         };
         b.reshuffle();
         b
-    }
-    /// The batches of `order`, in order (then again from the start).
-    pub fn replay(order: replay::Order) -> Batches {
-        let batch = order.first().map_or(1, Vec::len);
-        Batches {
-            n: 0,
-            batch,
-            order: vec![],
-            pos: 0,
-            rng: rand::rngs::StdRng::seed_from_u64(0),
-            replay: Some((order, 0)),
-        }
     }
     fn reshuffle(&mut self) {
         self.order = (0..self.n).collect();
@@ -257,14 +241,6 @@ impl Batches {
     }
     /// The next batch's sample indices.
     pub fn next_batch(&mut self) -> Vec<usize> {
-        if let Some((order, drawn)) = &mut self.replay {
-            let b = order
-                .get(*drawn % order.len().max(1))
-                .cloned()
-                .unwrap_or_default();
-            *drawn += 1;
-            return b;
-        }
         if self.pos + self.batch > self.n {
             self.reshuffle();
         }

@@ -40,15 +40,26 @@ pub fn spawn<'s, 'd: 's>(
     let (tx, rx) = bounded(DEPTH);
     scope.spawn(move || {
         let n = src.rows.len() / src.dim.max(1);
-        let mut order = match src.replay {
-            Some(r) => Batches::replay(r),
-            None => Batches::new(n, src.batch, src.seed),
+        let mut next: Box<dyn FnMut() -> Vec<usize>> = match src.replay {
+            // A replayed order is sent as given, from the start again if the run is longer.
+            Some(order) => {
+                let mut drawn = 0;
+                Box::new(move || {
+                    let b = order.get(drawn % order.len().max(1)).cloned();
+                    drawn += 1;
+                    b.unwrap_or_default()
+                })
+            }
+            None => {
+                let mut order = Batches::new(n, src.batch, src.seed);
+                Box::new(move || order.next_batch())
+            }
         };
         for _ in 0..skip {
-            order.next_batch();
+            next();
         }
         loop {
-            let idx = order.next_batch();
+            let idx = next();
             let x = gather(src.rows, src.dim, &idx);
             if tx.send(Batch { idx, x }).is_err() {
                 break; // the trainer moved on
