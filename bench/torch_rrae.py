@@ -181,20 +181,13 @@ def export_torch(model, d):
 def load_rrae(model, path):
     """rrae's model.safetensors layouts: linear [in, out]; conv [out, in*kh*kw];
     conv_transpose [in, out*kh*kw]."""
-    import struct
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    head, body = json.loads(raw[8:8 + n]), raw[8 + n:]
+    _, head, body = read_safetensors(path)
     T = {k: np.frombuffer(body[v["data_offsets"][0]:v["data_offsets"][1]],
                           dtype=np.float32 if v["dtype"] == "F32" else np.float64).reshape(v["shape"])
          for k, v in head.items() if k != "__metadata__"}
-    pairs = [("enc.0", "encoder.0", False), ("enc.2", "encoder.2", False),
-             ("enc.4", "encoder.4", False), ("enc.7", "encoder.7", True), ("lin", "decoder.9", True),
-             ("dec.0", "decoder.11", False), ("dec.2", "decoder.13", False),
-             ("dec.4", "decoder.15", False), ("dec.6", "decoder.17", False)]
     mods = dict(model.named_modules())
     with torch.no_grad():
-        for mine, theirs, transpose in pairs:
+        for mine, theirs, transpose in PAIRS:
             w = T[theirs + ".weight"]
             w = w.T if transpose else w
             mods[mine].weight.copy_(torch.tensor(np.ascontiguousarray(w), dtype=torch.float32)

@@ -95,10 +95,8 @@ mod tests {
     fn reads_both_phases_and_checks_them() {
         let f = file(r#"{"train": [[0, 1], [2, 3]], "fine_tune": [[3, 2]]}"#);
         let r = Replay::read(&f, 4, 2).unwrap(); // ok: test
-        assert_eq!(
-            *r.order(Phase::Train).unwrap(),
-            vec![vec![0, 1], vec![2, 3]]
-        ); // ok: test
+        let train = r.order(Phase::Train).unwrap(); // ok: test
+        assert_eq!(*train, vec![vec![0, 1], vec![2, 3]]);
         assert_eq!(*r.order(Phase::FineTune).unwrap(), vec![vec![3, 2]]); // ok: test
         let only = file(r#"{"train": [[0, 1]]}"#);
         assert!(Replay::read(&only, 4, 2).unwrap().fine_tune.is_none()); // ok: test
