@@ -299,13 +299,16 @@ fn a_run_given_another_seeds_weights_and_batches_has_that_seeds_trace() {
     assert!(run(&want, &["--seed", "3"], &[]).status.success());
     let zero = ["--seed", "3", "--steps", "0", "--fine-tune-steps", "0"];
     assert!(run(&init, &zero, &[]).status.success());
-    // TINY: 25 training bumps, batch 10, 40 + 10 steps; fine-tuning draws from seed + 1.
-    let draw = |seed: u64, count: usize| -> Vec<Vec<usize>> {
+    // TINY: 25 training bumps, batch 10, 40 + 10 steps.
+    use rrae_runtime::control::Phase;
+    let draw = |phase: Phase, count: usize| -> Vec<Vec<usize>> {
+        let seed = rrae_runtime::schedule::loader::phase_seed(3, phase);
         let mut b = rrae_runtime::data::Batches::new(25, 10, seed);
         (0..count).map(|_| b.next_batch()).collect()
     };
     let order = init.join("order.json");
-    let json = serde_json::json!({"train": draw(3, 40), "fine_tune": draw(4, 10)});
+    let (train, fine) = (draw(Phase::Train, 40), draw(Phase::FineTune, 10));
+    let json = serde_json::json!({"train": train, "fine_tune": fine});
     std::fs::write(&order, json.to_string()).unwrap();
     let weights = init.join("model.safetensors");
     let env = [

@@ -5,7 +5,9 @@
 //!
 //! `cargo run --release -p rrae-runtime --example batch_order -- SEED N BATCH STEPS FINE_TUNE_STEPS`
 
+use rrae_runtime::control::Phase;
 use rrae_runtime::data::Batches;
+use rrae_runtime::schedule::loader::phase_seed;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<u64> = std::env::args()
@@ -15,13 +17,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [seed, n, batch, steps, fine] = args[..] else {
         return Err("usage: batch_order SEED N BATCH STEPS FINE_TUNE_STEPS".into());
     };
-    let draw = |seed: u64, count: u64| -> Vec<Vec<usize>> {
-        let mut b = Batches::new(n as usize, batch as usize, seed);
+    let draw = |phase: Phase, count: u64| -> Vec<Vec<usize>> {
+        let mut b = Batches::new(n as usize, batch as usize, phase_seed(seed, phase));
         (0..count).map(|_| b.next_batch()).collect()
     };
     let out = serde_json::json!({
-        "train": draw(seed, steps),
-        "fine_tune": draw(seed.wrapping_add(1), fine),
+        "train": draw(Phase::Train, steps),
+        "fine_tune": draw(Phase::FineTune, fine),
     });
     println!("{out}");
     Ok(())

@@ -6,6 +6,7 @@
 //! trainer measures how long it waits on this channel (`data_wait` in metrics.json);
 //! with `DEPTH` batches prefetched that wait is the evidence that it never starves.
 
+use crate::control::Phase;
 use crate::data::{gather, replay::Order, Batches};
 use crossbeam_channel::{bounded, Receiver};
 use std::thread::Scope;
@@ -28,6 +29,16 @@ pub struct Source<'d> {
     pub seed: u64,
     /// A replayed batch order (`RRAE_BATCH_ORDER`) instead of the seeded one.
     pub replay: Option<Order>,
+}
+
+/// The seed of a phase's batch stream: the run's seed for training, seed + 1 for
+/// fine-tuning (the two phases draw independent orders). Replays of a run's batches
+/// (the `batch_order` example) use it too.
+pub fn phase_seed(seed: u64, phase: Phase) -> u64 {
+    match phase {
+        Phase::Train => seed,
+        Phase::FineTune => seed.wrapping_add(1),
+    }
 }
 
 /// Starts a loader that skips `skip` batches, then sends batches until the receiver

@@ -157,11 +157,11 @@ fn drive<'s, 'd: 's>(
             return interrupt(t, tx, has_dir);
         }
         if loader.as_ref().is_none_or(|(p, _)| *p != phase) {
-            // Fine-tuning draws its own seeded stream (seed + 1).
-            let (seed, skip) = match phase {
-                Phase::Train => (t.cfg.seed, done_train),
-                Phase::FineTune => (t.cfg.seed.wrapping_add(1), done_fine),
+            let skip = match phase {
+                Phase::Train => done_train,
+                Phase::FineTune => done_fine,
             };
+            let seed = loader::phase_seed(t.cfg.seed, phase);
             let src = loader::Source {
                 rows: &data.train,
                 dim: data.dim,
