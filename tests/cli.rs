@@ -795,3 +795,39 @@ fn compare_trains_files_reads_run_folders_and_writes_the_table_and_figures() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("is it a finished run folder?"));
 }
+
+/// `svd_truncate(k = 2, anneal = 20)`: the rank falls from min(batch, L) = 8 to 2 over
+/// the first 20 steps (losses.csv's k column, decisions.jsonl), the model ends at k = 2,
+/// and a run stopped mid-anneal resumes onto the same trace.
+#[test]
+fn an_annealed_rank_descends_to_k_and_resumes_mid_anneal() {
+    let src = TINY.replace("svd_truncate(k = 2)", "svd_truncate(k = 2, anneal = 20)");
+    let f = bad_file("anneal.rrae", &src);
+    let whole = f.with_file_name("anneal-whole");
+    let out = run_tiny(&f, &whole, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("latent rank 2"),
+        "{}",
+        text(&out.stdout)
+    );
+    let csv = std::fs::read_to_string(whole.join("losses.csv")).unwrap();
+    let ks: Vec<usize> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with("train,"))
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ks.len(), 40);
+    assert_eq!(ks[0], 8);
+    assert!(ks.windows(2).all(|w| w[1] <= w[0]), "{ks:?}");
+    assert!(ks[19] > 2 && ks[20..].iter().all(|&k| k == 2), "{ks:?}");
+    let decisions = std::fs::read_to_string(whole.join("decisions.jsonl")).unwrap();
+    assert!(decisions.contains("annealing the rank from 8 to 2 over 20 steps"));
+    let parts = f.with_file_name("anneal-parts");
+    let out = run_tiny(&f, &parts, &["--stop-after", "9"]);
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let out = run_tiny(&f, &parts, &["--resume", parts.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(trace(&whole), trace(&parts));
+}

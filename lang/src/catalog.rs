@@ -182,6 +182,12 @@ pub const LATENT_OPS: &[OpSpec] = &[
                 "rank kept per batch, or `adaptive` (aRRAE)",
             ),
             p(
+                "anneal",
+                Int,
+                D::Absent,
+                "fixed k only: steps over which the kept rank falls geometrically from min(batch, L) to k (default: k from the first step)",
+            ),
+            p(
                 "search",
                 Word(SEARCHES),
                 D::Absent,

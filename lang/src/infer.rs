@@ -579,6 +579,28 @@ fn train_ir(b: &Bound) -> Result<TrainIr> {
     })
 }
 
+/// `anneal` of `svd_truncate`: at least 1 step, and no more than the training steps
+/// (the rank must reach k before the common basis is computed).
+fn anneal_steps(b: &Bound, train: &TrainIr) -> Result<Option<usize>> {
+    if !b.given("anneal") {
+        return Ok(None);
+    }
+    let v = b.int("anneal");
+    if v < 1 || v as usize > train.steps {
+        return Err(ErrorKind::InvalidValue {
+            span: b.span("anneal"),
+            what: "`anneal` of `svd_truncate`".into(),
+            value: v.to_string(),
+            reason: format!(
+                "the rank is annealed over 1 to {} steps (the train block's `steps`)",
+                train.steps
+            ),
+        }
+        .into());
+    }
+    Ok(Some(v as usize))
+}
+
 fn latent_ir(
     r: &Resolved,
     enc: &[Node],
@@ -655,14 +677,26 @@ fn latent_ir(
                     }
                 }
                 let k = rank_ok(b.int("k"), "k", dim.min(batch), true)?;
+                let anneal = anneal_steps(b, train)?;
                 // Y ∈ R^{L×B} with k = L keeps every mode: U_k U_kᵀ Y = Y. That is the
                 // Diabolo AE (a Long AE of width k), so it lowers to the identity.
                 if k == dim {
                     LatentOp::Identity
+                } else if let Some(steps) = anneal {
+                    LatentOp::SvdTruncate(Rank::Annealed { k, steps })
                 } else {
                     LatentOp::SvdTruncate(Rank::Fixed(k))
                 }
             } else {
+                if b.given("anneal") {
+                    return Err(ErrorKind::OptionConflict {
+                        span: b.span("anneal"),
+                        op: "svd_truncate".into(),
+                        option: "anneal".into(),
+                        reason: "only a fixed rank (`k = 2`) is annealed; the adaptive search lowers k itself".into(),
+                    }
+                    .into());
+                }
                 positive(b, "patience", 1)?;
                 positive(b, "window", 1)?;
                 positive(b, "max_steps", 1)?;

@@ -78,6 +78,12 @@ pub enum Search {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rank {
     Fixed(usize),
+    /// Rank k, reached by lowering the kept rank geometrically from min(batch, L)
+    /// over the first `steps` training steps (`svd_truncate(k = 2, anneal = 500)`).
+    Annealed {
+        k: usize,
+        steps: usize,
+    },
     Adaptive {
         search: Search,
         patience: usize,
@@ -143,10 +149,12 @@ impl LatentOp {
     /// What replaces this operator at inference (`svd_truncate(k)` → `project(U_f)`).
     pub fn inference(&self) -> Inference {
         match self {
-            LatentOp::SvdTruncate(Rank::Fixed(k)) => Inference::Project {
-                basis: Basis::Common,
-                rank: Some(*k),
-            },
+            LatentOp::SvdTruncate(Rank::Fixed(k) | Rank::Annealed { k, .. }) => {
+                Inference::Project {
+                    basis: Basis::Common,
+                    rank: Some(*k),
+                }
+            }
             LatentOp::SvdTruncate(Rank::Adaptive { .. }) => Inference::Project {
                 basis: Basis::Common,
                 rank: None,
@@ -359,6 +367,7 @@ impl fmt::Display for LatentOp {
         match self {
             LatentOp::Identity => write!(f, "identity"),
             LatentOp::SvdTruncate(Rank::Fixed(k)) => write!(f, "svd_truncate(k={k})"),
+            LatentOp::SvdTruncate(Rank::Annealed { k, steps }) => write!(f, "svd_truncate(k={k}, anneal={steps})"),
             LatentOp::SvdTruncate(Rank::Adaptive { search, patience, tolerance, window, max_steps }) => write!(
                 f,
                 "svd_truncate(k=adaptive, search={}, patience={patience}, tolerance={}, window={window}{})",

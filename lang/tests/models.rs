@@ -347,3 +347,53 @@ fn idx_data_is_shape_checked_from_its_header() {
         "E039"
     );
 }
+
+/// `svd_truncate(k, anneal = N)`: a fixed rank reached by annealing, shown in the IR;
+/// refused with the adaptive search and beyond the training steps.
+#[test]
+fn an_annealed_rank_is_checked_and_shown() {
+    use rrae_lang::ir::{Basis, Inference, LatentOp, Rank};
+    let src = std::fs::read_to_string(root().join("models/rrae.rrae")).unwrap();
+    let with = |latent: &str| {
+        let s = src.replace("svd_truncate(k = 2)", latent);
+        assert_ne!(s, src);
+        rrae_lang::check_str("models/annealed.rrae", &s)
+    };
+    let ok = with("svd_truncate(k = 2, anneal = 500)").result.unwrap();
+    assert_eq!(
+        ok.latent.op,
+        LatentOp::SvdTruncate(Rank::Annealed { k: 2, steps: 500 })
+    );
+    assert_eq!(
+        ok.latent.op.inference(),
+        Inference::Project {
+            basis: Basis::Common,
+            rank: Some(2)
+        }
+    );
+    assert!(ok.to_string().contains("svd_truncate(k=2, anneal=500) %"));
+    for (latent, code, says) in [
+        (
+            "svd_truncate(k = adaptive, anneal = 500)",
+            "E038",
+            "the adaptive search lowers k itself",
+        ),
+        (
+            "svd_truncate(k = 2, anneal = 0)",
+            "E022",
+            "over 1 to 2000 steps",
+        ),
+        (
+            "svd_truncate(k = 2, anneal = 2001)",
+            "E022",
+            "over 1 to 2000 steps",
+        ),
+    ] {
+        let out = with(latent);
+        let err = out.result.as_ref().err().map(|e| e.code());
+        assert_eq!(err, Some(code), "{latent}");
+        let text = out.render_error().unwrap();
+        assert!(text.contains(says), "{latent}: {text}");
+        assert!(text.contains("models/annealed.rrae:"), "{text}");
+    }
+}

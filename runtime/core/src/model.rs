@@ -237,7 +237,9 @@ fn lower_latent(op: &LatentOp, l: usize, batch: usize) -> Result<Latent> {
         LatentOp::Identity => Ok(Latent::Identity),
         LatentOp::SvdTruncate(Rank::Fixed(k)) => Ok(Latent::Svd { k: *k }),
         // The controller sets k between steps; it starts at min(batch, L) (or 1).
-        LatentOp::SvdTruncate(Rank::Adaptive { .. }) => Ok(Latent::Svd { k: l.min(batch) }),
+        LatentOp::SvdTruncate(Rank::Adaptive { .. } | Rank::Annealed { .. }) => {
+            Ok(Latent::Svd { k: l.min(batch) })
+        }
         LatentOp::Project { basis, columns } => {
             let (h, data) = crate::data::files::read_npy(basis)?;
             let rows = h.count;

@@ -67,6 +67,7 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
         patience: 500,
         max_steps: cfg.steps,
         fine_tune_steps: if has_basis { cfg.fine_tune_steps } else { 0 },
+        anneal: 0,
     };
     match &model.ir.latent.op {
         LatentOp::SvdTruncate(Rank::Adaptive {
@@ -81,6 +82,10 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
             opts.patience = *patience;
             opts.max_steps = max_steps.unwrap_or(cfg.steps);
             Controller::adaptive(Algorithm::from(*search), l.min(cfg.batch), opts)
+        }
+        LatentOp::SvdTruncate(Rank::Annealed { k, steps }) => {
+            opts.anneal = *steps;
+            Controller::annealed(*k, l.min(cfg.batch), opts)
         }
         _ => Controller::fixed(model.latent.rank().unwrap_or(l), opts),
     }

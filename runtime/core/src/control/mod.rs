@@ -4,7 +4,11 @@
 //! (`tests.rs`); the trainer applies its decisions between steps.
 //!
 //! Fixed-rank and non-SVD models get the fixed schedule: `max_steps` training steps,
-//! then `fine_tune_steps` of fine-tuning if the model has a basis. Adaptive models
+//! then `fine_tune_steps` of fine-tuning if the model has a basis. An annealed rank
+//! (`svd_truncate(k = 2, anneal = 500)`) starts that schedule at min(batch, L) and
+//! lowers it geometrically, k_max · (k / k_max)^(t / anneal) rounded up, reaching k at step
+//! `anneal`: equal steps per halving, so most of them go to the ranks near k, where
+//! the adaptive search also spends its steps. Adaptive models
 //! (`svd_truncate(k = adaptive)`) run one of three searches for k*:
 //!
 //! - `decreasing` (Algorithm 1 of the paper): train at k = min(batch, L) until the
@@ -79,6 +83,10 @@ pub struct Options {
     pub max_steps: usize,
     /// Fine-tuning steps after the training phase; 0 for none.
     pub fine_tune_steps: usize,
+    /// A fixed rank's annealing: training steps over which the kept rank falls from
+    /// min(batch, L) to k (0: k from the first step). Capped at `max_steps`.
+    #[serde(default)]
+    pub anneal: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +164,9 @@ pub struct Controller {
     stagnant: usize,
     /// The rank whose checkpoint is kept.
     saved: Option<usize>,
+    /// An annealed fixed schedule's final rank (0: not annealed).
+    #[serde(default)]
+    goal: usize,
     /// Bisection bracket: every k < lo failed; hi reached the target.
     lo: usize,
     hi: usize,
@@ -171,6 +182,30 @@ impl Controller {
     /// A fixed schedule at rank `k` (the model's; any value for models without one).
     pub fn fixed(k: usize, opts: Options) -> Controller {
         Controller::with(None, Stage::Fixed, k, k, opts)
+    }
+
+    /// A fixed rank `k` reached by annealing from `k_max` = min(batch, L) over
+    /// `opts.anneal` steps (capped at `max_steps`); `fixed(k)` when there is nothing to anneal.
+    pub fn annealed(k: usize, k_max: usize, opts: Options) -> Controller {
+        let k = k.max(1);
+        if opts.anneal == 0 || k_max <= k {
+            return Controller::fixed(k, opts);
+        }
+        let mut c = Controller::with(None, Stage::Fixed, k_max, k_max, opts);
+        c.goal = k;
+        c
+    }
+
+    /// The annealed rank after `t` training steps.
+    fn annealed_rank(&self, t: usize) -> usize {
+        let n = self.opts.anneal.min(self.opts.max_steps).max(1);
+        if t >= n {
+            return self.goal;
+        }
+        let (hi, lo) = (self.k_max as f64, self.goal as f64);
+        // Rounded up (less a rounding guard), so k itself is first kept at step `anneal`.
+        let k = (hi * (lo / hi).powf(t as f64 / n as f64) - 1e-9).ceil() as usize;
+        k.clamp(self.goal, self.k_max)
     }
 
     /// An adaptive search over 1..=k_max (k_max = min(batch, L)).
@@ -194,6 +229,7 @@ impl Controller {
             window: Window::new(o.window),
             stagnant: 0,
             saved: None,
+            goal: 0,
             lo: 1,
             hi: k_max,
             mode_loss: None,
@@ -248,6 +284,12 @@ impl Controller {
             };
             self.push(&mut out, Action::SetK { k: self.k }, why);
         }
+        if self.goal > 0 && self.opts.max_steps == 0 {
+            self.k = self.goal;
+        } else if self.goal > 0 {
+            let why = self.anneal_reason();
+            self.push(&mut out, Action::SetK { k: self.k }, why);
+        }
         if self.opts.max_steps == 0 {
             self.finish(&mut out, "no training steps".into());
         }
@@ -274,6 +316,14 @@ impl Controller {
                     Stage::Warmup => self.warmup(&mut out),
                     Stage::Probe => self.probe(loss, &mut out),
                     Stage::Grow => self.grow(&mut out),
+                    Stage::Fixed if self.goal > 0 => {
+                        let k = self.annealed_rank(self.train_steps);
+                        if k != self.k {
+                            let why = self.anneal_reason();
+                            self.push(&mut out, Action::SetK { k }, why);
+                            self.k = k;
+                        }
+                    }
                     Stage::Settle => {
                         if let Some(m) = self.window.stagnated(self.opts.tolerance) {
                             let why = format!("k* = {}: {}", self.k, self.stagnation(&m));
@@ -301,6 +351,15 @@ impl Controller {
             action,
             reason,
         });
+    }
+
+    fn anneal_reason(&self) -> String {
+        format!(
+            "annealing the rank from {} to {} over {} steps",
+            self.k_max,
+            self.goal,
+            self.opts.anneal.min(self.opts.max_steps)
+        )
     }
 
     fn stagnation(&self, m: &Means) -> String {

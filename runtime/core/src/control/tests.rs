@@ -73,6 +73,7 @@ fn opts(max_steps: usize, fine_tune_steps: usize) -> Options {
         patience: 30,
         max_steps,
         fine_tune_steps,
+        anneal: 0,
     }
 }
 
@@ -411,4 +412,92 @@ fn a_restored_controller_decides_exactly_like_the_original() {
         decided += da.len();
     }
     assert!(decided > 0 && a.done());
+}
+
+fn ranks_set(log: &[Decision]) -> Vec<(usize, usize)> {
+    log.iter()
+        .filter_map(|d| match d.action {
+            Action::SetK { k } => Some((d.step, k)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_annealed_rank_falls_geometrically_to_k_then_stays() {
+    let mut o = opts(200, 10);
+    o.anneal = 100;
+    let mut c = Controller::annealed(2, 64, o);
+    let log = run(&mut c, &mut Sim::new(2));
+    let set = ranks_set(&log);
+    // Starts at min(batch, L) before the first step, reaches k at step `anneal`.
+    assert_eq!(set.first(), Some(&(0, 64)));
+    assert_eq!(set.last(), Some(&(100, 2)));
+    assert!(
+        set.windows(2).all(|w| w[1].1 < w[0].1 && w[1].0 > w[0].0),
+        "{set:?}"
+    );
+    // Equal steps per halving: 32 after a fifth of the steps, 16 after two fifths, …
+    let at = |t: usize| set.iter().take_while(|(s, _)| *s <= t).last().map(|p| p.1);
+    assert_eq!(
+        [at(20), at(40), at(60), at(80)],
+        [Some(32), Some(16), Some(8), Some(4)]
+    );
+    assert!(log[0]
+        .reason
+        .contains("annealing the rank from 64 to 2 over 100 steps"));
+    let tail: Vec<Action> = actions(&log).into_iter().skip(set.len()).collect();
+    assert_eq!(tail, vec![Action::FineTune { k: 2 }, Action::Stop]);
+    assert_eq!(step_of(&log, &Action::FineTune { k: 2 }), 200);
+    assert_eq!(c.k_star(), Some(2));
+}
+
+#[test]
+fn annealing_is_capped_at_the_training_steps_and_needs_a_higher_start() {
+    // `--steps 50` on a file that anneals over 100: the rank still reaches k at the end.
+    let mut o = opts(50, 0);
+    o.anneal = 100;
+    let mut c = Controller::annealed(3, 24, o);
+    let log = run(&mut c, &mut Sim::new(3));
+    assert_eq!(ranks_set(&log).last(), Some(&(50, 3)));
+    assert_eq!(log.last().map(|d| (d.k, d.step)), Some((3, 50)));
+    // Nothing to anneal when k is already min(batch, L), or with no training steps.
+    let mut c = Controller::annealed(8, 8, o);
+    assert_eq!(c, Controller::fixed(8, o));
+    assert!(c.begin().is_empty());
+    let mut c = Controller::annealed(2, 16, opts(0, 5));
+    assert_eq!(actions(&c.begin()), vec![Action::FineTune { k: 2 }]);
+}
+
+#[test]
+fn a_restored_annealing_controller_decides_like_the_original() {
+    let mut o = opts(300, 5);
+    o.anneal = 200;
+    let mut a = Controller::annealed(2, 32, o);
+    let mut sim = Sim::new(2);
+    for d in a.begin() {
+        sim.apply(&d);
+    }
+    for _ in 0..70 {
+        let l = sim.step();
+        for d in a.observe(l) {
+            sim.apply(&d);
+        }
+    }
+    let mut b: Controller = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+    assert_eq!(a, b);
+    let mut set = 0;
+    while !a.done() {
+        let l = sim.step();
+        let (da, db) = (a.observe(l), b.observe(l));
+        assert_eq!(da, db);
+        set += da
+            .iter()
+            .filter(|d| matches!(d.action, Action::SetK { .. }))
+            .count();
+        for d in &da {
+            sim.apply(d);
+        }
+    }
+    assert!(set > 0 && a.k_star() == Some(2));
 }
