@@ -284,11 +284,14 @@ impl Controller {
             };
             self.push(&mut out, Action::SetK { k: self.k }, why);
         }
-        if self.goal > 0 && self.opts.max_steps == 0 {
-            self.k = self.goal;
-        } else if self.goal > 0 {
-            let why = self.anneal_reason();
-            self.push(&mut out, Action::SetK { k: self.k }, why);
+        if self.goal > 0 {
+            // With no training steps the rank is k at once (the model then ends at k).
+            if self.opts.max_steps == 0 {
+                self.k = self.goal;
+            } else {
+                let why = self.anneal_reason();
+                self.push(&mut out, Action::SetK { k: self.k }, why);
+            }
         }
         if self.opts.max_steps == 0 {
             self.finish(&mut out, "no training steps".into());
