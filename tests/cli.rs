@@ -419,6 +419,17 @@ fn bench_prints_the_median_step_time() {
     );
 }
 
+/// Column `col` (1: step, 2: k) of losses.csv's rows that start with `prefix`.
+fn losses_column(dir: &Path, prefix: &str, col: usize) -> Vec<usize> {
+    std::fs::read_to_string(dir.join("losses.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with(prefix))
+        .map(|l| l.split(',').nth(col).unwrap().parse().unwrap())
+        .collect()
+}
+
 /// (phase, step, k, loss) of every logged step: the trace without the timings.
 fn trace(dir: &Path) -> Vec<String> {
     std::fs::read_to_string(dir.join("losses.csv"))
@@ -782,14 +793,9 @@ fn compare_trains_files_reads_run_folders_and_writes_the_table_and_figures() {
         "{}",
         text(&out.stderr)
     );
-    let losses = std::fs::read_to_string(irmae_dir.join("losses.csv")).unwrap();
-    let steps: Vec<usize> = losses
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
-        .collect();
-    assert!(steps.len() > 10, "{losses}");
-    assert!(steps.iter().enumerate().all(|(i, &s)| s == i), "{losses}");
+    let steps = losses_column(&irmae_dir, "", 1);
+    assert!(steps.len() > 10, "{steps:?}");
+    assert!(steps.iter().enumerate().all(|(i, &s)| s == i), "{steps:?}");
     // A folder that is not a finished run is a clear error.
     let out = rrae(&["compare", out_dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
@@ -811,13 +817,7 @@ fn an_annealed_rank_descends_to_k_and_resumes_mid_anneal() {
         "{}",
         text(&out.stdout)
     );
-    let csv = std::fs::read_to_string(whole.join("losses.csv")).unwrap();
-    let ks: Vec<usize> = csv
-        .lines()
-        .skip(1)
-        .filter(|l| l.starts_with("train,"))
-        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
-        .collect();
+    let ks = losses_column(&whole, "train,", 2);
     assert_eq!(ks.len(), 40);
     assert_eq!(ks[0], 8);
     assert!(ks.windows(2).all(|w| w[1] <= w[0]), "{ks:?}");

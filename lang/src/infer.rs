@@ -664,18 +664,24 @@ fn latent_ir(
         "identity" => LatentOp::Identity,
         "svd_truncate" => {
             let adaptive = matches!(b.get("k"), Some(Value::Symbol(_)));
-            if !adaptive {
-                for opt in ["search", "patience", "tolerance", "window", "max_steps"] {
-                    if b.given(opt) {
-                        return Err(ErrorKind::OptionConflict {
-                            span: b.span(opt),
-                            op: "svd_truncate".into(),
-                            option: opt.into(),
-                            reason: "only the adaptive search (`k = adaptive`) uses it".into(),
-                        }
-                        .into());
+            // Options of the other mode (fixed or adaptive k) are refused, not ignored.
+            let refuse = |opts: &[&str], reason: &str| -> Result<()> {
+                match opts.iter().find(|o| b.given(o)) {
+                    Some(opt) => Err(ErrorKind::OptionConflict {
+                        span: b.span(opt),
+                        op: "svd_truncate".into(),
+                        option: opt.to_string(),
+                        reason: reason.into(),
                     }
+                    .into()),
+                    None => Ok(()),
                 }
+            };
+            if !adaptive {
+                refuse(
+                    &["search", "patience", "tolerance", "window", "max_steps"],
+                    "only the adaptive search (`k = adaptive`) uses it",
+                )?;
                 let k = rank_ok(b.int("k"), "k", dim.min(batch), true)?;
                 let anneal = anneal_steps(b, train)?;
                 // Y ∈ R^{L×B} with k = L keeps every mode: U_k U_kᵀ Y = Y. That is the
@@ -688,15 +694,10 @@ fn latent_ir(
                     LatentOp::SvdTruncate(Rank::Fixed(k))
                 }
             } else {
-                if b.given("anneal") {
-                    return Err(ErrorKind::OptionConflict {
-                        span: b.span("anneal"),
-                        op: "svd_truncate".into(),
-                        option: "anneal".into(),
-                        reason: "only a fixed rank (`k = 2`) is annealed; the adaptive search lowers k itself".into(),
-                    }
-                    .into());
-                }
+                refuse(
+                    &["anneal"],
+                    "only a fixed rank (`k = 2`) is annealed; the adaptive search lowers k itself",
+                )?;
                 positive(b, "patience", 1)?;
                 positive(b, "window", 1)?;
                 positive(b, "max_steps", 1)?;

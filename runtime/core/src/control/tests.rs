@@ -383,34 +383,55 @@ fn a_spent_budget_in_the_warmup_keeps_the_first_rank() {
     drop(sim);
 }
 
-#[test]
-fn a_restored_controller_decides_exactly_like_the_original() {
-    let mut a = Controller::adaptive(Algorithm::Decreasing, 6, opts(100_000, 5));
-    let mut sim = Sim::new(3);
-    sim.noise = 0.01;
-    for d in a.begin() {
+/// Starts `c`, runs it `steps` steps on `sim`, and returns its serialised-and-restored
+/// copy, as a checkpoint would.
+fn checkpointed(c: &mut Controller, sim: &mut Sim, steps: usize) -> Controller {
+    for d in c.begin() {
         sim.apply(&d);
     }
-    // Part-way through the search, save the state as a checkpoint would.
-    for _ in 0..150 {
+    for _ in 0..steps {
         let l = sim.step();
-        for d in a.observe(l) {
+        for d in c.observe(l) {
             sim.apply(&d);
         }
     }
-    let json = serde_json::to_string(&a).unwrap();
-    let mut b: Controller = serde_json::from_str(&json).unwrap();
-    assert_eq!(a, b);
-    let mut decided = 0;
-    for _ in 0..2000 {
+    let b: Controller = serde_json::from_str(&serde_json::to_string(c).unwrap()).unwrap();
+    assert_eq!(c, &b);
+    b
+}
+
+/// Runs both controllers on the same losses until `a` is done (at most `limit`
+/// steps), checking they decide alike; returns the decisions.
+fn decide_alike(
+    a: &mut Controller,
+    b: &mut Controller,
+    sim: &mut Sim,
+    limit: usize,
+) -> Vec<Decision> {
+    let mut log = vec![];
+    for _ in 0..limit {
+        if a.done() {
+            break;
+        }
         let l = sim.step();
         let (da, db) = (a.observe(l), b.observe(l));
         assert_eq!(da, db);
         for d in &da {
             sim.apply(d);
         }
-        decided += da.len();
+        log.extend(da);
     }
+    log
+}
+
+#[test]
+fn a_restored_controller_decides_exactly_like_the_original() {
+    let mut a = Controller::adaptive(Algorithm::Decreasing, 6, opts(100_000, 5));
+    let mut sim = Sim::new(3);
+    sim.noise = 0.01;
+    // Part-way through the search, save the state as a checkpoint would.
+    let mut b = checkpointed(&mut a, &mut sim, 150);
+    let decided = decide_alike(&mut a, &mut b, &mut sim, 2000).len();
     assert!(decided > 0 && a.done());
 }
 
@@ -475,29 +496,11 @@ fn a_restored_annealing_controller_decides_like_the_original() {
     o.anneal = 200;
     let mut a = Controller::annealed(2, 32, o);
     let mut sim = Sim::new(2);
-    for d in a.begin() {
-        sim.apply(&d);
-    }
-    for _ in 0..70 {
-        let l = sim.step();
-        for d in a.observe(l) {
-            sim.apply(&d);
-        }
-    }
-    let mut b: Controller = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
-    assert_eq!(a, b);
-    let mut set = 0;
-    while !a.done() {
-        let l = sim.step();
-        let (da, db) = (a.observe(l), b.observe(l));
-        assert_eq!(da, db);
-        set += da
-            .iter()
-            .filter(|d| matches!(d.action, Action::SetK { .. }))
-            .count();
-        for d in &da {
-            sim.apply(d);
-        }
-    }
+    let mut b = checkpointed(&mut a, &mut sim, 70);
+    let log = decide_alike(&mut a, &mut b, &mut sim, usize::MAX);
+    let set = log
+        .iter()
+        .filter(|d| matches!(d.action, Action::SetK { .. }))
+        .count();
     assert!(set > 0 && a.k_star() == Some(2));
 }
