@@ -29,6 +29,8 @@ p.add_argument("--steps", type=int, default=2000)
 p.add_argument("--fine-tune-steps", type=int, default=500)
 p.add_argument("--batch", type=int, default=64)
 p.add_argument("--lr", type=float, default=1e-3)
+p.add_argument("--fine-tune-lr", type=float, default=1e-4,
+               help="the decoder fine-tuning's learning rate (models/rrae.rrae: fine_tune_lr = 1e-4)")
 p.add_argument("--latent", type=int, default=64)
 p.add_argument("--k", type=int, default=2)
 p.add_argument("--seed", type=int, default=0)
@@ -125,14 +127,14 @@ class AdaBelief(torch.optim.Optimizer):
                 p.sub_(g["lr"] * mh / (sh.sqrt() + 1e-16))
 
 
-def set_lr(opt, step, total):
+def set_lr(opt, step, total, base):
     if a.schedule == "cosine":
         for g in opt.param_groups:
-            g["lr"] = 0.5 * a.lr * (1 + math.cos(math.pi * step / max(total, 1)))
+            g["lr"] = 0.5 * base * (1 + math.cos(math.pi * step / max(total, 1)))
 
 
-def optimizer(params):
-    return torch.optim.Adam(params, lr=a.lr) if a.optimizer == "adam" else AdaBelief(params, a.lr)
+def optimizer(params, lr):
+    return torch.optim.Adam(params, lr=lr) if a.optimizer == "adam" else AdaBelief(params, lr)
 
 
 def batches(n, b, gen):
@@ -205,7 +207,7 @@ if a.replay:
     it = iter(torch.tensor(b) for b in order["train"])
 else:
     it = batches(len(tr), a.batch, torch.Generator().manual_seed(a.seed))
-opt = optimizer(model.parameters())
+opt = optimizer(model.parameters(), a.lr)
 t0 = time.time()
 times = []
 losses = []
@@ -216,7 +218,7 @@ for step in range(a.steps):
     loss = rel(model.decode(z), x)
     opt.zero_grad()
     loss.backward()
-    set_lr(opt, step, a.steps)
+    set_lr(opt, step, a.steps, a.lr)
     opt.step()
     times.append(time.time() - ts)
     losses.append(loss.item())
@@ -232,7 +234,7 @@ with torch.no_grad():
     zall = y @ P
 for prm in model.enc.parameters():
     prm.requires_grad_(False)
-opt = optimizer(list(model.lin.parameters()) + list(model.dec.parameters()))
+opt = optimizer(list(model.lin.parameters()) + list(model.dec.parameters()), a.fine_tune_lr)
 if a.replay:
     it = iter(torch.tensor(b) for b in order["fine_tune"])
 else:
@@ -242,7 +244,7 @@ for step in range(a.fine_tune_steps):
     loss = rel(model.decode(zall[idx]), tr[idx])
     opt.zero_grad()
     loss.backward()
-    set_lr(opt, step, a.fine_tune_steps)
+    set_lr(opt, step, a.fine_tune_steps, a.fine_tune_lr)
     opt.step()
 wall = time.time() - t0
 

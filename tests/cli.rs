@@ -831,3 +831,59 @@ fn an_annealed_rank_descends_to_k_and_resumes_mid_anneal() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(trace(&whole), trace(&parts));
 }
+
+/// `fine_tune_lr` drives the decoder fine-tuning and nothing else: the training phase
+/// and the first fine-tuning loss (taken before any fine-tuning update) are the same at
+/// any rate, and on the same batches a rate 100× smaller stays 10× closer to a run whose
+/// rate (1e-8) barely moves the decoder.
+#[test]
+fn the_fine_tuning_runs_at_its_own_learning_rate() {
+    let run = |name: &str, lr: Option<&str>| -> PathBuf {
+        let src = match lr {
+            Some(lr) => TINY.replace(
+                "batch = 10 }",
+                &format!("batch = 10 fine_tune_lr = {lr} }}"),
+            ),
+            None => TINY.to_string(),
+        };
+        assert_eq!(src == TINY, lr.is_none());
+        let f = bad_file(&format!("{name}.rrae"), &src);
+        let d = f.with_file_name(name);
+        let out = run_tiny(&f, &d, &[]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        d
+    };
+    let (fast, slow, still) = (
+        run("ft-fast", None),
+        run("ft-slow", Some("1e-5")),
+        run("ft-still", Some("1e-8")),
+    );
+    let rows = |d: &Path, phase: &str| -> Vec<String> {
+        trace(d)
+            .into_iter()
+            .filter(|l| l.starts_with(phase))
+            .collect()
+    };
+    assert_eq!(rows(&fast, "train,").len(), 40);
+    assert_eq!(rows(&fast, "train,"), rows(&slow, "train,"));
+    let losses = |d: &Path| -> Vec<f64> {
+        rows(d, "fine_tune,")
+            .iter()
+            .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let (a, b, c) = (losses(&fast), losses(&slow), losses(&still));
+    assert_eq!(a.len(), 10);
+    assert_eq!((a[0], b[0]), (c[0], c[0]));
+    let dist = |x: &[f64]| -> f64 { x.iter().zip(&c).map(|(x, c)| (x - c).abs()).sum() };
+    assert!(
+        dist(&a) > 0.0 && dist(&b) < dist(&a) / 10.0,
+        "{a:?}\n{b:?}\n{c:?}"
+    );
+    let lr = |d: &Path| -> f64 {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("metrics.json")).unwrap()).unwrap();
+        m["fine_tune_lr"].as_f64().unwrap()
+    };
+    assert_eq!((lr(&fast), lr(&slow)), (1e-3, 1e-5));
+}

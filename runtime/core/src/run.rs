@@ -72,6 +72,8 @@ pub struct Report {
     pub fine_tune_steps: usize,
     pub batch: usize,
     pub lr: f64,
+    /// The decoder fine-tuning's learning rate (`fine_tune_lr`, `lr` unless set).
+    pub fine_tune_lr: f64,
     pub params: usize,
     /// The latent width L (a Diabolo AE's is its k).
     pub latent_dim: usize,
@@ -368,6 +370,7 @@ pub fn run(
         fine_tune_steps: ir.train.fine_tune_steps,
         batch: ir.train.batch,
         lr: ir.train.lr,
+        fine_tune_lr: ir.train.fine_tune_lr,
         params: trainer.model.params.count(),
         latent_dim: trainer.model.latent_dim(),
         train_samples: data.n_train(),
