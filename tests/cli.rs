@@ -211,8 +211,7 @@ fn run_writes_the_run_folder_with_metrics_losses_model_and_plots() {
             assert_eq!(&std::fs::read(&p).unwrap()[1..4], b"PNG", "{name}");
         }
     }
-    let m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_dir.join("metrics.json")).unwrap()).unwrap();
+    let m = metrics(&out_dir);
     assert_eq!(m["metrics"]["latent_rank"], 2);
     assert_eq!(m["steps"], 40);
     assert!(m["metrics"]["train_error"].as_f64().unwrap() > 0.0);
@@ -420,7 +419,10 @@ fn bench_prints_the_median_step_time() {
 }
 
 /// Column `col` (1: step, 2: k) of losses.csv's rows that start with `prefix`.
-fn losses_column(dir: &Path, prefix: &str, col: usize) -> Vec<usize> {
+fn losses_column<T: std::str::FromStr>(dir: &Path, prefix: &str, col: usize) -> Vec<T>
+where
+    T::Err: std::fmt::Debug,
+{
     std::fs::read_to_string(dir.join("losses.csv"))
         .unwrap()
         .lines()
@@ -428,6 +430,11 @@ fn losses_column(dir: &Path, prefix: &str, col: usize) -> Vec<usize> {
         .filter(|l| l.starts_with(prefix))
         .map(|l| l.split(',').nth(col).unwrap().parse().unwrap())
         .collect()
+}
+
+/// A run folder's metrics.json.
+fn metrics(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap()
 }
 
 /// (phase, step, k, loss) of every logged step: the trace without the timings.
@@ -479,9 +486,6 @@ fn a_run_stopped_twice_and_resumed_gives_the_uninterrupted_loss_trace() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(trace(&whole), trace(&parts));
     assert_eq!(trace(&parts).len(), 1 + 40 + 10);
-    let metrics = |d: &Path| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(d.join("metrics.json")).unwrap()).unwrap()
-    };
     assert_eq!(metrics(&whole)["metrics"], metrics(&parts)["metrics"]);
     // The event log tells the story: two checkpoints and two resumptions.
     let events = std::fs::read_to_string(parts.join("events.jsonl")).unwrap();
@@ -601,8 +605,7 @@ fn an_adaptive_run_logs_its_decisions_and_ends_at_the_rank_it_found() {
     let end = lines.iter().find(|l| l["action"] == "fine_tune").unwrap();
     let k = end["rank"].as_u64().unwrap();
     assert!((1..8).contains(&k), "k* = {k}");
-    let m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+    let m = metrics(&dir);
     assert_eq!(m["k"].as_u64(), Some(k));
     assert_eq!(m["metrics"]["latent_rank"].as_u64(), Some(k));
     let stdout = text(&out.stdout);
@@ -793,7 +796,7 @@ fn compare_trains_files_reads_run_folders_and_writes_the_table_and_figures() {
         "{}",
         text(&out.stderr)
     );
-    let steps = losses_column(&irmae_dir, "", 1);
+    let steps: Vec<usize> = losses_column(&irmae_dir, "", 1);
     assert!(steps.len() > 10, "{steps:?}");
     assert!(steps.iter().enumerate().all(|(i, &s)| s == i), "{steps:?}");
     // A folder that is not a finished run is a clear error.
@@ -817,7 +820,7 @@ fn an_annealed_rank_descends_to_k_and_resumes_mid_anneal() {
         "{}",
         text(&out.stdout)
     );
-    let ks = losses_column(&whole, "train,", 2);
+    let ks: Vec<usize> = losses_column(&whole, "train,", 2);
     assert_eq!(ks.len(), 40);
     assert_eq!(ks[0], 8);
     assert!(ks.windows(2).all(|w| w[1] <= w[0]), "{ks:?}");
@@ -866,12 +869,7 @@ fn the_fine_tuning_runs_at_its_own_learning_rate() {
     };
     assert_eq!(rows(&fast, "train,").len(), 40);
     assert_eq!(rows(&fast, "train,"), rows(&slow, "train,"));
-    let losses = |d: &Path| -> Vec<f64> {
-        rows(d, "fine_tune,")
-            .iter()
-            .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
-            .collect()
-    };
+    let losses = |d: &Path| losses_column::<f64>(d, "fine_tune,", 3);
     let (a, b, c) = (losses(&fast), losses(&slow), losses(&still));
     assert_eq!(a.len(), 10);
     assert_eq!((a[0], b[0]), (c[0], c[0]));
@@ -880,10 +878,6 @@ fn the_fine_tuning_runs_at_its_own_learning_rate() {
         dist(&a) > 0.0 && dist(&b) < dist(&a) / 10.0,
         "{a:?}\n{b:?}\n{c:?}"
     );
-    let lr = |d: &Path| -> f64 {
-        let m: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(d.join("metrics.json")).unwrap()).unwrap();
-        m["fine_tune_lr"].as_f64().unwrap()
-    };
+    let lr = |d: &Path| metrics(d)["fine_tune_lr"].as_f64().unwrap();
     assert_eq!((lr(&fast), lr(&slow)), (1e-3, 1e-5));
 }
