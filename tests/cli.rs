@@ -608,9 +608,28 @@ fn an_adaptive_run_logs_its_decisions_and_ends_at_the_rank_it_found() {
     let m = metrics(&dir);
     assert_eq!(m["k"].as_u64(), Some(k));
     assert_eq!(m["metrics"]["latent_rank"].as_u64(), Some(k));
+    // Where the training steps went adds up to them, and the ranks given up are the
+    // ones the decisions restored away from.
+    let spent = &m["search_steps"];
+    let parts: u64 = ["warmup", "kept", "given_up", "settle"]
+        .iter()
+        .map(|p| spent[p].as_u64().unwrap())
+        .sum();
+    assert_eq!(Some(parts), m["train_steps_done"].as_u64(), "{spent}");
+    let restored_from: Vec<_> = lines
+        .iter()
+        .filter(|l| l["action"] == "restore")
+        .map(|l| l["k"].clone())
+        .collect();
+    assert_eq!(spent["given_up_ranks"].as_array(), Some(&restored_from));
+    assert_eq!(spent["warmup"], lines[1]["step"]);
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains(&format!("adaptive search: k* = {k}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("where they went: warm-up {}", lines[1]["step"])),
         "{stdout}"
     );
     // The terminal showed the decisions too, even with -q.

@@ -73,12 +73,13 @@ pub fn run(
         Ok(r) => {
             println!("run folder: {}", dir.display());
             print_metrics(&r.metrics);
-            if let (Some(k), Some(_)) = (r.k, r.target_loss) {
+            if let (Some(k), Some(spent)) = (r.k, &r.search_steps) {
                 println!(
                     "adaptive search: k* = {k} after {} training steps ({} decisions in decisions.jsonl)",
                     r.train_steps_done,
                     r.decisions.len()
                 );
+                println!("  where they went: {spent}");
             }
             println!(
                 "{} train + {} fine-tune steps in {:.1} s ({:.1} ms/step median; {:.2} s waiting for data)",

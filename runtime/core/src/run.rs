@@ -91,6 +91,9 @@ pub struct Report {
     /// The adaptive search's target loss.
     pub target_loss: Option<f64>,
     pub decisions: Vec<crate::control::Decision>,
+    /// Where an adaptive search's training steps went (warm-up, kept and given-up
+    /// ranks, settling); absent for a fixed rank.
+    pub search_steps: Option<crate::control::SearchSteps>,
     /// Time the trainer waited for the loader stage, in total.
     pub data_wait_seconds: f64,
     pub final_train_loss: Option<f64>,
@@ -403,6 +406,10 @@ pub fn run(
             .or_else(|| trainer.basis.as_ref().map(|b| b.ncols())),
         target_loss: trainer.controller.as_ref().and_then(|c| c.target()),
         decisions: trainer.decisions.clone(),
+        search_steps: trainer
+            .controller
+            .as_ref()
+            .and_then(|c| c.search_steps().cloned()),
         data_wait_seconds: trainer.data_wait.as_secs_f64(),
         final_train_loss: last(Phase::Train),
         final_fine_tune_loss: last(Phase::FineTune),

@@ -25,14 +25,18 @@
 //! "Settling" trains at k* until the loss stagnates (the authors' library does the
 //! same after its search), then the RRAE path goes on: common basis, fine-tuning.
 //! `max_steps` bounds the whole training phase; when it runs out mid-search the best
-//! k so far (the last one that reached the target) is restored.
+//! k so far (the last one that reached the target) is restored. `search_steps()` says
+//! where a search's training steps went (`spent.rs`).
 
+mod spent;
 mod window;
 
 #[cfg(test)]
 mod tests;
 
 use serde::{Deserialize, Serialize};
+pub use spent::SearchSteps;
+use spent::Segment;
 pub use window::{Means, Window};
 
 /// The two phases of a run.
@@ -176,6 +180,11 @@ pub struct Controller {
     fine_steps: usize,
     /// The last step's loss, for the decisions' context.
     last_loss: Option<f64>,
+    /// Where a search's training steps went; `mark` is where the open segment began.
+    #[serde(default)]
+    spent: SearchSteps,
+    #[serde(default)]
+    mark: usize,
 }
 
 impl Controller {
@@ -236,6 +245,8 @@ impl Controller {
             train_steps: 0,
             fine_steps: 0,
             last_loss: None,
+            spent: SearchSteps::default(),
+            mark: 0,
         }
     }
 
@@ -268,6 +279,11 @@ impl Controller {
     }
     pub fn done(&self) -> bool {
         self.stage == Stage::Done
+    }
+    /// Where an adaptive search's training steps went (complete once it has ended);
+    /// `None` for a fixed schedule.
+    pub fn search_steps(&self) -> Option<&SearchSteps> {
+        self.algorithm.map(|_| &self.spent)
     }
     /// The rank the search ended at, once it has.
     pub fn k_star(&self) -> Option<usize> {
@@ -385,12 +401,23 @@ impl Controller {
         self.stagnant = 0;
     }
 
+    /// Counts the training since the last decision that ended a segment.
+    fn close(&mut self, segment: Segment) {
+        self.spent.add(segment, self.train_steps - self.mark);
+        self.mark = self.train_steps;
+    }
+
     fn save(&mut self, out: &mut Vec<Decision>, why: String) {
+        self.close(match self.stage {
+            Stage::Warmup => Segment::Warmup,
+            _ => Segment::Kept,
+        });
         self.push(out, Action::Save { k: self.k }, why);
         self.saved = Some(self.k);
     }
 
     fn restore(&mut self, out: &mut Vec<Decision>, k: usize, why: String) {
+        self.close(Segment::GivenUp(self.k));
         self.push(out, Action::Restore { k }, why);
         self.k = k;
         self.window.clear();
@@ -403,6 +430,15 @@ impl Controller {
     }
 
     fn finish(&mut self, out: &mut Vec<Decision>, why: String) {
+        // What is left open: settling, a warm-up the budget cut short, or the rank a
+        // parsimonious search was growing when the budget ran out (it ends there).
+        match self.stage {
+            Stage::Settle => self.close(Segment::Settle),
+            Stage::Warmup => self.close(Segment::Warmup),
+            Stage::Grow => self.close(Segment::Kept),
+            Stage::Probe => self.close(Segment::GivenUp(self.k)),
+            Stage::Fixed | Stage::FineTune | Stage::Done => {}
+        }
         if self.opts.fine_tune_steps > 0 {
             self.push(out, Action::FineTune { k: self.k }, why);
             self.stage = Stage::FineTune;

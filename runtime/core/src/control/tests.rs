@@ -98,6 +98,10 @@ fn run(c: &mut Controller, sim: &mut Sim) -> Vec<Decision> {
         log.extend(ds);
     }
     assert!(c.done(), "the run ended");
+    // Every search accounts for each of its training steps exactly once.
+    if let Some(spent) = c.search_steps() {
+        assert_eq!(spent.total(), c.steps().0, "{spent}");
+    }
     log
 }
 
@@ -171,6 +175,17 @@ fn decreasing_lowers_k_until_it_fails_then_restores_k_plus_one() {
     let back = step_of(&log, &Restore { k: 3 });
     assert_eq!(back - set2, 2 * 10 + 30 - 1);
     assert_eq!(c.k_star(), Some(3));
+    // Where the steps went: the warm-up up to the target, ranks 5 … 3 reaching it,
+    // k = 2's probe, then settling at 3 until the fine-tuning decision.
+    let spent = c.search_steps().unwrap();
+    let fine = step_of(&log, &FineTune { k: 3 });
+    assert_eq!(spent.warmup, log[1].step);
+    assert_eq!(spent.kept, set2 - log[1].step);
+    assert_eq!(
+        (spent.given_up, spent.given_up_ranks.clone()),
+        (back - set2, vec![2])
+    );
+    assert_eq!(spent.settle, fine - back);
 }
 
 #[test]
@@ -255,6 +270,11 @@ fn bisect_finds_the_same_rank_in_fewer_steps() {
     );
     assert_eq!(dec.k_star(), Some(3));
     assert_eq!(bis.k_star(), Some(3));
+    // Both give up one rank, 2, but bisection walks past fewer ranks to get there.
+    let (d, b) = (dec.search_steps().unwrap(), bis.search_steps().unwrap());
+    assert_eq!((&d.given_up_ranks, &b.given_up_ranks), (&vec![2], &vec![2]));
+    assert_eq!(d.warmup, b.warmup);
+    assert!(b.kept < d.kept, "{b} against {d}");
     assert!(
         s2.steps < s1.steps,
         "bisect took {} steps, decreasing {}",
@@ -327,6 +347,12 @@ fn parsimonious_grows_k_until_a_mode_stops_helping() {
         "{}",
         log[7].reason
     );
+    // No warm-up and no settling: ranks 1 … 3 were kept, mode 4 given up.
+    let spent = c.search_steps().unwrap();
+    assert_eq!((spent.warmup, spent.settle), (0, 0));
+    assert_eq!(spent.kept, log[5].step);
+    assert_eq!(spent.given_up_ranks, vec![4]);
+    assert_eq!(spent.given_up, log[7].step - log[5].step);
 }
 
 #[test]
@@ -363,6 +389,10 @@ fn a_spent_budget_mid_probe_restores_the_best_rank() {
     );
     assert!(log[log.len() - 3].reason.contains("budget"));
     assert_eq!(log[log.len() - 2].step, set2 + 5);
+    // The cut-short probe counts as given up; nothing was left to settle.
+    let spent = c.search_steps().unwrap();
+    assert_eq!((spent.given_up, spent.given_up_ranks.clone()), (5, vec![2]));
+    assert_eq!(spent.settle, 0);
 }
 
 #[test]
@@ -380,6 +410,8 @@ fn a_spent_budget_in_the_warmup_keeps_the_first_rank() {
     assert_eq!(actions(&log), vec![Action::SetK { k: 8 }, Action::Stop]);
     assert!(log[1].reason.contains("before the loss stagnated: k* = 8"));
     assert_eq!(c.target(), None);
+    assert_eq!(c.search_steps().unwrap().warmup, 200);
+    assert_eq!(c.search_steps().unwrap().total(), 200);
     drop(sim);
 }
 
@@ -433,6 +465,9 @@ fn a_restored_controller_decides_exactly_like_the_original() {
     let mut b = checkpointed(&mut a, &mut sim, 150);
     let decided = decide_alike(&mut a, &mut b, &mut sim, 2000).len();
     assert!(decided > 0 && a.done());
+    // The accounting carried over too: the resumed copy counts every step once.
+    assert_eq!(a.search_steps(), b.search_steps());
+    assert_eq!(b.search_steps().unwrap().total(), b.steps().0);
 }
 
 fn ranks_set(log: &[Decision]) -> Vec<(usize, usize)> {
