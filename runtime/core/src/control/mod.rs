@@ -431,13 +431,13 @@ impl Controller {
 
     fn finish(&mut self, out: &mut Vec<Decision>, why: String) {
         // What is left open: settling, a warm-up the budget cut short, or the rank a
-        // parsimonious search was growing when the budget ran out (it ends there).
+        // parsimonious search was growing when the budget ran out (it ends there). A
+        // probe is never open here: `budget_spent` restored it, which counted it.
         match self.stage {
             Stage::Settle => self.close(Segment::Settle),
             Stage::Warmup => self.close(Segment::Warmup),
             Stage::Grow => self.close(Segment::Kept),
-            Stage::Probe => self.close(Segment::GivenUp(self.k)),
-            Stage::Fixed | Stage::FineTune | Stage::Done => {}
+            Stage::Probe | Stage::Fixed | Stage::FineTune | Stage::Done => {}
         }
         if self.opts.fine_tune_steps > 0 {
             self.push(out, Action::FineTune { k: self.k }, why);
