@@ -162,7 +162,7 @@ pub const LAYERS: &[OpSpec] = &[
 ];
 
 /// Searches the adaptive rank controller knows.
-pub const SEARCHES: &[&str] = &["decreasing", "parsimonious", "bisect"];
+pub const SEARCHES: &[&str] = &["decreasing", "parsimonious", "bisect", "trend"];
 
 /// The latent operators of the `latent` line.
 pub const LATENT_OPS: &[OpSpec] = &[
@@ -191,7 +191,13 @@ pub const LATENT_OPS: &[OpSpec] = &[
                 "search",
                 Word(SEARCHES),
                 D::Absent,
-                "adaptive only: decreasing (Algorithm 1), parsimonious (k grows from 1) or bisect",
+                "adaptive only: decreasing (Algorithm 1), parsimonious (k grows from 1), bisect, or trend (Algorithm 1 that also gives up a rank off course)",
+            ),
+            p(
+                "horizon",
+                Int,
+                D::Absent,
+                "search = trend only: the most further steps a rank's loss may need at its recent rate to reach the target (5 · patience)",
             ),
             p(
                 "patience",

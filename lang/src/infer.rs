@@ -679,7 +679,14 @@ fn latent_ir(
             };
             if !adaptive {
                 refuse(
-                    &["search", "patience", "tolerance", "window", "max_steps"],
+                    &[
+                        "search",
+                        "patience",
+                        "tolerance",
+                        "window",
+                        "max_steps",
+                        "horizon",
+                    ],
                     "only the adaptive search (`k = adaptive`) uses it",
                 )?;
                 let k = rank_ok(b.int("k"), "k", dim.min(batch), true)?;
@@ -701,9 +708,28 @@ fn latent_ir(
                 positive(b, "patience", 1)?;
                 positive(b, "window", 1)?;
                 positive(b, "max_steps", 1)?;
+                positive(b, "horizon", 1)?;
+                let patience = if b.get("patience").is_some() {
+                    b.int("patience") as usize
+                } else {
+                    500
+                };
+                if b.word("search") != Some("trend") {
+                    refuse(
+                        &["horizon"],
+                        "only the trend search (`search = trend`) has a horizon",
+                    )?;
+                }
                 let search = match b.word("search") {
                     Some("parsimonious") => Search::Parsimonious,
                     Some("bisect") => Search::Bisect,
+                    Some("trend") => Search::Trend {
+                        horizon: if b.get("horizon").is_some() {
+                            b.int("horizon") as usize
+                        } else {
+                            patience.saturating_mul(5)
+                        },
+                    },
                     _ => Search::Decreasing,
                 };
                 let tolerance = if b.get("tolerance").is_some() {
@@ -713,11 +739,7 @@ fn latent_ir(
                 };
                 LatentOp::SvdTruncate(Rank::Adaptive {
                     search,
-                    patience: if b.get("patience").is_some() {
-                        b.int("patience") as usize
-                    } else {
-                        500
-                    },
+                    patience,
                     tolerance,
                     window: if b.get("window").is_some() {
                         b.int("window") as usize

@@ -73,6 +73,20 @@ pub enum Search {
     Parsimonious,
     /// Bisect between 1 and min(batch, L).
     Bisect,
+    /// Algorithm 1, also giving up a rank whose loss would need more than `horizon`
+    /// further steps at its recent rate to reach the target.
+    Trend { horizon: usize },
+}
+
+impl fmt::Display for Search {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Search::Decreasing => write!(f, "decreasing"),
+            Search::Parsimonious => write!(f, "parsimonious"),
+            Search::Bisect => write!(f, "bisect"),
+            Search::Trend { horizon } => write!(f, "trend, horizon={horizon}"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -370,8 +384,7 @@ impl fmt::Display for LatentOp {
             LatentOp::SvdTruncate(Rank::Annealed { k, steps }) => write!(f, "svd_truncate(k={k}, anneal={steps})"),
             LatentOp::SvdTruncate(Rank::Adaptive { search, patience, tolerance, window, max_steps }) => write!(
                 f,
-                "svd_truncate(k=adaptive, search={}, patience={patience}, tolerance={}, window={window}{})",
-                format!("{search:?}").to_lowercase(),
+                "svd_truncate(k=adaptive, search={search}, patience={patience}, tolerance={}, window={window}{})",
                 fmt_float(*tolerance),
                 max_steps.map(|m| format!(", max_steps={m}")).unwrap_or_default()
             ),

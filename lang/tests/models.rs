@@ -397,3 +397,69 @@ fn an_annealed_rank_is_checked_and_shown() {
         assert!(text.contains("models/annealed.rrae:"), "{text}");
     }
 }
+
+/// `search = trend`: Algorithm 1 with a trend test whose horizon defaults to
+/// 5 · patience and is shown in the IR; `horizon` belongs to that search alone.
+#[test]
+fn the_trend_search_has_a_horizon_and_no_other_search_does() {
+    use rrae_lang::ir::{LatentOp, Rank, Search};
+    let src = std::fs::read_to_string(root().join("models/rrae.rrae")).unwrap();
+    let with = |latent: &str| {
+        let s = src.replace("svd_truncate(k = 2)", latent);
+        assert_ne!(s, src);
+        rrae_lang::check_str("models/trend.rrae", &s)
+    };
+    let search = |latent: &str| match with(latent).result.unwrap().latent.op {
+        LatentOp::SvdTruncate(Rank::Adaptive { search, .. }) => search,
+        op => panic!("{latent} lowered to {op}"),
+    };
+    assert_eq!(
+        search("svd_truncate(k = adaptive, search = trend)"),
+        Search::Trend { horizon: 2500 }
+    );
+    assert_eq!(
+        search("svd_truncate(k = adaptive, search = trend, patience = 40)"),
+        Search::Trend { horizon: 200 }
+    );
+    assert_eq!(
+        search("svd_truncate(k = adaptive, search = trend, horizon = 900)"),
+        Search::Trend { horizon: 900 }
+    );
+    let ir = with("svd_truncate(k = adaptive, search = trend)")
+        .result
+        .unwrap();
+    assert!(
+        ir.to_string()
+            .contains("svd_truncate(k=adaptive, search=trend, horizon=2500, patience=500,"),
+        "{ir}"
+    );
+    for (latent, code, says) in [
+        (
+            "svd_truncate(k = adaptive, horizon = 900)",
+            "E038",
+            "only the trend search (`search = trend`) has a horizon",
+        ),
+        (
+            "svd_truncate(k = adaptive, search = bisect, horizon = 900)",
+            "E038",
+            "only the trend search",
+        ),
+        (
+            "svd_truncate(k = 2, horizon = 900)",
+            "E038",
+            "only the adaptive search (`k = adaptive`) uses it",
+        ),
+        (
+            "svd_truncate(k = adaptive, search = trend, horizon = 0)",
+            "E022",
+            "horizon",
+        ),
+    ] {
+        let out = with(latent);
+        let err = out.result.as_ref().err().map(|e| e.code());
+        assert_eq!(err, Some(code), "{latent}");
+        let text = out.render_error().unwrap();
+        assert!(text.contains(says), "{latent}: {text}");
+        assert!(text.contains("models/trend.rrae:"), "{text}");
+    }
+}

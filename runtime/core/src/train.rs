@@ -20,7 +20,7 @@ use crate::params::Bound;
 use crate::tensor::{mat, Mat};
 use dfdx::prelude::*;
 use nalgebra::DMatrix;
-use rrae_lang::ir::{LatentOp, Rank, Schedule, TrainIr};
+use rrae_lang::ir::{LatentOp, Rank, Schedule, Search, TrainIr};
 use std::time::{Duration, Instant};
 
 pub use crate::control::Phase;
@@ -68,6 +68,7 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
         max_steps: cfg.steps,
         fine_tune_steps: if has_basis { cfg.fine_tune_steps } else { 0 },
         anneal: 0,
+        horizon: 0,
     };
     match &model.ir.latent.op {
         LatentOp::SvdTruncate(Rank::Adaptive {
@@ -81,6 +82,9 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
             opts.tolerance = *tolerance;
             opts.patience = *patience;
             opts.max_steps = max_steps.unwrap_or(cfg.steps);
+            if let Search::Trend { horizon } = search {
+                opts.horizon = *horizon;
+            }
             Controller::adaptive(Algorithm::from(*search), l.min(cfg.batch), opts)
         }
         LatentOp::SvdTruncate(Rank::Annealed { k, steps }) => {

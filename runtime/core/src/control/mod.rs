@@ -18,6 +18,12 @@
 //! - `bisect`: the same target, but k is bisected between 1 (or the smallest k that
 //!   failed, plus one) and the smallest k that reached it, restoring the best
 //!   checkpoint after each failure: O(log k) ranks are visited instead of k.
+//! - `trend`: Algorithm 1, except that a rank which has trained `2 · patience` steps
+//!   without reaching the target is also given up as soon as its loss, at the rate it
+//!   fell over the last three windows, would need more than `horizon` further steps
+//!   (default `5 · patience`; `trend.rs`). The ranks visited and the test that keeps
+//!   them are Algorithm 1's, so up to that give-up the run is Algorithm 1's step for
+//!   step; what it saves is the slow give-up of a rank that keeps improving a little.
 //! - `parsimonious`: k grows from 1; each k trains until the loss stagnates; when a
 //!   mode improves the stagnated loss by less than `tolerance`, the checkpoint of
 //!   k − 1 is restored and training stops there.
@@ -29,6 +35,7 @@
 //! where a search's training steps went (`spent.rs`).
 
 mod spent;
+mod trend;
 mod window;
 
 #[cfg(test)]
@@ -37,6 +44,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 pub use spent::SearchSteps;
 use spent::Segment;
+pub use trend::Trend;
 pub use window::{Means, Window};
 
 /// The two phases of a run.
@@ -62,6 +70,7 @@ pub enum Algorithm {
     Decreasing,
     Parsimonious,
     Bisect,
+    Trend,
 }
 
 impl From<rrae_lang::ir::Search> for Algorithm {
@@ -70,6 +79,7 @@ impl From<rrae_lang::ir::Search> for Algorithm {
             rrae_lang::ir::Search::Decreasing => Algorithm::Decreasing,
             rrae_lang::ir::Search::Parsimonious => Algorithm::Parsimonious,
             rrae_lang::ir::Search::Bisect => Algorithm::Bisect,
+            rrae_lang::ir::Search::Trend { .. } => Algorithm::Trend,
         }
     }
 }
@@ -91,6 +101,10 @@ pub struct Options {
     /// min(batch, L) to k (0: k from the first step). Capped at `max_steps`.
     #[serde(default)]
     pub anneal: usize,
+    /// The `trend` search: the most further steps a rank's loss may need, at its recent
+    /// rate, to reach the target before the rank is given up (0: no trend test).
+    #[serde(default)]
+    pub horizon: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +180,9 @@ pub struct Controller {
     window: Window,
     /// Stagnant steps at the current k (reset when k changes).
     stagnant: usize,
+    /// The `trend` search's block means at the current k (reset when k changes).
+    #[serde(default)]
+    trend: Trend,
     /// The rank whose checkpoint is kept.
     saved: Option<usize>,
     /// An annealed fixed schedule's final rank (0: not annealed).
@@ -237,6 +254,7 @@ impl Controller {
             target: None,
             window: Window::new(o.window),
             stagnant: 0,
+            trend: Trend::new(o.window),
             saved: None,
             goal: 0,
             lo: 1,
@@ -398,6 +416,7 @@ impl Controller {
         self.k = k;
         self.stage = stage;
         self.window.clear();
+        self.trend.clear();
         self.stagnant = 0;
     }
 
@@ -421,6 +440,7 @@ impl Controller {
         self.push(out, Action::Restore { k }, why);
         self.k = k;
         self.window.clear();
+        self.trend.clear();
         self.stagnant = 0;
     }
 
@@ -468,7 +488,7 @@ impl Controller {
         let best = self.hi;
         let next = match self.algorithm {
             Some(Algorithm::Bisect) if self.lo < best => Some((self.lo + best) / 2),
-            Some(Algorithm::Decreasing) if best > 1 => Some(best - 1),
+            Some(Algorithm::Decreasing | Algorithm::Trend) if best > 1 => Some(best - 1),
             _ => None,
         };
         match next {
@@ -503,6 +523,10 @@ impl Controller {
             self.next_probe(out);
             return;
         }
+        if let Some(why) = self.off_course(loss, target) {
+            self.give_up(out, why);
+            return;
+        }
         if self.window.stagnated(self.opts.tolerance).is_none() {
             return;
         }
@@ -510,13 +534,50 @@ impl Controller {
         if self.stagnant < self.opts.patience {
             return;
         }
+        let why = format!(
+            "k = {} stagnated above the target for {} steps; back to k = {}",
+            self.k, self.opts.patience, self.hi
+        );
+        self.give_up(out, why);
+    }
+
+    /// The trend test (`trend` search only): why the rank in force is off course, once
+    /// it has trained `2 · patience` steps, checked at the end of each window.
+    fn off_course(&mut self, loss: f64, target: f64) -> Option<String> {
+        if self.algorithm != Some(Algorithm::Trend) || self.opts.horizon == 0 {
+            return None;
+        }
+        if !self.trend.push(loss) || self.trend.steps() < 2 * self.opts.patience {
+            return None;
+        }
+        let needed = self.trend.steps_needed(target)?;
+        if needed <= self.opts.horizon as f64 {
+            return None;
+        }
+        let (p, l) = self.trend.ends()?;
+        let w = self.opts.window;
+        let pace = if needed.is_finite() {
+            format!("would need ~{needed:.0} more steps")
+        } else {
+            "would never get there".to_string()
+        };
+        Some(format!(
+            "k = {} has trained {} steps above the target; at the rate of its last {} steps \
+             (window means {p:.6} → {l:.6}) it {pace} (horizon {}); back to k = {}",
+            self.k,
+            self.trend.steps(),
+            trend::SPAN * w,
+            self.opts.horizon,
+            self.hi
+        ))
+    }
+
+    /// Gives the rank in force up: back to the best rank, then the search goes on
+    /// (bisection) or settles there.
+    fn give_up(&mut self, out: &mut Vec<Decision>, why: String) {
         let failed = self.k;
         self.lo = failed + 1;
         let best = self.hi;
-        let why = format!(
-            "k = {failed} stagnated above the target for {} steps; back to k = {best}",
-            self.opts.patience
-        );
         self.restore(out, best, why);
         match self.algorithm {
             Some(Algorithm::Bisect) if self.lo < best => self.next_probe(out),

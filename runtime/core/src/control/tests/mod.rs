@@ -1,8 +1,10 @@
 //! The controller on synthetic loss traces, no model: every decision path of the
-//! fixed schedule and of the three searches.
+//! fixed schedule and of the searches (the trend search's own in `trend.rs`).
 
 use super::*;
 use std::collections::HashMap;
+
+mod trend;
 
 /// A synthetic training run: at rank k the loss decays geometrically towards
 /// `floor(k)`, which is flat for k ≥ the true rank and much higher below it. Setting
@@ -13,6 +15,9 @@ struct Sim {
     k: usize,
     rate: f64,
     jump: f64,
+    /// Ranks below the true one: (jump, rate) in place of `jump` and `rate`, for a
+    /// failing rank that improves slowly for a long time.
+    below: Option<(f64, f64)>,
     noise: f64,
     seed: u64,
     saved: HashMap<usize, f64>,
@@ -27,6 +32,7 @@ impl Sim {
             k: 0,
             rate: 0.98,
             jump: 0.0,
+            below: None,
             noise: 0.0,
             seed: 1,
             saved: HashMap::new(),
@@ -39,7 +45,11 @@ impl Sim {
     fn step(&mut self) -> f64 {
         self.steps += 1;
         let f = self.floor();
-        self.level = f + (self.level - f) * self.rate;
+        let rate = match self.below {
+            Some((_, rate)) if self.k < self.rank => rate,
+            _ => self.rate,
+        };
+        self.level = f + (self.level - f) * rate;
         // A small deterministic LCG for ± noise.
         self.seed = self.seed.wrapping_mul(6364136223846793005).wrapping_add(1);
         let u = (self.seed >> 11) as f64 / (1u64 << 53) as f64;
@@ -49,7 +59,11 @@ impl Sim {
         match d.action {
             Action::SetK { k } => {
                 if k < self.k {
-                    self.level *= 1.0 + self.jump;
+                    let jump = match self.below {
+                        Some((jump, _)) if k < self.rank => jump,
+                        _ => self.jump,
+                    };
+                    self.level *= 1.0 + jump;
                 }
                 self.k = k;
             }
@@ -74,6 +88,7 @@ fn opts(max_steps: usize, fine_tune_steps: usize) -> Options {
         max_steps,
         fine_tune_steps,
         anneal: 0,
+        horizon: 0,
     }
 }
 
