@@ -8,9 +8,10 @@
 //! an Algorithm 1 run: the step at which it gives a rank up and the rank it settles
 //! at), and a self-check when the search is the recorded one (no difference at all).
 //!
-//! `cargo run --release -p rrae-runtime --example replay_search -- RUN_DIR SEARCH [HORIZON]`
-//! (SEARCH: decreasing, bisect, trend; the run's window, tolerance and patience are
-//! the defaults, 100, 0.01 and 500; HORIZON defaults to 5 · patience).
+//! `cargo run --release -p rrae-runtime --example replay_search -- RUN_DIR SEARCH [OPTION=N …]`
+//! (SEARCH: decreasing, bisect, trend; options as in the model file, for those the run
+//! did not leave at their defaults: `window=250`, `patience=`, `tolerance=`,
+//! `max_steps=`, `horizon=` (5 · patience)).
 
 use rrae_runtime::control::{Action, Algorithm, Controller, Decision, Options};
 use std::collections::BTreeMap;
@@ -20,21 +21,24 @@ type Error = Box<dyn std::error::Error>;
 
 fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (dir, search) = match &args[..] {
-        [dir, search, ..] => (Path::new(dir), search.as_str()),
-        _ => return Err("usage: replay_search RUN_DIR SEARCH [HORIZON]".into()),
+    let (dir, search, given) = match &args[..] {
+        [dir, search, given @ ..] => (Path::new(dir), search.as_str(), given),
+        _ => return Err("usage: replay_search RUN_DIR SEARCH [OPTION=N …]".into()),
     };
+    let mut opt: BTreeMap<&str, f64> = BTreeMap::new();
+    for g in given {
+        let (key, value) = g.split_once('=').ok_or("options are written key=value")?;
+        opt.insert(key, value.parse()?);
+    }
+    let get = |key: &str, default: f64| opt.get(key).copied().unwrap_or(default);
     let algorithm = match search {
         "decreasing" => Algorithm::Decreasing,
         "bisect" => Algorithm::Bisect,
         "trend" => Algorithm::Trend,
         _ => return Err(format!("unknown search {search}").into()),
     };
-    let patience = 500;
-    let horizon = match args.get(2) {
-        Some(h) => h.parse()?,
-        None => 5 * patience,
-    };
+    let patience = get("patience", 500.0) as usize;
+    let horizon = get("horizon", 5.0 * patience as f64) as usize;
     let losses = train_losses(&dir.join("losses.csv"))?;
     let recorded = decisions(&dir.join("decisions.jsonl"))?;
     let k_max = match recorded.first().map(|d| &d.action) {
@@ -42,10 +46,10 @@ fn main() -> Result<(), Error> {
         _ => return Err("the run is not an adaptive search".into()),
     };
     let opts = Options {
-        window: 100,
-        tolerance: 0.01,
+        window: get("window", 100.0) as usize,
+        tolerance: get("tolerance", 0.01),
         patience,
-        max_steps: 10_000,
+        max_steps: get("max_steps", 10_000.0) as usize,
         fine_tune_steps: 500,
         anneal: 0,
         horizon: if algorithm == Algorithm::Trend {
@@ -85,11 +89,18 @@ fn main() -> Result<(), Error> {
             break;
         }
     }
-    println!(
-        "{}: {search} takes the recorded decisions to the end of the search (k* = {:?})",
-        dir.display(),
-        c.k_star()
-    );
+    match c.k_star() {
+        Some(k) => println!(
+            "{}: {search} takes the recorded decisions to the end of the search (k* = {k})",
+            dir.display()
+        ),
+        None => println!(
+            "{}: {search} takes the recorded decisions as far as the {} recorded losses go; \
+             its search had not ended there",
+            dir.display(),
+            losses.len()
+        ),
+    }
     Ok(())
 }
 

@@ -19,9 +19,9 @@
 //!   failed, plus one) and the smallest k that reached it, restoring the best
 //!   checkpoint after each failure: O(log k) ranks are visited instead of k.
 //! - `trend`: Algorithm 1, except that a rank which has trained `2 · patience` steps
-//!   without reaching the target is also given up as soon as its loss, at the rate it
-//!   fell over the last three windows, would need more than `horizon` further steps
-//!   (default `5 · patience`; `trend.rs`). The ranks visited and the test that keeps
+//!   and is still over twice the target is also given up as soon as its loss, at the
+//!   rate it fell over the last three windows, would need more than `horizon` further
+//!   steps (default `5 · patience`; `trend.rs`). The ranks visited and the test that keeps
 //!   them are Algorithm 1's, so up to that give-up the run is Algorithm 1's step for
 //!   step; what it saves is the slow give-up of a rank that keeps improving a little.
 //! - `parsimonious`: k grows from 1; each k trains until the loss stagnates; when a
@@ -542,7 +542,8 @@ impl Controller {
     }
 
     /// The trend test (`trend` search only): why the rank in force is off course, once
-    /// it has trained `2 · patience` steps, checked at the end of each window.
+    /// it has trained `2 · patience` steps and is over `FAR` times the target, checked
+    /// at the end of each window.
     fn off_course(&mut self, loss: f64, target: f64) -> Option<String> {
         if self.algorithm != Some(Algorithm::Trend) || self.opts.horizon == 0 {
             return None;
@@ -551,10 +552,10 @@ impl Controller {
             return None;
         }
         let needed = self.trend.steps_needed(target)?;
-        if needed <= self.opts.horizon as f64 {
+        let (p, l) = self.trend.ends()?;
+        if needed <= self.opts.horizon as f64 || l <= trend::FAR * target {
             return None;
         }
-        let (p, l) = self.trend.ends()?;
         let w = self.opts.window;
         let pace = if needed.is_finite() {
             format!("would need ~{needed:.0} more steps")

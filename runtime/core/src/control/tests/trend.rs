@@ -122,3 +122,47 @@ fn a_restored_trend_controller_decides_exactly_like_the_original() {
     assert_eq!(step_of(&log, &Action::Restore { k: 3 }), set2 + 60);
     assert_eq!(a.search_steps(), b.search_steps());
 }
+
+/// Feeds `losses` to `c` after a warm-up whose target is 1.0 (20 steps at 1.0 at
+/// k = 4); returns the decisions of the probe at k = 3.
+fn probe_on(c: &mut Controller, losses: impl Iterator<Item = f64>) -> Vec<Decision> {
+    c.begin();
+    let warm: Vec<Decision> = (0..20).flat_map(|_| c.observe(1.0)).collect();
+    assert_eq!(
+        actions(&warm),
+        [Action::Save { k: 4 }, Action::SetK { k: 3 }]
+    );
+    assert_eq!(c.target(), Some(1.0));
+    losses.flat_map(|l| c.observe(l)).collect()
+}
+
+#[test]
+fn the_trend_test_leaves_a_rank_near_the_target_to_patience() {
+    // The probe falls 1.2 % per window of 10 steps: never stagnant, and from 1.9 times
+    // the target it would need ~480 more steps after 60 (> horizon 150), but it is
+    // under twice the target, where a minibatch may dip below it: not judged.
+    let fall = |start: f64| (0..100).map(move |t| start * 0.9988f64.powi(t));
+    let mut near = Controller::adaptive(Algorithm::Trend, 4, trend_opts());
+    assert_eq!(probe_on(&mut near, fall(1.9)), vec![]);
+    let mut a1 = Controller::adaptive(Algorithm::Decreasing, 4, opts(100_000, 5));
+    assert_eq!(probe_on(&mut a1, fall(1.9)), vec![]);
+    // The same fall from 3 times the target is given up at the first look, 60 steps in.
+    let mut far = Controller::adaptive(Algorithm::Trend, 4, trend_opts());
+    let log = probe_on(&mut far, fall(3.0));
+    assert_eq!(actions(&log), [Action::Restore { k: 4 }]);
+    assert_eq!(log[0].step, 20 + 60);
+    assert!(log[0].reason.contains("would need ~"), "{}", log[0].reason);
+    // A rank that is far and flat would never get there. (After the warm-up,
+    // stagnation is switched off, tolerance −1, so that patience cannot act first.)
+    let mut flat = Controller::adaptive(Algorithm::Trend, 4, trend_opts());
+    probe_on(&mut flat, std::iter::empty());
+    flat.opts.tolerance = -1.0;
+    let log: Vec<Decision> = (0..100).flat_map(|_| flat.observe(4.0)).collect();
+    assert_eq!(actions(&log)[0], Action::Restore { k: 4 });
+    assert_eq!(log[0].step, 20 + 60);
+    assert!(
+        log[0].reason.contains("would never get there"),
+        "{}",
+        log[0].reason
+    );
+}
