@@ -548,7 +548,7 @@ impl Controller {
         if self.algorithm != Some(Algorithm::Trend) || self.opts.horizon == 0 {
             return None;
         }
-        if !self.trend.push(loss) || self.trend.steps() < 2 * self.opts.patience {
+        if !self.trend.push(loss) || self.trend.steps() < self.opts.patience.saturating_mul(2) {
             return None;
         }
         let needed = self.trend.steps_needed(target)?;

@@ -3,13 +3,14 @@
 //!
 //! Algorithm 1 gives a rank up only once its loss has stagnated (improved by less
 //! than the tolerance per window) for `patience` steps. A rank that keeps improving a
-//! little is seldom stagnant, so on the Gaussian bumps giving up k = 1 took 2198–2657
-//! steps, 46–59 % of a whole search. The trend test asks instead whether the loss is
-//! on course: the means of whole windows at this k (blocks of `window` steps from
-//! the first step at k) give a geometric rate, `ln(P / L) / SPAN` per window between
-//! the block `SPAN` windows back (P) and the last one (L), and the steps still needed
-//! are `window · ln(L / target)` over that rate (infinite when the loss did not fall).
-//! Whole blocks, not single steps, so that minibatch noise is averaged out.
+//! little is seldom stagnant, so on the Gaussian bumps giving up the last rank took
+//! Algorithm 1 2093–3097 steps, 38–74 % of its search (docs/results.md). The trend
+//! test asks instead whether the loss is on course: the means of whole windows at this
+//! k (blocks of `window` steps from the first step at k) give a geometric rate,
+//! `ln(P / L) / SPAN` per window between the block `SPAN` windows back (P) and the last
+//! one (L), and the steps still needed are `window · ln(L / target)` over that rate
+//! (infinite when the loss did not fall). Whole blocks, not single steps, so that
+//! minibatch noise is averaged out.
 
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
