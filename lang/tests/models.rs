@@ -353,12 +353,7 @@ fn idx_data_is_shape_checked_from_its_header() {
 #[test]
 fn an_annealed_rank_is_checked_and_shown() {
     use rrae_lang::ir::{Basis, Inference, LatentOp, Rank};
-    let src = std::fs::read_to_string(root().join("models/rrae.rrae")).unwrap();
-    let with = |latent: &str| {
-        let s = src.replace("svd_truncate(k = 2)", latent);
-        assert_ne!(s, src);
-        rrae_lang::check_str("models/annealed.rrae", &s)
-    };
+    let with = |latent: &str| with_latent("models/annealed.rrae", latent);
     let ok = with("svd_truncate(k = 2, anneal = 500)").result.unwrap();
     assert_eq!(
         ok.latent.op,
@@ -372,29 +367,46 @@ fn an_annealed_rank_is_checked_and_shown() {
         }
     );
     assert!(ok.to_string().contains("svd_truncate(k=2, anneal=500) %"));
-    for (latent, code, says) in [
-        (
-            "svd_truncate(k = adaptive, anneal = 500)",
-            "E038",
-            "the adaptive search lowers k itself",
-        ),
-        (
-            "svd_truncate(k = 2, anneal = 0)",
-            "E022",
-            "over 1 to 2000 steps",
-        ),
-        (
-            "svd_truncate(k = 2, anneal = 2001)",
-            "E022",
-            "over 1 to 2000 steps",
-        ),
-    ] {
-        let out = with(latent);
+    assert_refused(
+        "models/annealed.rrae",
+        &[
+            (
+                "svd_truncate(k = adaptive, anneal = 500)",
+                "E038",
+                "the adaptive search lowers k itself",
+            ),
+            (
+                "svd_truncate(k = 2, anneal = 0)",
+                "E022",
+                "over 1 to 2000 steps",
+            ),
+            (
+                "svd_truncate(k = 2, anneal = 2001)",
+                "E022",
+                "over 1 to 2000 steps",
+            ),
+        ],
+    );
+}
+
+/// `models/rrae.rrae` with its latent line replaced, checked as `name`.
+fn with_latent(name: &str, latent: &str) -> rrae_lang::Checked {
+    let src = std::fs::read_to_string(root().join("models/rrae.rrae")).unwrap();
+    let s = src.replace("svd_truncate(k = 2)", latent);
+    assert_ne!(s, src);
+    rrae_lang::check_str(name, &s)
+}
+
+/// Each `(latent line, code, words)` is refused with that code, and its rendered error
+/// says those words and names the file.
+fn assert_refused(name: &str, cases: &[(&str, &str, &str)]) {
+    for (latent, code, says) in cases {
+        let out = with_latent(name, latent);
         let err = out.result.as_ref().err().map(|e| e.code());
-        assert_eq!(err, Some(code), "{latent}");
+        assert_eq!(err, Some(*code), "{latent}");
         let text = out.render_error().unwrap();
         assert!(text.contains(says), "{latent}: {text}");
-        assert!(text.contains("models/annealed.rrae:"), "{text}");
+        assert!(text.contains(&format!("{name}:")), "{text}");
     }
 }
 
@@ -403,12 +415,7 @@ fn an_annealed_rank_is_checked_and_shown() {
 #[test]
 fn the_trend_search_has_a_horizon_and_no_other_search_does() {
     use rrae_lang::ir::{LatentOp, Rank, Search};
-    let src = std::fs::read_to_string(root().join("models/rrae.rrae")).unwrap();
-    let with = |latent: &str| {
-        let s = src.replace("svd_truncate(k = 2)", latent);
-        assert_ne!(s, src);
-        rrae_lang::check_str("models/trend.rrae", &s)
-    };
+    let with = |latent: &str| with_latent("models/trend.rrae", latent);
     let search = |latent: &str| match with(latent).result.unwrap().latent.op {
         LatentOp::SvdTruncate(Rank::Adaptive { search, .. }) => search,
         op => panic!("{latent} lowered to {op}"),
@@ -433,33 +440,29 @@ fn the_trend_search_has_a_horizon_and_no_other_search_does() {
             .contains("svd_truncate(k=adaptive, search=trend, horizon=2500, patience=500,"),
         "{ir}"
     );
-    for (latent, code, says) in [
-        (
-            "svd_truncate(k = adaptive, horizon = 900)",
-            "E038",
-            "only the trend search (`search = trend`) has a horizon",
-        ),
-        (
-            "svd_truncate(k = adaptive, search = bisect, horizon = 900)",
-            "E038",
-            "only the trend search",
-        ),
-        (
-            "svd_truncate(k = 2, horizon = 900)",
-            "E038",
-            "only the adaptive search (`k = adaptive`) uses it",
-        ),
-        (
-            "svd_truncate(k = adaptive, search = trend, horizon = 0)",
-            "E022",
-            "horizon",
-        ),
-    ] {
-        let out = with(latent);
-        let err = out.result.as_ref().err().map(|e| e.code());
-        assert_eq!(err, Some(code), "{latent}");
-        let text = out.render_error().unwrap();
-        assert!(text.contains(says), "{latent}: {text}");
-        assert!(text.contains("models/trend.rrae:"), "{text}");
-    }
+    assert_refused(
+        "models/trend.rrae",
+        &[
+            (
+                "svd_truncate(k = adaptive, horizon = 900)",
+                "E038",
+                "only the trend search (`search = trend`) has a horizon",
+            ),
+            (
+                "svd_truncate(k = adaptive, search = bisect, horizon = 900)",
+                "E038",
+                "only the trend search",
+            ),
+            (
+                "svd_truncate(k = 2, horizon = 900)",
+                "E038",
+                "only the adaptive search (`k = adaptive`) uses it",
+            ),
+            (
+                "svd_truncate(k = adaptive, search = trend, horizon = 0)",
+                "E022",
+                "horizon",
+            ),
+        ],
+    );
 }
