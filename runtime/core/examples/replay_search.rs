@@ -13,7 +13,7 @@
 //! did not leave at their defaults: `window=250`, `patience=`, `tolerance=`,
 //! `max_steps=`, `horizon=` (5 · patience)).
 
-use rrae_runtime::control::{Action, Algorithm, Controller, Decision, Options};
+use rrae_runtime::control::{Action, Algorithm, Controller, Decision, Options, Phase};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -60,7 +60,7 @@ fn main() -> Result<(), Error> {
     };
     // The recorded training decisions by step, as (action, reason).
     let mut by_step: BTreeMap<usize, Vec<&Decision>> = BTreeMap::new();
-    for d in recorded.iter().filter(|d| d.phase.name() == "train") {
+    for d in recorded.iter().filter(|d| d.phase == Phase::Train) {
         by_step.entry(d.step).or_default().push(d);
     }
     let mut c = Controller::adaptive(algorithm, k_max, opts);
