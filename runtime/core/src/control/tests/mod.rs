@@ -158,28 +158,32 @@ fn no_training_steps_ends_before_the_first_step() {
     );
 }
 
+/// Algorithm 1's decisions from k = 6 when the true rank is 3: down to 3, k = 2 given
+/// up, back to 3, fine-tuning.
+fn down_from_6_to_3() -> Vec<Action> {
+    use Action::*;
+    vec![
+        SetK { k: 6 },
+        Save { k: 6 },
+        SetK { k: 5 },
+        Save { k: 5 },
+        SetK { k: 4 },
+        Save { k: 4 },
+        SetK { k: 3 },
+        Save { k: 3 },
+        SetK { k: 2 },
+        Restore { k: 3 },
+        FineTune { k: 3 },
+        Stop,
+    ]
+}
+
 #[test]
 fn decreasing_lowers_k_until_it_fails_then_restores_k_plus_one() {
     let mut c = Controller::adaptive(Algorithm::Decreasing, 6, opts(100_000, 5));
     let log = run(&mut c, &mut Sim::new(3));
     use Action::*;
-    assert_eq!(
-        actions(&log),
-        vec![
-            SetK { k: 6 },
-            Save { k: 6 },
-            SetK { k: 5 },
-            Save { k: 5 },
-            SetK { k: 4 },
-            Save { k: 4 },
-            SetK { k: 3 },
-            Save { k: 3 },
-            SetK { k: 2 },
-            Restore { k: 3 },
-            FineTune { k: 3 },
-            Stop
-        ]
-    );
+    assert_eq!(actions(&log), down_from_6_to_3());
     // The target is the stagnated mean at k = 6; later decisions carry it.
     let target = log[1].target.unwrap();
     assert!(log[1..].iter().all(|d| d.target == Some(target)));

@@ -29,20 +29,7 @@ fn trend_gives_up_a_slowly_improving_rank_early_with_algorithm_1s_k_star() {
     let mut tr = Controller::adaptive(Algorithm::Trend, 6, trend_opts());
     let log = run(&mut tr, &mut slow_failure());
     use Action::*;
-    let path = vec![
-        SetK { k: 6 },
-        Save { k: 6 },
-        SetK { k: 5 },
-        Save { k: 5 },
-        SetK { k: 4 },
-        Save { k: 4 },
-        SetK { k: 3 },
-        Save { k: 3 },
-        SetK { k: 2 },
-        Restore { k: 3 },
-        FineTune { k: 3 },
-        Stop,
-    ];
+    let path = down_from_6_to_3();
     assert_eq!(actions(&a1_log), path);
     assert_eq!(actions(&log), path);
     assert_eq!((a1.k_star(), tr.k_star()), (Some(3), Some(3)));
