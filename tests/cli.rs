@@ -299,10 +299,10 @@ fn a_run_given_another_seeds_weights_and_batches_has_that_seeds_trace() {
     let zero = ["--seed", "3", "--steps", "0", "--fine-tune-steps", "0"];
     assert!(run(&init, &zero, &[]).status.success());
     // TINY: 25 training bumps, batch 10, 40 + 10 steps.
-    use rrae_runtime::control::Phase;
+    use rrae_train::control::Phase;
     let draw = |phase: Phase, count: usize| -> Vec<Vec<usize>> {
-        let seed = rrae_runtime::schedule::loader::phase_seed(3, phase);
-        let mut b = rrae_runtime::data::Batches::new(25, 10, seed);
+        let seed = rrae_train::schedule::loader::phase_seed(3, phase);
+        let mut b = rrae_train::data::Batches::new(25, 10, seed);
         (0..count).map(|_| b.next_batch()).collect()
     };
     let order = init.join("order.json");

@@ -128,8 +128,8 @@ fn the_demo_writes_reconstructions_and_samples() {
 }
 
 struct Silent;
-impl rrae_runtime::run::Progress for Silent {
-    fn event(&mut self, _: &rrae_runtime::train::Event) {}
+impl rrae_train::schedule::Progress for Silent {
+    fn event(&mut self, _: &rrae_train::schedule::Event) {}
     fn message(&mut self, _: &str) {}
 }
 
@@ -151,7 +151,7 @@ eval { interpolation_pairs = 3 random_samples = 6 }
         .unwrap();
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-run");
     let _ = std::fs::remove_dir_all(&dir);
-    let report = rrae_runtime::run::run(
+    let report = rrae_report::run::run(
         &ir,
         src,
         "tiny.rrae",

@@ -2,7 +2,7 @@
 //! through the `rrae-artifact` crate (the same code other programs use).
 
 use rrae_artifact::{ArchivedLatent, ArchivedLayer, Mapped, Rng, View};
-use rrae_runtime::data::files::{npy_bytes, read_idx, read_npy};
+use rrae_engine::files::{npy_bytes, read_idx, read_npy};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -15,7 +15,7 @@ fn fail(msg: String) -> ExitCode {
 /// A run folder means its `model.rra`.
 fn open(path: &Path) -> Result<Mapped, ExitCode> {
     let file = if path.is_dir() {
-        path.join(rrae_runtime::run::ARTIFACT)
+        path.join(rrae_train::checkpoint::ARTIFACT)
     } else {
         path.to_path_buf()
     };
@@ -27,7 +27,7 @@ fn view(m: &Mapped) -> Result<View<'_>, ExitCode> {
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), ExitCode> {
-    rrae_runtime::output::write_atomic(path, bytes).map_err(|e| fail(e.to_string()))
+    rrae_train::output::write_atomic(path, bytes).map_err(|e| fail(e.to_string()))
 }
 
 pub fn inspect(path: PathBuf) -> Result<(), ExitCode> {
@@ -113,7 +113,7 @@ fn save_samples(v: &View, rows: &[Vec<f32>], out: &Path, cols: usize) -> Result<
                 )))
             }
         };
-        rrae_runtime::plot::image_grid(&flat, h, w, cols)
+        rrae_report::plot::image_grid(&flat, h, w, cols)
             .save(out)
             .map_err(|e| fail(e.to_string()))
     } else {

@@ -244,7 +244,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             stop_after,
         } => {
             let (ir, text) = checked(&file)?;
-            let o = rrae_runtime::run::Overrides {
+            let o = rrae_report::run::Overrides {
                 steps,
                 fine_tune_steps,
                 seed,
@@ -267,7 +267,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             reuse,
             quiet,
         } => {
-            let o = rrae_runtime::run::Overrides {
+            let o = rrae_report::run::Overrides {
                 steps,
                 fine_tune_steps,
                 seed,
@@ -352,7 +352,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
 fn compare(
     inputs: Vec<PathBuf>,
     out: PathBuf,
-    o: rrae_runtime::run::Overrides,
+    o: rrae_report::run::Overrides,
     reuse: bool,
     quiet: bool,
 ) -> Result<(), ExitCode> {
@@ -360,7 +360,7 @@ fn compare(
         eprintln!("error: give .rrae files or run folders to compare");
         return Err(ExitCode::from(2));
     }
-    let fail = |e: rrae_runtime::RuntimeError| {
+    let fail = |e: rrae_engine::RuntimeError| {
         eprintln!("error: {e}");
         ExitCode::from(1)
     };
@@ -377,7 +377,7 @@ fn compare(
             if !(reuse && dir.join("metrics.json").is_file()) {
                 let (ir, text) = checked(&input)?;
                 // An interrupted run (Ctrl-C, SIGTERM) left a checkpoint: go on from it.
-                let resume = reuse && dir.join(rrae_runtime::checkpoint::FILE).is_file();
+                let resume = reuse && dir.join(rrae_train::checkpoint::FILE).is_file();
                 let how = train::How {
                     quiet,
                     resume,
@@ -399,9 +399,9 @@ fn compare(
             }
             dir
         };
-        rows.push(rrae_runtime::compare::read_run(&dir).map_err(fail)?);
+        rows.push(rrae_report::compare::read_run(&dir).map_err(fail)?);
     }
-    let table = rrae_runtime::compare::write(&rows, &out).map_err(fail)?;
+    let table = rrae_report::compare::write(&rows, &out).map_err(fail)?;
     print!("{table}");
     println!("table, figures and compare.json in {}", out.display());
     Ok(())

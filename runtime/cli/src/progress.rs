@@ -2,9 +2,9 @@
 //! the controller's decisions printed above it as they happen.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rrae_runtime::control::Action;
-use rrae_runtime::run::Progress;
-use rrae_runtime::train::Event;
+use rrae_train::control::Action;
+use rrae_train::schedule::Event;
+use rrae_train::schedule::Progress;
 
 pub struct Bar {
     bar: Option<ProgressBar>,

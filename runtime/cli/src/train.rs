@@ -1,9 +1,10 @@
 //! `rrae run` and `rrae bench`.
 
 use crate::progress::Bar;
-use rrae_runtime::run::{default_dir, median, run as run_model, Overrides, RunOptions};
-use rrae_runtime::schedule::RunControl;
-use rrae_runtime::RuntimeError;
+use rrae_engine::RuntimeError;
+use rrae_report::eval::median;
+use rrae_report::run::{default_dir, run as run_model, Overrides, RunOptions};
+use rrae_train::schedule::RunControl;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -106,7 +107,7 @@ pub fn run(
     }
 }
 
-fn print_metrics(m: &rrae_runtime::eval::Metrics) {
+fn print_metrics(m: &rrae_report::eval::Metrics) {
     println!(
         "train error {:.2} %, test error {:.2} %{} (original units)",
         m.train_error,
@@ -161,7 +162,7 @@ fn print_metrics(m: &rrae_runtime::eval::Metrics) {
 
 /// `rrae eval RUN_DIR`: re-evaluates a saved run.
 pub fn eval(dir: PathBuf) -> Result<(), ExitCode> {
-    match rrae_runtime::run::eval_saved(&dir) {
+    match rrae_report::run::eval_saved(&dir) {
         Ok(m) => {
             print_metrics(&m);
             Ok(())
@@ -175,7 +176,7 @@ pub fn eval(dir: PathBuf) -> Result<(), ExitCode> {
 
 /// Runs `warmup + steps` training steps and prints the median time per step.
 /// `rrae bench`: trains `warmup + steps` steps on the model's data and reports the
-/// median step time, the achieved GFLOP/s (see `rrae_runtime::cost`) and the peak
+/// median step time, the achieved GFLOP/s (see `rrae_engine::cost`) and the peak
 /// resident memory; with `RRAE_DEBUG=1` also the per-op breakdown.
 pub fn bench(
     mut ir: rrae_lang::Ir,
@@ -183,27 +184,27 @@ pub fn bench(
     warmup: usize,
     json: bool,
 ) -> Result<(), ExitCode> {
-    rrae_runtime::run::set_steps(&mut ir, steps + warmup);
+    rrae_report::run::set_steps(&mut ir, steps + warmup);
     ir.train.fine_tune_steps = 0;
-    let fail = |e: rrae_runtime::RuntimeError| {
+    let fail = |e: rrae_engine::RuntimeError| {
         eprintln!("error: {e}");
         ExitCode::from(1)
     };
     let data_ir = ir
         .data
         .clone()
-        .ok_or(rrae_runtime::RuntimeError::NoData)
+        .ok_or(rrae_engine::RuntimeError::NoData)
         .map_err(fail)?;
-    let data = rrae_runtime::data::Dataset::load(&data_ir).map_err(fail)?;
-    let model = rrae_runtime::model::Model::lower(&ir, ir.train.seed).map_err(fail)?;
-    let flops = rrae_runtime::cost::flops(&model);
-    let mut t = rrae_runtime::train::Trainer::new(model, &data, debug());
+    let data = rrae_train::data::Dataset::load(&data_ir).map_err(fail)?;
+    let model = rrae_engine::model::Model::lower(&ir, ir.train.seed).map_err(fail)?;
+    let flops = rrae_engine::cost::flops(&model);
+    let mut t = rrae_train::train::Trainer::new(model, &data, debug());
     // Allocation counters when the last warm-up step and the last timed step are
     // reported (the run goes on to build the common basis, which is not a step).
     let mut after_warmup = crate::alloc_count::totals();
     let mut end = after_warmup;
-    t.run(&mut |e: &rrae_runtime::train::Event| {
-        if let rrae_runtime::train::Event::Step { step, .. } = e {
+    t.run(&mut |e: &rrae_train::schedule::Event| {
+        if let rrae_train::schedule::Event::Step { step, .. } = e {
             if step + 1 == warmup {
                 after_warmup = crate::alloc_count::totals();
             }
@@ -254,7 +255,7 @@ pub fn bench(
             "{allocs:.0} allocations ({alloc_mib:.0} MiB) per timed step, served from memory the allocator keeps"
         );
     }
-    if let Some(s) = rrae_runtime::run::profile_report(&t) {
+    if let Some(s) = rrae_report::run::profile_report(&t) {
         eprint!("{s}");
     }
     Ok(())

@@ -1,0 +1,52 @@
+//! Prints the loss and per-parameter gradient norms of one training step on the
+//! first `batch` training samples, for a saved model: a cross-check against another
+//! framework fed the same weights (see bench/torch_grad_check.py).
+//!
+//! `cargo run --release -p rrae-runtime --example grad_dump -- runs/x/model.safetensors`
+
+use dfdx::prelude::*;
+use rrae_engine::model::{Latent, Model};
+use rrae_engine::ops::loss::loss;
+use rrae_engine::ops::svd_truncate::svd_truncate;
+use rrae_engine::tensor::mat;
+use rrae_train::data::{gather, Dataset};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: grad_dump MODEL.safetensors")?;
+    let saved = rrae_report::load::read_model(path.as_ref())?;
+    let ir = rrae_lang::check_str(&saved.file, &saved.source)
+        .result
+        .map_err(|_| "model source does not check")?;
+    let mut model = Model::lower(&ir, 0)?;
+    saved.restore(&mut model.params, path.as_ref())?;
+    let data = Dataset::load(ir.data.as_ref().ok_or("no data")?)?;
+    let dev = Cpu::default();
+    let b = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(ir.train.batch);
+    let idx: Vec<usize> = (0..b).collect();
+    let x = mat(&dev, gather(&data.train, data.dim, &idx), b, data.dim);
+    let bound = model.params.bind::<f64>(&dev);
+    let x64: rrae_engine::tensor::Mat<f64> = dev.tensor_from_vec(
+        x.as_vec().iter().map(|&v| v as f64).collect(),
+        (b, data.dim),
+    );
+    let y = model.encode(&bound, x64.clone().leaky_traced(), None);
+    let z = match model.latent {
+        Latent::Svd { k } => svd_truncate(y, k).0,
+        _ => y,
+    };
+    let pred = model.decode(&bound, z, None);
+    let l = loss(ir.train.loss, pred, &x64);
+    println!("loss {:.10}", l.array());
+    let mut grads = l.backward();
+    let g = rrae_engine::params::gradients(&mut grads, &bound);
+    for (p, g) in model.params.params.iter().zip(&g) {
+        let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+        println!("{} {:.8e}", p.name, norm);
+    }
+    Ok(())
+}

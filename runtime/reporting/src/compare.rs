@@ -1,0 +1,299 @@
+//! `rrae compare`: several finished runs side by side, as the paper's Table 1 — train
+//! and test error, interpolation and random-sampling error (each generated sample
+//! against its best-fitting bump, mean ± std over samples), and interpolation against
+//! the bump at the interpolated centre — with the latent singular values of every model
+//! in one figure (the paper's Figure 5) and their interpolations and samples stacked
+//! (Figures 3 and 4).
+//!
+//! It reads run folders (`metrics.json`, or the newer `eval.json` of `rrae eval`, and
+//! the PNGs `rrae run` wrote); the CLI trains the `.rrae` files it is given first.
+
+use crate::plot::{line_plot, Canvas, PALETTE};
+use rrae_engine::error::{Result, RuntimeError};
+use rrae_train::output::write_atomic;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// One model's line of the table.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Row {
+    pub name: String,
+    pub dir: PathBuf,
+    /// The `latent` line of its source.
+    pub latent: String,
+    /// The latent width L (a Diabolo AE's is its k).
+    pub latent_dim: Option<u64>,
+    pub k: Option<u64>,
+    pub train_error: f64,
+    pub test_error: f64,
+    /// (mean, std) of the best-fitting-bump error over interpolated samples and over
+    /// random samples: the paper's Table 1 columns (bump data).
+    pub interpolation: Option<(f64, f64)>,
+    pub sampling: Option<(f64, f64)>,
+    /// (mean, std) over interpolated samples against the bump at the linearly
+    /// interpolated centre: a stricter measure the paper does not use.
+    pub interpolation_centre: Option<(f64, f64)>,
+    pub latent_rank: u64,
+    /// FID, local classifier features (labelled images): interpolations, random samples.
+    pub fid_interpolation: Option<f64>,
+    pub fid_sampling: Option<f64>,
+    pub train_steps: u64,
+    pub wall_seconds: f64,
+    pub singular_values: Vec<f64>,
+}
+
+fn mean_std(v: &Value) -> Option<(f64, f64)> {
+    Some((v.get("mean")?.as_f64()?, v.get("std")?.as_f64()?))
+}
+
+/// Reads a finished run folder.
+pub fn read_run(dir: &Path) -> Result<Row> {
+    let path = dir.join("metrics.json");
+    let bad = |reason: String| RuntimeError::Read {
+        path: path.clone(),
+        reason,
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| bad(format!("{e} (is it a finished run folder?)")))?;
+    let mut r: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    // `rrae eval DIR` re-evaluates a saved model into eval.json: its metrics are the
+    // newer (they may have measures the run's own evaluation did not have yet).
+    let eval_path = dir.join("eval.json");
+    if let Ok(text) = std::fs::read_to_string(&eval_path) {
+        let e: Value = serde_json::from_str(&text).map_err(|e| RuntimeError::Read {
+            path: eval_path.clone(),
+            reason: e.to_string(),
+        })?;
+        r["metrics"] = e;
+    }
+    let m = &r["metrics"];
+    let f = |v: &Value, what: &str| v.as_f64().ok_or_else(|| bad(format!("no `{what}`")));
+    let latent = r["source"]
+        .as_str()
+        .and_then(|s| s.lines().map(str::trim).find(|l| l.starts_with("latent ")))
+        .map(|l| l.trim_start_matches("latent ").to_string())
+        .unwrap_or_default();
+    Ok(Row {
+        // The run folder's name: `rrae compare` names it after the file, and the zoo's
+        // files all declare `model rrae` (they differ in one line).
+        name: dir
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .or_else(|| r["model"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "?".into()),
+        dir: dir.to_path_buf(),
+        latent,
+        // Runs written before `latent_dim` was recorded: the encoder's singular values
+        // number min(L, training samples), which is L for every data set here.
+        latent_dim: r["latent_dim"].as_u64().or_else(|| {
+            m["singular_values_encoder"]
+                .as_array()
+                .map(|a| a.len() as u64)
+                .filter(|&n| n > 0)
+        }),
+        k: r["k"].as_u64(),
+        train_error: f(&m["train_error"], "metrics.train_error")?,
+        test_error: f(&m["test_error"], "metrics.test_error")?,
+        interpolation: mean_std(&m["interpolation_bump_fit"]),
+        sampling: mean_std(&m["sampling_bump_fit"]),
+        interpolation_centre: mean_std(&m["interpolation_per_sample"]),
+        latent_rank: m["latent_rank"].as_u64().unwrap_or(0),
+        fid_interpolation: m["fid_interpolation"].as_f64(),
+        fid_sampling: m["fid_sampling"].as_f64(),
+        train_steps: r["train_steps_done"].as_u64().unwrap_or(0),
+        wall_seconds: r["wall_seconds"].as_f64().unwrap_or(f64::NAN),
+        singular_values: m["singular_values_latent"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default(),
+    })
+}
+
+fn pm(v: Option<(f64, f64)>) -> String {
+    v.map(|(m, s)| format!("{m:.2} ± {s:.2}"))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn fid(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into())
+}
+
+/// The table in Markdown; `#` numbers the rows as in the figures.
+pub fn table(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "| # | model | latent | L | k | train % | test % | interpolation % | random sampling % | interp. vs centre % | FID interp. | FID sampling | latent rank | steps | wall s |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for (i, r) in rows.iter().enumerate() {
+        s.push_str(&format!(
+            "| {} | {} | `{}` | {} | {} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
+            i + 1,
+            r.name,
+            r.latent,
+            r.latent_dim
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "—".into()),
+            r.k.map(|k| k.to_string()).unwrap_or_else(|| "—".into()),
+            r.train_error,
+            r.test_error,
+            pm(r.interpolation),
+            pm(r.sampling),
+            pm(r.interpolation_centre),
+            fid(r.fid_interpolation),
+            fid(r.fid_sampling),
+            r.latent_rank,
+            r.train_steps,
+            r.wall_seconds
+        ));
+    }
+    s
+}
+
+/// Stacks the same PNG of every run, numbered, with a gap.
+fn stack(rows: &[Row], name: &str) -> Result<Option<Canvas>> {
+    let mut parts = vec![];
+    for (i, r) in rows.iter().enumerate() {
+        let p = r.dir.join(name);
+        if p.is_file() {
+            parts.push((i + 1, Canvas::load(&p)?));
+        }
+    }
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let (label, gap) = (40, 6);
+    let w = label + parts.iter().map(|(_, c)| c.w).max().unwrap_or(0);
+    let h = parts.iter().map(|(_, c)| c.h + gap).sum();
+    let mut out = Canvas::new(w, h);
+    let mut y = 0;
+    for (n, c) in &parts {
+        out.text(4, y as i64 + 4, &n.to_string());
+        out.paste(c, label, y);
+        y += c.h + gap;
+    }
+    Ok(Some(out))
+}
+
+/// Writes `compare.md`, `compare.json` and the figures to `out`; returns the table.
+pub fn write(rows: &[Row], out: &Path) -> Result<String> {
+    std::fs::create_dir_all(out).map_err(|e| RuntimeError::Write {
+        path: out.to_path_buf(),
+        source: e,
+    })?;
+    let t = table(rows);
+    let mut md = String::from("Colours in the singular-value figures follow the rows: ");
+    let names: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let c = PALETTE[i % PALETTE.len()];
+            format!(
+                "{} {} (#{:02x}{:02x}{:02x})",
+                i + 1,
+                r.name,
+                c[0],
+                c[1],
+                c[2]
+            )
+        })
+        .collect();
+    md.push_str(&names.join(", "));
+    md = format!("{t}\n{md}.\n");
+    write_atomic(&out.join("compare.md"), md.as_bytes())?;
+    let json = serde_json::to_string_pretty(rows).map_err(|e| RuntimeError::Write {
+        path: out.join("compare.json"),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    write_atomic(&out.join("compare.json"), json.as_bytes())?;
+    let sv: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.singular_values.iter().take(64).copied().collect())
+        .collect();
+    let series: Vec<(&[f64], [u8; 3])> = sv
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.as_slice(), PALETTE[i % PALETTE.len()]))
+        .collect();
+    line_plot(&series, false).save(&out.join("singular_values.png"))?;
+    // Exact zeros have no logarithm; the floor keeps them on the plot.
+    let floored: Vec<Vec<f64>> = sv
+        .iter()
+        .map(|v| v.iter().map(|x| x.max(1e-12)).collect())
+        .collect();
+    let series: Vec<(&[f64], [u8; 3])> = floored
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.as_slice(), PALETTE[i % PALETTE.len()]))
+        .collect();
+    line_plot(&series, true).save(&out.join("singular_values_log.png"))?;
+    for name in ["interpolations.png", "samples.png"] {
+        if let Some(c) = stack(rows, name)? {
+            c.save(&out.join(name))?;
+        }
+    }
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The smallest metrics.json `read_run` accepts, with or without `latent_dim`.
+    fn run_dir(name: &str, latent_dim: Option<u64>) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("rrae-compare-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap(); // ok: test
+        let mut r = serde_json::json!({
+            "model": "m",
+            "source": "model m {\n    latent identity\n}\n",
+            "k": null,
+            "metrics": {
+                "train_error": 1.5,
+                "test_error": 2.5,
+                "singular_values_encoder": [1.0, 0.5, 0.25],
+            }
+        });
+        if let Some(l) = latent_dim {
+            r["latent_dim"] = l.into();
+        }
+        std::fs::write(dir.join("metrics.json"), r.to_string()).unwrap(); // ok: test
+        dir
+    }
+
+    #[test]
+    fn rows_read_the_latent_width_or_infer_it_for_older_runs() {
+        let new = run_dir("new", Some(64));
+        let old = run_dir("old", None);
+        let (a, b) = (read_run(&new).unwrap(), read_run(&old).unwrap()); // ok: test
+        assert_eq!((a.latent_dim, b.latent_dim), (Some(64), Some(3)));
+        assert_eq!(a.latent, "identity");
+        let t = table(&[a, b]);
+        assert!(t.contains("| `identity` | 64 | — | 1.50 | 2.50 |"), "{t}");
+        assert!(t.contains("| `identity` | 3 | — |"), "{t}");
+        for d in [new, old] {
+            std::fs::remove_dir_all(d).unwrap(); // ok: test
+        }
+    }
+
+    #[test]
+    fn a_re_evaluation_supersedes_the_runs_metrics() {
+        let dir = run_dir("reeval", Some(64));
+        let t = table(&[read_run(&dir).unwrap()]); // ok: test
+        assert!(t.contains("| 1.50 | 2.50 | — | — | — |"), "{t}");
+        let e = serde_json::json!({
+            "train_error": 1.25,
+            "test_error": 2.25,
+            "interpolation_bump_fit": {"mean": 7.5, "std": 1.0, "median": 7.0},
+            "sampling_bump_fit": {"mean": 4.0, "std": 0.5, "median": 3.9},
+            "interpolation_per_sample": {"mean": 30.0, "std": 9.0, "median": 25.0},
+        });
+        std::fs::write(dir.join("eval.json"), e.to_string()).unwrap(); // ok: test
+        let t = table(&[read_run(&dir).unwrap()]); // ok: test
+        assert!(
+            t.contains("| 1.25 | 2.25 | 7.50 ± 1.00 | 4.00 ± 0.50 | 30.00 ± 9.00 |"),
+            "{t}"
+        );
+        std::fs::write(dir.join("eval.json"), "{").unwrap(); // ok: test
+        assert!(read_run(&dir).is_err(), "a corrupt eval.json is an error");
+        std::fs::remove_dir_all(dir).unwrap(); // ok: test
+    }
+}

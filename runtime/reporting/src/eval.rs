@@ -1,0 +1,448 @@
+//! The paper's evaluation: relative L2 errors on train and test (original units),
+//! interpolation in the bottleneck coefficients, random sampling from a normal fitted
+//! to the training coefficients, the bump-fit error of generated samples, and the
+//! normalised singular values of the latent matrices.
+
+use nalgebra::{DMatrix, DVector};
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, StandardNormal};
+use rrae_engine::linalg::{from_rows, svd};
+use rrae_engine::ops::project::project;
+use rrae_engine::tensor::mat;
+use rrae_lang::ir::EvalIr;
+use rrae_train::data::Dataset;
+use rrae_train::train::{coefficients, Trainer};
+
+/// The middle value (the upper one of an even count); 0 for none.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct MeanStd {
+    pub mean: f64,
+    pub std: f64,
+    /// Robust to the few samples drawn far outside the training coefficients.
+    pub median: f64,
+}
+
+impl MeanStd {
+    pub fn of(v: &[f64]) -> MeanStd {
+        let n = v.len().max(1) as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        MeanStd {
+            mean,
+            std: var.sqrt(),
+            median: crate::eval::median(v.to_vec()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Metrics {
+    /// `100·‖X̂ − X‖/‖X‖` over the training set, original units.
+    pub train_error: f64,
+    pub test_error: f64,
+    /// The same errors in the model's normalised units (the authors' library prints
+    /// both; with standardised bumps these are smaller, the background is not zero).
+    pub train_error_normalised: f64,
+    pub test_error_normalised: f64,
+    pub interpolation_error_normalised: Option<f64>,
+    /// Against the true bump at the interpolated centre (bump data only).
+    pub interpolation_error: Option<f64>,
+    /// The same, per interpolated sample: mean ± std.
+    pub interpolation_per_sample: Option<MeanStd>,
+    /// Best-fitting bump error of each interpolated sample (bump data only): the
+    /// paper's Table 1 measure for generated samples, which have no ground truth.
+    /// Unlike the two above it does not ask the bump to sit at the linearly
+    /// interpolated centre, only to be a bump of the data's σ and height.
+    pub interpolation_bump_fit: Option<MeanStd>,
+    /// The authors' library's `AE_interpolate` on the test set (bump data only): each
+    /// test sample's latent is interpolated bilinearly over the training centre grid
+    /// from the training latents and decoded; the encoder never sees the test set.
+    pub test_error_parametric: Option<f64>,
+    /// Best-fitting bump error of each random sample (bump data only).
+    pub sampling_bump_fit: Option<MeanStd>,
+    /// Bump-fit error of the training reconstructions, the floor for the above.
+    pub train_bump_fit: Option<MeanStd>,
+    /// Singular values of the encoder outputs Y (training set), over the largest.
+    pub singular_values_encoder: Vec<f64>,
+    /// Singular values of the latent the decoder sees at inference, over the largest.
+    pub singular_values_latent: Vec<f64>,
+    /// Normalised singular values above 1e-6 in the decoder's latent.
+    pub latent_rank: usize,
+    pub interpolation_pairs: usize,
+    pub random_samples: usize,
+    /// "FID, local classifier features" (labelled image data only): Fréchet distances
+    /// between the features of real test images and of the test reconstructions,
+    /// the interpolated images and the random samples; the classifier's test accuracy.
+    pub fid_reconstruction: Option<f64>,
+    pub fid_interpolation: Option<f64>,
+    pub fid_sampling: Option<f64>,
+    pub classifier_accuracy: Option<f64>,
+}
+
+/// Classifier training steps behind the FID-style scores (batches of 64).
+pub const CLASSIFIER_STEPS: usize = 1500;
+
+/// Images kept for the plots (original units, row per image).
+#[derive(Default)]
+pub struct Gallery {
+    pub originals: Vec<f64>,
+    pub reconstructions: Vec<f64>,
+    /// `pairs × (points + 2)` images: endpoints included.
+    pub interpolations: Vec<f64>,
+    pub interpolation_cols: usize,
+    pub samples: Vec<f64>,
+    /// Encoder outputs of the training set (n × L) and their coefficients (n × k).
+    pub latents: Vec<f32>,
+    pub coefficients: DMatrix<f64>,
+}
+
+pub struct Evaluator<'t, 'a> {
+    pub t: &'t Trainer<'a>,
+    pub cfg: EvalIr,
+}
+
+fn rel_error(pred: &[f64], truth: &[f64]) -> f64 {
+    let num: f64 = pred.iter().zip(truth).map(|(a, b)| (a - b).powi(2)).sum();
+    let den: f64 = truth.iter().map(|b| b * b).sum();
+    100.0 * (num / den.max(1e-300)).sqrt()
+}
+
+/// Relative error after mapping both sides into normalised units.
+fn rel_error_in(norm: rrae_train::data::Norm, pred: &[f64], truth: &[f64]) -> f64 {
+    let f = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| (x - norm.shift) / norm.scale).collect() };
+    rel_error(&f(pred), &f(truth))
+}
+
+fn normalised(s: &[f64]) -> Vec<f64> {
+    let s0 = s.first().copied().unwrap_or(0.0);
+    s.iter()
+        .map(|v| if s0 > 0.0 { v / s0 } else { 0.0 })
+        .collect()
+}
+
+impl<'t, 'a> Evaluator<'t, 'a> {
+    fn data(&self) -> &Dataset {
+        self.t.data
+    }
+
+    /// Inference latents: encoder outputs mapped by the inference form.
+    fn inference_latents(&self, y: Vec<f32>) -> Vec<f32> {
+        let l = self.t.model.latent_dim();
+        match self.t.inference_projector() {
+            Some(p) => {
+                let n = y.len() / l;
+                project(mat(self.t.device(), y, n, l), &p).as_vec()
+            }
+            None => y,
+        }
+    }
+
+    /// Reconstructions (original units) of samples given in model units, through the
+    /// inference form: encoder, U_f U_fᵀ (if any), decoder.
+    pub fn reconstruct(&self, rows: &[f32]) -> Vec<f64> {
+        let y = self.t.encode_all(rows);
+        self.decode(&self.inference_latents(y))
+    }
+
+    /// The FID-style scores, for single-channel images with labels: a classifier is
+    /// trained on the training split (model units), and real test images are compared
+    /// with the generated ones (given in original units) in its feature space.
+    fn fid(&self, m: &mut Metrics, seed: u64, rec: &[f64], interp: &[f64], samples: &[f64]) {
+        let d = self.data();
+        let (Some(labels), [1, h, w]) = (&d.labels, d.sample.as_slice()) else {
+            return;
+        };
+        if d.n_test() < 2 {
+            return;
+        }
+        let classes = labels.train.iter().copied().max().unwrap_or(0) as usize + 1;
+        let mut c = crate::classifier::Classifier::new(*h, *w, classes, seed ^ 0xf1d);
+        c.train(&d.train, &labels.train, CLASSIFIER_STEPS, seed ^ 0xf1d);
+        m.classifier_accuracy = Some(c.accuracy(&d.test, &labels.test));
+        let real = c.features(&d.test);
+        let model_units = |x: &[f64]| -> Vec<f32> {
+            x.iter()
+                .map(|&v| ((v - d.norm.shift) / d.norm.scale) as f32)
+                .collect()
+        };
+        let score = |x: &[f64]| {
+            (x.len() / d.dim >= 2).then(|| {
+                let f = c.features(&model_units(x));
+                crate::fid::frechet(&real, &f, crate::classifier::FEATURES)
+            })
+        };
+        m.fid_reconstruction = score(rec);
+        m.fid_interpolation = score(interp);
+        m.fid_sampling = score(samples);
+    }
+
+    /// Decodes latents (row per sample) to original units.
+    pub fn decode(&self, z: &[f32]) -> Vec<f64> {
+        let l = self.t.model.latent_dim();
+        let dev = self.t.device();
+        let bound = self.t.model.params.bind::<f32>(dev);
+        let mut out = Vec::with_capacity(z.len() / l * self.data().dim);
+        for chunk in z.chunks(l * 256) {
+            let zt = mat(dev, chunk.to_vec(), chunk.len() / l, l);
+            out.extend(self.t.model.decode(&bound, zt, None).as_vec());
+        }
+        let norm = self.data().norm;
+        out.into_iter().map(|v| norm.invert(v as f64)).collect()
+    }
+
+    fn original(&self, x: &[f32]) -> Vec<f64> {
+        let norm = self.data().norm;
+        x.iter().map(|&v| norm.invert(v as f64)).collect()
+    }
+
+    /// The basis the coefficients live in: U_f, or the identity for bases-free models.
+    fn basis(&self) -> DMatrix<f64> {
+        let l = self.t.model.latent_dim();
+        self.t
+            .basis
+            .clone()
+            .unwrap_or_else(|| DMatrix::identity(l, l))
+    }
+
+    pub fn run(&self, seed: u64) -> (Metrics, Gallery) {
+        let d = self.data();
+        let (l, dim) = (self.t.model.latent_dim(), d.dim);
+        let mut m = Metrics::default();
+        let mut g = Gallery::default();
+        let y_train = self.t.encode_all(&d.train);
+        let z_train = self.inference_latents(y_train.clone());
+        let rec_train = self.decode(&z_train);
+        let x_train = self.original(&d.train);
+        m.train_error = rel_error(&rec_train, &x_train);
+        m.train_error_normalised = rel_error_in(d.norm, &rec_train, &x_train);
+        let mut rec_test = vec![];
+        if d.n_test() > 0 {
+            let z_test = self.inference_latents(self.t.encode_all(&d.test));
+            let (pred, truth) = (self.decode(&z_test), self.original(&d.test));
+            m.test_error = rel_error(&pred, &truth);
+            m.test_error_normalised = rel_error_in(d.norm, &pred, &truth);
+            rec_test = pred;
+        }
+        let mut interpolated = vec![];
+        let n = d.n_train();
+        let sv = |v: &[f32]| {
+            normalised(
+                &svd(&from_rows(
+                    &v.iter().map(|&x| x as f64).collect::<Vec<_>>(),
+                    n,
+                    l,
+                ))
+                .s,
+            )
+        };
+        m.singular_values_encoder = sv(&y_train);
+        m.singular_values_latent = sv(&z_train);
+        m.latent_rank = m
+            .singular_values_latent
+            .iter()
+            .filter(|&&s| s > 1e-6)
+            .count();
+        let show = n.min(8);
+        g.originals = x_train[..show * dim].to_vec();
+        g.reconstructions = rec_train[..show * dim].to_vec();
+
+        if let Some(bm) = &d.bumps {
+            if let Some(lat) = parametric_latents(&z_train, l, &bm.train_centres, &bm.test_centres)
+            {
+                let truth: Vec<f64> = bm.test_centres.iter().flat_map(|&c| bm.render(c)).collect();
+                m.test_error_parametric = Some(rel_error(&self.decode(&lat), &truth));
+            }
+        }
+        let basis = self.basis();
+        let coeff = coefficients(&y_train, l, &basis); // n × k
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0xe7a1);
+        // Interpolation: linear in the coefficients between random training pairs.
+        let (pairs, points) = (self.cfg.interpolation_pairs, self.cfg.interpolation_points);
+        if n >= 2 && pairs > 0 {
+            let mut lat = vec![];
+            let mut truth = vec![];
+            let mut shown = vec![];
+            for p in 0..pairs {
+                let a = rng.gen_range(0..n);
+                let mut b = rng.gen_range(0..n - 1);
+                if b >= a {
+                    b += 1;
+                }
+                for i in 0..points + 2 {
+                    let t = i as f64 / (points + 1) as f64;
+                    let c = coeff.row(a) * (1.0 - t) + coeff.row(b) * t;
+                    let z = &basis * c.transpose();
+                    let row: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+                    let inner = i > 0 && i <= points;
+                    if inner {
+                        lat.extend_from_slice(&row);
+                        if let Some(bm) = &d.bumps {
+                            let (ca, cb) = (bm.train_centres[a], bm.train_centres[b]);
+                            truth.extend(bm.render([
+                                ca[0] * (1.0 - t) + cb[0] * t,
+                                ca[1] * (1.0 - t) + cb[1] * t,
+                            ]));
+                        }
+                    }
+                    if p < 6 {
+                        shown.extend_from_slice(&row);
+                    }
+                }
+            }
+            let pred = self.decode(&lat);
+            interpolated = pred.clone();
+            if d.bumps.is_some() {
+                m.interpolation_error = Some(rel_error(&pred, &truth));
+                let each: Vec<f64> = pred
+                    .chunks(dim)
+                    .zip(truth.chunks(dim))
+                    .map(|(p, t)| rel_error(p, t))
+                    .collect();
+                m.interpolation_per_sample = Some(MeanStd::of(&each));
+                if let Some(bm) = &d.bumps {
+                    let fits: Vec<f64> = pred.chunks(dim).map(|s| bm.best_fit(s).1).collect();
+                    m.interpolation_bump_fit = Some(MeanStd::of(&fits));
+                }
+                m.interpolation_error_normalised = Some(rel_error_in(d.norm, &pred, &truth));
+            }
+            g.interpolations = self.decode(&shown);
+            g.interpolation_cols = points + 2;
+            m.interpolation_pairs = pairs;
+        }
+        // Random sampling from N(mean, cov) of the training coefficients.
+        let k = coeff.ncols();
+        let count = self.cfg.random_samples;
+        if count > 0 && n > 1 {
+            let mean = DVector::from_fn(k, |j, _| coeff.column(j).mean());
+            let centred = DMatrix::from_fn(n, k, |i, j| coeff[(i, j)] - mean[j]);
+            let cov = centred.transpose() * &centred / (n as f64 - 1.0);
+            let chol = cholesky_jittered(&cov);
+            let mut lat = Vec::with_capacity(count * l);
+            for _ in 0..count {
+                let e = DVector::from_fn(k, |_, _| StandardNormal.sample(&mut rng));
+                let c = &mean + &chol * e;
+                lat.extend((&basis * c).iter().map(|&v| v as f32));
+            }
+            let samples = self.decode(&lat);
+            if let Some(bm) = &d.bumps {
+                let fits: Vec<f64> = samples.chunks(dim).map(|s| bm.best_fit(s).1).collect();
+                m.sampling_bump_fit = Some(MeanStd::of(&fits));
+                let floor: Vec<f64> = rec_train
+                    .chunks(dim)
+                    .take(count)
+                    .map(|s| bm.best_fit(s).1)
+                    .collect();
+                m.train_bump_fit = Some(MeanStd::of(&floor));
+            }
+            g.samples = samples[..count.min(32) * dim].to_vec();
+            m.random_samples = count;
+            self.fid(&mut m, seed, &rec_test, &interpolated, &samples);
+        } else {
+            self.fid(&mut m, seed, &rec_test, &interpolated, &[]);
+        }
+        g.latents = y_train;
+        g.coefficients = coeff;
+        (m, g)
+    }
+}
+
+/// Latents at `queries` interpolated bilinearly from `latents` (row per training
+/// centre) given on a square grid of centres ordered x-major, as the training bumps
+/// are; `None` if the centres are not such a grid.
+pub fn parametric_latents(
+    latents: &[f32],
+    l: usize,
+    centres: &[[f64; 2]],
+    queries: &[[f64; 2]],
+) -> Option<Vec<f32>> {
+    let n = (centres.len() as f64).sqrt().round() as usize;
+    if n < 2 || n * n != centres.len() {
+        return None;
+    }
+    let (lo, hi) = (centres[0][0], centres[n * n - 1][0]);
+    let h = (hi - lo) / (n - 1) as f64;
+    let cell = |v: f64| -> (usize, f64) {
+        let i = (((v - lo) / h).floor().max(0.0) as usize).min(n - 2);
+        (i, ((v - lo) / h - i as f64).clamp(0.0, 1.0))
+    };
+    let mut out = Vec::with_capacity(queries.len() * l);
+    for q in queries {
+        let ((ix, tx), (iy, ty)) = (cell(q[0]), cell(q[1]));
+        let row = |a: usize, b: usize| &latents[(a * n + b) * l..(a * n + b + 1) * l];
+        let (r00, r10, r01, r11) = (
+            row(ix, iy),
+            row(ix + 1, iy),
+            row(ix, iy + 1),
+            row(ix + 1, iy + 1),
+        );
+        for j in 0..l {
+            let v = (1.0 - tx) * (1.0 - ty) * r00[j] as f64
+                + tx * (1.0 - ty) * r10[j] as f64
+                + (1.0 - tx) * ty * r01[j] as f64
+                + tx * ty * r11[j] as f64;
+            out.push(v as f32);
+        }
+    }
+    Some(out)
+}
+
+/// Lower Cholesky factor of a covariance, adding jitter to the diagonal until it is
+/// positive definite (a rank-deficient covariance is common for long latents).
+fn cholesky_jittered(cov: &DMatrix<f64>) -> DMatrix<f64> {
+    let scale = cov.diagonal().max().max(1e-12);
+    let mut jitter = 0.0;
+    for _ in 0..12 {
+        let c = cov + DMatrix::identity(cov.nrows(), cov.ncols()) * jitter;
+        if let Some(ch) = c.cholesky() {
+            return ch.l();
+        }
+        jitter = if jitter == 0.0 {
+            scale * 1e-10
+        } else {
+            jitter * 10.0
+        };
+    }
+    DMatrix::zeros(cov.nrows(), cov.ncols())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bilinear interpolation reproduces an affine function of the centre exactly.
+    #[test]
+    fn parametric_latents_are_bilinear_on_the_grid() {
+        let axis = [-0.5, 0.0, 0.5];
+        let centres: Vec<[f64; 2]> = axis
+            .iter()
+            .flat_map(|&x| axis.iter().map(move |&y| [x, y]))
+            .collect();
+        let f = |c: [f64; 2]| [(2.0 * c[0] - c[1] + 1.0) as f32, (c[1] * 3.0) as f32];
+        let lat: Vec<f32> = centres.iter().flat_map(|&c| f(c)).collect();
+        let q = [[0.1, -0.3], [-0.5, 0.5], [0.49, 0.01]];
+        let got = parametric_latents(&lat, 2, &centres, &q).unwrap(); // ok: grid input
+        for (i, &c) in q.iter().enumerate() {
+            let w = f(c);
+            assert!((got[2 * i] - w[0]).abs() < 1e-6 && (got[2 * i + 1] - w[1]).abs() < 1e-6);
+        }
+        assert!(parametric_latents(&lat[..16], 2, &centres[..8], &q).is_none());
+    }
+
+    #[test]
+    fn errors_and_singular_values_are_normalised() {
+        assert!((rel_error(&[1.0, 1.0], &[1.0, 0.0]) - 100.0).abs() < 1e-12);
+        assert_eq!(normalised(&[4.0, 2.0, 0.0]), vec![1.0, 0.5, 0.0]);
+        let cov = DMatrix::from_row_slice(2, 2, &[1.0, 1.0, 1.0, 1.0]);
+        let l = cholesky_jittered(&cov);
+        assert!(((&l * l.transpose()) - cov).abs().max() < 1e-6);
+        assert_eq!(rrae_engine::linalg::to_rows(&l).len(), 4);
+    }
+}

@@ -1,0 +1,12 @@
+//! rrae reporting: evaluation as the paper does it, the FID, plots, the compare tables,
+//! artifact writing and the run folder, on top of training and the engine.
+pub mod artifact;
+pub mod classifier;
+pub mod compare;
+pub mod eval;
+pub mod fid;
+pub mod load;
+pub mod plot;
+pub mod run;
+
+pub use rrae_engine::{Result, RuntimeError};

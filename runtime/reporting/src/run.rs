@@ -1,0 +1,456 @@
+//! `rrae run`: check → load data → lower → train → evaluate → write the run folder.
+//!
+//! The folder holds `metrics.json`, `losses.csv`, `model.safetensors` (parameters,
+//! the basis U_f and the normalisation, readable from PyTorch too), `basis.npy`,
+//! `latents.npy` (encoder outputs of the training set), `coefficients.npy`, the
+//! artifact `model.rra` (zero-copy, for other programs: the `rrae-artifact` crate), and
+//! PNG plots: `loss.png`, `singular_values.png`, `singular_values_log.png`,
+//! `reconstructions.png`, `interpolations.png`, `samples.png`.
+
+use crate::eval::{median, Evaluator, Gallery, Metrics};
+use crate::plot::{image_grid, line_plot, BLUE, ORANGE};
+use rrae_engine::error::{Result, RuntimeError};
+use rrae_engine::model::Model;
+use rrae_lang::Ir;
+use rrae_train::checkpoint::ARTIFACT;
+use rrae_train::data::Dataset;
+use rrae_train::output::write_atomic;
+use rrae_train::schedule::{Progress, RunControl, RunFolder};
+use rrae_train::train::{Phase, Trainer};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub steps: Option<usize>,
+    pub fine_tune_steps: Option<usize>,
+    pub seed: Option<u64>,
+}
+
+impl Overrides {
+    pub fn apply(&self, ir: &mut Ir) {
+        if let Some(s) = self.steps {
+            set_steps(ir, s);
+        }
+        if let Some(s) = self.fine_tune_steps {
+            ir.train.fine_tune_steps = s;
+        }
+        if let Some(s) = self.seed {
+            ir.train.seed = s;
+        }
+    }
+}
+
+/// The run folder's artifact (see the `rrae-artifact` crate).
+
+/// How `run` goes: debug output, the stop switch, and whether to resume.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub debug: bool,
+    pub control: RunControl,
+    /// Continue from `DIR/checkpoint.safetensors`.
+    pub resume: bool,
+}
+
+/// Sets the training phase's length: `steps`, and the adaptive search's budget.
+pub fn set_steps(ir: &mut Ir, steps: usize) {
+    ir.train.steps = steps;
+    if let rrae_lang::ir::LatentOp::SvdTruncate(rrae_lang::ir::Rank::Adaptive {
+        max_steps, ..
+    }) = &mut ir.latent.op
+    {
+        *max_steps = Some(steps);
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Report {
+    pub model: String,
+    pub source: String,
+    pub seed: u64,
+    pub steps: usize,
+    pub fine_tune_steps: usize,
+    pub batch: usize,
+    pub lr: f64,
+    /// The decoder fine-tuning's learning rate (`fine_tune_lr`, `lr` unless set).
+    pub fine_tune_lr: f64,
+    pub params: usize,
+    /// The latent width L (a Diabolo AE's is its k).
+    pub latent_dim: usize,
+    pub train_samples: usize,
+    pub test_samples: usize,
+    pub normalisation: rrae_train::data::Norm,
+    pub wall_seconds: f64,
+    pub train_seconds: f64,
+    pub median_ms_per_step: f64,
+    /// Steps trained in each phase (an adaptive search decides the first).
+    pub train_steps_done: usize,
+    pub fine_tune_steps_done: usize,
+    /// The rank the run ended at (the adaptive search's k*).
+    pub k: Option<usize>,
+    /// The adaptive search's target loss.
+    pub target_loss: Option<f64>,
+    pub decisions: Vec<rrae_train::control::Decision>,
+    /// Where an adaptive search's training steps went (warm-up, kept and given-up
+    /// ranks, settling); absent for a fixed rank.
+    pub search_steps: Option<rrae_train::control::SearchSteps>,
+    /// Time the trainer waited for the loader stage, in total.
+    pub data_wait_seconds: f64,
+    pub final_train_loss: Option<f64>,
+    pub final_fine_tune_loss: Option<f64>,
+    /// Singular values of the concatenated per-batch bases (before U_f was cut).
+    pub common_basis_singular_values: Vec<f64>,
+    pub metrics: Metrics,
+}
+
+fn write_model(
+    path: &Path,
+    t: &Trainer,
+    ir_source: &str,
+    file: &str,
+    norm: rrae_train::data::Norm,
+) -> Result<()> {
+    use safetensors::tensor::{Dtype, TensorView};
+    let mut bufs: Vec<(String, Vec<usize>, Vec<u8>, Dtype)> = t
+        .model
+        .params
+        .params
+        .iter()
+        .map(|p| {
+            let bytes = p.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+            (p.name.clone(), p.shape.clone(), bytes, Dtype::F32)
+        })
+        .collect();
+    if let Some(b) = &t.basis {
+        let data = rrae_engine::linalg::to_rows(b);
+        bufs.push((
+            "latent.basis".into(),
+            vec![b.nrows(), b.ncols()],
+            data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            Dtype::F64,
+        ));
+    }
+    // safetensors panics on a repeated name; refuse one here instead.
+    let mut names: Vec<&String> = bufs.iter().map(|b| &b.0).collect();
+    names.sort();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(RuntimeError::Write {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!("two tensors are named `{}`", w[0])),
+        });
+    }
+    let views: Vec<(String, TensorView)> = bufs
+        .iter()
+        .filter_map(|(n, s, b, d)| {
+            TensorView::new(*d, s.clone(), b)
+                .ok()
+                .map(|v| (n.clone(), v))
+        })
+        .collect();
+    let meta = std::collections::HashMap::from([
+        ("source".to_string(), ir_source.to_string()),
+        ("file".to_string(), file.to_string()),
+        ("norm_shift".to_string(), norm.shift.to_string()),
+        ("norm_scale".to_string(), norm.scale.to_string()),
+        (
+            "weight_layout".to_string(),
+            "linear: [in, out]; conv: [out, in*kh*kw]; conv_transpose: [in, out*kh*kw]".to_string(),
+        ),
+    ]);
+    let bytes = safetensors::serialize(views, &Some(meta)).map_err(|e| RuntimeError::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    write_atomic(path, &bytes)
+}
+
+fn write_plots(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery, sample: &[usize]) -> Result<()> {
+    let train: Vec<f64> = t
+        .log
+        .iter()
+        .filter(|s| s.phase == Phase::Train)
+        .map(|s| s.loss)
+        .collect();
+    let fine: Vec<f64> = t
+        .log
+        .iter()
+        .filter(|s| s.phase == Phase::FineTune)
+        .map(|s| s.loss)
+        .collect();
+    // Fine-tuning continues the x axis after training.
+    let mut fine_x = vec![f64::NAN; train.len()];
+    fine_x.extend(fine);
+    line_plot(&[(&train, BLUE), (&fine_x, ORANGE)], true).save(&dir.join("loss.png"))?;
+    let sv: Vec<f64> = m.singular_values_encoder.iter().take(64).copied().collect();
+    let svl: Vec<f64> = m.singular_values_latent.iter().take(64).copied().collect();
+    line_plot(&[(&sv, BLUE), (&svl, ORANGE)], false).save(&dir.join("singular_values.png"))?;
+    line_plot(&[(&sv, BLUE), (&svl, ORANGE)], true).save(&dir.join("singular_values_log.png"))?;
+    // Images: only 2-D single-channel samples are drawn as pictures.
+    let (ih, iw) = match sample {
+        [1, h, w] => (*h, *w),
+        [1, n] => (1, *n),
+        _ => return Ok(()),
+    };
+    let mut pairs = g.originals.clone();
+    pairs.extend_from_slice(&g.reconstructions);
+    let n = g.originals.len() / (ih * iw).max(1);
+    image_grid(&pairs, ih, iw, n.max(1)).save(&dir.join("reconstructions.png"))?;
+    if g.interpolation_cols > 0 {
+        image_grid(&g.interpolations, ih, iw, g.interpolation_cols)
+            .save(&dir.join("interpolations.png"))?;
+    }
+    if !g.samples.is_empty() {
+        image_grid(&g.samples, ih, iw, 8).save(&dir.join("samples.png"))?;
+    }
+    Ok(())
+}
+
+/// Evaluates a trained model and writes the basis, latents, coefficients and plots.
+fn evaluate_and_write(dir: &Path, trainer: &Trainer, ir: &Ir) -> Result<(Metrics, Gallery)> {
+    let (metrics, gallery) = Evaluator {
+        t: trainer,
+        cfg: ir.eval.clone(),
+    }
+    .run(ir.train.seed);
+    if let Some(b) = &trainer.basis {
+        let bytes =
+            rrae_engine::files::npy_bytes(b.nrows(), b.ncols(), &rrae_engine::linalg::to_rows(b));
+        write_atomic(&dir.join("basis.npy"), &bytes)?;
+    }
+    write_plots(dir, trainer, &metrics, &gallery, &trainer.data.sample)?;
+    let l = trainer.model.latent_dim();
+    let lat: Vec<f64> = gallery.latents.iter().map(|&v| v as f64).collect();
+    write_atomic(
+        &dir.join("latents.npy"),
+        &rrae_engine::files::npy_bytes(lat.len() / l, l, &lat),
+    )?;
+    let c = &gallery.coefficients;
+    let cbytes =
+        rrae_engine::files::npy_bytes(c.nrows(), c.ncols(), &rrae_engine::linalg::to_rows(c));
+    write_atomic(&dir.join("coefficients.npy"), &cbytes)?;
+    Ok((metrics, gallery))
+}
+
+/// The seed recorded in a run folder's `metrics.json`, if it has one.
+fn run_seed(dir: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(dir.join("metrics.json")).ok()?;
+    serde_json::from_str::<serde_json::Value>(&text).ok()?["seed"].as_u64()
+}
+
+/// Re-evaluates the model saved in a run folder (`rrae eval`): writes `eval.json`
+/// and redraws the plots; the training log and the model are left as they are.
+pub fn eval_saved(dir: &Path) -> Result<Metrics> {
+    let path = dir.join("model.safetensors");
+    let saved = crate::load::read_model(&path)?;
+    let checked = rrae_lang::check_str(&saved.file, &saved.source);
+    let mut ir = match (&checked.result, checked.render_error()) {
+        (Ok(ir), _) => ir.clone(),
+        (Err(_), diag) => {
+            return Err(RuntimeError::Read {
+                path,
+                reason: format!(
+                    "its model source no longer checks:\n{}",
+                    diag.unwrap_or_default()
+                ),
+            })
+        }
+    };
+    // The run's own seed (`rrae run --seed` overrides the file's): the evaluation draws
+    // its interpolation pairs and samples from it, so a re-evaluation repeats the run's.
+    if let Some(seed) = run_seed(dir) {
+        ir.train.seed = seed;
+    }
+    let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
+    let mut model = Model::lower(&ir, ir.train.seed)?;
+    saved.restore(&mut model.params, &path)?;
+    let data = Dataset::load(data_ir)?;
+    let mut trainer = Trainer::new(model, &data, false);
+    if saved.basis.is_some() {
+        trainer.basis = saved.basis.clone();
+    }
+    let (metrics, _) = evaluate_and_write(dir, &trainer, &ir)?;
+    let json = serde_json::to_string_pretty(&metrics).map_err(|e| RuntimeError::Write {
+        path: dir.join("eval.json"),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    write_atomic(&dir.join("eval.json"), json.as_bytes())?;
+    Ok(metrics)
+}
+
+/// Trains and evaluates `ir` (checked from `source`, read from `file`), writing
+/// everything to `dir`; with `opts.resume`, continues the checkpoint there.
+pub fn run(
+    ir: &Ir,
+    source: &str,
+    file: &str,
+    dir: &Path,
+    progress: &mut dyn Progress,
+    opts: &RunOptions,
+) -> Result<Report> {
+    let t0 = Instant::now();
+    let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
+    std::fs::create_dir_all(dir).map_err(|e| RuntimeError::Write {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    // Lowering first: an operator the runtime cannot train fails before any data loads.
+    let mut model = Model::lower(ir, ir.train.seed)?;
+    // Experiment hook: `RRAE_INIT=FILE` starts from the weights of a model file (in
+    // rrae's layout, e.g. another framework's initialisation written by
+    // bench/torch_rrae.py --export) instead of the seeded initialisation.
+    if let Some(p) = std::env::var_os("RRAE_INIT").filter(|_| !opts.resume) {
+        let p = std::path::PathBuf::from(p);
+        crate::load::read_model(&p)?.restore(&mut model.params, &p)?;
+        progress.message(&format!("initial weights from {} (RRAE_INIT)", p.display()));
+    }
+    let checkpoint = if opts.resume {
+        let path = rrae_train::checkpoint::path_in(dir);
+        Some((rrae_train::checkpoint::Checkpoint::read(&path)?, path))
+    } else {
+        None
+    };
+    progress.message(&format!("loading data `{}`", data_ir.name));
+    let data = Dataset::load(data_ir)?;
+    if opts.debug {
+        progress.message(&format!("lowered graph:\n{}", model.describe()));
+    }
+    let mut trainer = Trainer::new(model, &data, opts.debug);
+    trainer.source = source.to_string();
+    if let Some((ck, path)) = checkpoint {
+        let step = ck.step();
+        ck.restore(&mut trainer, &path)?;
+        progress.message(&format!("resuming {} after step {step}", dir.display()));
+    }
+    let t_train = Instant::now();
+    let result = rrae_train::schedule::run(
+        &mut trainer,
+        &opts.control,
+        progress,
+        Some(RunFolder {
+            path: dir,
+            artifact: crate::artifact::interim,
+        }),
+    );
+    let train_seconds = t_train.elapsed().as_secs_f64();
+    result?;
+    let basis_sv = trainer.common_singular_values.clone();
+    progress.message("evaluating");
+    write_model(
+        &dir.join("model.safetensors"),
+        &trainer,
+        source,
+        file,
+        data.norm,
+    )?;
+    let (metrics, gallery) = evaluate_and_write(dir, &trainer, ir)?;
+    let art = crate::artifact::build(
+        &trainer,
+        &crate::artifact::Summary {
+            source,
+            metrics: &metrics,
+            coefficients: &gallery.coefficients,
+            wall_seconds: t0.elapsed().as_secs_f64(),
+        },
+    );
+    write_atomic(&dir.join(ARTIFACT), &crate::artifact::to_bytes(&art)?)?;
+    let last = |p: Phase| {
+        trainer
+            .log
+            .iter()
+            .rev()
+            .find(|s| s.phase == p)
+            .map(|s| s.loss)
+    };
+    let report = Report {
+        model: ir.name.clone(),
+        source: source.to_string(),
+        seed: ir.train.seed,
+        steps: ir.train.steps,
+        fine_tune_steps: ir.train.fine_tune_steps,
+        batch: ir.train.batch,
+        lr: ir.train.lr,
+        fine_tune_lr: ir.train.fine_tune_lr,
+        params: trainer.model.params.count(),
+        latent_dim: trainer.model.latent_dim(),
+        train_samples: data.n_train(),
+        test_samples: data.n_test(),
+        normalisation: data.norm,
+        wall_seconds: t0.elapsed().as_secs_f64(),
+        train_seconds,
+        median_ms_per_step: median(
+            trainer
+                .log
+                .iter()
+                .filter(|s| s.phase == Phase::Train)
+                .map(|s| s.ms)
+                .collect(),
+        ),
+        train_steps_done: trainer
+            .log
+            .iter()
+            .filter(|s| s.phase == Phase::Train)
+            .count(),
+        fine_tune_steps_done: trainer
+            .log
+            .iter()
+            .filter(|s| s.phase == Phase::FineTune)
+            .count(),
+        k: trainer
+            .model
+            .latent
+            .rank()
+            .or_else(|| trainer.basis.as_ref().map(|b| b.ncols())),
+        target_loss: trainer.controller.as_ref().and_then(|c| c.target()),
+        decisions: trainer.decisions.clone(),
+        search_steps: trainer
+            .controller
+            .as_ref()
+            .and_then(|c| c.search_steps().cloned()),
+        data_wait_seconds: trainer.data_wait.as_secs_f64(),
+        final_train_loss: last(Phase::Train),
+        final_fine_tune_loss: last(Phase::FineTune),
+        common_basis_singular_values: basis_sv,
+        metrics,
+    };
+    let json = serde_json::to_string_pretty(&report).map_err(|e| RuntimeError::Write {
+        path: dir.join("metrics.json"),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
+    if let Some(s) = profile_report(&trainer) {
+        progress.message(&s);
+    }
+    Ok(report)
+}
+
+/// The `RRAE_DEBUG=1` report: data wait, forward time per layer and backward time
+/// per op, averaged over the calls since profiling began; `None` when it is off.
+pub fn profile_report(trainer: &Trainer) -> Option<String> {
+    let p = trainer.profile.as_ref()?;
+    let mut s = format!(
+        "data wait: {:.1} ms over {} steps (the loader prefetches {} batches)\nper-op forward time (train phase):\n",
+        trainer.data_wait.as_secs_f64() * 1e3,
+        trainer.log.len(),
+        rrae_train::schedule::loader::DEPTH
+    );
+    let row = |s: &mut String, label: &str, d: Duration, n: usize| {
+        s.push_str(&format!(
+            "  {:<60} {:>9.2} ms/call × {n}\n",
+            label,
+            d.as_secs_f64() * 1e3 / n.max(1) as f64
+        ))
+    };
+    for (label, d, n) in &p.rows {
+        row(&mut s, label, *d, *n);
+    }
+    s.push_str("backward time per op:\n");
+    for (label, d, n) in rrae_engine::ops::tape::timing::take() {
+        row(&mut s, &label, d, n);
+    }
+    Some(s)
+}
+
+/// The default run folder: `runs/<model name>`.
+pub fn default_dir(ir: &Ir) -> PathBuf {
+    PathBuf::from("runs").join(&ir.name)
+}

@@ -1,0 +1,355 @@
+//! End-to-end training on small models: the loss falls, the latent has rank k,
+//! fine-tuning leaves the encoder untouched, runs are deterministic, NaN is reported.
+
+use rrae_engine::model::Model;
+use rrae_engine::RuntimeError;
+use rrae_report::eval::Evaluator;
+use rrae_train::data::Dataset;
+use rrae_train::train::{Phase, Trainer};
+
+fn ir(latent: &str, train: &str) -> rrae_lang::Ir {
+    let src = format!(
+        "data bumps = gaussian_bumps(grid = 16, train_per_axis = 6, test = 10, sigma = 0.2)
+model small {{
+    input [1, 16, 16]
+    encoder {{ conv2d(8, 3, stride = 2, padding = 1) relu flatten linear(16) }}
+    latent {latent}
+    decoder {{ linear(8 * 8 * 8) reshape([8, 8, 8]) conv_transpose2d(8, 3, stride = 2, padding = 1, output_padding = 1) relu conv2d(1, 1) }}
+}}
+train {{ {train} }}
+eval {{ interpolation_pairs = 5 random_samples = 10 }}"
+    );
+    let c = rrae_lang::check_with("small.rrae", &src, &rrae_lang::MemLoader::default());
+    match c.result {
+        Ok(ir) => ir,
+        Err(_) => panic!("{}", c.render_error().unwrap_or_default()), // ok: test input is fixed
+    }
+}
+
+fn train(ir: &rrae_lang::Ir) -> (Trainer<'static>, Result<(), RuntimeError>) {
+    let data: &'static Dataset =
+        Box::leak(Box::new(Dataset::load(ir.data.as_ref().unwrap()).unwrap())); // ok: test
+    let model = Model::lower(ir, ir.train.seed).unwrap(); // ok: test
+    let mut t = Trainer::new(model, data, false);
+    let r = t.run(&mut |_| {});
+    (t, r)
+}
+
+fn losses(t: &Trainer, phase: Phase) -> Vec<f64> {
+    t.log
+        .iter()
+        .filter(|s| s.phase == phase)
+        .map(|s| s.loss)
+        .collect()
+}
+
+#[test]
+fn rrae_trains_to_rank_k_and_fine_tuning_freezes_the_encoder() {
+    let ir = ir(
+        "svd_truncate(k = 2)",
+        "steps = 300 fine_tune_steps = 60 batch = 12 lr = 2e-3 seed = 3",
+    );
+    let data = Dataset::load(ir.data.as_ref().unwrap()).unwrap(); // ok: test
+    let model = Model::lower(&ir, 3).unwrap(); // ok: test
+    let mut t = Trainer::new(model, &data, false);
+    // Train only, then snapshot the encoder, then the rest.
+    t.run(&mut |_| {}).unwrap(); // ok: test
+    let l = losses(&t, Phase::Train);
+    let head: f64 = l[..20].iter().sum::<f64>() / 20.0;
+    let tail: f64 = l[l.len() - 20..].iter().sum::<f64>() / 20.0;
+    assert!(tail < 0.6 * head, "loss {head:.1} → {tail:.1}");
+    assert_eq!(losses(&t, Phase::FineTune).len(), 60);
+
+    let basis = t.basis.clone().unwrap(); // ok: RRAE always has a basis
+    assert_eq!(basis.shape(), (16, 2));
+    let gram = basis.transpose() * &basis;
+    assert!((gram - nalgebra::DMatrix::identity(2, 2)).abs().max() < 1e-9);
+
+    let (m, _) = Evaluator {
+        t: &t,
+        cfg: ir.eval.clone(),
+    }
+    .run(0);
+    assert_eq!(m.latent_rank, 2, "{:?}", &m.singular_values_latent[..4]);
+    assert!(m.singular_values_latent[2] < 1e-6);
+    assert!(
+        m.train_error < 60.0 && m.train_error > 0.0,
+        "{}",
+        m.train_error
+    );
+    assert!(m.interpolation_error.is_some() && m.sampling_bump_fit.is_some());
+}
+
+#[test]
+fn fine_tuning_changes_only_the_decoder() {
+    let ir = ir(
+        "svd_truncate(k = 2)",
+        "steps = 20 fine_tune_steps = 0 batch = 12 seed = 1",
+    );
+    let (mut t, r) = train(&ir);
+    r.unwrap(); // ok: test
+    let before = t.model.params.clone();
+    t.cfg.fine_tune_steps = 10;
+    t.cfg.steps = 0;
+    t.run(&mut |_| {}).unwrap(); // ok: test
+    for (a, b) in before.params.iter().zip(&t.model.params.params) {
+        let changed = a.data != b.data;
+        assert_eq!(changed, b.name.starts_with("decoder"), "{}", b.name);
+        assert!(!b.frozen);
+    }
+}
+
+#[test]
+fn same_seed_same_losses_other_seed_other_losses() {
+    let a = train(&ir(
+        "svd_truncate(k = 2)",
+        "steps = 8 fine_tune_steps = 2 batch = 12 seed = 5",
+    ))
+    .0;
+    let b = train(&ir(
+        "svd_truncate(k = 2)",
+        "steps = 8 fine_tune_steps = 2 batch = 12 seed = 5",
+    ))
+    .0;
+    let c = train(&ir(
+        "svd_truncate(k = 2)",
+        "steps = 8 fine_tune_steps = 2 batch = 12 seed = 6",
+    ))
+    .0;
+    let la: Vec<f64> = a.log.iter().map(|s| s.loss).collect();
+    let lb: Vec<f64> = b.log.iter().map(|s| s.loss).collect();
+    let lc: Vec<f64> = c.log.iter().map(|s| s.loss).collect();
+    assert_eq!(la, lb);
+    assert_ne!(la, lc);
+}
+
+#[test]
+fn identity_latent_trains_without_a_basis() {
+    let (t, r) = train(&ir(
+        "identity",
+        "steps = 30 fine_tune_steps = 10 batch = 12 seed = 2",
+    ));
+    r.unwrap(); // ok: test
+    assert!(t.basis.is_none());
+    assert_eq!(losses(&t, Phase::FineTune).len(), 0);
+    let l = losses(&t, Phase::Train);
+    assert!(l[l.len() - 1] < l[0]);
+}
+
+#[test]
+fn a_diverging_run_stops_with_a_nan_error_and_keeps_its_log() {
+    let (t, r) = train(&ir(
+        "identity",
+        "steps = 50 batch = 12 lr = 1e30 optimizer = sgd seed = 2",
+    ));
+    match r {
+        Err(RuntimeError::NonFinite { phase, step, .. }) => {
+            assert_eq!(phase, "train");
+            assert_eq!(t.log.len(), step, "every good step is logged");
+        }
+        other => panic!("expected a NaN error, got {other:?}"), // ok: test
+    }
+}
+
+/// Lowering registers exactly the parameters the checker counted, for every zoo model
+/// (an unsupported one would fail with `Unsupported`, never a panic).
+#[test]
+fn lowering_matches_the_checkers_parameter_counts_across_the_zoo() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let mut lowered = 0;
+    let files = ["", "mnist", "fashion_mnist"].into_iter().flat_map(|sub| {
+        std::fs::read_dir(root.join(sub))
+            .unwrap() // ok: test
+            .map(|e| e.unwrap().path()) // ok: test
+            .filter(|p| p.extension().is_some_and(|e| e == "rrae"))
+    });
+    let mut seen = 0;
+    for path in files {
+        seen += 1;
+        let text = std::fs::read_to_string(&path).unwrap(); // ok: test
+        let ir = rrae_lang::check_str(&path.to_string_lossy(), &text)
+            .result
+            .unwrap(); // ok: zoo checks
+        match Model::lower(&ir, 0) {
+            Ok(m) => {
+                assert_eq!(m.params.count(), ir.total_params(), "{}", path.display());
+                lowered += 1;
+            }
+            Err(RuntimeError::Unsupported { .. }) => {}
+            Err(e) => panic!("{}: {e}", path.display()), // ok: test
+        }
+    }
+    // Every file of both zoos lowers (13 in models/, 5 in each image zoo).
+    assert_eq!((lowered, seen), (23, 23));
+}
+
+#[test]
+fn irmae_trains_its_bias_free_linear_stack_inside_the_encoder() {
+    let ir = ir(
+        "linear_stack(l = 2)",
+        "steps = 150 batch = 12 lr = 2e-3 seed = 4",
+    );
+    let before = Model::lower(&ir, 4).unwrap(); // ok: test
+    let (t, r) = train(&ir);
+    r.unwrap(); // ok: test
+    for name in ["latent.0.weight", "latent.1.weight"] {
+        let (a, b) = (
+            before.params.get(name).unwrap(),
+            t.model.params.get(name).unwrap(),
+        ); // ok: test
+        assert_eq!(a.shape, vec![16, 16]);
+        assert_ne!(a.data, b.data, "{name} did not train");
+    }
+    assert!(t.model.params.get("latent.0.bias").is_none());
+    assert!(t.basis.is_none());
+    let l = losses(&t, Phase::Train);
+    let (head, tail) = (
+        l[..10].iter().sum::<f64>(),
+        l[l.len() - 10..].iter().sum::<f64>(),
+    );
+    assert!(tail < 0.7 * head, "{head} → {tail}");
+}
+
+#[test]
+fn fixed_basis_projects_on_a_seeded_orthonormal_basis_that_never_trains() {
+    let ir = ir(
+        "fixed_basis(k = 3, seed = 11)",
+        "steps = 60 batch = 12 seed = 2",
+    );
+    let (t, r) = train(&ir);
+    r.unwrap(); // ok: test
+    let u = t.basis.clone().unwrap(); // ok: fixed_basis has a basis
+    assert_eq!(u.shape(), (16, 3));
+    assert!(
+        (u.transpose() * &u - nalgebra::DMatrix::identity(3, 3))
+            .abs()
+            .max()
+            < 1e-12
+    );
+    // The same seed draws the same basis; another seed another one.
+    assert_eq!(u, rrae_engine::model::random_orthonormal(16, 3, 11));
+    assert!(
+        (u.clone() - rrae_engine::model::random_orthonormal(16, 3, 12))
+            .abs()
+            .max()
+            > 1e-3
+    );
+    let (m, _) = Evaluator {
+        t: &t,
+        cfg: ir.eval.clone(),
+    }
+    .run(0);
+    assert_eq!(m.latent_rank, 3, "{:?}", &m.singular_values_latent[..5]);
+}
+
+/// Encoder outputs of the training set (the bottleneck for sigmoid latents).
+fn bottleneck(t: &Trainer) -> Vec<f32> {
+    t.encode_all(&t.data.train)
+}
+
+#[test]
+fn sparse_ae_pulls_the_mean_sigmoid_activation_towards_rho() {
+    let run = |beta: &str| {
+        let ir = ir(
+            &format!("sigmoid_sparse(rho = 0.05, beta = {beta})"),
+            "steps = 120 batch = 12 lr = 3e-3 seed = 5",
+        );
+        let (t, r) = train(&ir);
+        r.unwrap(); // ok: test
+        let h = bottleneck(&t);
+        assert!(
+            h.iter().all(|&v| (0.0..=1.0).contains(&v)),
+            "not a sigmoid latent"
+        );
+        h.iter().map(|&v| v as f64).sum::<f64>() / h.len() as f64
+    };
+    let (free, sparse) = (run("0.0"), run("50.0"));
+    assert!(
+        sparse < 0.6 * free && sparse < 0.2,
+        "mean activation {free:.3} → {sparse:.3}"
+    );
+}
+
+#[test]
+fn contractive_penalty_shrinks_the_encoders_jacobian() {
+    // ‖∂h/∂x‖² at the training samples, with h = σ(x W + b) the encoder's last layer.
+    let jac = |beta: &str| {
+        let ir = ir(
+            &format!("contractive(beta = {beta})"),
+            "steps = 120 batch = 12 lr = 3e-3 seed = 6",
+        );
+        let (t, r) = train(&ir);
+        r.unwrap(); // ok: test
+        let rrae_engine::model::Latent::Contractive { w, .. } = t.model.latent else {
+            panic!("not a contractive latent"); // ok: test
+        };
+        let w = &t.model.params.params[w];
+        let l = w.shape[1];
+        let wsq: Vec<f64> = (0..l)
+            .map(|j| {
+                (0..w.shape[0])
+                    .map(|i| (w.data[i * l + j] as f64).powi(2))
+                    .sum()
+            })
+            .collect();
+        let h = bottleneck(&t);
+        h.iter()
+            .enumerate()
+            .map(|(i, &v)| ((v * (1.0 - v)) as f64).powi(2) * wsq[i % l])
+            .sum::<f64>()
+    };
+    let (free, penalised) = (jac("0.0"), jac("50.0"));
+    assert!(
+        penalised < 0.5 * free,
+        "Jacobian norm {free:.3e} → {penalised:.3e}"
+    );
+}
+
+#[test]
+fn weak_rrae_penalty_lowers_the_latent_tail_and_ends_with_a_common_basis() {
+    let tail = |beta: &str| {
+        let ir = ir(
+            &format!("weak_svd(k = 2, beta = {beta})"),
+            "steps = 150 fine_tune_steps = 10 batch = 12 lr = 2e-3 seed = 7",
+        );
+        let (t, r) = train(&ir);
+        r.unwrap(); // ok: test
+        assert_eq!(t.basis.as_ref().map(|b| b.shape()), Some((16, 2)));
+        assert_eq!(losses(&t, Phase::FineTune).len(), 10);
+        let (m, _) = Evaluator {
+            t: &t,
+            cfg: ir.eval.clone(),
+        }
+        .run(0);
+        m.singular_values_encoder[2]
+    };
+    let (free, weak) = (tail("0.0"), tail("100.0"));
+    assert!(
+        weak < 0.5 * free,
+        "σ3/σ1 of the encoder output {free:.3} → {weak:.3}"
+    );
+}
+
+#[test]
+fn learned_basis_trains_its_basis_and_projects_on_it_at_inference() {
+    let ir = ir("learned_basis(k = 3)", "steps = 80 batch = 12 seed = 8");
+    let before = Model::lower(&ir, 8).unwrap(); // ok: test
+    let (t, r) = train(&ir);
+    r.unwrap(); // ok: test
+    let (a, b) = (
+        before.params.get("latent.basis.weight").unwrap(), // ok: test
+        t.model.params.get("latent.basis.weight").unwrap(), // ok: test
+    );
+    assert_eq!(b.shape, vec![16, 3]);
+    assert_ne!(a.data, b.data, "the basis did not train");
+    let u = t.basis.clone().unwrap(); // ok: set at the end of training
+    for c in u.column_iter() {
+        assert!((c.norm() - 1.0).abs() < 1e-9);
+    }
+    let (m, _) = Evaluator {
+        t: &t,
+        cfg: ir.eval.clone(),
+    }
+    .run(0);
+    assert_eq!(m.latent_rank, 3, "{:?}", &m.singular_values_latent[..5]);
+}

@@ -1,0 +1,200 @@
+//! The monitor stage: everything the training thread reports, off that thread. It
+//! forwards events to the terminal (`Progress`), appends them to `events.jsonl`, the
+//! steps to `losses.csv`, the controller's decisions to `decisions.jsonl`, and writes
+//! checkpoints.
+
+use super::Event;
+use crate::checkpoint::Checkpoint;
+use crate::control::Phase;
+use crate::schedule::Progress;
+use crate::train::StepLog;
+use crossbeam_channel::{Receiver, Sender};
+use rrae_engine::error::{Result, RuntimeError};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+pub enum Msg {
+    Event(Event),
+    /// Write a checkpoint (and the artifact of the model so far, if it has an inference
+    /// form yet); `done` (if any) hears the result once both are on disk.
+    Save {
+        checkpoint: Box<Checkpoint>,
+        artifact: Option<Vec<u8>>,
+        done: Option<Sender<Result<PathBuf>>>,
+    },
+}
+
+/// A JSONL file appended line by line (a crash leaves whole lines behind).
+struct Jsonl {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl Jsonl {
+    fn open(path: PathBuf, append: bool) -> Result<Jsonl> {
+        let f = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(&path)
+            .map_err(|e| RuntimeError::Write {
+                path: path.clone(),
+                source: e,
+            })?;
+        Ok(Jsonl {
+            path,
+            out: BufWriter::new(f),
+        })
+    }
+    fn line<T: serde::Serialize>(&mut self, v: &T) -> Result<()> {
+        let err = |e: std::io::Error| RuntimeError::Write {
+            path: self.path.clone(),
+            source: e,
+        };
+        serde_json::to_writer(&mut self.out, v).map_err(|e| err(std::io::Error::other(e)))?;
+        self.out.write_all(b"\n").map_err(err)
+    }
+    fn flush(&mut self) -> Result<()> {
+        self.out.flush().map_err(|e| RuntimeError::Write {
+            path: self.path.clone(),
+            source: e,
+        })
+    }
+}
+
+/// `losses.csv`, a row per step; a resumed run starts it again from the checkpoint's
+/// log, so steps logged after the checkpoint by a crashed run do not stay twice.
+struct Losses {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl Losses {
+    fn open(path: PathBuf, prior: &[StepLog]) -> Result<Losses> {
+        let f = File::create(&path).map_err(|e| RuntimeError::Write {
+            path: path.clone(),
+            source: e,
+        })?;
+        let mut l = Losses {
+            path,
+            out: BufWriter::new(f),
+        };
+        l.raw("phase,step,k,loss,ms\n")?;
+        for s in prior {
+            l.row(s.phase, s.step, s.k, s.loss, s.ms)?;
+        }
+        Ok(l)
+    }
+    fn raw(&mut self, s: &str) -> Result<()> {
+        self.out
+            .write_all(s.as_bytes())
+            .map_err(|e| RuntimeError::Write {
+                path: self.path.clone(),
+                source: e,
+            })
+    }
+    fn row(&mut self, phase: Phase, step: usize, k: usize, loss: f64, ms: f64) -> Result<()> {
+        self.raw(&format!("{},{step},{k},{loss},{ms:.3}\n", phase.name()))
+    }
+    fn flush(&mut self) -> Result<()> {
+        self.out.flush().map_err(|e| RuntimeError::Write {
+            path: self.path.clone(),
+            source: e,
+        })
+    }
+}
+
+/// Runs until every sender is gone. `dir`: the run folder (`None`: no files);
+/// `append`: a resumed run continues the event logs; `prior`: the steps already
+/// logged (a resumed run's).
+pub fn run(
+    rx: Receiver<Msg>,
+    sink: &mut (dyn Progress + Send),
+    dir: Option<&Path>,
+    append: bool,
+    prior: &[StepLog],
+) -> Result<()> {
+    let mut files = match dir {
+        Some(d) => Some((
+            Jsonl::open(d.join("events.jsonl"), append)?,
+            Jsonl::open(d.join("decisions.jsonl"), append)?,
+            Losses::open(d.join("losses.csv"), prior)?,
+        )),
+        None => None,
+    };
+    for msg in rx {
+        match msg {
+            Msg::Event(e) => {
+                sink.event(&e);
+                if let Some((events, decisions, losses)) = files.as_mut() {
+                    events.line(&e)?;
+                    match &e {
+                        Event::Decision(d) => {
+                            decisions.line(d)?;
+                            decisions.flush()?;
+                            events.flush()?;
+                            losses.flush()?;
+                        }
+                        Event::Step {
+                            phase,
+                            step,
+                            k,
+                            loss,
+                            ms,
+                        } => losses.row(*phase, *step, *k, *loss, *ms)?,
+                        _ => {}
+                    }
+                }
+            }
+            Msg::Save {
+                checkpoint,
+                artifact,
+                done,
+            } => {
+                let result = match dir {
+                    Some(d) => {
+                        let path = crate::checkpoint::path_in(d);
+                        let art = match &artifact {
+                            Some(bytes) => crate::output::write_atomic(
+                                &d.join(crate::checkpoint::ARTIFACT),
+                                bytes,
+                            ),
+                            None => Ok(()),
+                        };
+                        art.and_then(|_| checkpoint.write(&path)).map(|_| path)
+                    }
+                    None => Err(RuntimeError::Stage {
+                        stage: "monitor",
+                        reason: "a checkpoint needs a run folder".into(),
+                    }),
+                };
+                if let (Ok(path), Some((events, _, losses))) = (&result, files.as_mut()) {
+                    losses.flush()?;
+                    let e = Event::Checkpoint {
+                        step: checkpoint.step(),
+                        path: path.clone(),
+                    };
+                    events.line(&e)?;
+                    events.flush()?;
+                    sink.event(&e);
+                }
+                match done {
+                    Some(tx) => {
+                        let _ = tx.send(result);
+                    }
+                    None => {
+                        result?;
+                    }
+                }
+            }
+        }
+    }
+    if let Some((events, decisions, losses)) = files.as_mut() {
+        events.flush()?;
+        decisions.flush()?;
+        losses.flush()?;
+    }
+    Ok(())
+}
