@@ -4,6 +4,7 @@
 //! training and reporting crates build on it (docs/architecture.md).
 pub mod adam;
 pub mod cost;
+pub mod device;
 pub mod error;
 pub mod files;
 pub mod linalg;

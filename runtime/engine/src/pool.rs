@@ -157,6 +157,12 @@ pub fn give<E: Shelved>(mut v: Vec<E>) {
 }
 
 impl<E: Shelved> Buf<E> {
+    /// A vector made elsewhere (a kernel's output, a gradient moved out of the tape),
+    /// shelved when dropped like any taken buffer.
+    pub fn from_vec(v: Vec<E>) -> Self {
+        Buf(v)
+    }
+
     /// The vector itself, leaving the pool for good (an output handed to dfdx).
     pub fn into_vec(mut self) -> Vec<E> {
         std::mem::take(&mut self.0)

@@ -21,7 +21,7 @@ pub trait Real:
     + Sync
     + std::iter::Sum
     + crate::scratch::Pooled
-    + crate::pool::Shelved
+    + crate::device::Element
     + 'static
 {
     fn of(x: f64) -> Self;

@@ -41,8 +41,6 @@ impl Overrides {
     }
 }
 
-/// The run folder's artifact (see the `rrae-artifact` crate).
-
 /// How `run` goes: debug output, the stop switch, and whether to resume.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {

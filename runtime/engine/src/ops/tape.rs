@@ -1,12 +1,15 @@
-//! Plumbing shared by the hand-written ops: how a host-computed forward and backward
+//! Plumbing shared by the hand-written ops: how a device kernel's forward and backward
 //! join dfdx's tape.
 //!
 //! dfdx's own conv kernels are nightly-only, so conv ops, the SVD projector and a few
-//! element-wise ops compute on host slices and register their backward with
-//! `Tape::add_backward_op`. Gradients are looked up by a tensor's id, so a backward
-//! closure keeps `ghost`s (id + shape, no data) of its inputs and output.
+//! element-wise ops run their own kernels ([`crate::device`]) and register their
+//! backward with `Tape::add_backward_op`. Gradients are looked up by a tensor's id, so a
+//! backward closure keeps `ghost`s (id + shape, no data) of its inputs and output.
 
-use crate::tensor::Real;
+use crate::device::Cpu;
+use crate::pool::Buf;
+use crate::tensor::{host, Mat, Real, Vector};
+use dfdx::prelude::*;
 
 /// Takes the gradient flowing into an op's output (zeros if nothing reached it).
 ///
@@ -53,47 +56,37 @@ pub enum Epilogue {
     Relu,
 }
 
-use crate::pool::{self, Buf};
-use crate::tensor::{host, Mat, Vector};
-use dfdx::prelude::*;
-use rayon::prelude::*;
-
-/// Host data a weighted op's forward saves for its backward, and the op's inputs.
-pub struct Saved<E: pool::Shelved, S> {
-    pub state: S,
+/// What a weighted op's forward saves for its backward: the kernel's own state (column
+/// matrices, a ReLU mask) and the op's inputs, as device buffers.
+pub struct Saved<E: Real, K> {
+    pub state: K,
     pub x: Buf<E>,
     pub w: Buf<E>,
 }
 
-/// A layer `y = f(x; W, b)` computed on host slices: `forward(x, W, b)` returns the
-/// output (`cols` per sample) and the state its backward needs; `backward(saved, g)`
-/// returns `(dx, dW, db)`. Activation-sized buffers (the saved input, the mask, `dx`,
-/// the output gradient once used) come from and go back to [`pool`], so that after the
-/// first step they cost neither an allocation nor a zero-fill. The tape plumbing
-/// (ghosts, gradient lookup, accumulation, debug timing under `label`, the epilogue) is
-/// the same for every such op, so it lives here.
+/// A layer `y = f(x; W, b)` whose kernels run on a device: `forward(dev, x, W, b, keep)`
+/// returns the output (`cols` per sample) and the state its backward needs (`keep`:
+/// whether there will be a backward); `backward(dev, state, x, W, g)` returns `(dx, dW,
+/// db)`. The tape plumbing (ghosts, gradient lookup, accumulation, debug timing under
+/// `label`) is the same for every such op, so it lives here. Activation-sized buffers
+/// come from and go back to the pool, so that after the first step they cost neither
+/// an allocation nor a zero-fill.
 #[allow(clippy::too_many_arguments)]
-pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
+pub fn weighted_op<E: Real, T: Tape<E, dfdx::tensor::Cpu>, K: Send + Sync + 'static>(
     x: Mat<E, T>,
     w: &Mat<E>,
     b: Option<&Vector<E>>,
     cols: usize,
-    epilogue: Epilogue,
     label: impl Fn() -> String + 'static,
-    forward: impl for<'m> FnOnce(&[E], &[E], Option<&[E]>, Vec<Finish<'m>>) -> (Vec<E>, S),
-    backward: impl FnOnce(&Saved<E, S>, &[E]) -> (Buf<E>, Buf<E>, Buf<E>) + 'static,
+    forward: impl FnOnce(&Cpu, &Buf<E>, &Buf<E>, Option<&Buf<E>>, bool) -> (Buf<E>, K),
+    backward: impl FnOnce(&Cpu, &K, &Buf<E>, &Buf<E>, Buf<E>) -> (Buf<E>, Buf<E>, Buf<E>) + 'static,
 ) -> Mat<E, T> {
     let batch = x.shape().0;
     let (x, mut tape) = x.split_tape();
     let (xs, ws) = (host(&x), host(w));
-    let bs = b.map(|b| b.as_vec());
-    // Where the ReLU passed its input: the backward's gradient mask, written by the
-    // kernels sample by sample (every element).
-    let relu = epilogue == Epilogue::Relu;
-    let mut mask: Option<Buf<bool>> = (relu && T::OWNS_TAPE).then(|| pool::take(batch * cols));
-    let finish = finishes(relu, mask.as_deref_mut(), batch, cols);
-    let (out, state) = forward(&xs, &ws, bs.as_deref(), finish);
-    let out: Mat<E> = x.device().tensor_from_vec(out, (batch, cols));
+    let bs = b.map(|b| Buf::from_vec(b.as_vec()));
+    let (out, state) = forward(&Cpu, &xs, &ws, bs.as_ref(), T::OWNS_TAPE);
+    let out: Mat<E> = x.device().tensor_from_vec(out.into_vec(), (batch, cols));
     if T::OWNS_TAPE {
         let (xg, wg, og) = (x.ghost(), w.ghost(), out.ghost());
         let bg = b.map(|b| b.ghost());
@@ -103,111 +96,21 @@ pub fn weighted_op<E: Real, T: Tape<E, Cpu>, S: 'static>(
             w: ws,
         };
         tape.add_backward_op(move |grads| {
-            let mut g = grad_of!(grads, og);
-            if let Some(mask) = &mask {
-                g.par_chunks_mut(1 << 16)
-                    .zip(mask.par_chunks(1 << 16))
-                    .for_each(|(g, m)| {
-                        g.iter_mut()
-                            .zip(m)
-                            .for_each(|(g, &on)| *g = if on { *g } else { E::zero() })
-                    });
-            }
-            let (dx, dw, db) = timing::timed(label, || backward(&saved, &g));
+            // Same length as this op's output: dropped into the pool, where the next
+            // step's forward takes it.
+            let g = Buf::from_vec(grad_of!(grads, og));
+            let (dx, dw, db) = timing::timed(label, || {
+                backward(&Cpu, &saved.state, &saved.x, &saved.w, g)
+            });
             accumulate!(grads, xg, dx);
             accumulate!(grads, wg, dw);
             if let Some(bg) = bg {
                 accumulate!(grads, bg, db);
             }
-            // Same length as this op's output: the next step's forward takes it.
-            pool::give(g);
             Ok(())
         });
     }
     out.put_tape(tape)
-}
-
-/// One sample's epilogue, which a kernel applies right after adding the sample's bias,
-/// while its output is still in cache: the ReLU, and this sample's share of the mask
-/// the backward needs (when there is a tape).
-pub struct Finish<'m> {
-    relu: bool,
-    mask: Option<&'m mut [bool]>,
-}
-
-impl Finish<'_> {
-    pub fn apply<E: Real>(self, out: &mut [E]) {
-        if !self.relu {
-            return;
-        }
-        match self.mask {
-            Some(m) => {
-                for (v, m) in out.iter_mut().zip(m) {
-                    *m = *v > E::zero();
-                    if !*m {
-                        *v = E::zero();
-                    }
-                }
-            }
-            None => out.iter_mut().for_each(|v| *v = v.max(E::zero())),
-        }
-    }
-}
-
-/// One [`Finish`] per sample of a `batch × cols` output, for a kernel to zip with its
-/// per-sample output chunks.
-pub fn finishes(
-    relu: bool,
-    mask: Option<&mut [bool]>,
-    batch: usize,
-    cols: usize,
-) -> Vec<Finish<'_>> {
-    match mask {
-        Some(m) => m
-            .chunks_mut(cols.max(1))
-            .map(|m| Finish {
-                relu,
-                mask: Some(m),
-            })
-            .collect(),
-        None => (0..batch).map(|_| Finish { relu, mask: None }).collect(),
-    }
-}
-
-/// Runs `f` on each of `n` samples in parallel, each adding into a partial sum of
-/// length `len`; returns the total. Used for weight gradients summed over a batch.
-///
-/// Samples are grouped in fixed chunks of 8 and the chunk sums added in order, so the
-/// floating-point result does not depend on thread scheduling: runs are reproducible.
-/// The partial sums and the total come from [`pool`].
-pub fn sum_over_samples<E: Real>(
-    n: usize,
-    len: usize,
-    f: impl Fn(usize, &mut [E]) + Sync + Send,
-) -> Buf<E> {
-    use rayon::prelude::*;
-    const CHUNK: usize = 8;
-    let partials: Vec<Buf<E>> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let mut acc = pool::zeroed(len);
-            for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                f(i, &mut acc);
-            }
-            acc
-        })
-        .collect();
-    sum_in_order(partials, len)
-}
-
-/// The element-wise sum of per-chunk partial sums, added in chunk order so the result
-/// does not depend on which thread finished first.
-pub fn sum_in_order<E: Real>(partials: Vec<Buf<E>>, len: usize) -> Buf<E> {
-    let mut total = pool::zeroed(len);
-    for p in partials {
-        total.iter_mut().zip(p.iter()).for_each(|(t, v)| *t += *v);
-    }
-    total
 }
 
 /// Backward wall time per op, collected only while `RRAE_DEBUG` profiling is on.

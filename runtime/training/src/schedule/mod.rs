@@ -66,14 +66,16 @@ pub trait Progress: Send {
     fn message(&mut self, msg: &str);
 }
 
+/// Makes the artifact of the run so far (`None` while there is none to write).
+pub type ArtifactWriter = fn(&Trainer) -> Option<Vec<u8>>;
+
 /// A run folder: where the monitor writes logs and checkpoints, and how the run's
 /// artifact is made for each checkpoint. The artifact format belongs to the reporting
 /// crate above this one, so it hands its writer down rather than this crate calling up.
 #[derive(Clone, Copy)]
 pub struct RunFolder<'p> {
     pub path: &'p Path,
-    /// The artifact of the run so far, or `None` while there is none to write.
-    pub artifact: fn(&Trainer) -> Option<Vec<u8>>,
+    pub artifact: ArtifactWriter,
 }
 
 /// How a run is stopped from outside: Ctrl-C / SIGTERM set `stop`; tests (and
@@ -169,7 +171,7 @@ fn drive<'s, 'd: 's>(
     control: &RunControl,
     tx: &Sender<Msg>,
     s: &'s std::thread::Scope<'s, '_>,
-    artifact: Option<fn(&Trainer) -> Option<Vec<u8>>>,
+    artifact: Option<ArtifactWriter>,
 ) -> Result<()> {
     let has_dir = artifact.is_some();
     let resumed = t.controller.as_ref().is_some_and(|c| !c.done());
@@ -275,11 +277,7 @@ fn apply_all(t: &mut Trainer, tx: &Sender<Msg>, ds: Vec<Decision>) -> Result<()>
 }
 
 /// A stop request: write the checkpoint (and wait until it is on disk), then report.
-fn interrupt(
-    t: &Trainer,
-    tx: &Sender<Msg>,
-    artifact: Option<fn(&Trainer) -> Option<Vec<u8>>>,
-) -> Result<()> {
+fn interrupt(t: &Trainer, tx: &Sender<Msg>, artifact: Option<ArtifactWriter>) -> Result<()> {
     let step = t.controller.as_ref().map_or(0, |c| c.steps_done());
     let mut path = None;
     if let (Some(ck), Some(artifact)) = (Checkpoint::of(t), artifact) {

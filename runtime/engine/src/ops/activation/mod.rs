@@ -1,11 +1,22 @@
 //! Activations: ReLU, sigmoid and tanh are dfdx's; leaky ReLU is a host op.
 
+mod cpu;
 #[cfg(test)]
 mod tests;
 
+use crate::device::{Cpu, Device};
 use crate::ops::tape::{accumulate, grad_of};
-use crate::tensor::{Mat, Real};
+use crate::tensor::{host, Mat, Real};
 use dfdx::prelude::*;
+
+/// The hand-written activation on a device (ReLU, sigmoid and tanh are dfdx's).
+pub trait LeakyReluKernel<E: Real>: Device {
+    /// `max(x, 0) + slope·min(x, 0)`.
+    fn leaky_relu_forward(&self, x: &Self::Buf<E>, slope: E) -> Self::Buf<E>;
+
+    /// `∂ℓ/∂x` from the input `x` and the output gradient `g`.
+    fn leaky_relu_backward(&self, x: &Self::Buf<E>, g: &Self::Buf<E>, slope: E) -> Self::Buf<E>;
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Activation {
@@ -15,9 +26,9 @@ pub enum Activation {
     LeakyRelu(f64),
 }
 
-pub fn activate<E: Real, T: Tape<E, Cpu>>(x: Mat<E, T>, a: Activation) -> Mat<E, T>
+pub fn activate<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(x: Mat<E, T>, a: Activation) -> Mat<E, T>
 where
-    Cpu: Device<E>,
+    dfdx::tensor::Cpu: dfdx::tensor_ops::Device<E>,
 {
     match a {
         Activation::Relu => x.relu(),
@@ -28,23 +39,17 @@ where
 }
 
 /// `max(x, 0) + slope·min(x, 0)`.
-pub fn leaky_relu<E: Real, T: Tape<E, Cpu>>(x: Mat<E, T>, slope: E) -> Mat<E, T> {
+pub fn leaky_relu<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(x: Mat<E, T>, slope: E) -> Mat<E, T> {
     let shape = *x.shape();
     let (x, mut tape) = x.split_tape();
-    let xs = x.as_vec();
-    let f = |v: E| if v > E::zero() { v } else { v * slope };
-    let out: Mat<E> = x
-        .device()
-        .tensor_from_vec(xs.iter().map(|&v| f(v)).collect(), shape);
+    let xs = host(&x);
+    let out = Cpu.leaky_relu_forward(&xs, slope);
+    let out: Mat<E> = x.device().tensor_from_vec(out.into_vec(), shape);
     if T::OWNS_TAPE {
         let (xg, og) = (x.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
-            let g = grad_of!(grads, og);
-            let dx: Vec<E> = xs
-                .iter()
-                .zip(&g)
-                .map(|(&v, &g)| if v > E::zero() { g } else { g * slope })
-                .collect();
+            let g = crate::pool::Buf::from_vec(grad_of!(grads, og));
+            let dx = Cpu.leaky_relu_backward(&xs, &g, slope);
             accumulate!(grads, xg, dx);
             Ok(())
         });

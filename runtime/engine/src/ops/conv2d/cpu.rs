@@ -1,13 +1,55 @@
 //! Host kernels of conv2d: im2col + GEMM per sample, or, for a few output channels
 //! (a decoder's last layer), a direct convolution over row spans.
 
+use crate::device::Cpu;
 use crate::ops::gemm::{gemm, Tr};
+use crate::ops::host::{
+    apply_mask, finishes, relu_mask, sum_in_order, sum_over_samples, Finish, Kept,
+};
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::{sum_in_order, sum_over_samples, Finish};
+use crate::ops::tape::Epilogue;
 use crate::pool::{self, Buf};
 use crate::scratch;
 use crate::tensor::Real;
 use rayon::prelude::*;
+
+impl<E: Real> super::Conv2dKernel<E> for Cpu {
+    /// Every sample's column matrix (empty for the pointwise and direct kernels, which
+    /// read `x` itself) and the fused ReLU's mask.
+    type Saved = Kept<Buf<E>>;
+
+    fn conv2d_forward(
+        &self,
+        geo: &Geometry,
+        cout: usize,
+        x: &Buf<E>,
+        w: &Buf<E>,
+        b: Option<&Buf<E>>,
+        epilogue: Epilogue,
+        keep: bool,
+    ) -> (Buf<E>, Kept<Buf<E>>) {
+        let (batch, cols) = (x.len() / geo.big_len(), cout * geo.col_cols());
+        let relu = epilogue == Epilogue::Relu;
+        let mut mask = relu_mask(relu, keep, batch * cols);
+        let fin = finishes(relu, mask.as_deref_mut(), batch, cols);
+        let (out, state) = forward(geo, cout, x, w, b.map(|b| &b[..]), keep, fin);
+        (Buf::from_vec(out), Kept { state, mask })
+    }
+
+    fn conv2d_backward(
+        &self,
+        geo: &Geometry,
+        cout: usize,
+        saved: &Kept<Buf<E>>,
+        x: &Buf<E>,
+        w: &Buf<E>,
+        mut g: Buf<E>,
+    ) -> (Buf<E>, Buf<E>, Buf<E>) {
+        apply_mask(&mut g, saved.mask.as_deref());
+        let batch = x.len() / geo.big_len();
+        backward(geo, cout, batch, &saved.state, x, w, &g)
+    }
+}
 
 /// Returns the output and, when `keep` is set, every sample's column matrix.
 ///

@@ -10,13 +10,45 @@ mod cpu;
 #[cfg(test)]
 mod tests;
 
+use crate::device::Device;
 use crate::ops::im2col::Geometry;
 use crate::ops::tape::{weighted_op, Epilogue};
 use crate::tensor::{Mat, Real, Vector};
 use dfdx::prelude::*;
 
+/// conv2d on a device: `x` is `batch × C_in·H·W`, `w` is `C_out × C_in·kh·kw`, the
+/// output `batch × C_out·Ho·Wo` with `epilogue` applied.
+pub trait Conv2dKernel<E: Real>: Device {
+    /// What the forward keeps for the backward when `keep` is set.
+    type Saved: Send + Sync + 'static;
+
+    #[allow(clippy::too_many_arguments)]
+    fn conv2d_forward(
+        &self,
+        geo: &Geometry,
+        cout: usize,
+        x: &Self::Buf<E>,
+        w: &Self::Buf<E>,
+        b: Option<&Self::Buf<E>>,
+        epilogue: Epilogue,
+        keep: bool,
+    ) -> (Self::Buf<E>, Self::Saved);
+
+    /// `(dx, dW, db)` from the output gradient `g` (which the kernel may overwrite).
+    #[allow(clippy::too_many_arguments)]
+    fn conv2d_backward(
+        &self,
+        geo: &Geometry,
+        cout: usize,
+        saved: &Self::Saved,
+        x: &Self::Buf<E>,
+        w: &Self::Buf<E>,
+        g: Self::Buf<E>,
+    ) -> (Self::Buf<E>, Self::Buf<E>, Self::Buf<E>);
+}
+
 /// `x: (batch, C_in·H·W)` → `(batch, C_out·Ho·Wo)`; `geo.big` is the input grid.
-pub fn conv2d<E: Real, T: Tape<E, Cpu>>(
+pub fn conv2d<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
     x: Mat<E, T>,
     w: &Mat<E>,
     b: Option<&Vector<E>>,
@@ -24,18 +56,14 @@ pub fn conv2d<E: Real, T: Tape<E, Cpu>>(
     epilogue: Epilogue,
 ) -> Mat<E, T> {
     let cout = w.shape().0;
-    let batch = x.shape().0;
     let label = move || format!("conv2d backward {:?}→{:?} ×{cout}", geo.big, geo.small);
     weighted_op(
         x,
         w,
         b,
         cout * geo.col_cols(),
-        epilogue,
         label,
-        |xs, ws, bs, fin| cpu::forward(&geo, cout, xs, ws, bs, T::OWNS_TAPE, fin),
-        // The column matrices are kept; `x` is read only by a pointwise convolution,
-        // whose columns are `x` itself, and by the direct kernels (`cpu::direct`).
-        move |s, g| cpu::backward(&geo, cout, batch, &s.state, &s.x, &s.w, g),
+        |dev, xs, ws, bs, keep| dev.conv2d_forward(&geo, cout, xs, ws, bs, epilogue, keep),
+        move |dev, s, xs, ws, g| dev.conv2d_backward(&geo, cout, s, xs, ws, g),
     )
 }

@@ -1,12 +1,52 @@
 //! Host kernels of conv_transpose2d: GEMM + col2im per sample.
 
+use crate::device::Cpu;
 use crate::ops::gemm::{gemm, Tr};
+use crate::ops::host::{
+    apply_mask, finishes, relu_mask, sum_in_order, sum_over_samples, Finish, Kept,
+};
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::{sum_in_order, sum_over_samples, Finish};
+use crate::ops::tape::Epilogue;
 use crate::pool::{self, Buf};
 use crate::scratch;
 use crate::tensor::Real;
 use rayon::prelude::*;
+
+impl<E: Real> super::ConvTranspose2dKernel<E> for Cpu {
+    /// The fused ReLU's mask: the backward reads `x` and `W` alone.
+    type Saved = Kept<()>;
+
+    fn conv_transpose2d_forward(
+        &self,
+        geo: &Geometry,
+        cin: usize,
+        x: &Buf<E>,
+        w: &Buf<E>,
+        b: Option<&Buf<E>>,
+        epilogue: Epilogue,
+        keep: bool,
+    ) -> (Buf<E>, Kept<()>) {
+        let (batch, cols) = (x.len() / (cin * geo.col_cols()), geo.big_len());
+        let relu = epilogue == Epilogue::Relu;
+        let mut mask = relu_mask(relu, keep, batch * cols);
+        let fin = finishes(relu, mask.as_deref_mut(), batch, cols);
+        let out = forward(geo, cin, x, w, b.map(|b| &b[..]), fin);
+        (Buf::from_vec(out), Kept { state: (), mask })
+    }
+
+    fn conv_transpose2d_backward(
+        &self,
+        geo: &Geometry,
+        cin: usize,
+        saved: &Kept<()>,
+        x: &Buf<E>,
+        w: &Buf<E>,
+        mut g: Buf<E>,
+    ) -> (Buf<E>, Buf<E>, Buf<E>) {
+        apply_mask(&mut g, saved.mask.as_deref());
+        backward(geo, cin, x, w, &g)
+    }
+}
 
 pub fn forward<E: Real>(
     geo: &Geometry,

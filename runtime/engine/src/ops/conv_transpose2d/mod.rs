@@ -9,14 +9,46 @@ mod cpu;
 #[cfg(test)]
 mod tests;
 
+use crate::device::Device;
 use crate::ops::im2col::Geometry;
 use crate::ops::tape::{weighted_op, Epilogue};
 use crate::tensor::{Mat, Real, Vector};
 use dfdx::prelude::*;
 
+/// conv_transpose2d on a device: `x` is `batch × C_in·H·W`, `w` is `C_in ×
+/// C_out·kh·kw`, the output `batch × C_out·Ho·Wo` with `epilogue` applied.
+pub trait ConvTranspose2dKernel<E: Real>: Device {
+    /// What the forward keeps for the backward when `keep` is set.
+    type Saved: Send + Sync + 'static;
+
+    #[allow(clippy::too_many_arguments)]
+    fn conv_transpose2d_forward(
+        &self,
+        geo: &Geometry,
+        cin: usize,
+        x: &Self::Buf<E>,
+        w: &Self::Buf<E>,
+        b: Option<&Self::Buf<E>>,
+        epilogue: Epilogue,
+        keep: bool,
+    ) -> (Self::Buf<E>, Self::Saved);
+
+    /// `(dx, dW, db)` from the output gradient `g` (which the kernel may overwrite).
+    #[allow(clippy::too_many_arguments)]
+    fn conv_transpose2d_backward(
+        &self,
+        geo: &Geometry,
+        cin: usize,
+        saved: &Self::Saved,
+        x: &Self::Buf<E>,
+        w: &Self::Buf<E>,
+        g: Self::Buf<E>,
+    ) -> (Self::Buf<E>, Self::Buf<E>, Self::Buf<E>);
+}
+
 /// `x: (batch, C_in·H·W)` → `(batch, C_out·Ho·Wo)`; `geo.big` is the *output* grid,
 /// `geo.channels` the output channels, `geo.small` the input grid.
-pub fn conv_transpose2d<E: Real, T: Tape<E, Cpu>>(
+pub fn conv_transpose2d<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
     x: Mat<E, T>,
     w: &Mat<E>,
     b: Option<&Vector<E>>,
@@ -35,9 +67,8 @@ pub fn conv_transpose2d<E: Real, T: Tape<E, Cpu>>(
         w,
         b,
         geo.big_len(),
-        epilogue,
         label,
-        |xs, ws, bs, fin| (cpu::forward(&geo, cin, xs, ws, bs, fin), ()),
-        move |s, g| cpu::backward(&geo, cin, &s.x, &s.w, g),
+        |dev, xs, ws, bs, keep| dev.conv_transpose2d_forward(&geo, cin, xs, ws, bs, epilogue, keep),
+        move |dev, s, xs, ws, g| dev.conv_transpose2d_backward(&geo, cin, s, xs, ws, g),
     )
 }

@@ -6,14 +6,39 @@
 //! `∂ℓ/∂y = G Û Ûᵀ`, `∂ℓ/∂Û = (yᵀG + Gᵀy) Û`, and through the normalisation
 //! `∂ℓ/∂b_j = (I − û_j û_jᵀ) ∂ℓ/∂û_j / ‖b_j‖`.
 
+mod cpu;
 #[cfg(test)]
 mod tests;
 
-use crate::linalg::{from_rows, to_rows};
+use crate::device::{Cpu, Device};
 use crate::ops::tape::{accumulate, grad_of};
-use crate::tensor::{Mat, Real};
+use crate::pool::Buf;
+use crate::tensor::{host, Mat, Real};
 use dfdx::prelude::*;
 use nalgebra::DMatrix;
+
+/// The learned projection on a device.
+pub trait LearnedBasisKernel<E: Real>: Device {
+    /// What the backward needs: `y`, `B` and `Û`.
+    type Saved: Send + Sync + 'static;
+
+    /// `y Û Ûᵀ` for `y` (`n × l`) and `b` (`l × k`).
+    fn learned_projection_forward(
+        &self,
+        y: &Self::Buf<E>,
+        b: &Self::Buf<E>,
+        n: usize,
+        l: usize,
+        k: usize,
+    ) -> (Self::Buf<E>, Self::Saved);
+
+    /// `(∂ℓ/∂y, ∂ℓ/∂B)` from the output gradient `g`.
+    fn learned_projection_backward(
+        &self,
+        saved: &Self::Saved,
+        g: &Self::Buf<E>,
+    ) -> (Self::Buf<E>, Self::Buf<E>);
+}
 
 /// `B` with unit columns (a zero column stays zero).
 pub fn normalised(b: &DMatrix<f64>) -> DMatrix<f64> {
@@ -28,35 +53,20 @@ pub fn normalised(b: &DMatrix<f64>) -> DMatrix<f64> {
 }
 
 /// `y Û Ûᵀ` for `y` (`batch × L`) and the parameter `b` (`L × k`).
-pub fn learned_projection<E: Real, T: Tape<E, Cpu>>(y: Mat<E, T>, b: &Mat<E>) -> Mat<E, T> {
+pub fn learned_projection<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
+    y: Mat<E, T>,
+    b: &Mat<E>,
+) -> Mat<E, T> {
     let (n, l) = *y.shape();
     let k = b.shape().1;
     let (y, mut tape) = y.split_tape();
-    let to64 = |v: Vec<E>| v.iter().map(|x| x.f64()).collect::<Vec<f64>>();
-    let ym = from_rows(&to64(y.as_vec()), n, l);
-    let bm = from_rows(&to64(b.as_vec()), l, k);
-    let u = normalised(&bm);
-    let z = &ym * &u * u.transpose();
-    let out: Mat<E, NoneTape> = y
-        .device()
-        .tensor_from_vec(to_rows(&z).into_iter().map(E::of).collect(), (n, l));
+    let (out, saved) = Cpu.learned_projection_forward(&host(&y), &host(b), n, l, k);
+    let out: Mat<E, NoneTape> = y.device().tensor_from_vec(out.into_vec(), (n, l));
     if T::OWNS_TAPE {
         let (yg, bg, og) = (y.ghost(), b.ghost(), out.ghost());
         tape.add_backward_op(move |grads| {
-            let g = from_rows(&to64(grad_of!(grads, og)), n, l);
-            let dy = &g * &u * u.transpose();
-            let du = (ym.transpose() * &g + g.transpose() * &ym) * &u;
-            let mut db = DMatrix::<f64>::zeros(l, k);
-            for j in 0..k {
-                let norm = bm.column(j).norm();
-                if norm > 0.0 {
-                    let (uj, dj) = (u.column(j), du.column(j));
-                    let t = (dj - uj * uj.dot(&dj)) / norm;
-                    db.set_column(j, &t);
-                }
-            }
-            let dy: Vec<E> = to_rows(&dy).into_iter().map(E::of).collect();
-            let db: Vec<E> = to_rows(&db).into_iter().map(E::of).collect();
+            let g = Buf::from_vec(grad_of!(grads, og));
+            let (dy, db) = Cpu.learned_projection_backward(&saved, &g);
             accumulate!(grads, yg, dy);
             accumulate!(grads, bg, db);
             Ok(())

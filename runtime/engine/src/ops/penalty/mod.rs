@@ -8,23 +8,54 @@
 //! - [`weak`] (Weak RRAE): `β·‖Y − Y_k‖_F`, the batch's distance to its rank-k
 //!   truncation; its gradient is `β (Y − Y_k)/‖Y − Y_k‖` (the tail energy's gradient).
 
+mod cpu;
 #[cfg(test)]
 mod tests;
 
+use crate::device::{Cpu, Device};
 use crate::ops::loss::Scalar;
-use crate::ops::svd_truncate::project_rank_k;
 use crate::ops::tape::{accumulate, grad_of};
-use crate::tensor::{Mat, Real};
+use crate::pool::Buf;
+use crate::tensor::{host, Mat, Real};
 use dfdx::prelude::*;
 
 const EPS: f64 = 1e-8;
 
+/// The penalties on a device: each returns its value (for the host's loss log) and
+/// its derivatives, which the backward scales by the incoming gradient.
+pub trait PenaltyKernel<E: Real>: Device {
+    /// The KL sparsity penalty of `z` and `∂/∂z`.
+    fn sparsity_forward(&self, z: &Self::Buf<E>, rho: f64, beta: f64) -> (f64, Self::Buf<f64>);
+
+    /// The contractive penalty of `h` (`batch × l`) with `W` (`in × l`), `∂/∂h` and `∂/∂W`.
+    fn contractive_forward(
+        &self,
+        h: &Self::Buf<E>,
+        w: &Self::Buf<E>,
+        l: usize,
+        beta: f64,
+    ) -> (f64, Self::Buf<f64>, Self::Buf<f64>);
+
+    /// `β·‖Y − Y_k‖_F` of `y` (`batch × l`) and `∂/∂y`.
+    fn weak_forward(
+        &self,
+        y: &Self::Buf<E>,
+        batch: usize,
+        l: usize,
+        k: usize,
+        beta: f64,
+    ) -> (f64, Self::Buf<f64>);
+
+    /// `g · d`, in the training precision.
+    fn scaled(&self, d: &Self::Buf<f64>, g: f64) -> Self::Buf<E>;
+}
+
 /// A scalar output whose backward scales `d` (∂value/∂input) by the incoming gradient.
-fn scalar_op<E: Real, T: Tape<E, Cpu>>(
+fn scalar_op<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
     x: Mat<E, T>,
     value: f64,
-    dx: Vec<f64>,
-    extra: Option<(&Mat<E>, Vec<f64>)>,
+    dx: Buf<f64>,
+    extra: Option<(&Mat<E>, Buf<f64>)>,
 ) -> Scalar<E, T> {
     let (x, mut tape) = x.split_tape();
     let out: Scalar<E, NoneTape> = x.device().tensor_from_vec(vec![E::of(value)], ());
@@ -33,10 +64,10 @@ fn scalar_op<E: Real, T: Tape<E, Cpu>>(
         let extra = extra.map(|(w, dw)| (w.ghost(), dw));
         tape.add_backward_op(move |grads| {
             let g = grad_of!(grads, og)[0].f64();
-            let d: Vec<E> = dx.iter().map(|v| E::of(g * v)).collect();
+            let d = PenaltyKernel::<E>::scaled(&Cpu, &dx, g);
             accumulate!(grads, xg, d);
             if let Some((wg, dw)) = &extra {
-                let d: Vec<E> = dw.iter().map(|v| E::of(g * v)).collect();
+                let d = PenaltyKernel::<E>::scaled(&Cpu, dw, g);
                 accumulate!(grads, (*wg), d);
             }
             Ok(())
@@ -46,55 +77,33 @@ fn scalar_op<E: Real, T: Tape<E, Cpu>>(
 }
 
 /// The Sparse AE's KL penalty on the sigmoid latent `z` (`batch × L`, values in (0, 1)).
-pub fn sparsity<E: Real, T: Tape<E, Cpu>>(z: Mat<E, T>, rho: f64, beta: f64) -> Scalar<E, T> {
-    let v = z.as_vec();
-    let n = v.len().max(1) as f64;
-    let m = v.iter().map(|x| x.f64()).sum::<f64>() / n;
-    let value =
-        beta * (rho * (rho / (m + EPS)).ln() + (1.0 - rho) * ((1.0 - rho) / (1.0 - m + EPS)).ln());
-    let dm = beta * (-rho / (m + EPS) + (1.0 - rho) / (1.0 - m + EPS)) / n;
-    scalar_op(z, value, vec![dm; v.len()], None)
+pub fn sparsity<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
+    z: Mat<E, T>,
+    rho: f64,
+    beta: f64,
+) -> Scalar<E, T> {
+    let (value, d) = Cpu.sparsity_forward(&host(&z), rho, beta);
+    scalar_op(z, value, d, None)
 }
 
 /// The contractive penalty of `h = σ(x W + b)` (`batch × L`) with `W` (`in × L`).
-pub fn contractive<E: Real, T: Tape<E, Cpu>>(h: Mat<E, T>, w: &Mat<E>, beta: f64) -> Scalar<E, T> {
-    let (b, l) = *h.shape();
-    let (hv, wv) = (h.as_vec(), w.as_vec());
-    let inputs = wv.len() / l.max(1);
-    let mut wsq = vec![0.0; l];
-    for i in 0..inputs {
-        for j in 0..l {
-            wsq[j] += wv[i * l + j].f64().powi(2);
-        }
-    }
-    let scale = beta / b.max(1) as f64;
-    let mut value = 0.0;
-    let mut a2 = vec![0.0; l]; // Σ_b (h(1−h))² per unit
-    let mut dh = vec![0.0; hv.len()];
-    for (i, hx) in hv.iter().enumerate() {
-        let (h, j) = (hx.f64(), i % l);
-        let a = h * (1.0 - h);
-        value += a * a * wsq[j];
-        a2[j] += a * a;
-        dh[i] = scale * 2.0 * a * (1.0 - 2.0 * h) * wsq[j];
-    }
-    let dw: Vec<f64> = wv
-        .iter()
-        .enumerate()
-        .map(|(i, w)| scale * 2.0 * w.f64() * a2[i % l])
-        .collect();
-    scalar_op(h, scale * value, dh, Some((w, dw)))
+pub fn contractive<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
+    h: Mat<E, T>,
+    w: &Mat<E>,
+    beta: f64,
+) -> Scalar<E, T> {
+    let l = h.shape().1;
+    let (value, dh, dw) = Cpu.contractive_forward(&host(&h), &host(w), l, beta);
+    scalar_op(h, value, dh, Some((w, dw)))
 }
 
 /// The Weak RRAE penalty `β·‖Y − Y_k‖_F` of the batch latent `y` (`batch × L`).
-pub fn weak<E: Real, T: Tape<E, Cpu>>(y: Mat<E, T>, k: usize, beta: f64) -> Scalar<E, T> {
+pub fn weak<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
+    y: Mat<E, T>,
+    k: usize,
+    beta: f64,
+) -> Scalar<E, T> {
     let (b, l) = *y.shape();
-    let yv: Vec<f64> = y.as_vec().iter().map(|v| v.f64()).collect();
-    let t = project_rank_k(&yv, b, l, k);
-    let r: Vec<f64> = yv.iter().zip(&t.output).map(|(a, p)| a - p).collect();
-    let norm = r.iter().map(|v| v * v).sum::<f64>().sqrt();
-    // At ‖Y − Y_k‖ = 0 the norm has no gradient; zero is the subgradient.
-    let scale = if norm > 0.0 { beta / norm } else { 0.0 };
-    let d = r.iter().map(|v| scale * v).collect();
-    scalar_op(y, beta * norm, d, None)
+    let (value, d) = Cpu.weak_forward(&host(&y), b, l, k, beta);
+    scalar_op(y, value, d, None)
 }

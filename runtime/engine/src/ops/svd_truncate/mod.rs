@@ -19,8 +19,10 @@ mod tests;
 
 pub use cpu::{project_rank_k, Truncation};
 
+use crate::device::{Cpu, Device};
 use crate::ops::tape::{accumulate, grad_of, timing};
-use crate::tensor::{Mat, Real};
+use crate::pool::Buf;
+use crate::tensor::{host, Mat, Real};
 use dfdx::prelude::*;
 
 /// Relative cut under which a singular value counts as zero.
@@ -28,26 +30,42 @@ pub const ZERO_SINGULAR: f64 = 1e-11;
 /// Absolute floor of the gaps the backward divides by.
 pub const MIN_GAP: f64 = 1e-9;
 
+/// The truncated-SVD projector on a device. The SVD of a `batch × L` matrix is small
+/// and its factors are what the trainer keeps (the basis U_k, the singular values), so
+/// [`Truncation`] lives on the host whatever the device.
+pub trait SvdTruncateKernel<E: Real>: Device {
+    /// `x: batch × L` (rows are samples, `Yᵀ`) → `Y_kᵀ`, and the truncation.
+    fn svd_truncate_forward(
+        &self,
+        x: &Self::Buf<E>,
+        batch: usize,
+        l: usize,
+        k: usize,
+    ) -> (Self::Buf<E>, Truncation);
+
+    /// `∂ℓ/∂Yᵀ` from `g = ∂ℓ/∂Y_kᵀ`.
+    fn svd_truncate_backward(&self, t: &Truncation, g: &Self::Buf<E>) -> Self::Buf<E>;
+}
+
 /// `x: (batch, L)` (rows are samples, i.e. `Yᵀ`) → its rank-k projection, plus the
 /// kept basis and the batch's singular values.
-pub fn svd_truncate<E: Real, T: Tape<E, Cpu>>(x: Mat<E, T>, k: usize) -> (Mat<E, T>, Truncation) {
+pub fn svd_truncate<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
+    x: Mat<E, T>,
+    k: usize,
+) -> (Mat<E, T>, Truncation) {
     let (batch, l) = *x.shape();
     let (x, mut tape) = x.split_tape();
-    let xs: Vec<f64> = x.as_vec().into_iter().map(Real::f64).collect();
-    let t = project_rank_k(&xs, batch, l, k);
-    let out: Mat<E> = x
-        .device()
-        .tensor_from_vec(t.output.iter().map(|&v| E::of(v)).collect(), (batch, l));
+    let (out, t) = Cpu.svd_truncate_forward(&host(&x), batch, l, k);
+    let out: Mat<E> = x.device().tensor_from_vec(out.into_vec(), (batch, l));
     if T::OWNS_TAPE {
         let (xg, og) = (x.ghost(), out.ghost());
         let state = t.clone();
         tape.add_backward_op(move |grads| {
-            let g: Vec<f64> = grad_of!(grads, og).into_iter().map(Real::f64).collect();
-            let dx: Vec<E> =
-                timing::timed(|| "svd_truncate backward".into(), || state.backward(&g))
-                    .into_iter()
-                    .map(E::of)
-                    .collect();
+            let g = Buf::from_vec(grad_of!(grads, og));
+            let dx = timing::timed(
+                || "svd_truncate backward".into(),
+                || Cpu.svd_truncate_backward(&state, &g),
+            );
             accumulate!(grads, xg, dx);
             Ok(())
         });

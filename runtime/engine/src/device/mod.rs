@@ -1,0 +1,48 @@
+//! Devices: where an op's buffers live and where its kernels run.
+//!
+//! Every hand-written op is split in two, as dfdx splits `conv2d` into the op and a
+//! `Conv2DKernel` per device: the op in `ops/<op>/mod.rs` joins the tape (what is saved
+//! for the backward, where gradients go) and declares a kernel trait, `<Op>Kernel<E>:
+//! Device`, whose methods take and return this device's buffers; each device implements
+//! it beside the op (`ops/<op>/cpu.rs` for [`Cpu`]). A new device implements [`Device`]
+//! and every kernel trait, and the compiler lists what is missing.
+//!
+//! The tape itself is dfdx's, which lives on the host: the ops hand it host tensors and
+//! call the [`Cpu`] kernels. A device whose memory is not the host's needs the engine's
+//! own tape, generic over `D: Device` (docs/architecture.md).
+
+mod cpu;
+
+pub use cpu::Cpu;
+
+use crate::pool::Shelved;
+
+/// What a device's buffers hold: the training and checking precisions, and the masks a
+/// fused ReLU keeps for its backward.
+pub trait Element: Shelved {}
+
+impl Element for f32 {}
+impl Element for f64 {}
+impl Element for bool {}
+
+/// A device: its memory and how data crosses to and from the host.
+///
+/// A kernel reads and writes only `Buf`s; an op crosses to the host only for what must
+/// be there (a loss value, the small matrices of the truncated SVD), through
+/// [`Device::download`].
+pub trait Device: Clone + std::fmt::Debug + Send + Sync + 'static {
+    /// `E`s in this device's memory.
+    type Buf<E: Element>: Send + Sync + 'static;
+
+    /// How output and `metrics.json` name the device: `cpu`, `cuda:0 (…)`.
+    fn name(&self) -> String;
+
+    /// The number of elements in `buf`.
+    fn len<E: Element>(buf: &Self::Buf<E>) -> usize;
+
+    /// A copy of host data in device memory.
+    fn upload<E: Element>(&self, host: &[E]) -> Self::Buf<E>;
+
+    /// A host copy of a device buffer.
+    fn download<E: Element>(&self, buf: &Self::Buf<E>) -> Vec<E>;
+}
