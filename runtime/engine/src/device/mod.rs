@@ -12,6 +12,8 @@
 //! own tape, generic over `D: Device` (docs/architecture.md).
 
 mod cpu;
+#[cfg(test)]
+pub(crate) mod matrix;
 
 pub use cpu::Cpu;
 

@@ -55,3 +55,54 @@ fn cross_entropy_matches_the_definition_and_finite_differences() {
     });
     assert!(err < 1e-8, "{err}");
 }
+
+/// The loss kernels on a device: values against their closed forms, gradients against
+/// central differences of the kernels' own values.
+fn kernels_give_values_and_gradients<D: super::LossKernel<f64>>(dev: &D) {
+    use crate::device::matrix::{assert_close, down, numeric_grad, up};
+    let (p, t) = (noise(12, 21), noise(12, 22));
+    let diff: f64 = p.iter().zip(&t).map(|(a, b)| (a - b).powi(2)).sum();
+    let norm: f64 = t.iter().map(|v| v * v).sum::<f64>();
+    for (kind, want) in [
+        (Loss::RelativeL2, 100.0 * (diff / norm).sqrt()),
+        (Loss::Mse, diff / 12.0),
+    ] {
+        let (value, saved) = dev.loss_forward(kind, &up(dev, &p), &up(dev, &t));
+        assert!(
+            (value - want).abs() < 1e-12 * want.max(1.0),
+            "{kind:?}: {value} vs {want}"
+        );
+        let g = down(dev, &dev.loss_backward(&saved, 2.0));
+        let f = |p: &[f64]| 2.0 * dev.loss_forward(kind, &up(dev, p), &up(dev, &t)).0;
+        assert_close(
+            &g,
+            &numeric_grad(f, &p, 1e-6),
+            1e-7,
+            &format!("{kind:?} gradient"),
+        );
+    }
+    let (logits, labels) = (noise(12, 23), [0usize, 3, 1]);
+    let (value, saved) = dev.cross_entropy_forward(&up(dev, &logits), 4, &labels);
+    let want: f64 = labels
+        .iter()
+        .enumerate()
+        .map(|(r, &y)| {
+            let row = &logits[r * 4..(r + 1) * 4];
+            row.iter().map(|v| v.exp()).sum::<f64>().ln() - row[y]
+        })
+        .sum::<f64>()
+        / 3.0;
+    assert!(
+        (value - want).abs() < 1e-12,
+        "cross-entropy: {value} vs {want}"
+    );
+    let g = down(dev, &dev.cross_entropy_backward(&saved, 0.5));
+    let f = |l: &[f64]| 0.5 * dev.cross_entropy_forward(&up(dev, l), 4, &labels).0;
+    assert_close(
+        &g,
+        &numeric_grad(f, &logits, 1e-6),
+        1e-7,
+        "cross-entropy gradient",
+    );
+}
+crate::device::matrix::test_device!(kernels_give_values_and_gradients);

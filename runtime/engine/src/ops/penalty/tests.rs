@@ -87,3 +87,36 @@ fn weak_backward_matches_finite_differences() {
         assert!(err < 1e-6, "{rows}×{cols} k = {k}: {err}");
     }
 }
+
+/// The penalty kernels on a device: their derivatives against central differences of
+/// their own values, the sparsity value against its closed form.
+fn kernels_differentiate_their_values<D: super::PenaltyKernel<f64>>(dev: &D) {
+    use crate::device::matrix::{assert_close, down, numeric_grad, up};
+    // Sigmoid-like values in (0, 1) for the sparsity and contractive penalties.
+    let h: Vec<f64> = noise(12, 31).iter().map(|v| 0.5 + 0.4 * v).collect();
+    let (value, d) = dev.sparsity_forward(&up(dev, &h), 0.05, 1.5);
+    let m = h.iter().sum::<f64>() / 12.0;
+    let want = 1.5 * (0.05 * (0.05 / (m + 1e-8)).ln() + 0.95 * (0.95 / (1.0 - m + 1e-8)).ln());
+    assert!((value - want).abs() < 1e-12, "sparsity: {value} vs {want}");
+    let f = |z: &[f64]| dev.sparsity_forward(&up(dev, z), 0.05, 1.5).0;
+    let g = down(dev, &dev.scaled(&d, 1.0));
+    assert_close(&g, &numeric_grad(f, &h, 1e-6), 1e-7, "sparsity gradient");
+
+    let w = noise(15, 32); // in = 5, L = 3
+    let (_, dh, dw) = dev.contractive_forward(&up(dev, &h), &up(dev, &w), 3, 0.7);
+    let fh = |z: &[f64]| dev.contractive_forward(&up(dev, z), &up(dev, &w), 3, 0.7).0;
+    let fw = |v: &[f64]| dev.contractive_forward(&up(dev, &h), &up(dev, v), 3, 0.7).0;
+    let (gh, gw) = (
+        down(dev, &dev.scaled(&dh, 1.0)),
+        down(dev, &dev.scaled(&dw, 1.0)),
+    );
+    assert_close(&gh, &numeric_grad(fh, &h, 1e-6), 1e-7, "contractive ∂/∂h");
+    assert_close(&gw, &numeric_grad(fw, &w, 1e-6), 1e-7, "contractive ∂/∂W");
+
+    let y = noise(20, 33); // batch 4, L 5
+    let (_, d) = dev.weak_forward(&up(dev, &y), 4, 5, 2, 0.9);
+    let f = |y: &[f64]| dev.weak_forward(&up(dev, y), 4, 5, 2, 0.9).0;
+    let g = down(dev, &dev.scaled(&d, 1.0));
+    assert_close(&g, &numeric_grad(f, &y, 1e-6), 1e-6, "weak gradient");
+}
+crate::device::matrix::test_device!(kernels_differentiate_their_values);

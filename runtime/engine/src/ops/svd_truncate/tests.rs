@@ -105,3 +105,54 @@ fn output_has_rank_k_and_is_the_best_rank_k_approximation() {
     let tail: f64 = t.s[k..].iter().map(|s| s * s).sum::<f64>().sqrt();
     assert!((resid - tail).abs() < 1e-12);
 }
+
+/// The kernel pair on a device, on tall, wide, rank-deficient and repeated-value
+/// inputs: the output is the best rank-k approximation (its residual is orthogonal to
+/// it and carries exactly the discarded singular values' energy, from an independent
+/// SVD), and the backward matches central differences of the kernel's own forward.
+fn kernels_project_and_differentiate<D: super::SvdTruncateKernel<f64>>(dev: &D) {
+    use crate::device::matrix::{assert_close, dot, down, numeric_grad, up};
+    // The step: 1e-4 near rank deficiency (nalgebra's SVD noise, as in `check`
+    // above), 1e-5 elsewhere (the truncation error of 1e-4 is ~2e-7 on the wide case).
+    let repeated = with_singular_values(6, 5, &[2.0, 2.0, 2.0, 0.5], 14);
+    let cases: Vec<(&str, usize, usize, usize, Vec<f64>, f64)> = vec![
+        ("tall", 4, 7, 2, noise(28, 11), 1e-5),
+        ("wide", 7, 4, 2, noise(28, 12), 1e-5),
+        (
+            "rank-deficient",
+            6,
+            5,
+            2,
+            with_singular_values(6, 5, &[3.0, 1.0], 13),
+            1e-4,
+        ),
+        ("repeated", 6, 5, 3, repeated, 1e-4),
+    ];
+    for (what, batch, l, k, x, h) in cases {
+        let (out, t) = dev.svd_truncate_forward(&up(dev, &x), batch, l, k);
+        let y = down(dev, &out);
+        let r: Vec<f64> = x.iter().zip(&y).map(|(a, b)| a - b).collect();
+        let xm = crate::linalg::from_rows(&x, batch, l);
+        let s = xm.svd(false, false).singular_values;
+        let tail: f64 = s.iter().skip(k).map(|v| v * v).sum();
+        assert!((dot(&r, &r) - tail).abs() < 1e-9, "{what}: residual energy");
+        let (ym, rm) = (
+            crate::linalg::from_rows(&y, batch, l),
+            crate::linalg::from_rows(&r, batch, l),
+        );
+        assert!(
+            (rm * ym.transpose()).abs().max() < 1e-9,
+            "{what}: residual ⟂ output"
+        );
+        let weights = noise(batch * l, 15);
+        let g = dev.svd_truncate_backward(&t, &up(dev, &weights));
+        let f = |x: &[f64]| {
+            dot(
+                &down(dev, &dev.svd_truncate_forward(&up(dev, x), batch, l, k).0),
+                &weights,
+            )
+        };
+        assert_close(&down(dev, &g), &numeric_grad(f, &x, h), 1e-7, what);
+    }
+}
+crate::device::matrix::test_device!(kernels_project_and_differentiate);
