@@ -115,7 +115,9 @@ fn kernels_project_and_differentiate<D: super::SvdTruncateKernel<f64>>(dev: &D) 
     // The step: 1e-4 near rank deficiency (nalgebra's SVD noise, as in `check`
     // above), 1e-5 elsewhere (the truncation error of 1e-4 is ~2e-7 on the wide case).
     let repeated = with_singular_values(6, 5, &[2.0, 2.0, 2.0, 0.5], 14);
-    let cases: Vec<(&str, usize, usize, usize, Vec<f64>, f64)> = vec![
+    // (name, batch, L, k, x, finite-difference step)
+    type Case = (&'static str, usize, usize, usize, Vec<f64>, f64);
+    let cases: Vec<Case> = vec![
         ("tall", 4, 7, 2, noise(28, 11), 1e-5),
         ("wide", 7, 4, 2, noise(28, 12), 1e-5),
         (
