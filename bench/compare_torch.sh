@@ -9,6 +9,7 @@
 # use (never the default Python). Needs ../shared/data/mnist for (b).
 #
 #   bench/compare_torch.sh            # THREADS=2 STEPS=20 ROUNDS=3 by default
+#   RRAE=/path/to/rrae bench/compare_torch.sh   # time another build (e.g. before a change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 THREADS=${THREADS:-2}
@@ -19,8 +20,12 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q torch numpy
 fi
-cargo build -q --release -p rrae
+if [ -z "${RRAE:-}" ]; then
+    cargo build -q --release -p rrae
+fi
+RRAE=${RRAE:-./target/release/rrae}
 export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
+echo "rrae: $RRAE"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "torch: $("$venv/bin/python" -c 'import torch; print(torch.__version__)'), threads: $THREADS, steps per round: $STEPS, rounds: $ROUNDS"
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -29,7 +34,7 @@ compare() {
     local name=$1 file=$2; shift 2
     local r t rs=() ts=() line
     for _ in $(seq "$ROUNDS"); do
-        line=$(./target/release/rrae bench "$file" --steps "$STEPS" --json)
+        line=$("$RRAE" bench "$file" --steps "$STEPS" --json)
         rs+=("$(echo "$line" | field median_ms)")
         gf=$(echo "$line" | field gflop_per_step)
         mem=$(echo "$line" | field peak_rss_mib)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Loads an rrae model.safetensors into the PyTorch reference model of bench/torch_rrae.py
 and prints the loss and per-parameter gradient norms on the first `batch` training
-samples, in the format of `cargo run -p rrae-runtime --example grad_dump`.
+samples, in the format of `cargo run -p rrae-report --example grad_dump`.
 
 Weight layouts (model.safetensors metadata): linear [in, out]; conv [out, in*kh*kw];
 conv_transpose [in, out*kh*kw]. Only the models/rrae.rrae architecture is mapped.

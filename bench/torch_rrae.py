@@ -3,7 +3,7 @@
 
 The reference side of docs/results.md: the paper's RRAE on 64x64 Gaussian bumps (L = 64,
 k = 2, 2000 steps + 500 fine-tune steps, batch 64, lr 1e-3, Adam), evaluated with exactly
-the definitions `rrae run` uses (src: runtime/core/src/eval.rs):
+the definitions `rrae run` uses (src: runtime/reporting/src/eval.rs):
 - train/test error: 100 * ||X_hat - X||_F / ||X||_F over the whole set, original units;
 - interpolation: random training pairs, 5 points linear in the bottleneck coefficients,
   against the true bump at the linearly interpolated centre; and each interpolated image
@@ -53,7 +53,7 @@ torch.manual_seed(a.seed)
 torch.set_num_threads(a.threads)
 rng = np.random.default_rng(a.seed)
 
-# Data: as runtime/core/src/data/bumps.rs.
+# Data: as runtime/training/src/data/bumps.rs.
 G, N, SIG = 64, 20, 0.2
 axis = np.linspace(-1, 1, G)
 centres_1d = np.linspace(-0.5, 0.5, N)

@@ -2,7 +2,7 @@
 //! first `batch` training samples, for a saved model: a cross-check against another
 //! framework fed the same weights (see bench/torch_grad_check.py).
 //!
-//! `cargo run --release -p rrae-runtime --example grad_dump -- runs/x/model.safetensors`
+//! `cargo run --release -p rrae-report --example grad_dump -- runs/x/model.safetensors`
 
 use dfdx::prelude::*;
 use rrae_engine::model::{Latent, Model};

@@ -3,7 +3,7 @@
 //! another framework can replay a run's exact batch order (bench/torch_rrae.py
 //! `--replay`).
 //!
-//! `cargo run --release -p rrae-runtime --example batch_order -- SEED N BATCH STEPS FINE_TUNE_STEPS`
+//! `cargo run --release -p rrae-train --example batch_order -- SEED N BATCH STEPS FINE_TUNE_STEPS`
 
 use rrae_train::control::Phase;
 use rrae_train::data::Batches;

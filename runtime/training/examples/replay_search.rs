@@ -8,7 +8,7 @@
 //! an Algorithm 1 run: the step at which it gives a rank up and the rank it settles
 //! at), and a self-check when the search is the recorded one (no difference at all).
 //!
-//! `cargo run --release -p rrae-runtime --example replay_search -- RUN_DIR SEARCH [OPTION=N …]`
+//! `cargo run --release -p rrae-train --example replay_search -- RUN_DIR SEARCH [OPTION=N …]`
 //! (SEARCH: decreasing, bisect, trend; options as in the model file, for those the run
 //! did not leave at their defaults: `window=250`, `patience=`, `tolerance=`,
 //! `max_steps=`, `horizon=` (5 · patience)).
