@@ -71,10 +71,9 @@ impl Diagnostic {
             let Some(file) = sources.get(span.file) else {
                 continue;
             };
-            let text = file.line_text(loc.line);
+            let (text, start_col) = window(file.line_text(loc.line), loc.col.saturating_sub(1));
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{:>width$} | {}", loc.line, text);
-            let start_col = loc.col.saturating_sub(1);
             let snippet = sources.snippet(*span);
             let first_line = snippet.split('\n').next().unwrap_or("");
             let len = first_line.chars().count().max(1);
@@ -96,9 +95,52 @@ impl Diagnostic {
     }
 }
 
+/// Characters of a source line shown around a span, and how many of them precede it:
+/// a generated file's 80 KB line would otherwise fill the terminal.
+const WINDOW: usize = 160;
+const BEFORE: usize = 60;
+
+/// `text` cut to [`WINDOW`] characters around column `col` (0-based), with `…` where
+/// it was cut, and the column within the cut line.
+fn window(text: &str, col: usize) -> (String, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= WINDOW {
+        return (text.to_string(), col);
+    }
+    let from = col
+        .saturating_sub(BEFORE)
+        .min(chars.len().saturating_sub(WINDOW));
+    let to = (from + WINDOW).min(chars.len());
+    let mut shown = String::new();
+    if from > 0 {
+        shown.push('…');
+    }
+    shown.extend(&chars[from..to]);
+    if to < chars.len() {
+        shown.push('…');
+    }
+    (shown, col - from + usize::from(from > 0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_line_is_shown_around_the_span_only() {
+        let line = format!("{}^{}", "a".repeat(5000), "b".repeat(5000));
+        let (shown, col) = super::window(&line, 5000);
+        assert_eq!(shown.chars().count(), super::WINDOW + 2, "{shown}");
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        assert_eq!(shown.chars().nth(col), Some('^'));
+        // Near either end, only that side is cut.
+        let (start, col) = super::window(&line, 3);
+        assert!(!start.starts_with('…') && start.ends_with('…') && col == 3);
+        let (end, col) = super::window(&line, 9999);
+        assert!(end.starts_with('…') && !end.ends_with('…'));
+        assert_eq!(end.chars().nth(col), line.chars().last());
+        assert_eq!(super::window("short", 2), ("short".to_string(), 2));
+    }
 
     #[test]
     fn renders_header_source_underline_note_and_help() {

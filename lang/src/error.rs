@@ -205,6 +205,8 @@ pub enum ErrorKind {
         latent: usize,
         batch: Option<usize>,
         batch_span: Option<Span>,
+        /// The training samples, when fewer than `batch` (a batch holds at most them).
+        samples: Option<usize>,
     },
     /// E035 an encoder ending in a `[C, H, W]` tensor
     LatentNotVector { span: Span, shape: Shape },
@@ -241,6 +243,14 @@ pub enum ErrorKind {
     Unsupported {
         span: Span,
         op: String,
+        reason: String,
+        help: String,
+    },
+    /// E042 a data file with no samples, or a `split` that leaves a set empty
+    EmptyData {
+        span: Span,
+        /// `training` or `test`.
+        set: &'static str,
         reason: String,
         help: String,
     },
@@ -302,7 +312,7 @@ impl ErrorKind {
                 match did_you_mean(suggestion) { Some(h) => r.help(h), None => r }
             }
             TooDeep { span } => d("E006", "nesting too deep".to_string(), *span)
-                .label("more than 64 levels of brackets or blocks")
+                .label("more than 64 levels of brackets, blocks or chained operators")
                 .help("flatten the expression with `let` bindings"),
             UnknownLayer { span, name, suggestion } => {
                 let r = d("E010", format!("unknown layer or block `{name}`"), *span)
@@ -411,15 +421,22 @@ impl ErrorKind {
                 .secondary(*input, format!("the input is {expected}"))
                 .note("an autoencoder's decoder must reproduce the input's shape")
                 .help(help.clone()),
-            RankTooLarge { span, k, latent, batch, batch_span } => {
-                let (msg, limit) = match batch {
-                    Some(b) => (format!("rank k = {k} exceeds min(L, batch) = min({latent}, {b}) = {}", latent.min(b)), *latent.min(b)),
-                    None => (format!("rank k = {k} exceeds the latent length L = {latent}"), *latent),
+            RankTooLarge { span, k, latent, batch, batch_span, samples } => {
+                let (msg, limit) = match (batch, samples) {
+                    (Some(b), Some(n)) => {
+                        let limit = *latent.min(b).min(n);
+                        (format!("rank k = {k} exceeds min(L, batch, training samples) = min({latent}, {b}, {n}) = {limit}"), limit)
+                    }
+                    (Some(b), None) => (format!("rank k = {k} exceeds min(L, batch) = min({latent}, {b}) = {}", latent.min(b)), *latent.min(b)),
+                    (None, _) => (format!("rank k = {k} exceeds the latent length L = {latent}"), *latent),
                 };
                 let r = d("E034", msg, *span)
                     .label(format!("k = {k}"))
                     .note("the truncated SVD of an L × batch latent matrix has at most min(L, batch) modes")
-                    .help(format!("use k ≤ {limit}, or a longer latent space / a larger batch"));
+                    .help(match samples {
+                        Some(n) => format!("use k ≤ {limit}, or more training data: a batch holds at most the {n} training samples"),
+                        None => format!("use k ≤ {limit}, or a longer latent space / a larger batch"),
+                    });
                 match batch_span { Some(b) => r.secondary(*b, format!("batch = {}", batch.unwrap_or(0))), None => r }
             }
             LatentNotVector { span, shape } => d("E035", format!("the encoder must end in a vector, found {shape}"), *span)
@@ -441,6 +458,9 @@ impl ErrorKind {
                 .label("the size overflows or exceeds 2^40 elements"),
             Unsupported { span, op, reason, help } => d("E041", format!("`{op}` is not supported here: {reason}"), *span)
                 .label("unsupported for this encoder")
+                .help(help.clone()),
+            EmptyData { span, set, reason, help } => d("E042", format!("the {set} set has no samples"), *span)
+                .label(reason.clone())
                 .help(help.clone()),
         }
     }

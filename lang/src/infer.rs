@@ -466,6 +466,7 @@ fn data_ir(r: &Resolved) -> Result<Option<DataIr>> {
             (src, Shape(sample), h.count, test_count)
         }
     };
+    empty_sets(b, train_count, test_count)?;
     Ok(Some(DataIr {
         name: d.name.clone(),
         source,
@@ -477,6 +478,65 @@ fn data_ir(r: &Resolved) -> Result<Option<DataIr>> {
         split: b.get("split").and_then(Value::as_f64),
         normalize,
     }))
+}
+
+/// Refuses a data set the runtime would build with no training or no test samples:
+/// a file with no samples, or a `split` of the training file that leaves one side
+/// empty (the runtime holds out `round(n · split)` samples, `split` 0.2 by default).
+fn empty_sets(b: &Bound, train: usize, test: Option<usize>) -> Result<()> {
+    let empty = |name: &str, set, reason: String, help: &str| -> Result<()> {
+        Err(ErrorKind::EmptyData {
+            span: b.span(name),
+            set,
+            reason,
+            help: help.into(),
+        }
+        .into())
+    };
+    let file_help = "a data file holds its samples along the first axis; this one has none";
+    if train == 0 {
+        return empty(
+            "train",
+            "training",
+            "this file holds 0 samples".into(),
+            file_help,
+        );
+    }
+    match test {
+        Some(0) => empty(
+            "test",
+            "test",
+            "this file holds 0 samples".into(),
+            file_help,
+        ),
+        Some(_) => Ok(()),
+        None => {
+            let split = b.get("split").and_then(Value::as_f64);
+            let held = DataIr::held_out(train, split);
+            let split = split.unwrap_or(DataIr::DEFAULT_SPLIT);
+            let at = if b.get("split").is_some() {
+                "split"
+            } else {
+                "train"
+            };
+            if held == 0 {
+                let reason =
+                    format!("holding out {split} of {train} samples leaves none to test on");
+                empty(at, "test", reason, "raise `split`, or give a `test` file")
+            } else if held == train {
+                let reason =
+                    format!("holding out {split} of {train} samples leaves none to train on");
+                empty(
+                    at,
+                    "training",
+                    reason,
+                    "lower `split`, or give a `test` file",
+                )
+            } else {
+                Ok(())
+            }
+        }
+    }
 }
 
 fn constructor_args(v: Option<&Value>) -> Vec<(Option<String>, Value)> {
@@ -607,9 +667,13 @@ fn latent_ir(
     dim: usize,
     id: usize,
     train: &TrainIr,
+    samples: Option<usize>,
 ) -> Result<LatentNode> {
     let b = &r.latent;
-    let batch = train.batch;
+    // A batch holds at most the training set (the loader clamps it), so fewer training
+    // samples than `batch` bound the rank too.
+    let samples = samples.filter(|&n| n < train.batch);
+    let batch = train.batch.min(samples.unwrap_or(usize::MAX));
     let batch_span = r.train.given("batch").then(|| r.train.span("batch"));
     let rank_ok = |k: i64, name: &str, limit: usize, uses_batch: bool| -> Result<usize> {
         if k < 1 {
@@ -626,8 +690,9 @@ fn latent_ir(
                 span: b.span(name),
                 k,
                 latent: dim,
-                batch: uses_batch.then_some(batch),
+                batch: uses_batch.then_some(train.batch),
                 batch_span: if uses_batch { batch_span } else { None },
+                samples: samples.filter(|_| uses_batch),
             }
             .into());
         }
@@ -899,7 +964,8 @@ pub fn infer(r: &Resolved) -> Result<Ir> {
         });
     }
     let dim = enc_out.0[0];
-    let latent = latent_ir(r, &encoder, dim, encoder.len(), &train)?;
+    let samples = data.as_ref().map(DataIr::train_samples);
+    let latent = latent_ir(r, &encoder, dim, encoder.len(), &train, samples)?;
     let decoder = chain(&r.decoder, Shape(vec![dim]), encoder.len() + 1)?;
     let out = decoder
         .last()

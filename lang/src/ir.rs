@@ -239,6 +239,27 @@ pub struct DataIr {
     pub normalize: Normalize,
 }
 
+impl DataIr {
+    /// The fraction of a training file held out as the test set when there is no test
+    /// file.
+    pub const DEFAULT_SPLIT: f64 = 0.2;
+
+    /// How many of `n` samples a `split` holds out: `round(n · split)`, at most `n`.
+    pub fn held_out(n: usize, split: Option<f64>) -> usize {
+        ((n as f64 * split.unwrap_or(Self::DEFAULT_SPLIT)).round() as usize).min(n)
+    }
+
+    /// The training samples the runtime will have: the file's, less a held-out split,
+    /// within `limit_train`.
+    pub fn train_samples(&self) -> usize {
+        let n = match self.test_count {
+            Some(_) => self.train_count,
+            None => self.train_count - Self::held_out(self.train_count, self.split),
+        };
+        self.limit_train.map_or(n, |l| l.min(n))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Schedule {
     Constant,

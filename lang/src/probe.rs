@@ -16,6 +16,39 @@ pub struct Header {
     pub dtype: String,
 }
 
+impl Header {
+    /// A header whose data could exist: its size in bytes fits the address space (a
+    /// forged header's `2^62` rows must not wrap a size check around to zero).
+    fn sized(self) -> Result<Header, String> {
+        let elements = self
+            .sample
+            .iter()
+            .try_fold(self.count, |n, &d| n.checked_mul(d));
+        match elements.and_then(|n| n.checked_mul(self.element_size())) {
+            Some(bytes) if bytes <= isize::MAX as usize => Ok(self),
+            _ => Err(format!(
+                "the header claims {} samples of {:?} {}: more data than any file can hold (a damaged or forged header)",
+                self.count, self.sample, self.dtype
+            )),
+        }
+    }
+
+    /// Bytes per element.
+    pub fn element_size(&self) -> usize {
+        match self.dtype.as_str() {
+            "u8" | "i8" => 1,
+            "i16" => 2,
+            "i32" | "f32" => 4,
+            _ => 8,
+        }
+    }
+
+    /// Elements in the file: `count × Π sample` (checked when the header was read).
+    pub fn elements(&self) -> usize {
+        self.count * self.sample.iter().product::<usize>()
+    }
+}
+
 fn open(path: &Path) -> Result<Box<dyn Read>, String> {
     let f = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     if path.extension().is_some_and(|e| e == "gz") {
@@ -56,11 +89,12 @@ pub fn idx_header(bytes: &[u8]) -> Result<Header, String> {
             ]) as usize
         })
         .collect();
-    Ok(Header {
+    Header {
         count: dims[0],
         sample: dims[1..].to_vec(),
         dtype: dtype.into(),
-    })
+    }
+    .sized()
 }
 
 /// Read an IDX (or IDX.gz) file's header.
@@ -70,14 +104,7 @@ pub fn idx_file(path: &Path) -> Result<Header, String> {
     let n = read_up_to(&mut r, &mut buf)?;
     let h = idx_header(&buf[..n])?;
     if path.extension().is_none_or(|e| e != "gz") {
-        let size: usize = h.sample.iter().product::<usize>() * h.count;
-        let elem = match h.dtype.as_str() {
-            "u8" | "i8" => 1,
-            "i16" => 2,
-            "f64" => 8,
-            _ => 4,
-        };
-        let want = (4 + 4 * (h.sample.len() + 1)) as u64 + (size * elem) as u64;
+        let want = (4 + 4 * (h.sample.len() + 1)) as u64 + (h.elements() * h.element_size()) as u64;
         let have = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
         if have < want {
             return Err(format!(
@@ -162,14 +189,12 @@ pub fn npy_header(bytes: &[u8]) -> Result<(Header, usize), String> {
             "a data .npy needs samples along the first axis and at least one more axis".into(),
         );
     }
-    Ok((
-        Header {
-            count: dims[0],
-            sample: dims[1..].to_vec(),
-            dtype: dtype.into(),
-        },
-        end,
-    ))
+    let h = Header {
+        count: dims[0],
+        sample: dims[1..].to_vec(),
+        dtype: dtype.into(),
+    };
+    Ok((h.sized()?, end))
 }
 
 pub fn npy_file(path: &Path) -> Result<Header, String> {
@@ -177,12 +202,7 @@ pub fn npy_file(path: &Path) -> Result<Header, String> {
     let mut buf = vec![0u8; 4096];
     let n = read_up_to(&mut r, &mut buf)?;
     let (h, data_start) = npy_header(&buf[..n])?;
-    let elem = match h.dtype.as_str() {
-        "u8" => 1,
-        "f32" | "i32" => 4,
-        _ => 8,
-    };
-    let want = data_start as u64 + (h.count * h.sample.iter().product::<usize>() * elem) as u64;
+    let want = data_start as u64 + (h.elements() * h.element_size()) as u64;
     let have = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
     if path.extension().is_none_or(|e| e != "gz") && have < want {
         return Err(format!(

@@ -73,6 +73,7 @@ fn cases() -> Vec<Case> {
         c("E039", "unreadable data file", format!("data d = idx(train = \"missing-images.gz\")\n{OK}")),
         c("E040", "size too large", with("linear(16)", "linear(1000000000000)")),
         c("E041", "contractive penalty without a linear last layer", with("encoder { flatten linear(16) }", "encoder { flatten linear(16) relu }").replace("svd_truncate(k = 2)", "contractive(beta = 0.1)")),
+        c("E042", "empty data set", format!("data d = npy(train = \"tests/data/one-sample.npy\")\n{OK}")),
     ]
 }
 

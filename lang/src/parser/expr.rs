@@ -13,9 +13,13 @@
 use super::*;
 use crate::ast::{Arg, BinOp, Call, Expr, ExprKind};
 
+/// Each operator of a chain (`a + b + c`, `x[0][1]`) nests the tree one level deeper
+/// (the chain folds to the left), so it counts against the depth limit like a bracket:
+/// an 80 KB `1 + 1 + …` must be an error, not a stack overflow in the checker.
 pub(crate) fn expr(i: In, depth: usize) -> PResult<Expr> {
     check_depth(&i, depth)?;
     let (mut i, mut lhs) = term(i, depth)?;
+    let mut depth = depth;
     loop {
         let op = if let Ok((j, _)) = tok("+")(i) {
             (j, BinOp::Add)
@@ -24,7 +28,8 @@ pub(crate) fn expr(i: In, depth: usize) -> PResult<Expr> {
         } else {
             return Ok((i, lhs));
         };
-        let (j, rhs) = cut_expr(op.0, depth + 1, "an expression after the operator", term)?;
+        depth += 1;
+        let (j, rhs) = cut_expr(op.0, depth, "an expression after the operator", term)?;
         let span = lhs.span.to(rhs.span);
         lhs = Expr {
             kind: ExprKind::Binary(op.1, Box::new(lhs), Box::new(rhs)),
@@ -36,6 +41,7 @@ pub(crate) fn expr(i: In, depth: usize) -> PResult<Expr> {
 
 fn term(i: In, depth: usize) -> PResult<Expr> {
     let (mut i, mut lhs) = unary(i, depth)?;
+    let mut depth = depth;
     loop {
         let op = if let Ok((j, _)) = tok("*")(i) {
             (j, BinOp::Mul)
@@ -48,7 +54,8 @@ fn term(i: In, depth: usize) -> PResult<Expr> {
         } else {
             return Ok((i, lhs));
         };
-        let (j, rhs) = cut_expr(op.0, depth + 1, "an expression after the operator", unary)?;
+        depth += 1;
+        let (j, rhs) = cut_expr(op.0, depth, "an expression after the operator", unary)?;
         let span = lhs.span.to(rhs.span);
         lhs = Expr {
             kind: ExprKind::Binary(op.1, Box::new(lhs), Box::new(rhs)),
@@ -90,8 +97,11 @@ fn unary(i: In, depth: usize) -> PResult<Expr> {
 
 fn postfix(i: In, depth: usize) -> PResult<Expr> {
     let (mut i, mut e) = primary(i, depth)?;
+    let mut depth = depth;
     while let Ok((j, open)) = tok("[")(i) {
-        let (j, idx) = cut_expr(j, depth + 1, "an index expression", expr)?;
+        depth += 1;
+        check_depth(&j, depth)?;
+        let (j, idx) = cut_expr(j, depth, "an index expression", expr)?;
         let (j, _) = expect_tok(j, "]", Some(&open))?;
         let span = Span::new(e.span.file, e.span.start as usize, j.location_offset());
         e = Expr {

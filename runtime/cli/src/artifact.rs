@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 fn fail(msg: String) -> ExitCode {
-    eprintln!("error: {msg}");
+    errln!("error: {msg}");
     ExitCode::from(1)
 }
 
@@ -39,17 +39,17 @@ pub fn inspect(path: PathBuf) -> Result<(), ExitCode> {
     let shape: Vec<u32> = a.input.iter().map(|d| d.to_native()).collect();
     let params: usize = a.tensors.iter().map(|t| t.data.len()).sum();
     let count = |ls: &[ArchivedLayer]| ls.len();
-    println!(
+    outln!(
         "artifact   {} (format {}, {} bytes, validated in {:.2} ms)",
         path.display(),
         rrae_artifact::VERSION,
         m.bytes().len(),
         opened.as_secs_f64() * 1e3
     );
-    println!("model      {}", a.name);
-    println!("source     FNV-1a {:016x}", a.source_hash.to_native());
-    println!("input      {shape:?} ({} values)", v.input_len());
-    println!(
+    outln!("model      {}", a.name);
+    outln!("source     FNV-1a {:016x}", a.source_hash.to_native());
+    outln!("input      {shape:?} ({} values)", v.input_len());
+    outln!(
         "graph      encoder {} layers → latent L = {} → {} → decoder {} layers; {} parameters",
         count(&a.encoder),
         v.latent_dim(),
@@ -60,19 +60,19 @@ pub fn inspect(path: PathBuf) -> Result<(), ExitCode> {
         count(&a.decoder),
         params
     );
-    println!(
+    outln!(
         "norm       x_model = (x − {}) / {}",
         a.norm.shift.to_native(),
         a.norm.scale.to_native()
     );
-    println!(
+    outln!(
         "dataset    {}: {} train, {} test",
         a.dataset.name,
         a.dataset.train_samples.to_native(),
         a.dataset.test_samples.to_native()
     );
     let tr = &a.training;
-    println!(
+    outln!(
         "training   seed {}, {} + {} fine-tune steps, k = {}, {:.1} s",
         tr.seed.to_native(),
         tr.train_steps.to_native(),
@@ -82,7 +82,7 @@ pub fn inspect(path: PathBuf) -> Result<(), ExitCode> {
             .unwrap_or_else(|| "—".into()),
         tr.wall_seconds.to_native()
     );
-    println!(
+    outln!(
         "errors     train {:.2} %, test {:.2} %{}",
         tr.train_error.to_native(),
         tr.test_error.to_native(),
@@ -129,7 +129,7 @@ pub fn sample(path: PathBuf, n: usize, out: PathBuf, seed: u64) -> Result<(), Ex
         .sample(n, &mut Rng::new(seed))
         .map_err(|e| fail(e.to_string()))?;
     save_samples(&v, &rows, &out, 8)?;
-    println!("{n} samples → {}", out.display());
+    outln!("{n} samples → {}", out.display());
     Ok(())
 }
 
@@ -167,7 +167,7 @@ pub fn encode(path: PathBuf, input: PathBuf, out: PathBuf) -> Result<(), ExitCod
         );
     }
     write(&out, &npy_bytes(rows.len(), v.k(), &flat))?;
-    println!(
+    outln!(
         "{} samples → {} × {} coefficients in {}",
         rows.len(),
         rows.len(),
@@ -187,6 +187,6 @@ pub fn decode(path: PathBuf, input: PathBuf, out: PathBuf) -> Result<(), ExitCod
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| fail(e.to_string()))?;
     save_samples(&v, &rows, &out, 8)?;
-    println!("{} coefficient rows → {}", rows.len(), out.display());
+    outln!("{} coefficient rows → {}", rows.len(), out.display());
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! `rrae`: check, format and (with the runtime) train `.rrae` model files.
 
+#[macro_use]
+mod out;
 mod artifact;
 mod fmt;
 mod progress;
@@ -211,7 +213,7 @@ enum Command {
 
 fn read(file: &PathBuf) -> Result<String, ExitCode> {
     std::fs::read_to_string(file).map_err(|e| {
-        eprintln!("error: cannot read {}: {e}", file.display());
+        errln!("error: cannot read {}: {e}", file.display());
         ExitCode::from(2)
     })
 }
@@ -224,7 +226,7 @@ fn checked(file: &PathBuf) -> Result<(rrae_lang::Ir, String), ExitCode> {
     match (checked.result, diag) {
         (Ok(ir), _) => Ok((ir, text)),
         (Err(_), Some(diag)) => {
-            eprint!("{diag}");
+            err!("{diag}");
             Err(ExitCode::from(1))
         }
         (Err(_), None) => Err(ExitCode::from(1)),
@@ -304,11 +306,11 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             let checked = rrae_lang::check_str(&file.to_string_lossy(), &text);
             match (&checked.result, checked.render_error()) {
                 (Ok(ir), _) => {
-                    print!("{ir}");
+                    out!("{ir}");
                     Ok(())
                 }
                 (Err(_), Some(diag)) => {
-                    eprint!("{diag}");
+                    err!("{diag}");
                     Err(ExitCode::from(1))
                 }
                 (Err(_), None) => Err(ExitCode::from(1)),
@@ -320,13 +322,13 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             let formatted = match fmt::format_source(&name, &text) {
                 Ok(f) => f,
                 Err(diag) => {
-                    eprint!("{diag}");
+                    err!("{diag}");
                     return Err(ExitCode::from(1));
                 }
             };
             if check {
                 if formatted != text {
-                    eprintln!(
+                    errln!(
                         "{} is not formatted; run `rrae fmt --write {}`",
                         file.display(),
                         file.display()
@@ -338,11 +340,11 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 std::fs::write(&tmp, &formatted)
                     .and_then(|_| std::fs::rename(&tmp, &file))
                     .map_err(|e| {
-                        eprintln!("error: cannot write {}: {e}", file.display());
+                        errln!("error: cannot write {}: {e}", file.display());
                         ExitCode::from(2)
                     })?;
             } else {
-                print!("{formatted}");
+                out!("{formatted}");
             }
             Ok(())
         }
@@ -357,11 +359,11 @@ fn compare(
     quiet: bool,
 ) -> Result<(), ExitCode> {
     if inputs.is_empty() {
-        eprintln!("error: give .rrae files or run folders to compare");
+        errln!("error: give .rrae files or run folders to compare");
         return Err(ExitCode::from(2));
     }
     let fail = |e: rrae_engine::RuntimeError| {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         ExitCode::from(1)
     };
     let mut rows = vec![];
@@ -384,9 +386,9 @@ fn compare(
                     stop_after: None,
                 };
                 if resume {
-                    eprintln!("== {} (resuming {})", input.display(), dir.display());
+                    errln!("== {} (resuming {})", input.display(), dir.display());
                 } else {
-                    eprintln!("== {}", input.display());
+                    errln!("== {}", input.display());
                 }
                 train::run(
                     ir,
@@ -402,21 +404,19 @@ fn compare(
         rows.push(rrae_report::compare::read_run(&dir).map_err(fail)?);
     }
     let table = rrae_report::compare::write(&rows, &out).map_err(fail)?;
-    print!("{table}");
-    println!("table, figures and compare.json in {}", out.display());
+    out!("{table}");
+    outln!("table, figures and compare.json in {}", out.display());
     Ok(())
 }
 
 fn main() -> ExitCode {
     keep_freed_memory();
-    // `rrae run … | head` should end quietly like any Unix tool, not panic on EPIPE.
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-    match run(Cli::parse()) {
+    // SIGPIPE stays ignored (Rust's default): a closed pipe is a failed write, which
+    // `out` turns into a quiet non-zero exit once the command has finished its work,
+    // so `rrae run … | head` still writes its run folder.
+    let code = match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => code,
-    }
+    };
+    out::failed().unwrap_or(code)
 }

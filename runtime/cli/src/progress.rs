@@ -26,7 +26,7 @@ impl Bar {
     fn line(&self, msg: &str) {
         match &self.bar {
             Some(b) => b.println(msg),
-            None => eprintln!("{msg}"),
+            None => errln!("{msg}"),
         }
     }
 }
@@ -101,7 +101,7 @@ impl Progress for Bar {
             b.finish();
         }
         if !self.quiet {
-            eprintln!("{msg}");
+            errln!("{msg}");
         }
     }
 }

@@ -39,12 +39,12 @@ fn stop_on_signals() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
                 None => {
                     *first = Some(std::time::Instant::now());
                     flag.store(true, Ordering::SeqCst);
-                    eprintln!("\nstopping after this step and writing a checkpoint (Ctrl-C again to quit now)");
+                    errln!("\nstopping after this step and writing a checkpoint (Ctrl-C again to quit now)");
                 }
             }
         });
         if let Err(e) = handler {
-            eprintln!("warning: Ctrl-C will not write a checkpoint: {e}");
+            errln!("warning: Ctrl-C will not write a checkpoint: {e}");
         }
         stop
     })
@@ -72,17 +72,17 @@ pub fn run(
     };
     match run_model(&ir, source, file, &dir, &mut bar, &opts) {
         Ok(r) => {
-            println!("run folder: {}", dir.display());
+            outln!("run folder: {}", dir.display());
             print_metrics(&r.metrics);
             if let (Some(k), Some(spent)) = (r.k, &r.search_steps) {
-                println!(
+                outln!(
                     "adaptive search: k* = {k} after {} training steps ({} decisions in decisions.jsonl)",
                     r.train_steps_done,
                     r.decisions.len()
                 );
-                println!("  where they went: {spent}");
+                outln!("  where they went: {spent}");
             }
-            println!(
+            outln!(
                 "{} train + {} fine-tune steps in {:.1} s ({:.1} ms/step median; {:.2} s waiting for data)",
                 r.train_steps_done,
                 r.fine_tune_steps_done,
@@ -93,12 +93,12 @@ pub fn run(
             Ok(())
         }
         Err(e @ RuntimeError::Interrupted { .. }) => {
-            eprintln!("{e}");
+            errln!("{e}");
             Err(ExitCode::from(130))
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            eprintln!(
+            errln!("error: {e}");
+            errln!(
                 "  (losses so far are in {})",
                 dir.join("losses.csv").display()
             );
@@ -108,7 +108,7 @@ pub fn run(
 }
 
 fn print_metrics(m: &rrae_report::eval::Metrics) {
-    println!(
+    outln!(
         "train error {:.2} %, test error {:.2} %{} (original units)",
         m.train_error,
         m.test_error,
@@ -116,7 +116,7 @@ fn print_metrics(m: &rrae_report::eval::Metrics) {
             .map(|e| format!(", interpolation error {e:.2} %"))
             .unwrap_or_default()
     );
-    println!(
+    outln!(
         "train error {:.2} %, test error {:.2} %{} (normalised units)",
         m.train_error_normalised,
         m.test_error_normalised,
@@ -125,22 +125,24 @@ fn print_metrics(m: &rrae_report::eval::Metrics) {
             .unwrap_or_default()
     );
     if let Some(e) = m.test_error_parametric {
-        println!("test error with latents interpolated over the training grid (the authors' AE_interpolate): {e:.2} %");
+        outln!("test error with latents interpolated over the training grid (the authors' AE_interpolate): {e:.2} %");
     }
     for (what, fit) in [
         ("interpolated samples", &m.interpolation_bump_fit),
         ("random samples", &m.sampling_bump_fit),
     ] {
         if let Some(f) = fit {
-            println!(
+            outln!(
                 "{what}: bump-fit error {:.2} ± {:.2} % (median {:.2} %)",
-                f.mean, f.std, f.median
+                f.mean,
+                f.std,
+                f.median
             );
         }
     }
     if let (Some(a), Some(r)) = (m.classifier_accuracy, m.fid_reconstruction) {
         let f = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into());
-        println!(
+        outln!(
             "FID, local classifier features (test accuracy {:.1} %): reconstructions {r:.2}, interpolations {}, random samples {}",
             100.0 * a,
             f(m.fid_interpolation),
@@ -153,7 +155,7 @@ fn print_metrics(m: &rrae_report::eval::Metrics) {
         .take(6)
         .map(|s| format!("{s:.2e}"))
         .collect();
-    println!(
+    outln!(
         "latent rank {} (normalised singular values: {} …)",
         m.latent_rank,
         sv.join(", ")
@@ -168,7 +170,7 @@ pub fn eval(dir: PathBuf) -> Result<(), ExitCode> {
             Ok(())
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             Err(ExitCode::from(1))
         }
     }
@@ -187,7 +189,7 @@ pub fn bench(
     rrae_report::run::set_steps(&mut ir, steps + warmup);
     ir.train.fine_tune_steps = 0;
     let fail = |e: rrae_engine::RuntimeError| {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         ExitCode::from(1)
     };
     let data_ir = ir
@@ -232,9 +234,9 @@ pub fn bench(
             "peak_rss_mib": peak, "threads": threads,
             "allocations_per_step": allocs, "allocated_mib_per_step": alloc_mib,
         });
-        println!("{v}");
+        outln!("{v}");
     } else {
-        println!(
+        outln!(
             "{}: {} params, batch {}, input {}: median {:.1} ms/step over {} steps (min {:.1}, max {:.1}; {} threads)",
             ir.name,
             t.model.params.count(),
@@ -247,16 +249,16 @@ pub fn bench(
             threads
         );
         let peak = peak.map_or("unknown".into(), |m| format!("{m:.0} MiB"));
-        println!(
+        outln!(
             "{gflop:.2} GFLOP per step (forward + backward of the products): {:.1} GFLOP/s; peak memory {peak}",
             gflop / (med / 1e3)
         );
-        println!(
+        outln!(
             "{allocs:.0} allocations ({alloc_mib:.0} MiB) per timed step, served from memory the allocator keeps"
         );
     }
     if let Some(s) = rrae_report::run::profile_report(&t) {
-        eprint!("{s}");
+        err!("{s}");
     }
     Ok(())
 }

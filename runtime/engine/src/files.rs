@@ -15,17 +15,41 @@ fn bad(path: &Path, reason: impl Into<String>) -> RuntimeError {
     }
 }
 
-fn read_all(path: &Path) -> Result<Vec<u8>> {
+/// Bytes a header may take: `.npy` version 1 headers are at most 64 KiB, IDX headers
+/// 20 bytes.
+const HEAD: usize = (1 << 16) + 12;
+
+/// The header and the data bytes of a (possibly gzip'd) file, read no further than the
+/// header declares: a gzip bomb whose header claims ten samples inflates ten samples'
+/// worth, not gigabytes, and a header claiming more than the file has allocates only
+/// what the file holds. `parse` reads `(header, data offset)` from the first bytes.
+fn read_declared(
+    path: &Path,
+    parse: impl Fn(&[u8]) -> std::result::Result<(Header, usize), String>,
+) -> Result<(Header, Vec<u8>)> {
     let f = std::fs::File::open(path).map_err(|e| bad(path, format!("cannot open: {e}")))?;
-    let mut bytes = vec![];
-    let r = if path.extension().is_some_and(|e| e == "gz") {
-        GzDecoder::new(f).read_to_end(&mut bytes)
+    let mut r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(GzDecoder::new(f))
     } else {
-        let mut f = f;
-        f.read_to_end(&mut bytes)
+        Box::new(f)
     };
-    r.map_err(|e| bad(path, format!("cannot read (corrupt or truncated?): {e}")))?;
-    Ok(bytes)
+    let io = |e: std::io::Error| bad(path, format!("cannot read (corrupt or truncated?): {e}"));
+    let mut bytes = vec![];
+    (&mut r)
+        .take(HEAD as u64)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    let (h, start) = parse(&bytes).map_err(|e| bad(path, e))?;
+    // `Header` checked that the data's size fits in memory; the offset is small.
+    let total = start.saturating_add(h.elements() * h.element_size());
+    if bytes.len() < total {
+        r.take((total - bytes.len()) as u64)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+    }
+    bytes.truncate(total);
+    let data = bytes.split_off(start.min(bytes.len()));
+    Ok((h, data))
 }
 
 /// Converts `count` elements of `dtype` (little-endian unless `big`) to f32.
@@ -80,20 +104,20 @@ fn decode(path: &Path, bytes: &[u8], dtype: &str, count: usize, big: bool) -> Re
 
 /// Reads every sample of an IDX / IDX.gz file as f32 (raw values, e.g. 0–255).
 pub fn read_idx(path: &Path) -> Result<(Header, Vec<f32>)> {
-    let bytes = read_all(path)?;
-    let h = idx_header(&bytes).map_err(|e| bad(path, e))?;
-    let start = 4 + 4 * (h.sample.len() + 1);
-    let n = h.count * h.sample.iter().product::<usize>();
-    let data = decode(path, &bytes[start.min(bytes.len())..], &h.dtype, n, true)?;
+    let (h, bytes) = read_declared(path, |b| {
+        idx_header(b).map(|h| {
+            let start = 4 + 4 * (h.sample.len() + 1);
+            (h, start)
+        })
+    })?;
+    let data = decode(path, &bytes, &h.dtype, h.elements(), true)?;
     Ok((h, data))
 }
 
 /// Reads a C-ordered little-endian `.npy` array as f32.
 pub fn read_npy(path: &Path) -> Result<(Header, Vec<f32>)> {
-    let bytes = read_all(path)?;
-    let (h, start) = npy_header(&bytes).map_err(|e| bad(path, e))?;
-    let n = h.count * h.sample.iter().product::<usize>();
-    let data = decode(path, &bytes[start.min(bytes.len())..], &h.dtype, n, false)?;
+    let (h, bytes) = read_declared(path, npy_header)?;
+    let data = decode(path, &bytes, &h.dtype, h.elements(), false)?;
     if let Some(i) = data.iter().position(|v| !v.is_finite()) {
         return Err(bad(path, format!("element {i} is NaN or infinite")));
     }
@@ -134,6 +158,52 @@ mod tests {
         std::fs::write(&p, &bytes[..bytes.len() - 5]).unwrap(); // ok: test scaffolding
         let e = read_npy(&p).unwrap_err().to_string(); // ok: asserted error
         assert!(e.contains("truncated: the header promises 48 bytes"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// An IDX.gz whose header declares 10 samples of 2 × 2 bytes, followed by `extra`
+    /// bytes of zeros, compressed.
+    fn idx_gz(extra: usize) -> Vec<u8> {
+        use flate2::{write::GzEncoder, Compression};
+        use std::io::Write;
+        let mut raw = vec![0, 0, 0x08, 3, 0, 0, 0, 10, 0, 0, 0, 2, 0, 0, 0, 2];
+        raw.extend((0..40u8).map(|v| v * 3));
+        raw.resize(raw.len() + extra, 0);
+        let mut z = GzEncoder::new(vec![], Compression::fast());
+        z.write_all(&raw).unwrap(); // ok: test scaffolding
+        z.finish().unwrap() // ok: test scaffolding
+    }
+
+    #[test]
+    fn a_gzip_bomb_inflates_no_further_than_its_header_declares() {
+        let dir = std::env::temp_dir().join(format!("rrae-bomb-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap(); // ok: test scaffolding
+                                                // 64 MiB of zeros after the declared data, then the stream is cut: reading it
+                                                // to the end would fail on the cut (and hold 64 MiB); reading what the header
+                                                // declares stops long before either.
+        let gz = idx_gz(64 << 20);
+        let p = dir.join("bomb-idx3-ubyte.gz");
+        std::fs::write(&p, &gz[..gz.len() * 3 / 4]).unwrap(); // ok: test scaffolding
+        let (h, d) = read_idx(&p).unwrap(); // ok: asserted below
+        assert_eq!((h.count, h.sample.clone()), (10, vec![2, 2]));
+        assert_eq!(d, (0..40).map(|v| (v * 3) as f32).collect::<Vec<_>>());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_header_claiming_2_to_the_62_rows_is_an_error_not_a_wrapped_size() {
+        let dir = std::env::temp_dir().join(format!("rrae-huge-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap(); // ok: test scaffolding
+        let mut bytes = npy_bytes(1, 784, &[0.5; 784]);
+        let text = String::from_utf8_lossy(&bytes[10..]).into_owned();
+        let forged = text.replace("(1, 784)", &format!("({}, 784)", 1u64 << 62));
+        bytes.truncate(10);
+        bytes[8..10].copy_from_slice(&(forged.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(forged.as_bytes());
+        let p = dir.join("huge.npy");
+        std::fs::write(&p, &bytes).unwrap(); // ok: test scaffolding
+        let e = read_npy(&p).unwrap_err().to_string(); // ok: asserted error
+        assert!(e.contains("more data than any file can hold"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

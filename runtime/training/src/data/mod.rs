@@ -158,7 +158,7 @@ impl Dataset {
                     None => {
                         // `split` of the training file goes to the test set (its tail).
                         let n = tr.len() / dim;
-                        let held = ((n as f64 * d.split.unwrap_or(0.2)).round() as usize).min(n);
+                        let held = DataIr::held_out(n, d.split);
                         let tel = tl.as_mut().map(|l| l.split_off(n - held));
                         (tr.split_off((n - held) * dim), tel)
                     }
@@ -184,6 +184,22 @@ impl Dataset {
             test.truncate(l * dim);
             if let Some(lb) = labels.as_mut() {
                 lb.test.truncate(l);
+            }
+        }
+        // `rrae check` refused empty sets (E042); a file changed since then is caught
+        // here, before a batch of nothing reaches the loader.
+        for (set, rows) in [("training", &train), ("test", &test)] {
+            if rows.is_empty() {
+                let path = match &d.source {
+                    DataSource::Idx { train, .. } | DataSource::Npy { train, .. } => train.clone(),
+                    DataSource::GaussianBumps { .. } => d.name.clone().into(),
+                };
+                return Err(RuntimeError::Data {
+                    path,
+                    reason: format!(
+                        "the {set} set has no samples (has the file changed since `rrae check`?)"
+                    ),
+                });
             }
         }
         let norm = Norm::of(d.normalize, &train);
