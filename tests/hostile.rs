@@ -199,3 +199,153 @@ fn a_closed_pipe_ends_check_quietly_with_status_141() {
     assert_eq!(out.status.code(), Some(141));
     assert_eq!(text(&out.stderr), "", "quiet, as `yes | head` is");
 }
+
+/// A bumps model of a few seconds' training, for the cases that need a run folder.
+const SMALL_RUN: &str = "data b = gaussian_bumps(grid = 8, train_per_axis = 4, test = 4)
+model small {
+    input [1, 8, 8]
+    encoder { flatten linear(16) }
+    latent svd_truncate(k = 2)
+    decoder { linear(64) reshape([1, 8, 8]) }
+}
+train {
+    steps = STEPS
+    fine_tune_steps = 2
+    batch = 8
+}
+eval {
+    interpolation_pairs = 0
+    random_samples = 0
+}
+";
+
+#[test]
+fn a_second_run_into_a_busy_folder_is_refused_and_the_first_is_untouched() {
+    let s = Scratch::new("lock");
+    s.write("case.rrae", SMALL_RUN.replace("STEPS", "200000"));
+    let mut first = Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .args(["run", "case.rrae", "--out", "run", "-q"])
+        .current_dir(&s.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first run has logged a few steps.
+    let losses = s.0.join("run/losses.csv");
+    let t0 = std::time::Instant::now();
+    while std::fs::read_to_string(&losses).map_or(0, |t| t.lines().count()) < 3 {
+        assert!(t0.elapsed().as_secs() < 120, "the first run never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let second = s.rrae(&["run", "case.rrae", "--out", "run"]);
+    let err = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    let pid = first.id();
+    assert!(
+        err.contains(&format!(
+            "the run folder run is in use by rrae process {pid}"
+        )),
+        "{err}"
+    );
+    insta::assert_snapshot!("busy_run_folder", err.replace(&pid.to_string(), "PID"));
+    // `rrae eval` waits its turn too.
+    let eval = s.rrae(&["eval", "run"]);
+    assert_eq!(eval.status.code(), Some(1), "{}", text(&eval.stderr));
+    // The first run goes on; stopped, it checkpoints and releases the folder.
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let status = first.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "the first run ends as interrupted"
+    );
+    let events = std::fs::read_to_string(s.0.join("run/events.jsonl")).unwrap();
+    assert!(
+        events
+            .lines()
+            .all(|l| l.starts_with('{') && l.ends_with('}')),
+        "{events}"
+    );
+    assert!(!s.0.join("run/.lock").exists(), "released");
+}
+
+#[test]
+fn an_out_that_is_a_file_is_named_as_such_and_left_alone() {
+    let s = Scratch::new("outfile");
+    s.write("case.rrae", SMALL_RUN.replace("STEPS", "3"));
+    s.write("notes.txt", "keep me");
+    let out = s.rrae(&["run", "case.rrae", "--out", "notes.txt"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    insta::assert_snapshot!("out_is_a_file", err);
+    assert_eq!(
+        std::fs::read_to_string(s.0.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+}
+
+#[test]
+fn sample_encode_and_decode_refuse_to_write_over_their_inputs() {
+    let s = Scratch::new("overwrite");
+    s.write("case.rrae", SMALL_RUN.replace("STEPS", "3"));
+    let run = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let art = std::fs::read(s.0.join("run/model.rra")).unwrap();
+    for args in [
+        vec!["sample", "run", "-o", "run/model.rra"],
+        vec!["sample", "run/model.rra", "-o", "run/model.rra"],
+        vec!["encode", "run", "run/latents.npy", "-o", "run/latents.npy"],
+        vec!["decode", "run", "run/model.rra", "-o", "run/model.rra"],
+    ] {
+        let out = s.rrae(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("is an input of this command"),
+            "{args:?}: {err}"
+        );
+    }
+    let err = text(&s.rrae(&["sample", "run", "-o", "run/model.rra"]).stderr);
+    insta::assert_snapshot!("output_is_an_input", err);
+    assert_eq!(
+        std::fs::read(s.0.join("run/model.rra")).unwrap(),
+        art,
+        "the artifact is intact"
+    );
+}
+
+#[test]
+fn a_fine_tuning_that_diverges_keeps_and_writes_the_trained_model() {
+    let s = Scratch::new("nan");
+    let src = SMALL_RUN.replace("STEPS", "20").replace(
+        "fine_tune_steps = 2",
+        "fine_tune_steps = 20\n    fine_tune_lr = 1e38",
+    );
+    s.write("case.rrae", &src);
+    let out = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let last = err
+        .lines()
+        .skip_while(|l| !l.starts_with("error"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("fine_tuning_diverges", last);
+    for f in [
+        "model.rra",
+        "model.safetensors",
+        "metrics.json",
+        "losses.csv",
+    ] {
+        assert!(s.0.join("run").join(f).is_file(), "{f} missing");
+    }
+    let metrics = std::fs::read_to_string(s.0.join("run/metrics.json")).unwrap();
+    assert!(metrics.contains("\"fine_tune_diverged\""), "{metrics}");
+    // The kept model is the trained one: finite errors, and `rrae sample` works on it.
+    let v: serde_json::Value = serde_json::from_str(&metrics).unwrap();
+    let test_error = v["metrics"]["test_error"].as_f64().unwrap();
+    assert!(test_error.is_finite() && test_error < 200.0, "{test_error}");
+    let sample = s.rrae(&["sample", "run", "-n", "2", "-o", "s.npy"]);
+    assert!(sample.status.success(), "{}", text(&sample.stderr));
+}

@@ -12,14 +12,34 @@ fn fail(msg: String) -> ExitCode {
     ExitCode::from(1)
 }
 
-/// A run folder means its `model.rra`.
-fn open(path: &Path) -> Result<Mapped, ExitCode> {
-    let file = if path.is_dir() {
+/// The artifact file `path` names: a run folder means its `model.rra`.
+fn artifact_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
         path.join(rrae_train::checkpoint::ARTIFACT)
     } else {
         path.to_path_buf()
+    }
+}
+
+fn open(path: &Path) -> Result<Mapped, ExitCode> {
+    Mapped::open(artifact_file(path)).map_err(|e| fail(e.to_string()))
+}
+
+/// Refuses an output file that is one of the command's inputs: `rrae sample ART -o ART`
+/// would replace the artifact with a picture.
+fn distinct(out: &Path, inputs: &[&Path]) -> Result<(), ExitCode> {
+    let Ok(o) = out.canonicalize() else {
+        return Ok(()); // a new file is no input
     };
-    Mapped::open(&file).map_err(|e| fail(e.to_string()))
+    for input in inputs {
+        if input.canonicalize().is_ok_and(|i| i == o) {
+            return Err(fail(format!(
+                "the output {} is an input of this command; writing it would destroy it\n  help: give `-o` another file",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn view(m: &Mapped) -> Result<View<'_>, ExitCode> {
@@ -123,6 +143,7 @@ fn save_samples(v: &View, rows: &[Vec<f32>], out: &Path, cols: usize) -> Result<
 }
 
 pub fn sample(path: PathBuf, n: usize, out: PathBuf, seed: u64) -> Result<(), ExitCode> {
+    distinct(&out, &[&artifact_file(&path)])?;
     let m = open(&path)?;
     let v = view(&m)?;
     let rows = v
@@ -154,6 +175,7 @@ fn read_rows(path: &Path, width: usize) -> Result<Vec<Vec<f32>>, ExitCode> {
 }
 
 pub fn encode(path: PathBuf, input: PathBuf, out: PathBuf) -> Result<(), ExitCode> {
+    distinct(&out, &[&artifact_file(&path), &input])?;
     let m = open(&path)?;
     let v = view(&m)?;
     let rows = read_rows(&input, v.input_len())?;
@@ -178,6 +200,7 @@ pub fn encode(path: PathBuf, input: PathBuf, out: PathBuf) -> Result<(), ExitCod
 }
 
 pub fn decode(path: PathBuf, input: PathBuf, out: PathBuf) -> Result<(), ExitCode> {
+    distinct(&out, &[&artifact_file(&path), &input])?;
     let m = open(&path)?;
     let v = view(&m)?;
     let coeffs = read_rows(&input, v.k())?;

@@ -98,10 +98,12 @@ pub fn run(
         }
         Err(e) => {
             errln!("error: {e}");
-            errln!(
-                "  (losses so far are in {})",
-                dir.join("losses.csv").display()
-            );
+            // This run's log, if it got as far as writing one (a folder another run
+            // holds has that run's).
+            let losses = dir.join("losses.csv");
+            if losses.is_file() && !matches!(e, RuntimeError::InUse { .. }) {
+                errln!("  (losses so far are in {})", losses.display());
+            }
             Err(ExitCode::from(1))
         }
     }

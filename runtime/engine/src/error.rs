@@ -17,6 +17,9 @@ pub enum RuntimeError {
         phase: &'static str,
         step: usize,
         what: String,
+        /// The run folder where the model from before fine-tuning was kept, evaluated
+        /// and written (a NaN in fine-tuning loses nothing of training).
+        kept: Option<PathBuf>,
     },
     /// Writing an output file failed.
     Write {
@@ -27,6 +30,10 @@ pub enum RuntimeError {
     Read { path: PathBuf, reason: String },
     /// A pipeline stage (loader, trainer, controller, monitor) failed or hung up.
     Stage { stage: &'static str, reason: String },
+    /// Another process holds a run folder's `lock` file (its PID, when known).
+    InUse { lock: PathBuf, pid: Option<u32> },
+    /// An output folder names an existing file.
+    NotAFolder { path: PathBuf },
     /// Ctrl-C, SIGTERM or `--stop-after`: the run stopped after `step` steps and
     /// wrote `checkpoint` (none without a run folder).
     Interrupted {
@@ -48,10 +55,27 @@ impl fmt::Display for RuntimeError {
                 f,
                 "the model has no `data` block to train on\n  help: add e.g. `data bumps = gaussian_bumps(grid = 64)`"
             ),
-            RuntimeError::NonFinite { phase, step, what } => write!(
-                f,
-                "{what} became NaN or infinite at {phase} step {step}\n  help: lower `lr`, or check the data for NaN; nothing was written past the last good checkpoint"
-            ),
+            RuntimeError::NonFinite {
+                phase,
+                step,
+                what,
+                kept,
+            } => {
+                // The rate of the phase that diverged; a tiny `eps` divides by ~0 too.
+                let rate = if *phase == "fine_tune" { "fine_tune_lr" } else { "lr" };
+                write!(
+                    f,
+                    "{what} became NaN or infinite at {phase} step {step}\n  help: lower `{rate}` (or raise the optimiser's `eps`), or check the data for NaN"
+                )?;
+                match kept {
+                    Some(dir) => write!(
+                        f,
+                        "\n  note: the model as training left it (before fine-tuning) was evaluated and written to {} (model.rra, model.safetensors, metrics.json)",
+                        dir.display()
+                    ),
+                    None => write!(f, "; nothing was written past the last good checkpoint"),
+                }
+            }
             RuntimeError::Write { path, source } => {
                 write!(f, "cannot write {}: {source}", path.display())
             }
@@ -61,6 +85,21 @@ impl fmt::Display for RuntimeError {
             RuntimeError::Stage { stage, reason } => {
                 write!(f, "the {stage} stage failed: {reason}")
             }
+            RuntimeError::InUse { lock, pid } => {
+                let who = pid.map_or("another rrae process".to_string(), |p| format!("rrae process {p}"));
+                let dir = lock.parent().unwrap_or(lock);
+                write!(
+                    f,
+                    "the run folder {} is in use by {who}\n  help: wait for it to end, or give another `--out`; if no such process runs, delete {}",
+                    dir.display(),
+                    lock.display()
+                )
+            }
+            RuntimeError::NotAFolder { path } => write!(
+                f,
+                "{} is a file, not a folder\n  help: give `--out` a folder (it is created if missing)",
+                path.display()
+            ),
             RuntimeError::Interrupted { step, checkpoint } => match checkpoint {
                 Some(p) => write!(
                     f,

@@ -100,6 +100,13 @@ impl ParamSet {
         self.params.iter().map(|p| p.data.clone()).collect()
     }
 
+    /// Puts back a snapshot taken by [`ParamSet::values`].
+    pub fn set_values(&mut self, values: &[Vec<f32>]) {
+        for (p, data) in self.params.iter_mut().zip(values) {
+            p.data.clone_from(data);
+        }
+    }
+
     pub fn count(&self) -> usize {
         self.params.iter().map(|p| p.data.len()).sum()
     }

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod eval;
 pub mod fid;
 pub mod load;
+pub mod lock;
 pub mod plot;
 pub mod run;
 

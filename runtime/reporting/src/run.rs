@@ -99,6 +99,10 @@ pub struct Report {
     /// Singular values of the concatenated per-batch bases (before U_f was cut).
     pub common_basis_singular_values: Vec<f64>,
     pub metrics: Metrics,
+    /// Why fine-tuning stopped early, when it diverged: the metrics are then those of
+    /// the model as training left it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fine_tune_diverged: Option<String>,
 }
 
 fn write_model(
@@ -238,6 +242,7 @@ fn run_seed(dir: &Path) -> Option<u64> {
 /// Re-evaluates the model saved in a run folder (`rrae eval`): writes `eval.json`
 /// and redraws the plots; the training log and the model are left as they are.
 pub fn eval_saved(dir: &Path) -> Result<Metrics> {
+    let _lock = crate::lock::RunLock::acquire(dir)?;
     let path = dir.join("model.safetensors");
     let saved = crate::load::read_model(&path)?;
     let checked = rrae_lang::check_str(&saved.file, &saved.source);
@@ -277,6 +282,20 @@ pub fn eval_saved(dir: &Path) -> Result<Metrics> {
 
 /// Trains and evaluates `ir` (checked from `source`, read from `file`), writing
 /// everything to `dir`; with `opts.resume`, continues the checkpoint there.
+/// Creates (if need be) and locks a run folder for this process.
+fn open_folder(dir: &Path) -> Result<crate::lock::RunLock> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(RuntimeError::NotAFolder {
+            path: dir.to_path_buf(),
+        });
+    }
+    std::fs::create_dir_all(dir).map_err(|e| RuntimeError::Write {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    crate::lock::RunLock::acquire(dir)
+}
+
 pub fn run(
     ir: &Ir,
     source: &str,
@@ -287,10 +306,7 @@ pub fn run(
 ) -> Result<Report> {
     let t0 = Instant::now();
     let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
-    std::fs::create_dir_all(dir).map_err(|e| RuntimeError::Write {
-        path: dir.to_path_buf(),
-        source: e,
-    })?;
+    let _lock = open_folder(dir)?;
     // Lowering first: an operator the runtime cannot train fails before any data loads.
     let mut model = Model::lower(ir, ir.train.seed)?;
     // Experiment hook: `RRAE_INIT=FILE` starts from the weights of a model file (in
@@ -330,7 +346,29 @@ pub fn run(
         }),
     );
     let train_seconds = t_train.elapsed().as_secs_f64();
-    result?;
+    // A fine-tuning that diverged loses nothing of training: the model goes back to
+    // where training left it and is evaluated and written as usual; the error comes
+    // after, saying so.
+    let diverged = match result {
+        Err(RuntimeError::NonFinite {
+            phase: "fine_tune",
+            step,
+            what,
+            ..
+        }) if trainer.trained.is_some() => {
+            if let Some(values) = trainer.trained.take() {
+                trainer.model.params.set_values(&values);
+            }
+            progress.message(&format!(
+                "{what} became NaN or infinite at fine-tuning step {step}: keeping the model as training left it"
+            ));
+            Some((step, what))
+        }
+        other => {
+            other?;
+            None
+        }
+    };
     let basis_sv = trainer.common_singular_values.clone();
     progress.message("evaluating");
     write_model(
@@ -409,6 +447,9 @@ pub fn run(
         final_fine_tune_loss: last(Phase::FineTune),
         common_basis_singular_values: basis_sv,
         metrics,
+        fine_tune_diverged: diverged.as_ref().map(|(step, what)| {
+            format!("{what} became NaN or infinite at fine-tuning step {step}; the metrics are those of the model as training left it")
+        }),
     };
     let json = serde_json::to_string_pretty(&report).map_err(|e| RuntimeError::Write {
         path: dir.join("metrics.json"),
@@ -418,7 +459,15 @@ pub fn run(
     if let Some(s) = profile_report(&trainer) {
         progress.message(&s);
     }
-    Ok(report)
+    match diverged {
+        Some((step, what)) => Err(RuntimeError::NonFinite {
+            phase: "fine_tune",
+            step,
+            what,
+            kept: Some(dir.to_path_buf()),
+        }),
+        None => Ok(report),
+    }
 }
 
 /// The `RRAE_DEBUG=1` report: data wait, forward time per layer and backward time

@@ -118,6 +118,10 @@ pub struct Trainer<'a> {
     fixed_p: Option<Mat<f32>>,
     /// Fine-tuning inputs: the training latents projected by U_f U_fᵀ (n × L).
     z_all: Option<Vec<f32>>,
+    /// The parameters as training left them, kept from the start of fine-tuning so that
+    /// a fine-tuning that diverges loses nothing of training (not in checkpoints: a run
+    /// resumed mid-fine-tuning has none).
+    pub trained: Option<Vec<Vec<f32>>>,
     dev: Cpu,
 }
 
@@ -147,6 +151,7 @@ impl<'a> Trainer<'a> {
             saved: None,
             fixed_p,
             z_all: None,
+            trained: None,
             dev,
         }
     }
@@ -189,6 +194,7 @@ impl<'a> Trainer<'a> {
                 phase: phase.name(),
                 step,
                 what,
+                kept: None,
             }),
             None => Ok(()),
         }
@@ -343,9 +349,7 @@ impl<'a> Trainer<'a> {
                                 "asked to restore k = {k}, but no checkpoint of that rank is kept"
                             ),
                         })?;
-                for (p, data) in self.model.params.params.iter_mut().zip(&s.params) {
-                    p.data.clone_from(data);
-                }
+                self.model.params.set_values(&s.params);
                 self.opt = s.opt.clone();
                 self.saved = Some(s);
                 self.set_rank(k);
@@ -407,6 +411,7 @@ impl<'a> Trainer<'a> {
         self.z_all = Some(project(mat(&self.dev, y, n, l), &p).as_vec());
         self.model.freeze_encoder(true);
         self.opt = Optimizer::new(self.cfg.optimizer.clone(), &self.model.params);
+        self.trained = Some(self.model.params.values());
     }
 
     /// Encoder outputs (n × L, row per sample) of `rows`, in chunks.

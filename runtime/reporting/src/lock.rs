@@ -1,0 +1,135 @@
+//! One process per run folder. `rrae run` (and `compare`, which runs it) and `rrae eval`
+//! hold the folder's `.lock`, holding the PID, while they write, so two runs into one
+//! `--out` cannot interleave their logs; the lock goes when the holder ends, and a lock
+//! left by a killed process is taken over.
+
+use rrae_engine::error::{Result, RuntimeError};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The lock's file name in a run folder.
+pub const FILE: &str = ".lock";
+
+/// An unreadable lock younger than this may be one being written: it counts as held.
+const WRITING: Duration = Duration::from_secs(10);
+
+/// A held run-folder lock; dropping it releases the folder.
+#[derive(Debug)]
+pub struct RunLock {
+    path: PathBuf,
+}
+
+impl RunLock {
+    /// Takes `dir`'s lock, or says which process holds it.
+    pub fn acquire(dir: &Path) -> Result<RunLock> {
+        let path = dir.join(FILE);
+        let write_err = |source| RuntimeError::Write {
+            path: path.clone(),
+            source,
+        };
+        // Twice: the second try follows the removal of a stale lock.
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    writeln!(f, "{}", std::process::id()).map_err(write_err)?;
+                    return Ok(RunLock { path });
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => match holder(&path) {
+                    Holder::Running(pid) => return Err(RuntimeError::InUse { lock: path, pid }),
+                    Holder::Gone => {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                },
+                Err(e) => return Err(write_err(e)),
+            }
+        }
+        Err(RuntimeError::InUse {
+            lock: path,
+            pid: None,
+        })
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+enum Holder {
+    /// A process that runs (its PID, when the lock could be read).
+    Running(Option<u32>),
+    Gone,
+}
+
+fn holder(lock: &Path) -> Holder {
+    let pid = std::fs::read_to_string(lock)
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok());
+    match pid {
+        Some(pid) if alive(pid) => Holder::Running(Some(pid)),
+        Some(_) => Holder::Gone,
+        None => {
+            let age = std::fs::metadata(lock)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok());
+            if age.is_some_and(|a| a > WRITING) {
+                Holder::Gone
+            } else {
+                Holder::Running(None)
+            }
+        }
+    }
+}
+
+/// Whether process `pid` runs: through `/proc` where there is one; elsewhere every
+/// holder is taken to run (the message says how to remove a stale lock).
+fn alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("rrae-lock-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap(); // ok: test scaffolding
+        d
+    }
+
+    #[test]
+    fn a_held_folder_is_refused_and_free_again_once_released() {
+        let d = scratch("held");
+        let lock = RunLock::acquire(&d).unwrap(); // ok: asserted below
+        let held = std::fs::read_to_string(d.join(FILE)).unwrap(); // ok: test
+        assert_eq!(held.trim(), std::process::id().to_string());
+        match RunLock::acquire(&d) {
+            Err(RuntimeError::InUse { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("a second holder: {other:?}"),
+        }
+        drop(lock);
+        assert!(!d.join(FILE).exists());
+        assert!(RunLock::acquire(&d).is_ok());
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn the_lock_of_a_process_that_is_gone_is_taken_over() {
+        let d = scratch("stale");
+        // PIDs are below 2^22 on Linux: this one runs nowhere.
+        std::fs::write(d.join(FILE), "4194305\n").unwrap(); // ok: test scaffolding
+        let lock = RunLock::acquire(&d);
+        assert!(lock.is_ok(), "{lock:?}");
+        drop(lock);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
