@@ -349,3 +349,38 @@ fn a_fine_tuning_that_diverges_keeps_and_writes_the_trained_model() {
     let sample = s.rrae(&["sample", "run", "-n", "2", "-o", "s.npy"]);
     assert!(sample.status.success(), "{}", text(&sample.stderr));
 }
+
+#[test]
+fn resuming_after_the_training_data_changed_is_refused_and_works_once_restored() {
+    let s = Scratch::new("datachange");
+    let mut data = npy(20, 4, None);
+    let n = data.len();
+    for (i, v) in data[n - 20 * 16 * 4..].chunks_mut(4).enumerate() {
+        v.copy_from_slice(&((i % 7) as f32 * 0.25).to_le_bytes());
+    }
+    s.write("d.npy", &data);
+    s.write("case.rrae", model("npy(train = \"d.npy\")", 2, ""));
+    let first = s.rrae(&[
+        "run",
+        "case.rrae",
+        "--out",
+        "run",
+        "--stop-after",
+        "3",
+        "-q",
+    ]);
+    assert_eq!(first.status.code(), Some(130), "{}", text(&first.stderr));
+    let mut changed = data.clone();
+    changed[n - 4..].copy_from_slice(&9.5f32.to_le_bytes());
+    s.write("d.npy", &changed);
+    let out = s.rrae(&["run", "case.rrae", "--resume", "run", "-q"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the data changed since it was written"),
+        "{err}"
+    );
+    s.write("d.npy", &data);
+    let out = s.rrae(&["run", "case.rrae", "--resume", "run", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -12,6 +12,8 @@ pub enum Error {
     Version { found: u32, supported: u32 },
     /// The archive failed validation (truncated, bit-flipped, misaligned).
     Invalid(String),
+    /// The payload does not hash to the header's checksum: some byte changed.
+    Checksum { stored: u64, computed: u64 },
     /// The archive is well-formed but its graph does not add up (`what` says where).
     Inconsistent(String),
     /// An input of the wrong length for the op.
@@ -33,6 +35,10 @@ impl fmt::Display for Error {
                 "artifact format version {found}; this reader supports {supported}: re-export the run with a matching rrae"
             ),
             Error::Invalid(why) => write!(f, "the artifact is damaged: {why}"),
+            Error::Checksum { stored, computed } => write!(
+                f,
+                "the artifact is damaged: its contents hash to {computed:016x}, its header says {stored:016x} (a byte changed on disk or in transit); `rrae eval RUN_DIR` writes it anew from model.safetensors"
+            ),
             Error::Inconsistent(why) => write!(f, "the artifact's model is inconsistent: {why}"),
             Error::Input { op, expected, got } => {
                 write!(f, "{op} takes {expected} values, got {got}")

@@ -35,7 +35,7 @@ pub use error::Error;
 pub use format::*;
 #[cfg(feature = "std")]
 pub use open::Mapped;
-pub use open::{encode_file, from_bytes, View, HEADER_LEN, MAGIC, VERSION};
+pub use open::{checksum, encode_file, from_bytes, View, HEADER_LEN, MAGIC, VERSION};
 pub use sample::Rng;
 
 /// 64-bit FNV-1a of the model source: stable across platforms and versions.

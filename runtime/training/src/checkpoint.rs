@@ -19,7 +19,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Bumped when the layout changes; other versions are refused with a clear error.
-pub const VERSION: u32 = 1;
+/// Version 2 added the checksum and the data's fingerprint.
+pub const VERSION: u32 = 2;
+
+/// The header entry holding the checksum.
+const CHECKSUM: &str = "xxh3";
 
 pub const FILE: &str = "checkpoint.safetensors";
 
@@ -37,6 +41,9 @@ pub struct State {
     pub saved_k: Option<usize>,
     pub saved_opt_t: Option<u64>,
     pub data_wait_ms: f64,
+    /// [`crate::data::Dataset::fingerprint`] of the data trained on: a resumed run must
+    /// see the same samples.
+    pub data: String,
 }
 
 /// A checkpoint in memory: built on the training thread, written by the monitor.
@@ -46,6 +53,26 @@ pub struct Checkpoint {
     pub params: Vec<Vec<f32>>,
     pub opt: Optimizer,
     pub saved: Option<Snapshot>,
+}
+
+/// xxh3-64 of a checkpoint's contents: the state's JSON, then every tensor's name and
+/// bytes in name order (whatever order the file lists them in). Every byte the reader
+/// uses is covered; a change elsewhere in the header fails to parse or moves a tensor.
+fn content_checksum<'a, 'b>(
+    state: &str,
+    names: impl Iterator<Item = &'a str>,
+    data: impl Fn(&str) -> Option<&'b [u8]>,
+) -> u64 {
+    let mut names: Vec<&str> = names.collect();
+    names.sort_unstable();
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(state.as_bytes());
+    for n in names {
+        h.update(n.as_bytes());
+        h.update(&[0]);
+        h.update(data(n).unwrap_or_default());
+    }
+    h.digest()
 }
 
 /// 64-bit FNV-1a, stable across platforms and Rust versions (unlike `DefaultHasher`).
@@ -80,6 +107,7 @@ impl Checkpoint {
                 saved_k: t.saved.as_ref().map(|s| s.k),
                 saved_opt_t: t.saved.as_ref().map(|s| s.opt.t),
                 data_wait_ms: t.data_wait.as_secs_f64() * 1e3,
+                data: t.data_fingerprint.clone(),
             },
             params: t.model.params.values(),
             opt: t.opt.clone(),
@@ -123,7 +151,13 @@ impl Checkpoint {
             views.push((n.clone(), v));
         }
         let state = serde_json::to_string(&self.state).map_err(|e| e.to_string())?;
-        let meta = HashMap::from([("state".to_string(), state)]);
+        let sum = content_checksum(&state, entries.iter().map(|(n, _)| n.as_str()), |n| {
+            bytes.iter().find(|b| b.0 == n).map(|b| b.1.as_slice())
+        });
+        let meta = HashMap::from([
+            ("state".to_string(), state),
+            (CHECKSUM.to_string(), format!("{sum:016x}")),
+        ]);
         safetensors::serialize(views, &Some(meta)).map_err(|e| e.to_string())
     }
 
@@ -162,6 +196,20 @@ impl Checkpoint {
             ));
         }
         let st = SafeTensors::deserialize(bytes).map_err(|e| format!("corrupt tensors: {e}"))?;
+        let stored = meta
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(CHECKSUM))
+            .ok_or("it has no checksum")?;
+        let names = st.names();
+        let computed = content_checksum(json, names.iter().map(|n| n.as_str()), |n| {
+            st.tensor(n).ok().map(|v| v.data())
+        });
+        if format!("{computed:016x}") != *stored {
+            return Err(format!(
+                "it is damaged: its contents hash to {computed:016x}, its header says {stored} (a byte changed on disk)"
+            ));
+        }
         let get = |name: &str| -> std::result::Result<Vec<f32>, String> {
             let v = st
                 .tensor(name)
@@ -213,6 +261,12 @@ impl Checkpoint {
             path: path.to_path_buf(),
             reason,
         };
+        if self.state.data != t.data_fingerprint {
+            return Err(bad(format!(
+                "the data changed since it was written (fingerprint {} vs {}): resume with the data the run started on, or start a new run",
+                self.state.data, t.data_fingerprint
+            )));
+        }
         let hash = fnv1a(&t.model.ir.to_string());
         if hash != self.state.ir_hash {
             return Err(bad(format!(

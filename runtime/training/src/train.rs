@@ -122,6 +122,8 @@ pub struct Trainer<'a> {
     /// a fine-tuning that diverges loses nothing of training (not in checkpoints: a run
     /// resumed mid-fine-tuning has none).
     pub trained: Option<Vec<Vec<f32>>>,
+    /// [`Dataset::fingerprint`] of `data`, for checkpoints.
+    pub data_fingerprint: String,
     dev: Cpu,
 }
 
@@ -152,6 +154,7 @@ impl<'a> Trainer<'a> {
             fixed_p,
             z_all: None,
             trained: None,
+            data_fingerprint: data.fingerprint(),
             dev,
         }
     }

@@ -98,6 +98,22 @@ impl Dataset {
     pub fn n_test(&self) -> usize {
         self.test.len() / self.dim
     }
+    /// xxh3-64 of every training and test value as loaded (after normalisation), in
+    /// hex: checkpoints record it, so a resumed run notices that its data changed.
+    pub fn fingerprint(&self) -> String {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let mut bytes = Vec::with_capacity(4 << 12);
+        for part in [&self.train, &self.test] {
+            h.update(&(part.len() as u64).to_le_bytes());
+            for chunk in part.chunks(1 << 12) {
+                bytes.clear();
+                bytes.extend(chunk.iter().flat_map(|v| v.to_le_bytes()));
+                h.update(&bytes);
+            }
+        }
+        format!("{:016x}", h.digest())
+    }
+
     pub fn train_row(&self, i: usize) -> &[f32] {
         &self.train[i * self.dim..(i + 1) * self.dim]
     }
