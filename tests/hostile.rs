@@ -384,3 +384,69 @@ fn resuming_after_the_training_data_changed_is_refused_and_works_once_restored()
     let out = s.rrae(&["run", "case.rrae", "--resume", "run", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn unreadable_text_is_named_with_its_place_and_invisible_characters_by_code_point() {
+    let s = Scratch::new("text");
+    let base = model("npy(train = \"d.npy\")", 1, "");
+    s.write("d.npy", npy(10, 4, None));
+    // Not UTF-8: the byte, its line and column, and the fix.
+    let mut latin = b"let caf\xe9 = 1\n".to_vec();
+    latin.extend_from_slice(base.as_bytes());
+    s.write("latin.rrae", latin);
+    let out = s.rrae(&["check", "latin.rrae"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: cannot read latin.rrae: not UTF-8 text: byte 0xe9 at line 1, column 8 (byte offset 7); save the file as UTF-8\n"
+    );
+    // A NUL is named, not printed.
+    s.write(
+        "nul.rrae",
+        base.replace("flatten linear(8)", "flatten\0 linear(8)"),
+    );
+    let err = refused(&s.rrae(&["check", "nul.rrae"]), "E001");
+    assert!(
+        err.contains("found the invisible character U+0000 (NUL)"),
+        "{err}"
+    );
+    insta::assert_snapshot!("nul_in_source", err);
+    // A byte-order mark at the start is what some editors write: accepted.
+    s.write("bom.rrae", format!("\u{feff}{base}"));
+    let out = s.rrae(&["check", "bom.rrae"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A float that overflows is not called an integer overflow.
+    s.write("big.rrae", format!("let x = 1e308 * 10\n{base}"));
+    let err = refused(&s.rrae(&["check", "big.rrae"]), "E028");
+    assert!(err.contains("too large for a float"), "{err}");
+}
+
+#[test]
+fn eval_works_from_another_folder_and_names_a_missing_run_folder() {
+    let s = Scratch::new("evalcwd");
+    let mut data = npy(20, 4, None);
+    let n = data.len();
+    for (i, v) in data[n - 20 * 16 * 4..].chunks_mut(4).enumerate() {
+        v.copy_from_slice(&((i % 5) as f32).to_le_bytes());
+    }
+    s.write("d.npy", &data);
+    s.write("case.rrae", model("npy(train = \"d.npy\")", 2, ""));
+    let run = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    // From the filesystem root, with the data path relative to the model file.
+    let dir = s.0.join("run");
+    let out = Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .args(["eval", &dir.to_string_lossy()])
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.join("eval.json").is_file());
+    let missing = s.rrae(&["eval", "no-such-run"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stderr).contains("no-such-run: no such run folder"),
+        "{}",
+        text(&missing.stderr)
+    );
+}

@@ -110,6 +110,15 @@ fn overflow(span: Span) -> crate::error::Error {
     .into()
 }
 
+/// A float result that is infinite or NaN (`1e308 * 10`, `0.0 / 0.0` aside).
+fn float_overflow(span: Span) -> crate::error::Error {
+    ErrorKind::Evaluation {
+        span,
+        reason: "the result is too large for a float (beyond ±1.8e308)".into(),
+    }
+    .into()
+}
+
 /// The error for a value of the wrong kind; an unbound name gets "unknown name".
 fn not_a(
     e: &Expr,
@@ -179,7 +188,7 @@ fn binary(op: BinOp, span: Span, a: (&Expr, Value), b: (&Expr, Value), env: &Env
                 BinOp::Rem => x.rem_euclid(y),
             };
             if !r.is_finite() {
-                return Err(overflow(span));
+                return Err(float_overflow(span));
             }
             Value::Float(r)
         }
@@ -258,7 +267,11 @@ fn builtin(
         if f.is_finite() && f.abs() < 9.0e15 {
             Ok(Value::Int(f as i64))
         } else {
-            Err(overflow(span))
+            Err(ErrorKind::Evaluation {
+                span,
+                reason: format!("{f} is too large to convert to an int (at most 9e15)"),
+            }
+            .into())
         }
     };
     let list = |k: usize| -> Result<&Vec<Value>> {

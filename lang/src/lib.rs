@@ -25,7 +25,7 @@ pub mod value;
 
 pub use error::{Error, ErrorKind};
 pub use ir::Ir;
-pub use loader::{FsLoader, Loader, MemLoader};
+pub use loader::{source_text, FsLoader, Loader, MemLoader};
 pub use span::SourceMap;
 
 /// The outcome of checking one program: every source read, and the IR or the error.

@@ -25,7 +25,57 @@ pub struct FsLoader;
 
 impl Loader for FsLoader {
     fn read(&self, path: &Path) -> Result<String, String> {
-        std::fs::read_to_string(path).map_err(|e| e.to_string())
+        source_text(std::fs::read(path).map_err(|e| e.to_string())?)
+    }
+}
+
+/// A source file's text: UTF-8, with a leading byte-order mark dropped (editors on
+/// Windows write one). Bytes that are not UTF-8 are an error naming where they are.
+pub fn source_text(bytes: Vec<u8>) -> Result<String, String> {
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.drain(..'\u{feff}'.len_utf8());
+            }
+            Ok(s)
+        }
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = &bytes[..at];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            let col = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
+            Err(format!(
+                "not UTF-8 text: byte 0x{:02x} at line {line}, column {col} (byte offset {at}); save the file as UTF-8",
+                bytes[at]
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_text;
+
+    #[test]
+    fn text_is_utf8_without_a_byte_order_mark_and_bad_bytes_are_located() {
+        assert_eq!(
+            source_text(b"\xef\xbb\xbfmodel m {}".to_vec()).unwrap(),
+            "model m {}"
+        );
+        assert_eq!(source_text("λ = 1".as_bytes().to_vec()).unwrap(), "λ = 1");
+        let e = source_text(b"let a = 1\nlet \xe9 = 2\n".to_vec()).unwrap_err();
+        assert_eq!(
+            e,
+            "not UTF-8 text: byte 0xe9 at line 2, column 5 (byte offset 14); save the file as UTF-8"
+        );
     }
 }
 

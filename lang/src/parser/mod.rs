@@ -129,8 +129,22 @@ fn describe_next(i: &In) -> (String, usize) {
             .unwrap_or(s.len());
         (format!("`{}`", &s[..n]), n)
     } else {
-        (format!("`{c}`"), c.len_utf8())
+        (shown(c), c.len_utf8())
     }
+}
+
+/// A character as a diagnostic names it: in backquotes, or by its code point when it
+/// would be invisible there (a NUL, a byte-order mark in mid-file, a zero-width space).
+fn shown(c: char) -> String {
+    let name = match c {
+        '\0' => " (NUL)",
+        '\u{feff}' => " (byte-order mark)",
+        '\u{200b}' => " (zero-width space)",
+        '\u{00a0}' => " (no-break space)",
+        _ if c.is_control() || c.is_whitespace() || ('\u{200c}'..='\u{200f}').contains(&c) => "",
+        _ => return format!("`{c}`"),
+    };
+    format!("the invisible character U+{:04X}{name}", c as u32)
 }
 
 pub(crate) fn is_ident_start(c: char) -> bool {

@@ -212,10 +212,13 @@ enum Command {
 }
 
 fn read(file: &PathBuf) -> Result<String, ExitCode> {
-    std::fs::read_to_string(file).map_err(|e| {
-        errln!("error: cannot read {}: {e}", file.display());
-        ExitCode::from(2)
-    })
+    std::fs::read(file)
+        .map_err(|e| e.to_string())
+        .and_then(rrae_lang::source_text)
+        .map_err(|e| {
+            errln!("error: cannot read {}: {e}", file.display());
+            ExitCode::from(2)
+        })
 }
 
 /// Checks a file, printing the diagnostic on failure.

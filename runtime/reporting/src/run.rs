@@ -113,6 +113,13 @@ fn write_model(
     norm: rrae_train::data::Norm,
 ) -> Result<()> {
     use safetensors::tensor::{Dtype, TensorView};
+    // The model file's absolute path: `rrae eval` re-checks the source from wherever it
+    // is run, and the data paths in it are relative to the file.
+    let absolute = std::path::Path::new(file).canonicalize();
+    let file = absolute
+        .as_ref()
+        .map_or(file.into(), |p| p.to_string_lossy());
+    let file = file.as_ref();
     let mut bufs: Vec<(String, Vec<usize>, Vec<u8>, Dtype)> = t
         .model
         .params
@@ -242,6 +249,12 @@ fn run_seed(dir: &Path) -> Option<u64> {
 /// Re-evaluates the model saved in a run folder (`rrae eval`): writes `eval.json`
 /// and redraws the plots; the training log and the model are left as they are.
 pub fn eval_saved(dir: &Path) -> Result<Metrics> {
+    if !dir.is_dir() {
+        return Err(RuntimeError::Read {
+            path: dir.to_path_buf(),
+            reason: "no such run folder".into(),
+        });
+    }
     let _lock = crate::lock::RunLock::acquire(dir)?;
     let path = dir.join("model.safetensors");
     let saved = crate::load::read_model(&path)?;
