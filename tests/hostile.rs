@@ -450,3 +450,60 @@ fn eval_works_from_another_folder_and_names_a_missing_run_folder() {
         text(&missing.stderr)
     );
 }
+
+#[test]
+fn a_run_killed_with_sigkill_resumes_to_the_same_logs_without_duplicates() {
+    let s = Scratch::new("kill9");
+    let src = SMALL_RUN
+        .replace("STEPS", "3000\n    checkpoint_every = 50")
+        .replace("svd_truncate(k = 2)", "svd_truncate(k = 2, anneal = 2000)");
+    s.write("case.rrae", &src);
+    let whole = s.rrae(&["run", "case.rrae", "--out", "whole", "-q"]);
+    assert!(whole.status.success(), "{}", text(&whole.stderr));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .args(["run", "case.rrae", "--out", "cut", "-q"])
+        .current_dir(&s.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once a checkpoint is on disk and some steps and decisions came after it.
+    let events = s.0.join("cut/events.jsonl");
+    let t0 = std::time::Instant::now();
+    loop {
+        let e = std::fs::read_to_string(&events).unwrap_or_default();
+        let lines: Vec<&str> = e.lines().collect();
+        let last_ck = lines
+            .iter()
+            .rposition(|l| l.contains("\"event\":\"checkpoint\""));
+        if last_ck.is_some_and(|i| lines.len() > i + 30) {
+            break;
+        }
+        assert!(t0.elapsed().as_secs() < 120, "no checkpoint seen");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it was killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    let resumed = s.rrae(&["run", "case.rrae", "--resume", "cut", "-q"]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    let read = |dir: &str, f: &str| std::fs::read_to_string(s.0.join(dir).join(f)).unwrap();
+    assert_eq!(
+        read("cut", "decisions.jsonl"),
+        read("whole", "decisions.jsonl")
+    );
+    let trace = |dir: &str| -> Vec<String> {
+        read(dir, "losses.csv")
+            .lines()
+            .map(|l| l.rsplit_once(',').map_or(l, |(a, _)| a).to_string())
+            .collect()
+    };
+    assert_eq!(
+        trace("cut"),
+        trace("whole"),
+        "losses.csv: the same rows, once each"
+    );
+}

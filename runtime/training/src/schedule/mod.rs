@@ -120,7 +120,16 @@ pub fn run(
     let dir = folder.map(|f| f.path);
     let artifact = folder.map(|f| f.artifact);
     let append = t.controller.as_ref().is_some_and(|c| !c.done());
-    let prior = if append { t.log.clone() } else { vec![] };
+    // A resumed run's logs start again from the checkpoint: what a crashed run logged
+    // after it is replaced, not repeated.
+    let prior = if append {
+        monitor::Prior {
+            steps: t.log.clone(),
+            decisions: t.decisions.clone(),
+        }
+    } else {
+        monitor::Prior::default()
+    };
     std::thread::scope(|s| {
         let (tx, rx) = bounded::<Msg>(1024);
         let prior = &prior;

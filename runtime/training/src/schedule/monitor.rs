@@ -5,7 +5,7 @@
 
 use super::Event;
 use crate::checkpoint::Checkpoint;
-use crate::control::Phase;
+use crate::control::{Decision, Phase};
 use crate::schedule::Progress;
 use crate::train::StepLog;
 use crossbeam_channel::{Receiver, Sender};
@@ -48,6 +48,20 @@ impl Jsonl {
             out: BufWriter::new(f),
         })
     }
+    /// The file rewritten to hold `prior`'s lines (atomically: a full disk leaves the
+    /// old file), then appended to.
+    fn restart<T: serde::Serialize>(path: PathBuf, prior: &[T]) -> Result<Jsonl> {
+        let mut bytes = vec![];
+        for v in prior {
+            serde_json::to_writer(&mut bytes, v).map_err(|e| RuntimeError::Write {
+                path: path.clone(),
+                source: std::io::Error::other(e),
+            })?;
+            bytes.push(b'\n');
+        }
+        crate::output::write_atomic(&path, &bytes)?;
+        Jsonl::open(path, true)
+    }
     fn line<T: serde::Serialize>(&mut self, v: &T) -> Result<()> {
         let err = |e: std::io::Error| RuntimeError::Write {
             path: self.path.clone(),
@@ -72,20 +86,28 @@ struct Losses {
 }
 
 impl Losses {
+    /// The header and `prior`'s rows, written atomically (a full disk leaves the old
+    /// file, never an empty one), then opened for appending.
     fn open(path: PathBuf, prior: &[StepLog]) -> Result<Losses> {
-        let f = File::create(&path).map_err(|e| RuntimeError::Write {
-            path: path.clone(),
-            source: e,
-        })?;
-        let mut l = Losses {
+        let mut text = String::from("phase,step,k,loss,ms\n");
+        for s in prior {
+            text.push_str(&Losses::format(s.phase, s.step, s.k, s.loss, s.ms));
+        }
+        crate::output::write_atomic(&path, text.as_bytes())?;
+        let f = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| RuntimeError::Write {
+                path: path.clone(),
+                source: e,
+            })?;
+        Ok(Losses {
             path,
             out: BufWriter::new(f),
-        };
-        l.raw("phase,step,k,loss,ms\n")?;
-        for s in prior {
-            l.row(s.phase, s.step, s.k, s.loss, s.ms)?;
-        }
-        Ok(l)
+        })
+    }
+    fn format(phase: Phase, step: usize, k: usize, loss: f64, ms: f64) -> String {
+        format!("{},{step},{k},{loss},{ms:.3}\n", phase.name())
     }
     fn raw(&mut self, s: &str) -> Result<()> {
         self.out
@@ -96,7 +118,7 @@ impl Losses {
             })
     }
     fn row(&mut self, phase: Phase, step: usize, k: usize, loss: f64, ms: f64) -> Result<()> {
-        self.raw(&format!("{},{step},{k},{loss},{ms:.3}\n", phase.name()))
+        self.raw(&Losses::format(phase, step, k, loss, ms))
     }
     fn flush(&mut self) -> Result<()> {
         self.out.flush().map_err(|e| RuntimeError::Write {
@@ -106,21 +128,29 @@ impl Losses {
     }
 }
 
+/// What a resumed run had logged up to its checkpoint (nothing for a new run).
+#[derive(Default)]
+pub struct Prior {
+    pub steps: Vec<StepLog>,
+    pub decisions: Vec<Decision>,
+}
+
 /// Runs until every sender is gone. `dir`: the run folder (`None`: no files);
-/// `append`: a resumed run continues the event logs; `prior`: the steps already
-/// logged (a resumed run's).
+/// `append`: a resumed run continues `events.jsonl` (a log of what happened, the
+/// crashed attempt's tail and the `resumed` event included); `losses.csv` and
+/// `decisions.jsonl` start again from `prior`, the checkpoint's.
 pub fn run(
     rx: Receiver<Msg>,
     sink: &mut (dyn Progress + Send),
     dir: Option<&Path>,
     append: bool,
-    prior: &[StepLog],
+    prior: &Prior,
 ) -> Result<()> {
     let mut files = match dir {
         Some(d) => Some((
             Jsonl::open(d.join("events.jsonl"), append)?,
-            Jsonl::open(d.join("decisions.jsonl"), append)?,
-            Losses::open(d.join("losses.csv"), prior)?,
+            Jsonl::restart(d.join("decisions.jsonl"), &prior.decisions)?,
+            Losses::open(d.join("losses.csv"), &prior.steps)?,
         )),
         None => None,
     };
