@@ -507,3 +507,70 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_logs_without_duplicates() {
         "losses.csv: the same rows, once each"
     );
 }
+
+#[test]
+fn what_cannot_fit_in_memory_is_refused_before_anything_is_allocated() {
+    let s = Scratch::new("memory");
+    let huge = SMALL_RUN.replace("STEPS", "3").replace(
+        "encoder { flatten linear(16) }",
+        "encoder { flatten linear(1000000000) linear(16) }",
+    );
+    s.write("huge.rrae", &huge);
+    // check says what it would take; run, bench refuse before allocating, no folder.
+    let check = s.rrae(&["check", "huge.rrae"]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let last = text(&check.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        last.starts_with("memory (estimate): training ") && last.contains("GiB"),
+        "{last}"
+    );
+    for args in [
+        vec!["run", "huge.rrae", "--out", "run"],
+        vec!["bench", "huge.rrae", "--steps", "1"],
+    ] {
+        let out = s.rrae(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("training of `small` would need about"),
+            "{err}"
+        );
+        assert!(
+            err.contains("the largest part is the parameters: use narrower or fewer layers"),
+            "{err}"
+        );
+    }
+    assert_eq!(s.entries(), ["huge.rrae"]);
+    // Evaluation settings that cannot fit are refused before training, not after it.
+    let eval = SMALL_RUN
+        .replace("STEPS", "3")
+        .replace("random_samples = 0", "random_samples = 1000000000");
+    s.write("eval.rrae", &eval);
+    let out = s.rrae(&["run", "eval.rrae", "--out", "run"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("evaluation of `small` would need about"),
+        "{err}"
+    );
+    assert!(err.contains("lower `random_samples`"), "{err}");
+    assert!(!s.0.join("run").exists());
+    // `rrae sample -n` likewise.
+    s.write("ok.rrae", SMALL_RUN.replace("STEPS", "3"));
+    assert!(s
+        .rrae(&["run", "ok.rrae", "--out", "run", "-q"])
+        .status
+        .success());
+    let out = s.rrae(&["sample", "run", "-n", "1000000000000", "-o", "s.npy"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("samples would need about") && err.contains("lower `-n`"),
+        "{err}"
+    );
+    assert!(!s.0.join("s.npy").exists());
+}

@@ -14,6 +14,7 @@ pub mod fmt;
 pub mod infer;
 pub mod ir;
 pub mod loader;
+pub mod memory;
 pub mod parser;
 pub mod probe;
 pub mod resolve;

@@ -146,12 +146,29 @@ pub fn sample(path: PathBuf, n: usize, out: PathBuf, seed: u64) -> Result<(), Ex
     distinct(&out, &[&artifact_file(&path)])?;
     let m = open(&path)?;
     let v = view(&m)?;
+    fits_samples(n, v.input_len())?;
     let rows = v
         .sample(n, &mut Rng::new(seed))
         .map_err(|e| fail(e.to_string()))?;
     save_samples(&v, &rows, &out, 8)?;
     outln!("{n} samples → {}", out.display());
     Ok(())
+}
+
+/// Refuses `n` samples that cannot fit in memory: each is held as f32 rows, then as the
+/// f64 `.npy` or the picture being written.
+fn fits_samples(n: usize, len: usize) -> Result<(), ExitCode> {
+    use rrae_engine::device::Device;
+    use rrae_lang::memory::human;
+    let need = n as f64 * len as f64 * (4.0 + 8.0);
+    match rrae_engine::device::Cpu.memory_available() {
+        Some(have) if need > have as f64 => Err(fail(format!(
+            "{n} samples would need about {} of memory; {} is available\n  help: lower `-n`",
+            human(need),
+            human(have as f64)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Rows of an `.npy` or IDX(.gz) file, one sample each.

@@ -310,6 +310,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             match (&checked.result, checked.render_error()) {
                 (Ok(ir), _) => {
                     out!("{ir}");
+                    outln!("{}", rrae_lang::memory::estimate(ir));
                     Ok(())
                 }
                 (Err(_), Some(diag)) => {

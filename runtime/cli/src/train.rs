@@ -194,6 +194,7 @@ pub fn bench(
         errln!("error: {e}");
         ExitCode::from(1)
     };
+    rrae_report::run::fits(&ir).map_err(fail)?;
     let data_ir = ir
         .data
         .clone()

@@ -32,6 +32,15 @@ pub enum RuntimeError {
     Stage { stage: &'static str, reason: String },
     /// Another process holds a run folder's `lock` file (its PID, when known).
     InUse { lock: PathBuf, pid: Option<u32> },
+    /// The run would need more memory than the device has available.
+    TooBig {
+        /// What needs it: `training`, `evaluation`, `the samples`.
+        what: String,
+        need: String,
+        available: String,
+        /// The setting that lowers it.
+        lower: String,
+    },
     /// An output folder names an existing file.
     NotAFolder { path: PathBuf },
     /// Ctrl-C, SIGTERM or `--stop-after`: the run stopped after `step` steps and
@@ -95,6 +104,15 @@ impl fmt::Display for RuntimeError {
                     lock.display()
                 )
             }
+            RuntimeError::TooBig {
+                what,
+                need,
+                available,
+                lower,
+            } => write!(
+                f,
+                "{what} would need about {need} of memory; {available} is available\n  help: {lower}"
+            ),
             RuntimeError::NotAFolder { path } => write!(
                 f,
                 "{} is a file, not a folder\n  help: give `--out` a folder (it is created if missing)",

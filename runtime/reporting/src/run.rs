@@ -295,6 +295,33 @@ pub fn eval_saved(dir: &Path) -> Result<Metrics> {
 
 /// Trains and evaluates `ir` (checked from `source`, read from `file`), writing
 /// everything to `dir`; with `opts.resume`, continues the checkpoint there.
+/// Refuses a model whose estimated peak memory (`rrae_lang::memory`) exceeds what the
+/// machine has available: before any allocation, rather than an abort mid-training or
+/// a trained model lost to an evaluation that cannot fit.
+pub fn fits(ir: &Ir) -> Result<()> {
+    use rrae_engine::device::Device;
+    use rrae_lang::memory::{estimate, human};
+    let m = estimate(ir);
+    let Some(available) = rrae_engine::device::Cpu.memory_available() else {
+        return Ok(());
+    };
+    if m.peak() <= available as f64 {
+        return Ok(());
+    }
+    let big = m.largest();
+    let what = if m.training() >= m.evaluating() {
+        "training"
+    } else {
+        "evaluation"
+    };
+    Err(RuntimeError::TooBig {
+        what: format!("{what} of `{}`", ir.name),
+        need: human(m.peak()),
+        available: human(available as f64),
+        lower: format!("the largest part is {}: {}", big.part, big.lower),
+    })
+}
+
 /// Creates (if need be) and locks a run folder for this process.
 fn open_folder(dir: &Path) -> Result<crate::lock::RunLock> {
     if dir.exists() && !dir.is_dir() {
@@ -319,6 +346,7 @@ pub fn run(
 ) -> Result<Report> {
     let t0 = Instant::now();
     let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
+    fits(ir)?;
     let _lock = open_folder(dir)?;
     // Lowering first: an operator the runtime cannot train fails before any data loads.
     let mut model = Model::lower(ir, ir.train.seed)?;

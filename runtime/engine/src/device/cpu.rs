@@ -28,6 +28,15 @@ impl Device for Cpu {
     fn download<E: Element>(&self, buf: &Buf<E>) -> Vec<E> {
         buf.to_vec()
     }
+
+    /// `MemAvailable` of `/proc/meminfo` (Linux): free memory plus what the kernel can
+    /// reclaim, the figure the kernel itself offers for "can this allocation fit".
+    fn memory_available(&self) -> Option<u64> {
+        let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        kib.checked_mul(1024)
+    }
 }
 
 #[cfg(test)]
@@ -41,5 +50,15 @@ mod tests {
         assert_eq!(Cpu::len(&b), 4);
         assert_eq!(Cpu.download(&b), host.to_vec());
         assert_eq!(Cpu.name(), "cpu");
+    }
+
+    #[test]
+    fn this_machine_reports_its_available_memory() {
+        let have = Cpu.memory_available();
+        if std::path::Path::new("/proc/meminfo").exists() {
+            assert!(have.is_some_and(|b| b > 1 << 20), "{have:?}");
+        } else {
+            assert_eq!(have, None);
+        }
     }
 }

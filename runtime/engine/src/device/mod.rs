@@ -47,4 +47,7 @@ pub trait Device: Clone + std::fmt::Debug + Send + Sync + 'static {
 
     /// A host copy of a device buffer.
     fn download<E: Element>(&self, buf: &Self::Buf<E>) -> Vec<E>;
+
+    /// Bytes a run may still allocate on this device, where the system says.
+    fn memory_available(&self) -> Option<u64>;
 }
