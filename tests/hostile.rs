@@ -574,3 +574,79 @@ fn what_cannot_fit_in_memory_is_refused_before_anything_is_allocated() {
     );
     assert!(!s.0.join("s.npy").exists());
 }
+
+#[test]
+fn a_damaged_or_missing_artifact_is_written_anew_by_rrae_eval() {
+    let s = Scratch::new("reexport");
+    s.write("case.rrae", SMALL_RUN.replace("STEPS", "5"));
+    assert!(s
+        .rrae(&["run", "case.rrae", "--out", "run", "-q"])
+        .status
+        .success());
+    let art = s.0.join("run/model.rra");
+    let mut bytes = std::fs::read(&art).unwrap();
+    let n = bytes.len();
+    bytes[n - 100] ^= 0x10;
+    std::fs::write(&art, &bytes).unwrap();
+    let out = s.rrae(&["sample", "run", "-n", "2", "-o", "s.npy"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the artifact is damaged")
+            && err.contains("`rrae eval RUN_DIR` writes it anew"),
+        "{err}"
+    );
+    let eval = s.rrae(&["eval", "run"]);
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    assert!(s
+        .rrae(&["sample", "run", "-n", "2", "-o", "s.npy"])
+        .status
+        .success());
+    // And when it is gone altogether; its summary counts the run's steps.
+    std::fs::remove_file(&art).unwrap();
+    assert!(s.rrae(&["eval", "run"]).status.success());
+    let inspect = text(&s.rrae(&["inspect", "run"]).stdout);
+    assert!(
+        inspect.contains("seed 0, 5 + 2 fine-tune steps, k = 2, wall time not recorded"),
+        "{inspect}"
+    );
+}
+
+#[test]
+fn a_label_file_that_does_not_match_its_images_is_an_error_not_a_dropped_fid() {
+    let s = Scratch::new("labels");
+    let images = |n: u32| {
+        let mut b = vec![0, 0, 0x08, 3];
+        for d in [n, 4, 4] {
+            b.extend_from_slice(&d.to_be_bytes());
+        }
+        b.extend((0..n * 16).map(|i| (i * 7 % 256) as u8));
+        b
+    };
+    let labels = |n: u32| {
+        let mut b = vec![0, 0, 0x08, 1];
+        b.extend_from_slice(&n.to_be_bytes());
+        b.extend((0..n).map(|i| (i % 3) as u8));
+        b
+    };
+    s.write("train-images-idx3-ubyte", images(10));
+    s.write("train-labels-idx1-ubyte", labels(9));
+    s.write("test-images-idx3-ubyte", images(4));
+    s.write("test-labels-idx1-ubyte", labels(4));
+    s.write(
+        "case.rrae",
+        model(
+            "idx(train = \"train-images-idx3-ubyte\", test = \"test-images-idx3-ubyte\")",
+            1,
+            "",
+        ),
+    );
+    let out = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("9 labels for the 10 images"), "{err}");
+    // One label per image: it runs.
+    s.write("train-labels-idx1-ubyte", labels(10));
+    let out = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

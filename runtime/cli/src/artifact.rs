@@ -92,15 +92,20 @@ pub fn inspect(path: PathBuf) -> Result<(), ExitCode> {
         a.dataset.test_samples.to_native()
     );
     let tr = &a.training;
+    let wall = tr.wall_seconds.to_native();
     outln!(
-        "training   seed {}, {} + {} fine-tune steps, k = {}, {:.1} s",
+        "training   seed {}, {} + {} fine-tune steps, k = {}, {}",
         tr.seed.to_native(),
         tr.train_steps.to_native(),
         tr.fine_tune_steps.to_native(),
         tr.k.as_ref()
             .map(|k| k.to_native().to_string())
             .unwrap_or_else(|| "—".into()),
-        tr.wall_seconds.to_native()
+        if wall.is_finite() {
+            format!("{wall:.1} s")
+        } else {
+            "wall time not recorded (written by `rrae eval`)".into()
+        }
     );
     outln!(
         "errors     train {:.2} %, test {:.2} %{}",

@@ -24,6 +24,9 @@ pub struct How {
 /// writes a checkpoint. Another signal a second or more later exits at once; repeats
 /// within the second are ignored, because `timeout` and process-group kills deliver
 /// the same signal twice.
+/// The run folder a signal handler's last words point to.
+static RUN_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 fn stop_on_signals() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     static STOP: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
         std::sync::OnceLock::new();
@@ -34,7 +37,13 @@ fn stop_on_signals() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
         let handler = ctrlc::set_handler(move || {
             let mut first = first.lock().unwrap_or_else(|e| e.into_inner());
             match *first {
-                Some(t) if t.elapsed().as_secs_f64() >= 1.0 => std::process::exit(130),
+                Some(t) if t.elapsed().as_secs_f64() >= 1.0 => {
+                    if let Some(dir) = RUN_DIR.get() {
+                        let d = dir.display();
+                        errln!("\nquit at once: `rrae run FILE --resume {d}` continues from the last checkpoint; if training had finished, `rrae eval {d}` evaluates its model.safetensors and writes model.rra");
+                    }
+                    std::process::exit(130)
+                }
                 Some(_) => {}
                 None => {
                     *first = Some(std::time::Instant::now());
@@ -61,6 +70,7 @@ pub fn run(
 ) -> Result<(), ExitCode> {
     o.apply(&mut ir);
     let dir = out.unwrap_or_else(|| default_dir(&ir));
+    let _ = RUN_DIR.set(dir.clone());
     let mut bar = Bar::new(how.quiet);
     let opts = RunOptions {
         debug: debug(),

@@ -114,6 +114,11 @@ pub fn read_idx(path: &Path) -> Result<(Header, Vec<f32>)> {
     Ok((h, data))
 }
 
+/// The header of an IDX / IDX.gz file, reading nothing past it.
+pub fn read_idx_header(path: &Path) -> Result<Header> {
+    rrae_lang::probe::idx_file(path).map_err(|e| bad(path, e))
+}
+
 /// Reads a C-ordered little-endian `.npy` array as f32.
 pub fn read_npy(path: &Path) -> Result<(Header, Vec<f32>)> {
     let (h, bytes) = read_declared(path, npy_header)?;

@@ -284,13 +284,43 @@ pub fn eval_saved(dir: &Path) -> Result<Metrics> {
     if saved.basis.is_some() {
         trainer.basis = saved.basis.clone();
     }
-    let (metrics, _) = evaluate_and_write(dir, &trainer, &ir)?;
+    let (metrics, gallery) = evaluate_and_write(dir, &trainer, &ir)?;
     let json = serde_json::to_string_pretty(&metrics).map_err(|e| RuntimeError::Write {
         path: dir.join("eval.json"),
         source: std::io::Error::other(e.to_string()),
     })?;
     write_atomic(&dir.join("eval.json"), json.as_bytes())?;
+    // The artifact anew, from model.safetensors: for a run whose own was never written
+    // (a full disk or a second Ctrl-C at the end) or is damaged. Its training summary
+    // comes from the run's log.
+    let mut art = crate::artifact::build(
+        &trainer,
+        &crate::artifact::Summary {
+            source: &saved.source,
+            metrics: &metrics,
+            coefficients: &gallery.coefficients,
+            wall_seconds: f64::NAN,
+        },
+    );
+    let (train_steps, fine_tune_steps) = steps_logged(dir);
+    art.training.train_steps = train_steps;
+    art.training.fine_tune_steps = fine_tune_steps;
+    if let Some(b) = &trainer.basis {
+        art.training.k = Some(b.ncols() as u32);
+    }
+    write_atomic(&dir.join(ARTIFACT), &crate::artifact::to_bytes(&art)?)?;
     Ok(metrics)
+}
+
+/// Training and fine-tuning steps in a run folder's `losses.csv` (0 where it is gone).
+fn steps_logged(dir: &Path) -> (u64, u64) {
+    let text = std::fs::read_to_string(dir.join("losses.csv")).unwrap_or_default();
+    let count = |phase: Phase| {
+        text.lines()
+            .filter(|l| l.split(',').next() == Some(phase.name()))
+            .count() as u64
+    };
+    (count(Phase::Train), count(Phase::FineTune))
 }
 
 /// Trains and evaluates `ir` (checked from `source`, read from `file`), writing

@@ -15,15 +15,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    let mut f = std::fs::File::create(&tmp).map_err(err)?;
-    f.write_all(bytes).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(err)
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    let result = written.and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        // A full disk must not stay full of our half-written temporary.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_failed_write_leaves_neither_a_temporary_nor_a_changed_target() {
+        let dir = std::env::temp_dir().join(format!("rrae-out-fail-{}", std::process::id()));
+        // The target is a non-empty folder: the rename fails after the write succeeded.
+        let target = dir.join("model.rra");
+        std::fs::create_dir_all(target.join("inside")).unwrap(); // ok: test scaffolding
+        let e = super::write_atomic(&target, b"bytes").unwrap_err(); // ok: asserted error
+        assert!(e.to_string().contains("model.rra"), "{e}");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap() // ok: test
+            .map(|e| e.unwrap().file_name()) // ok: test
+            .collect(); // ok: test
+        names.sort();
+        assert_eq!(names, ["model.rra"], "no temporary left");
+        assert!(target.join("inside").is_dir());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn writes_and_replaces_without_leaving_temporaries() {
         let dir = std::env::temp_dir().join(format!("rrae-out-{}", std::process::id()));

@@ -80,15 +80,40 @@ pub struct Labels {
 }
 
 /// The labels file beside an IDX image file, if there is one.
-fn labels_of(images: &std::path::Path) -> Option<Vec<u8>> {
-    let name = images.file_name()?.to_str()?;
+/// The labels beside an IDX image file (`…images-idx3…` → `…labels-idx1…`), if there
+/// is such a file; one that exists but does not hold one label per image is an error,
+/// not a silently dropped FID.
+fn labels_of(images: &std::path::Path) -> Result<Option<Vec<u8>>> {
+    let Some(name) = images.file_name().and_then(|n| n.to_str()) else {
+        return Ok(None);
+    };
     if !name.contains("images-idx3") {
-        return None;
+        return Ok(None);
     }
     let path = images.with_file_name(name.replace("images-idx3", "labels-idx1"));
-    let (h, data) = files::read_idx(&path).ok()?;
-    (h.sample.is_empty() && data.iter().all(|&v| (0.0..256.0).contains(&v)))
-        .then(|| data.iter().map(|&v| v as u8).collect())
+    if !path.exists() {
+        return Ok(None);
+    }
+    let (h, data) = files::read_idx(&path)?;
+    let bad = |reason: String| RuntimeError::Data {
+        path: path.clone(),
+        reason,
+    };
+    if !h.sample.is_empty() || data.iter().any(|&v| !(0.0..256.0).contains(&v)) {
+        return Err(bad(format!(
+            "a label file holds one byte per image; this one holds samples of {:?}",
+            h.sample
+        )));
+    }
+    let images_count = files::read_idx_header(images)?.count;
+    if data.len() != images_count {
+        return Err(bad(format!(
+            "{} labels for the {images_count} images of {}: the FID needs one label per image",
+            data.len(),
+            images.display()
+        )));
+    }
+    Ok(Some(data.iter().map(|&v| v as u8).collect()))
 }
 
 impl Dataset {
@@ -168,9 +193,9 @@ impl Dataset {
                     Ok(data)
                 };
                 let mut tr = read(train)?;
-                let mut tl = if idx { labels_of(train) } else { None };
+                let mut tl = if idx { labels_of(train)? } else { None };
                 let (te, tel) = match test {
-                    Some(t) => (read(t)?, if idx { labels_of(t) } else { None }),
+                    Some(t) => (read(t)?, if idx { labels_of(t)? } else { None }),
                     None => {
                         // `split` of the training file goes to the test set (its tail).
                         let n = tr.len() / dim;
