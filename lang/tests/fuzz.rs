@@ -146,7 +146,8 @@ fn mutate(rng: &mut Rng, base: &str) -> String {
     String::from_utf8_lossy(&s).into_owned()
 }
 
-fn check_one(src: &str, loader: &MemLoader) {
+/// Checks one source; returns whether the checker accepted it.
+fn check_one(src: &str, loader: &MemLoader) -> bool {
     let out = rrae_lang::check_with("fuzz.rrae", src, loader);
     if let Err(e) = &out.result {
         let rendered = e.diagnostic().render(&out.sources);
@@ -165,11 +166,9 @@ fn check_one(src: &str, loader: &MemLoader) {
     // The formatter must never panic either, and must be idempotent on what it accepts.
     if let Ok(f) = rrae_lang::fmt::format("fuzz.rrae", src) {
         let again = rrae_lang::fmt::format("fuzz.rrae", &f).expect("formatted output parses");
-        if f != again {
-            std::fs::write("/tmp/fuzzcase.rrae", src).ok();
-        }
         assert_eq!(f, again, "fmt is idempotent for:\n{src}");
     }
+    out.result.is_ok()
 }
 
 #[test]
@@ -178,12 +177,12 @@ fn random_inputs_never_panic() {
     let loader =
         MemLoader::default().with("blocks.rrae", "block b(x: int = 2) { linear(x) relu }\n");
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
-    let mut cases = 0usize;
+    let (mut cases, mut accepted) = (0usize, 0usize);
     // Mutations of real files: the bulk of the cases, since they reach deep into checking.
     for _ in 0..90_000 {
         let base = &corpus[rng.below(corpus.len())];
         let src = mutate(&mut rng, base);
-        check_one(&src, &loader);
+        accepted += usize::from(check_one(&src, &loader));
         cases += 1;
     }
     // Token soups and raw bytes.
@@ -197,8 +196,13 @@ fn random_inputs_never_panic() {
             let bytes: Vec<u8> = (0..rng.below(200)).map(|_| rng.next() as u8).collect();
             String::from_utf8_lossy(&bytes).into_owned()
         };
-        check_one(&src, &loader);
+        accepted += usize::from(check_one(&src, &loader));
         cases += 1;
     }
-    assert_eq!(cases, 100_000);
+    // The mutations must reach past the parser: a fuzz whose every case failed early
+    // would test nothing of resolution and shape inference.
+    assert!(
+        accepted > cases / 50 && accepted < cases / 2,
+        "{accepted} of {cases} cases checked: the mutations are too mild or too harsh"
+    );
 }
