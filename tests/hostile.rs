@@ -650,3 +650,210 @@ fn a_label_file_that_does_not_match_its_images_is_an_error_not_a_dropped_fid() {
     let out = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// A tmpfs of `kib` KiB mounted at `dir` for one test (as root; CI runs as root), and
+/// unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, kib: usize) -> Option<SmallDisk> {
+        std::fs::create_dir_all(dir).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            eprintln!(
+                "SKIPPED: cannot mount a small tmpfs ({}); the full-disk case needs root",
+                text(&out.stderr).trim()
+            );
+            return None;
+        }
+        Some(SmallDisk(dir.to_path_buf()))
+    }
+    fn resize(&self, kib: usize) {
+        let ok = Command::new("mount")
+            .args(["-o", &format!("remount,size={kib}k")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Files whose names say they are temporaries of an atomic write.
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(".tmp"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_full_disk_loses_nothing_written_before_and_leaves_no_temporary() {
+    let s = Scratch::new("fulldisk");
+    s.write(
+        "case.rrae",
+        SMALL_RUN.replace("STEPS", "40\n    checkpoint_every = 10"),
+    );
+    // Training's files fit in 144 KiB (about 112 KiB at a checkpoint, with the old and
+    // new checkpoint and artifact side by side); the end of the run (model files,
+    // latents, four plots: about 220 KiB in all) does not.
+    let Some(disk) = SmallDisk::mount(&s.0.join("disk"), 144) else {
+        return;
+    };
+    let out = s.rrae(&["run", "case.rrae", "--out", "disk/run", "-q"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let run = s.0.join("disk/run");
+    assert_eq!(
+        temporaries(&run),
+        Vec::<String>::new(),
+        "temporaries left on a full disk"
+    );
+    // The training record is whole: every step logged once, a readable checkpoint.
+    let losses = std::fs::read_to_string(run.join("losses.csv")).unwrap();
+    assert_eq!(losses.lines().count(), 1 + 40 + 2, "{losses}");
+    let ck = rrae_checkpoint_reads(&run);
+    assert!(ck, "the checkpoint does not read back");
+    // With room again, `rrae eval` finishes the job from model.safetensors.
+    assert!(
+        run.join("model.safetensors").is_file(),
+        "the model files come first"
+    );
+    disk.resize(1024);
+    let eval = s.rrae(&["eval", "disk/run"]);
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    assert!(run.join("model.rra").is_file());
+    // A disk full from the start: the run stops at its first checkpoint, and the logs
+    // written so far are not emptied.
+    std::fs::remove_dir_all(&run).unwrap();
+    disk.resize(24);
+    let out = s.rrae(&["run", "case.rrae", "--out", "disk/run", "-q"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert_eq!(temporaries(&run), Vec::<String>::new());
+    let losses = std::fs::read_to_string(run.join("losses.csv")).unwrap_or_default();
+    assert!(
+        losses.starts_with("phase,step,k,loss,ms\n"),
+        "losses.csv emptied: {losses:?}"
+    );
+}
+
+/// Whether `dir`'s checkpoint reads back (through `rrae run --resume`'s reader).
+fn rrae_checkpoint_reads(dir: &Path) -> bool {
+    let bytes = std::fs::read(dir.join("checkpoint.safetensors")).unwrap_or_default();
+    rrae_train::checkpoint::Checkpoint::from_bytes(&bytes).is_ok()
+}
+
+#[test]
+fn a_gzip_bomb_and_a_truncated_artifact_are_clear_errors() {
+    let s = Scratch::new("bomb");
+    // An IDX.gz whose header declares 3 samples of 4 × 4, followed by 64 MiB of zeros
+    // and a cut: reading stops at the declared samples (the cut is never reached).
+    let mut raw = vec![0, 0, 0x08, 3, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 4];
+    raw.extend((0..48u8).map(|v| v * 5));
+    raw.resize(raw.len() + (64 << 20), 0);
+    let gz = {
+        let mut z = Command::new("gzip")
+            .args(["-1", "-c"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        let mut stdin = z.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || stdin.write_all(&raw));
+        let out = z.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        out.stdout
+    };
+    s.write("bomb-images-idx3-ubyte.gz", &gz[..gz.len() * 3 / 4]);
+    let mut test = vec![0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 4];
+    test.extend([7u8; 32]);
+    s.write("test-images-idx3-ubyte", &test);
+    s.write(
+        "case.rrae",
+        model(
+            "idx(train = \"bomb-images-idx3-ubyte.gz\", test = \"test-images-idx3-ubyte\")",
+            1,
+            "",
+        ),
+    );
+    let out = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let m = std::fs::read_to_string(s.0.join("run/metrics.json")).unwrap();
+    assert!(m.contains("\"train_samples\": 3"), "{m}");
+    // A truncated artifact: the message says what happened and how to get it back.
+    let art = std::fs::read(s.0.join("run/model.rra")).unwrap();
+    for cut in [10, 20, art.len() / 2] {
+        std::fs::write(s.0.join("cut.rra"), &art[..cut]).unwrap();
+        let out = s.rrae(&["inspect", "cut.rra"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("rancor"),
+            "{err}"
+        );
+        assert!(
+            err.contains("the artifact is damaged") || err.contains("not an rrae artifact"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_second_ctrl_c_at_the_end_of_a_run_says_how_to_continue() {
+    let s = Scratch::new("ctrlc2");
+    // Training is short; evaluation (many generated samples) takes seconds.
+    let src = SMALL_RUN
+        .replace("STEPS", "5")
+        .replace("random_samples = 0", "random_samples = 15000");
+    s.write("case.rrae", &src);
+    let child = Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .args(["run", "case.rrae", "--out", "run", "-q"])
+        .current_dir(&s.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // model.safetensors is written when training is done, before evaluating.
+    let t0 = std::time::Instant::now();
+    while !s.0.join("run/model.safetensors").is_file() {
+        assert!(t0.elapsed().as_secs() < 120, "training never finished");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let pid = child.id() as i32;
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    if out.status.code() == Some(0) {
+        // Evaluation finished before the second signal: nothing to say then.
+        assert!(s.0.join("run/model.rra").is_file());
+        return;
+    }
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("quit at once") && err.contains("`rrae eval run`"),
+        "{err}"
+    );
+    // And that is what brings the artifact back.
+    assert!(s.rrae(&["eval", "run"]).status.success());
+    assert!(s.0.join("run/model.rra").is_file());
+}
