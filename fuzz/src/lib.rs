@@ -61,7 +61,9 @@ impl Target {
     /// Runs one input. File readers get it through `scratch`, a file of theirs.
     pub fn run(self, input: &[u8], scratch: &Path) {
         match self {
-            Target::Check => check(&String::from_utf8_lossy(input)),
+            Target::Check => {
+                check(&String::from_utf8_lossy(input));
+            }
             Target::Npy => {
                 let p = scratch.with_extension("npy");
                 if std::fs::write(&p, input).is_ok() {
@@ -100,8 +102,8 @@ impl Target {
 }
 
 /// The checker and the formatter on one source; a rendered diagnostic must start
-/// with its code and point inside the source.
-fn check(src: &str) {
+/// with its code and point inside the source. Returns whether the checker accepted it.
+pub fn check(src: &str) -> bool {
     let loader = rrae_lang::MemLoader::default()
         .with("blocks.rrae", "block b(x: int = 2) { linear(x) relu }\n");
     let out = rrae_lang::check_with("fuzz.rrae", src, &loader);
@@ -118,8 +120,12 @@ fn check(src: &str) {
     }
     if let Ok(f) = rrae_lang::fmt::format("fuzz.rrae", src) {
         let again = rrae_lang::fmt::format("fuzz.rrae", &f);
-        assert!(again.as_deref() == Ok(f.as_str()), "fmt is not idempotent");
+        assert!(
+            again.as_deref() == Ok(f.as_str()),
+            "fmt is not idempotent:\n{src}"
+        );
     }
+    out.result.is_ok()
 }
 
 /// Tokens the `.rrae` mutator inserts.

@@ -67,10 +67,10 @@ mod tests {
     #[test]
     fn text_is_utf8_without_a_byte_order_mark_and_bad_bytes_are_located() {
         assert_eq!(
-            source_text(b"\xef\xbb\xbfmodel m {}".to_vec()).unwrap(),
+            source_text(b"\xef\xbb\xbfmodel m {}".to_vec()).unwrap(), // ok: test
             "model m {}"
         );
-        assert_eq!(source_text("λ = 1".as_bytes().to_vec()).unwrap(), "λ = 1");
+        assert_eq!(source_text("λ = 1".as_bytes().to_vec()).unwrap(), "λ = 1"); // ok: test
         let e = source_text(b"let a = 1\nlet \xe9 = 2\n".to_vec()).unwrap_err();
         assert_eq!(
             e,

@@ -114,7 +114,7 @@ mod tests {
         assert_eq!(held.trim(), std::process::id().to_string());
         match RunLock::acquire(&d) {
             Err(RuntimeError::InUse { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
-            other => panic!("a second holder: {other:?}"),
+            other => panic!("a second holder: {other:?}"), // ok: test
         }
         drop(lock);
         assert!(!d.join(FILE).exists());

@@ -91,3 +91,47 @@ pub fn conv_transpose2d(
     });
     [out, dx, dw, db]
 }
+
+/// A weighted op's kernel pair on a batch against the per-sample naive loops, with the
+/// fused ReLU applied to the reference when `relu` (its mask cuts the gradient where
+/// the output was not positive). `kernel(g)` runs the device's forward and backward and
+/// returns host copies of `[out, dx, dw, db]`; `reference(x_s, g_s)` is one sample's
+/// `[out, dx, dw, db]`.
+#[allow(clippy::too_many_arguments)]
+pub fn check_kernel(
+    what: &str,
+    x: &[f64],
+    g: &[f64],
+    (n_in, n_out): (usize, usize),
+    (w_len, b_len): (usize, usize),
+    relu: bool,
+    kernel: impl Fn(&[f64]) -> [Vec<f64>; 4],
+    reference: impl Fn(&[f64], &[f64]) -> [Vec<f64>; 4],
+) {
+    use crate::device::matrix::assert_close;
+    let batch = x.len() / n_in;
+    let (mut out, mut dx) = (vec![], vec![]);
+    let (mut dw, mut db) = (vec![0.0; w_len], vec![0.0; b_len]);
+    for s in 0..batch {
+        let xs = &x[s * n_in..(s + 1) * n_in];
+        let gs = &g[s * n_out..(s + 1) * n_out];
+        let [o, ..] = reference(xs, gs);
+        let gm: Vec<f64> = gs
+            .iter()
+            .zip(&o)
+            .map(|(g, o)| if relu && *o <= 0.0 { 0.0 } else { *g })
+            .collect();
+        let [_, dxs, dws, dbs] = reference(xs, &gm);
+        out.extend(o.iter().map(|v| if relu { v.max(0.0) } else { *v }));
+        dx.extend(dxs);
+        dw.iter_mut().zip(dws).for_each(|(a, b)| *a += b);
+        db.iter_mut().zip(dbs).for_each(|(a, b)| *a += b);
+    }
+    let got = kernel(g);
+    for (name, (got, want)) in ["out", "dx", "dw", "db"]
+        .iter()
+        .zip(got.iter().zip([out, dx, dw, db]))
+    {
+        assert_close(got, &want, 1e-12, &format!("{what} {name}"));
+    }
+}

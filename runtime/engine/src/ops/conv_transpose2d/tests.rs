@@ -117,42 +117,36 @@ fn fused_relu_matches_the_separate_relu() {
 /// The kernel pair on a device against the naive loops, on every geometry, with and
 /// without the fused ReLU (whose mask the backward must apply).
 fn kernels_match_the_naive_loops<D: super::ConvTranspose2dKernel<f64>>(dev: &D) {
-    use crate::device::matrix::{assert_close, down, up};
-    let batch = 3;
+    use crate::device::matrix::{down, up};
     for (geo, cin) in geometries() {
         for epilogue in [Epilogue::None, Epilogue::Relu] {
-            let c = case(&geo, cin, batch);
-            let (n_in, n_out) = (cin * geo.col_cols(), geo.big_len());
-            let g = noise(batch * n_out, 8);
+            let c = case(&geo, cin, 3);
+            let n_in = cin * geo.col_cols();
             let (w, b) = (&c.mats[0].0, &c.vecs[0]);
             let (xd, wd, bd) = (up(dev, &c.x), up(dev, w), up(dev, b));
-            let (out, saved) =
-                dev.conv_transpose2d_forward(&geo, cin, &xd, &wd, Some(&bd), epilogue, true);
-            let (dx, dw, db) =
-                dev.conv_transpose2d_backward(&geo, cin, &saved, &xd, &wd, up(dev, &g));
-            let (mut r_out, mut r_dx) = (vec![], vec![]);
-            let (mut r_dw, mut r_db) = (vec![0.0; w.len()], vec![0.0; geo.channels]);
-            for s in 0..batch {
-                let xs = &c.x[s * n_in..(s + 1) * n_in];
-                let gs = &g[s * n_out..(s + 1) * n_out];
-                let [o, ..] = conv_reference::conv_transpose2d(&geo, cin, xs, w, b, gs);
-                let relu = epilogue == Epilogue::Relu;
-                let gm: Vec<f64> = gs
-                    .iter()
-                    .zip(&o)
-                    .map(|(g, o)| if relu && *o <= 0.0 { 0.0 } else { *g })
-                    .collect();
-                let [_, dxs, dws, dbs] = conv_reference::conv_transpose2d(&geo, cin, xs, w, b, &gm);
-                r_out.extend(o.iter().map(|v| if relu { v.max(0.0) } else { *v }));
-                r_dx.extend(dxs);
-                r_dw.iter_mut().zip(dws).for_each(|(a, b)| *a += b);
-                r_db.iter_mut().zip(dbs).for_each(|(a, b)| *a += b);
-            }
-            let what = format!("conv_transpose2d {geo:?} ×{cin} {epilogue:?}");
-            assert_close(&down(dev, &out), &r_out, 1e-12, &format!("{what} out"));
-            assert_close(&down(dev, &dx), &r_dx, 1e-12, &format!("{what} dx"));
-            assert_close(&down(dev, &dw), &r_dw, 1e-12, &format!("{what} dw"));
-            assert_close(&down(dev, &db), &r_db, 1e-12, &format!("{what} db"));
+            conv_reference::check_kernel(
+                &format!("conv_transpose2d {geo:?} ×{cin} {epilogue:?}"),
+                &c.x,
+                &noise(3 * geo.big_len(), 8),
+                (n_in, geo.big_len()),
+                (w.len(), geo.channels),
+                epilogue == Epilogue::Relu,
+                |g| {
+                    let (out, saved) = dev.conv_transpose2d_forward(
+                        &geo,
+                        cin,
+                        &xd,
+                        &wd,
+                        Some(&bd),
+                        epilogue,
+                        true,
+                    );
+                    let (dx, dw, db) =
+                        dev.conv_transpose2d_backward(&geo, cin, &saved, &xd, &wd, up(dev, g));
+                    [&out, &dx, &dw, &db].map(|v| down(dev, v))
+                },
+                |xs, gs| conv_reference::conv_transpose2d(&geo, cin, xs, w, b, gs),
+            );
         }
     }
 }
