@@ -82,10 +82,6 @@ impl SourceFile {
             .unwrap_or("")
             .trim_end_matches('\r')
     }
-
-    pub fn line_count(&self) -> usize {
-        self.line_starts.len()
-    }
 }
 
 /// Every file read while checking one program; spans index into it.

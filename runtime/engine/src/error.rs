@@ -131,6 +131,42 @@ impl fmt::Display for RuntimeError {
     }
 }
 
-impl std::error::Error for RuntimeError {}
+impl std::error::Error for RuntimeError {
+    /// The I/O error behind a failed write, for callers that walk the chain.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RuntimeError::Write { source, .. } => Some(source),
+            RuntimeError::Data { .. }
+            | RuntimeError::Unsupported { .. }
+            | RuntimeError::NoData
+            | RuntimeError::NonFinite { .. }
+            | RuntimeError::Read { .. }
+            | RuntimeError::Stage { .. }
+            | RuntimeError::InUse { .. }
+            | RuntimeError::TooBig { .. }
+            | RuntimeError::NotAFolder { .. }
+            | RuntimeError::Interrupted { .. } => None,
+        }
+    }
+}
 
 pub type Result<T> = std::result::Result<T, RuntimeError>;
+
+#[cfg(test)]
+mod tests {
+    use super::RuntimeError;
+    use std::error::Error;
+
+    #[test]
+    fn a_write_error_names_its_io_cause() {
+        let e = RuntimeError::Write {
+            path: "run/model.rra".into(),
+            source: std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full"),
+        };
+        assert_eq!(
+            e.source().map(|s| s.to_string()).as_deref(),
+            Some("disk full")
+        );
+        assert!(RuntimeError::NoData.source().is_none());
+    }
+}

@@ -352,10 +352,6 @@ impl Model {
         self.ir.latent.dim
     }
 
-    pub fn input_dim(&self) -> usize {
-        self.ir.input.numel()
-    }
-
     /// Freezes (or thaws) the encoder's parameters.
     pub fn freeze_encoder(&mut self, frozen: bool) {
         for p in &mut self.params.params[..self.encoder_params] {

@@ -139,10 +139,6 @@ impl Dataset {
         format!("{:016x}", h.digest())
     }
 
-    pub fn train_row(&self, i: usize) -> &[f32] {
-        &self.train[i * self.dim..(i + 1) * self.dim]
-    }
-
     /// Loads what the IR describes. Everything the checker verified (headers,
     /// shapes) is re-verified against the actual bytes.
     pub fn load(d: &DataIr) -> Result<Dataset> {
