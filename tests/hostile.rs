@@ -43,6 +43,19 @@ impl Drop for Scratch {
     }
 }
 
+/// Polls `ready` every few milliseconds; a case whose event never comes fails after two
+/// minutes instead of hanging (a deadline, not a speed requirement).
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited two minutes for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -232,11 +245,9 @@ fn a_second_run_into_a_busy_folder_is_refused_and_the_first_is_untouched() {
         .unwrap();
     // Wait until the first run has logged a few steps.
     let losses = s.0.join("run/losses.csv");
-    let t0 = std::time::Instant::now();
-    while std::fs::read_to_string(&losses).map_or(0, |t| t.lines().count()) < 3 {
-        assert!(t0.elapsed().as_secs() < 120, "the first run never started");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_for("the first run's third step", || {
+        std::fs::read_to_string(&losses).map_or(0, |t| t.lines().count()) >= 3
+    });
     let second = s.rrae(&["run", "case.rrae", "--out", "run"]);
     let err = text(&second.stderr);
     assert_eq!(second.status.code(), Some(1), "{err}");
@@ -469,23 +480,18 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_logs_without_duplicates() {
         .unwrap();
     // Kill it once a checkpoint is on disk and some steps and decisions came after it.
     let events = s.0.join("cut/events.jsonl");
-    let t0 = std::time::Instant::now();
-    loop {
+    wait_for("30 events after a checkpoint", || {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it was killed"
+        );
         let e = std::fs::read_to_string(&events).unwrap_or_default();
         let lines: Vec<&str> = e.lines().collect();
         let last_ck = lines
             .iter()
             .rposition(|l| l.contains("\"event\":\"checkpoint\""));
-        if last_ck.is_some_and(|i| lines.len() > i + 30) {
-            break;
-        }
-        assert!(t0.elapsed().as_secs() < 120, "no checkpoint seen");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before it was killed"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
+        last_ck.is_some_and(|i| lines.len() > i + 30)
+    });
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     child.wait().unwrap();
     let resumed = s.rrae(&["run", "case.rrae", "--resume", "cut", "-q"]);
@@ -839,11 +845,9 @@ fn a_second_ctrl_c_at_the_end_of_a_run_says_how_to_continue() {
         .spawn()
         .unwrap();
     // model.safetensors is written when training is done, before evaluating.
-    let t0 = std::time::Instant::now();
-    while !s.0.join("run/model.safetensors").is_file() {
-        assert!(t0.elapsed().as_secs() < 120, "training never finished");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    wait_for("the end of training", || {
+        s.0.join("run/model.safetensors").is_file()
+    });
     let pid = child.id() as i32;
     unsafe { libc::kill(pid, libc::SIGINT) };
     std::thread::sleep(std::time::Duration::from_millis(1200));
