@@ -167,11 +167,15 @@ fn fits_samples(n: usize, len: usize) -> Result<(), ExitCode> {
     use rrae_lang::memory::human;
     let need = n as f64 * len as f64 * (4.0 + 8.0);
     match rrae_engine::device::Cpu.memory_available() {
-        Some(have) if need > have as f64 => Err(fail(format!(
-            "{n} samples would need about {} of memory; {} is available\n  help: lower `-n`",
-            human(need),
-            human(have as f64)
-        ))),
+        Some(have) if need > have as f64 => Err(fail(
+            rrae_engine::RuntimeError::TooBig {
+                what: format!("{n} samples"),
+                need: human(need),
+                available: human(have as f64),
+                lower: "lower `-n`".into(),
+            }
+            .to_string(),
+        )),
         _ => Ok(()),
     }
 }

@@ -107,7 +107,7 @@ impl Checkpoint {
                 saved_k: t.saved.as_ref().map(|s| s.k),
                 saved_opt_t: t.saved.as_ref().map(|s| s.opt.t),
                 data_wait_ms: t.data_wait.as_secs_f64() * 1e3,
-                data: t.data_fingerprint.clone(),
+                data: t.data_fingerprint().to_string(),
             },
             params: t.model.params.values(),
             opt: t.opt.clone(),
@@ -261,10 +261,11 @@ impl Checkpoint {
             path: path.to_path_buf(),
             reason,
         };
-        if self.state.data != t.data_fingerprint {
+        if self.state.data != t.data_fingerprint() {
             return Err(bad(format!(
                 "the data changed since it was written (fingerprint {} vs {}): resume with the data the run started on, or start a new run",
-                self.state.data, t.data_fingerprint
+                self.state.data,
+                t.data_fingerprint()
             )));
         }
         let hash = fnv1a(&t.model.ir.to_string());

@@ -122,8 +122,9 @@ pub struct Trainer<'a> {
     /// a fine-tuning that diverges loses nothing of training (not in checkpoints: a run
     /// resumed mid-fine-tuning has none).
     pub trained: Option<Vec<Vec<f32>>>,
-    /// [`Dataset::fingerprint`] of `data`, for checkpoints.
-    pub data_fingerprint: String,
+    /// [`Dataset::fingerprint`] of `data`, computed at the first checkpoint (a run
+    /// without one, `rrae bench` or `rrae eval`, never hashes its data).
+    data_fingerprint: std::sync::OnceLock<String>,
     dev: Cpu,
 }
 
@@ -154,9 +155,15 @@ impl<'a> Trainer<'a> {
             fixed_p,
             z_all: None,
             trained: None,
-            data_fingerprint: data.fingerprint(),
+            data_fingerprint: std::sync::OnceLock::new(),
             dev,
         }
+    }
+
+    /// [`Dataset::fingerprint`] of the data this trainer trains on.
+    pub fn data_fingerprint(&self) -> &str {
+        self.data_fingerprint
+            .get_or_init(|| self.data.fingerprint())
     }
 
     /// The controller of this run: a fresh plan unless one is in progress.

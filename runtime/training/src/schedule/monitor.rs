@@ -25,6 +25,20 @@ pub enum Msg {
     },
 }
 
+/// `path` replaced by `bytes` atomically (a full disk leaves the old file, never an
+/// empty one), then opened for appending.
+fn rewritten(path: &Path, bytes: &[u8]) -> Result<BufWriter<File>> {
+    crate::output::write_atomic(path, bytes)?;
+    let f = OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| RuntimeError::Write {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+    Ok(BufWriter::new(f))
+}
+
 /// A JSONL file appended line by line (a crash leaves whole lines behind).
 struct Jsonl {
     path: PathBuf,
@@ -48,8 +62,7 @@ impl Jsonl {
             out: BufWriter::new(f),
         })
     }
-    /// The file rewritten to hold `prior`'s lines (atomically: a full disk leaves the
-    /// old file), then appended to.
+    /// The file rewritten to hold `prior`'s lines, then appended to.
     fn restart<T: serde::Serialize>(path: PathBuf, prior: &[T]) -> Result<Jsonl> {
         let mut bytes = vec![];
         for v in prior {
@@ -59,8 +72,10 @@ impl Jsonl {
             })?;
             bytes.push(b'\n');
         }
-        crate::output::write_atomic(&path, &bytes)?;
-        Jsonl::open(path, true)
+        Ok(Jsonl {
+            out: rewritten(&path, &bytes)?,
+            path,
+        })
     }
     fn line<T: serde::Serialize>(&mut self, v: &T) -> Result<()> {
         let err = |e: std::io::Error| RuntimeError::Write {
@@ -86,24 +101,15 @@ struct Losses {
 }
 
 impl Losses {
-    /// The header and `prior`'s rows, written atomically (a full disk leaves the old
-    /// file, never an empty one), then opened for appending.
+    /// The header and `prior`'s rows, then appended to.
     fn open(path: PathBuf, prior: &[StepLog]) -> Result<Losses> {
         let mut text = String::from("phase,step,k,loss,ms\n");
         for s in prior {
             text.push_str(&Losses::format(s.phase, s.step, s.k, s.loss, s.ms));
         }
-        crate::output::write_atomic(&path, text.as_bytes())?;
-        let f = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .map_err(|e| RuntimeError::Write {
-                path: path.clone(),
-                source: e,
-            })?;
         Ok(Losses {
+            out: rewritten(&path, text.as_bytes())?,
             path,
-            out: BufWriter::new(f),
         })
     }
     fn format(phase: Phase, step: usize, k: usize, loss: f64, ms: f64) -> String {
