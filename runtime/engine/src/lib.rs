@@ -2,7 +2,7 @@
 //! backward (one folder each), the parameters and the optimisers, and the lowering of a
 //! checked IR onto them. It knows nothing of run folders, stages or reports: the
 //! training and reporting crates build on it (docs/architecture.md).
-pub mod adam;
+pub mod backend;
 pub mod cost;
 pub mod device;
 pub mod error;
@@ -10,9 +10,12 @@ pub mod files;
 pub mod linalg;
 pub mod model;
 pub mod ops;
+pub mod optim;
 pub mod params;
 pub mod pool;
+pub mod resident;
 pub mod scratch;
+pub mod tape;
 pub mod tensor;
 
 pub use error::{Result, RuntimeError};

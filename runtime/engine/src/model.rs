@@ -3,17 +3,18 @@
 //! Encoder and decoder become lists of [`Layer`]s over `(batch, features)` matrices;
 //! parameters are registered in a [`ParamSet`] named after the IR node
 //! (`encoder.7.weight`). Only checked IR reaches this point, so every shape here is
-//! known to agree (dfdx would panic otherwise).
+//! known to agree.
 
+use crate::backend::Backend;
 use crate::error::{Result, RuntimeError};
 use crate::ops::activation::{activate, Activation};
 use crate::ops::im2col::Geometry;
 use crate::ops::linear::linear;
-use crate::ops::tape::Epilogue;
+use crate::ops::weighted::Epilogue;
 use crate::ops::{conv2d, conv_transpose2d};
-use crate::params::{Bound, Init, ParamSet};
-use crate::tensor::{Mat, Real};
-use dfdx::prelude::*;
+use crate::params::{Init, ParamSet};
+use crate::tape::{Tape, Var};
+use crate::tensor::Real;
 use rrae_lang::ir::{Conv, Ir, LatentOp, Node, Op, Rank};
 use std::time::{Duration, Instant};
 
@@ -359,28 +360,26 @@ impl Model {
         }
     }
 
-    pub fn encode<E: Real, T: Tape<E, Cpu> + Merge<NoneTape>>(
+    /// The encoder over `x`, with the parameters `params` bound on `tape`.
+    pub fn encode<D: Backend<E>, E: Real>(
         &self,
-        bound: &[Bound<E>],
-        x: Mat<E, T>,
+        tape: &mut Tape<D, E>,
+        params: &[Var],
+        x: Var,
         prof: Option<&mut Profile>,
-    ) -> Mat<E, T>
-    where
-        Cpu: Device<E>,
-    {
-        run(&self.encoder, bound, x, prof)
+    ) -> Result<Var> {
+        run(tape, &self.encoder, params, x, prof)
     }
 
-    pub fn decode<E: Real, T: Tape<E, Cpu> + Merge<NoneTape>>(
+    /// The decoder over `z`.
+    pub fn decode<D: Backend<E>, E: Real>(
         &self,
-        bound: &[Bound<E>],
-        z: Mat<E, T>,
+        tape: &mut Tape<D, E>,
+        params: &[Var],
+        z: Var,
         prof: Option<&mut Profile>,
-    ) -> Mat<E, T>
-    where
-        Cpu: Device<E>,
-    {
-        run(&self.decoder, bound, z, prof)
+    ) -> Result<Var> {
+        run(tape, &self.decoder, params, z, prof)
     }
 
     /// The lowered graph, as `RRAE_DEBUG=1` prints it.
@@ -433,15 +432,14 @@ impl Model {
     }
 }
 
-pub fn run<E: Real, T: Tape<E, Cpu> + Merge<NoneTape>>(
+/// `layers` over `x`. On an inference tape each layer's input is freed once read.
+pub fn run<D: Backend<E>, E: Real>(
+    tape: &mut Tape<D, E>,
     layers: &[Lowered],
-    bound: &[Bound<E>],
-    mut x: Mat<E, T>,
+    params: &[Var],
+    mut x: Var,
     mut prof: Option<&mut Profile>,
-) -> Mat<E, T>
-where
-    Cpu: Device<E>,
-{
+) -> Result<Var> {
     let mut i = 0;
     while i < layers.len() {
         let l = &layers[i];
@@ -452,25 +450,21 @@ where
                 .get(i + 1)
                 .is_some_and(|n| n.layer == Layer::Act(Activation::Relu));
         let epilogue = if fuse { Epilogue::Relu } else { Epilogue::None };
+        let input = x;
         x = match &l.layer {
-            Layer::Conv { geo, w, b } => conv2d(
-                x,
-                bound[*w].mat(),
-                b.map(|b| bound[b].vec()),
-                *geo,
-                epilogue,
-            ),
-            Layer::ConvT { geo, w, b } => conv_transpose2d(
-                x,
-                bound[*w].mat(),
-                b.map(|b| bound[b].vec()),
-                *geo,
-                epilogue,
-            ),
-            Layer::Linear { w, b } => linear(x, bound[*w].mat(), b.map(|b| bound[b].vec())),
-            Layer::Act(a) => activate(x, *a),
+            Layer::Conv { geo, w, b } => {
+                conv2d(tape, x, params[*w], b.map(|b| params[b]), *geo, epilogue)
+            }
+            Layer::ConvT { geo, w, b } => {
+                conv_transpose2d(tape, x, params[*w], b.map(|b| params[b]), *geo, epilogue)
+            }
+            Layer::Linear { w, b } => linear(tape, x, params[*w], b.map(|b| params[b]))?,
+            Layer::Act(a) => activate(tape, x, *a),
             Layer::View => x,
         };
+        if x != input && i > 0 {
+            tape.release(input);
+        }
         if let Some(p) = prof.as_deref_mut() {
             if fuse {
                 p.record(&format!("{} + {}", l.label, layers[i + 1].label), t0);
@@ -480,5 +474,43 @@ where
         }
         i += if fuse { 2 } else { 1 };
     }
-    x
+    Ok(x)
+}
+
+/// `layers` over host `rows` (`dim` values each) on an inference tape, `chunk` rows at
+/// a time; the outputs, row by row on the host. Each chunk's input and output are freed
+/// before the next, so memory holds one chunk's activations.
+pub fn infer<D: Backend<E>, E: Real>(
+    dev: &D,
+    layers: &[Lowered],
+    params: &ParamSet,
+    rows: &[E],
+    dim: usize,
+    chunk: usize,
+) -> Result<Vec<E>> {
+    let mut tape = Tape::inference(dev.clone());
+    let vars = params.bind(&mut tape);
+    let mut out = vec![];
+    for part in rows.chunks(dim.max(1) * chunk.max(1)) {
+        let x = tape.constant(dev.upload(part), part.len() / dim.max(1), dim);
+        let y = run(&mut tape, layers, &vars, x, None)?;
+        out.extend(tape.download(y));
+        tape.release(x);
+        tape.release(y);
+    }
+    Ok(out)
+}
+
+/// `rows · P` (`l` values each) for the projector `p` (`l × l`) on an inference tape.
+pub fn project_rows<D: Backend<E>, E: Real>(
+    dev: &D,
+    rows: &[E],
+    l: usize,
+    p: &[E],
+) -> Result<Vec<E>> {
+    let mut tape = Tape::inference(dev.clone());
+    let x = tape.constant(dev.upload(rows), rows.len() / l.max(1), l);
+    let p = tape.constant(dev.upload(p), l, l);
+    let y = crate::ops::project::project(&mut tape, x, p)?;
+    Ok(tape.download(y))
 }

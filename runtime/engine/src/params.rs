@@ -1,11 +1,13 @@
 //! The parameter registry: every trainable tensor of a model as host data with a
 //! name and a shape, initialised like PyTorch's defaults from a seeded RNG.
 //!
-//! Parameters live on the host between steps; each step binds them to dfdx tensors
+//! Parameters live on the host between steps; each step binds them to the tape
 //! (`bind`), so optimisers, checkpoints and artifacts all work on plain vectors.
 
-use crate::tensor::{Mat, Real, Vector};
-use dfdx::prelude::*;
+use crate::device::Device;
+use crate::tape::TapeKernel;
+use crate::tape::{Grads, Tape, Var};
+use crate::tensor::Real;
 use rand::{Rng, SeedableRng};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -24,40 +26,17 @@ pub struct ParamSet {
     pub params: Vec<Param>,
 }
 
-/// One step's view of the parameters as dfdx tensors, indexed like `ParamSet`.
-pub enum Bound<E: Real> {
-    Mat(Mat<E>),
-    Vec(Vector<E>),
-}
-
-impl<E: Real> Bound<E> {
-    pub fn mat(&self) -> &Mat<E> {
-        match self {
-            Bound::Mat(m) => m,
-            Bound::Vec(_) => unreachable!("weights are bound as matrices"), // ok: `bind` makes every 2-D parameter a matrix
-        }
-    }
-    pub fn vec(&self) -> &Vector<E> {
-        match self {
-            Bound::Vec(v) => v,
-            Bound::Mat(_) => unreachable!("biases are bound as vectors"), // ok: `bind` makes every 1-D parameter a vector
-        }
-    }
-}
-
-/// The gradient of every bound tensor, in parameter order (zeros where none arrived).
-pub fn gradients<E: Real>(
-    grads: &mut dfdx::tensor::Gradients<E, Cpu>,
-    bound: &[Bound<E>],
+/// The gradient of every parameter var, on the host, in parameter order (zeros where
+/// none arrived: the optimiser's moments still decay).
+pub fn gradients<D: Device, E: Real>(
+    grads: &mut Grads<D, E>,
+    vars: &[Var],
+    dev: &D,
 ) -> Vec<Vec<E>> {
-    bound
-        .iter()
-        .map(|b| {
-            let g = match b {
-                Bound::Mat(m) => grads.get_or_alloc_mut(m).map(|g| g.to_vec()),
-                Bound::Vec(v) => grads.get_or_alloc_mut(v).map(|g| g.to_vec()),
-            };
-            g.unwrap_or_default()
+    vars.iter()
+        .map(|v| match grads.take(*v) {
+            Some(g) => dev.download(&g),
+            None => vec![E::zero(); v.len()],
         })
         .collect()
 }
@@ -111,19 +90,19 @@ impl ParamSet {
         self.params.iter().map(|p| p.data.len()).sum()
     }
 
-    /// Binds every parameter as a tape-free tensor in `E`.
-    pub fn bind<E: Real>(&self, dev: &Cpu) -> Vec<Bound<E>>
-    where
-        Cpu: Storage<E>,
-    {
+    /// Every parameter as a value on `tape`, converted to `E` (a matrix `[rows, cols]`,
+    /// or a `1 × n` row for a bias), its gradient wanted.
+    pub fn bind<D: TapeKernel<E>, E: Real>(&self, tape: &mut Tape<D, E>) -> Vec<Var> {
         self.params
             .iter()
             .map(|p| {
                 let data: Vec<E> = p.data.iter().map(|&v| E::of(v as f64)).collect();
-                match p.shape[..] {
-                    [r, c] => Bound::Mat(dev.tensor_from_vec(data, (r, c))),
-                    _ => Bound::Vec(dev.tensor_from_vec(data, (p.data.len(),))),
-                }
+                let buf = tape.dev().upload(&data);
+                let (r, c) = match p.shape[..] {
+                    [r, c] => (r, c),
+                    _ => (1, p.data.len()),
+                };
+                tape.leaf(buf, r, c)
             })
             .collect()
     }

@@ -163,7 +163,7 @@ impl<E: Shelved> Buf<E> {
         Buf(v)
     }
 
-    /// The vector itself, leaving the pool for good (an output handed to dfdx).
+    /// The vector itself, leaving the pool for good.
     pub fn into_vec(mut self) -> Vec<E> {
         std::mem::take(&mut self.0)
     }

@@ -4,8 +4,8 @@
 //! work on it: one sample of the bumps model's last conv-transpose is 4.7 MB. Fresh
 //! `vec![0; n]`s cost an allocation and a zero-fill each (260 allocations and 61 MiB
 //! per step of the bumps model, measured with `rrae bench`); a pool per rayon thread
-//! serves them from the second step on with neither. Only buffers that never leave the kernel come from here:
-//! outputs become dfdx tensors, which free their own storage.
+//! serves them from the second step on with neither. Only buffers that never leave the
+//! kernel come from here: outputs are the device's buffers ([`crate::pool`]).
 //!
 //! ```
 //! use rrae_engine::scratch;

@@ -4,11 +4,11 @@
 //!
 //! `cargo run --release -p rrae-report --example grad_dump -- runs/x/model.safetensors`
 
-use dfdx::prelude::*;
+use rrae_engine::device::{Cpu, Device};
 use rrae_engine::model::{Latent, Model};
 use rrae_engine::ops::loss::loss;
 use rrae_engine::ops::svd_truncate::svd_truncate;
-use rrae_engine::tensor::mat;
+use rrae_engine::tape::Tape;
 use rrae_train::data::{gather, Dataset};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,28 +22,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut model = Model::lower(&ir, 0)?;
     saved.restore(&mut model.params, path.as_ref())?;
     let data = Dataset::load(ir.data.as_ref().ok_or("no data")?)?;
-    let dev = Cpu::default();
+    let dev = Cpu;
     let b = std::env::args()
         .nth(2)
         .and_then(|s| s.parse().ok())
         .unwrap_or(ir.train.batch);
     let idx: Vec<usize> = (0..b).collect();
-    let x = mat(&dev, gather(&data.train, data.dim, &idx), b, data.dim);
-    let bound = model.params.bind::<f64>(&dev);
-    let x64: rrae_engine::tensor::Mat<f64> = dev.tensor_from_vec(
-        x.as_vec().iter().map(|&v| v as f64).collect(),
-        (b, data.dim),
-    );
-    let y = model.encode(&bound, x64.clone().leaky_traced(), None);
+    let x: Vec<f64> = gather(&data.train, data.dim, &idx)
+        .iter()
+        .map(|&v| v as f64)
+        .collect();
+    let mut tape = Tape::<_, f64>::new(dev);
+    let params = model.params.bind(&mut tape);
+    let x = tape.constant(dev.upload(&x), b, data.dim);
+    let y = model.encode(&mut tape, &params, x, None)?;
     let z = match model.latent {
-        Latent::Svd { k } => svd_truncate(y, k).0,
+        Latent::Svd { k } => svd_truncate(&mut tape, y, k).0,
         _ => y,
     };
-    let pred = model.decode(&bound, z, None);
-    let l = loss(ir.train.loss, pred, &x64);
-    println!("loss {:.10}", l.array());
-    let mut grads = l.backward();
-    let g = rrae_engine::params::gradients(&mut grads, &bound);
+    let pred = model.decode(&mut tape, &params, z, None)?;
+    let l = loss(&mut tape, ir.train.loss, pred, x);
+    println!("loss {:.10}", tape.item(l));
+    let mut grads = tape.backward(l)?;
+    let g = rrae_engine::params::gradients(&mut grads, &params, &dev);
     for (p, g) in model.params.params.iter().zip(&g) {
         let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
         println!("{} {:.8e}", p.name, norm);

@@ -173,7 +173,9 @@ pub fn interim(t: &Trainer) -> Option<Vec<u8>> {
         return None;
     }
     let l = t.model.latent_dim();
-    let y = t.encode_all(&t.data.train);
+    // An encoder that cannot run leaves the checkpoint without its artifact; the next
+    // checkpoint or the end of the run writes one.
+    let y = t.encode_all(&t.data.train).ok()?;
     let basis = t.basis.clone().unwrap_or_else(|| DMatrix::identity(l, l));
     let c = rrae_train::train::coefficients(&y, l, &basis);
     let metrics = Metrics {

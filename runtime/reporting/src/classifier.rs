@@ -6,14 +6,15 @@
 //! `conv 3×3/2 (16) → relu → conv 3×3/2 (32) → relu → linear (64) → relu → linear (classes)`,
 //! trained with Adam on softmax cross-entropy, seeded.
 
-use dfdx::prelude::*;
-use rrae_engine::adam::Optimizer;
-use rrae_engine::model::{run, Layer, Lowered};
+use rrae_engine::device::{Cpu, Device};
+use rrae_engine::error::Result;
+use rrae_engine::model::{infer, run, Layer, Lowered};
 use rrae_engine::ops::activation::Activation;
 use rrae_engine::ops::im2col::Geometry;
 use rrae_engine::ops::loss::cross_entropy;
+use rrae_engine::optim::Optimizer;
 use rrae_engine::params::{gradients, Init, ParamSet};
-use rrae_engine::tensor::mat;
+use rrae_engine::tape::Tape;
 
 /// Width of the feature layer.
 pub const FEATURES: usize = 64;
@@ -68,12 +69,12 @@ impl Classifier {
             head,
             params: ps,
             dim: h * w,
-            dev: Cpu::default(),
+            dev: Cpu,
         }
     }
 
     /// `steps` Adam steps (lr 1e-3) on seeded batches of 64 of `x` (rows) and `y`.
-    pub fn train(&mut self, x: &[f32], y: &[u8], steps: usize, seed: u64) {
+    pub fn train(&mut self, x: &[f32], y: &[u8], steps: usize, seed: u64) -> Result<()> {
         let n = y.len().min(x.len() / self.dim);
         let kind = rrae_lang::ir::Optimizer::Adam {
             beta1: 0.9,
@@ -84,39 +85,31 @@ impl Classifier {
         let mut batches = rrae_train::data::Batches::new(n, 64, seed);
         for _ in 0..steps {
             let idx = batches.next_batch();
-            let xb = mat(
-                &self.dev,
-                rrae_train::data::gather(x, self.dim, &idx),
-                idx.len(),
-                self.dim,
-            );
+            let rows = rrae_train::data::gather(x, self.dim, &idx);
             let labels: Vec<usize> = idx.iter().map(|&i| y[i] as usize).collect();
-            let bound = self.params.bind::<f32>(&self.dev);
-            let h = run(&self.body, &bound, xb.leaky_traced(), None);
-            let logits = run(&self.head, &bound, h, None);
-            let mut grads = cross_entropy(logits, &labels).backward();
-            let g = gradients(&mut grads, &bound);
+            let mut tape = Tape::new(self.dev);
+            let vars = self.params.bind(&mut tape);
+            let xb = tape.constant(self.dev.upload(&rows), idx.len(), self.dim);
+            let h = run(&mut tape, &self.body, &vars, xb, None)?;
+            let logits = run(&mut tape, &self.head, &vars, h, None)?;
+            let l = cross_entropy(&mut tape, logits, &labels);
+            let mut grads = tape.backward(l)?;
+            let g = gradients(&mut grads, &vars, &self.dev);
             opt.step(&mut self.params, &g, 1e-3);
         }
+        Ok(())
     }
 
     /// Feature rows (`n × 64`) of image rows `x`.
-    pub fn features(&self, x: &[f32]) -> Vec<f32> {
-        let bound = self.params.bind::<f32>(&self.dev);
-        let mut out = Vec::with_capacity(x.len() / self.dim * FEATURES);
-        for chunk in x.chunks(self.dim * 512) {
-            let xb = mat(&self.dev, chunk.to_vec(), chunk.len() / self.dim, self.dim);
-            out.extend(run(&self.body, &bound, xb, None).as_vec());
-        }
-        out
+    pub fn features(&self, x: &[f32]) -> Result<Vec<f32>> {
+        infer(&self.dev, &self.body, &self.params, x, self.dim, 512)
     }
 
     /// Fraction of `x` classified as `y`.
-    pub fn accuracy(&self, x: &[f32], y: &[u8]) -> f64 {
-        let f = self.features(x);
-        let bound = self.params.bind::<f32>(&self.dev);
+    pub fn accuracy(&self, x: &[f32], y: &[u8]) -> Result<f64> {
+        let f = self.features(x)?;
         let n = f.len() / FEATURES;
-        let logits = run(&self.head, &bound, mat(&self.dev, f, n, FEATURES), None).as_vec();
+        let logits = infer(&self.dev, &self.head, &self.params, &f, FEATURES, n)?;
         let classes = logits.len() / n.max(1);
         let right = (0..n)
             .filter(|&i| {
@@ -127,6 +120,6 @@ impl Classifier {
                 best == y[i] as usize
             })
             .count();
-        right as f64 / n.max(1) as f64
+        Ok(right as f64 / n.max(1) as f64)
     }
 }

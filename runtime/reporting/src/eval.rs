@@ -6,9 +6,8 @@
 use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
+use rrae_engine::error::Result;
 use rrae_engine::linalg::{from_rows, svd};
-use rrae_engine::ops::project::project;
-use rrae_engine::tensor::mat;
 use rrae_lang::ir::EvalIr;
 use rrae_train::data::Dataset;
 use rrae_train::train::{coefficients, Trainer};
@@ -133,69 +132,63 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         self.t.data
     }
 
-    /// Inference latents: encoder outputs mapped by the inference form.
-    fn inference_latents(&self, y: Vec<f32>) -> Vec<f32> {
-        let l = self.t.model.latent_dim();
-        match self.t.inference_projector() {
-            Some(p) => {
-                let n = y.len() / l;
-                project(mat(self.t.device(), y, n, l), &p).as_vec()
-            }
-            None => y,
-        }
-    }
-
     /// Reconstructions (original units) of samples given in model units, through the
     /// inference form: encoder, U_f U_fᵀ (if any), decoder.
-    pub fn reconstruct(&self, rows: &[f32]) -> Vec<f64> {
-        let y = self.t.encode_all(rows);
-        self.decode(&self.inference_latents(y))
+    pub fn reconstruct(&self, rows: &[f32]) -> Result<Vec<f64>> {
+        let y = self.t.encode_all(rows)?;
+        self.decode(&self.t.inference_latents(y)?)
     }
 
     /// The FID-style scores, for single-channel images with labels: a classifier is
     /// trained on the training split (model units), and real test images are compared
     /// with the generated ones (given in original units) in its feature space.
-    fn fid(&self, m: &mut Metrics, seed: u64, rec: &[f64], interp: &[f64], samples: &[f64]) {
+    fn fid(
+        &self,
+        m: &mut Metrics,
+        seed: u64,
+        rec: &[f64],
+        interp: &[f64],
+        samples: &[f64],
+    ) -> Result<()> {
         let d = self.data();
         let (Some(labels), [1, h, w]) = (&d.labels, d.sample.as_slice()) else {
-            return;
+            return Ok(());
         };
         if d.n_test() < 2 {
-            return;
+            return Ok(());
         }
         let classes = labels.train.iter().copied().max().unwrap_or(0) as usize + 1;
         let mut c = crate::classifier::Classifier::new(*h, *w, classes, seed ^ 0xf1d);
-        c.train(&d.train, &labels.train, CLASSIFIER_STEPS, seed ^ 0xf1d);
-        m.classifier_accuracy = Some(c.accuracy(&d.test, &labels.test));
-        let real = c.features(&d.test);
+        c.train(&d.train, &labels.train, CLASSIFIER_STEPS, seed ^ 0xf1d)?;
+        m.classifier_accuracy = Some(c.accuracy(&d.test, &labels.test)?);
+        let real = c.features(&d.test)?;
         let model_units = |x: &[f64]| -> Vec<f32> {
             x.iter()
                 .map(|&v| ((v - d.norm.shift) / d.norm.scale) as f32)
                 .collect()
         };
-        let score = |x: &[f64]| {
-            (x.len() / d.dim >= 2).then(|| {
-                let f = c.features(&model_units(x));
-                crate::fid::frechet(&real, &f, crate::classifier::FEATURES)
-            })
+        let score = |x: &[f64]| -> Result<Option<f64>> {
+            if x.len() / d.dim < 2 {
+                return Ok(None);
+            }
+            let f = c.features(&model_units(x))?;
+            Ok(Some(crate::fid::frechet(
+                &real,
+                &f,
+                crate::classifier::FEATURES,
+            )))
         };
-        m.fid_reconstruction = score(rec);
-        m.fid_interpolation = score(interp);
-        m.fid_sampling = score(samples);
+        m.fid_reconstruction = score(rec)?;
+        m.fid_interpolation = score(interp)?;
+        m.fid_sampling = score(samples)?;
+        Ok(())
     }
 
     /// Decodes latents (row per sample) to original units.
-    pub fn decode(&self, z: &[f32]) -> Vec<f64> {
-        let l = self.t.model.latent_dim();
-        let dev = self.t.device();
-        let bound = self.t.model.params.bind::<f32>(dev);
-        let mut out = Vec::with_capacity(z.len() / l * self.data().dim);
-        for chunk in z.chunks(l * 256) {
-            let zt = mat(dev, chunk.to_vec(), chunk.len() / l, l);
-            out.extend(self.t.model.decode(&bound, zt, None).as_vec());
-        }
+    pub fn decode(&self, z: &[f32]) -> Result<Vec<f64>> {
         let norm = self.data().norm;
-        out.into_iter().map(|v| norm.invert(v as f64)).collect()
+        let out = self.t.decode_all(z)?;
+        Ok(out.into_iter().map(|v| norm.invert(v as f64)).collect())
     }
 
     fn original(&self, x: &[f32]) -> Vec<f64> {
@@ -212,21 +205,21 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             .unwrap_or_else(|| DMatrix::identity(l, l))
     }
 
-    pub fn run(&self, seed: u64) -> (Metrics, Gallery) {
+    pub fn run(&self, seed: u64) -> Result<(Metrics, Gallery)> {
         let d = self.data();
         let (l, dim) = (self.t.model.latent_dim(), d.dim);
         let mut m = Metrics::default();
         let mut g = Gallery::default();
-        let y_train = self.t.encode_all(&d.train);
-        let z_train = self.inference_latents(y_train.clone());
-        let rec_train = self.decode(&z_train);
+        let y_train = self.t.encode_all(&d.train)?;
+        let z_train = self.t.inference_latents(y_train.clone())?;
+        let rec_train = self.decode(&z_train)?;
         let x_train = self.original(&d.train);
         m.train_error = rel_error(&rec_train, &x_train);
         m.train_error_normalised = rel_error_in(d.norm, &rec_train, &x_train);
         let mut rec_test = vec![];
         if d.n_test() > 0 {
-            let z_test = self.inference_latents(self.t.encode_all(&d.test));
-            let (pred, truth) = (self.decode(&z_test), self.original(&d.test));
+            let z_test = self.t.inference_latents(self.t.encode_all(&d.test)?)?;
+            let (pred, truth) = (self.decode(&z_test)?, self.original(&d.test));
             m.test_error = rel_error(&pred, &truth);
             m.test_error_normalised = rel_error_in(d.norm, &pred, &truth);
             rec_test = pred;
@@ -258,7 +251,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             if let Some(lat) = parametric_latents(&z_train, l, &bm.train_centres, &bm.test_centres)
             {
                 let truth: Vec<f64> = bm.test_centres.iter().flat_map(|&c| bm.render(c)).collect();
-                m.test_error_parametric = Some(rel_error(&self.decode(&lat), &truth));
+                m.test_error_parametric = Some(rel_error(&self.decode(&lat)?, &truth));
             }
         }
         let basis = self.basis();
@@ -297,7 +290,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     }
                 }
             }
-            let pred = self.decode(&lat);
+            let pred = self.decode(&lat)?;
             interpolated = pred.clone();
             if d.bumps.is_some() {
                 m.interpolation_error = Some(rel_error(&pred, &truth));
@@ -313,7 +306,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 }
                 m.interpolation_error_normalised = Some(rel_error_in(d.norm, &pred, &truth));
             }
-            g.interpolations = self.decode(&shown);
+            g.interpolations = self.decode(&shown)?;
             g.interpolation_cols = points + 2;
             m.interpolation_pairs = pairs;
         }
@@ -331,7 +324,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 let c = &mean + &chol * e;
                 lat.extend((&basis * c).iter().map(|&v| v as f32));
             }
-            let samples = self.decode(&lat);
+            let samples = self.decode(&lat)?;
             if let Some(bm) = &d.bumps {
                 let fits: Vec<f64> = samples.chunks(dim).map(|s| bm.best_fit(s).1).collect();
                 m.sampling_bump_fit = Some(MeanStd::of(&fits));
@@ -344,13 +337,13 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             g.samples = samples[..count.min(32) * dim].to_vec();
             m.random_samples = count;
-            self.fid(&mut m, seed, &rec_test, &interpolated, &samples);
+            self.fid(&mut m, seed, &rec_test, &interpolated, &samples)?;
         } else {
-            self.fid(&mut m, seed, &rec_test, &interpolated, &[]);
+            self.fid(&mut m, seed, &rec_test, &interpolated, &[])?;
         }
         g.latents = y_train;
         g.coefficients = coeff;
-        (m, g)
+        Ok((m, g))
     }
 }
 

@@ -220,7 +220,7 @@ fn evaluate_and_write(dir: &Path, trainer: &Trainer, ir: &Ir) -> Result<(Metrics
         t: trainer,
         cfg: ir.eval.clone(),
     }
-    .run(ir.train.seed);
+    .run(ir.train.seed)?;
     if let Some(b) = &trainer.basis {
         let bytes =
             rrae_engine::files::npy_bytes(b.nrows(), b.ncols(), &rrae_engine::linalg::to_rows(b));
@@ -428,7 +428,7 @@ pub fn run(
             ..
         }) if trainer.trained.is_some() => {
             if let Some(values) = trainer.trained.take() {
-                trainer.model.params.set_values(&values);
+                trainer.set_params(&values);
             }
             progress.message(&format!(
                 "{what} became NaN or infinite at fine-tuning step {step}: keeping the model as training left it"
@@ -562,7 +562,7 @@ pub fn profile_report(trainer: &Trainer) -> Option<String> {
         row(&mut s, label, *d, *n);
     }
     s.push_str("backward time per op:\n");
-    for (label, d, n) in rrae_engine::ops::tape::timing::take() {
+    for (label, d, n) in rrae_engine::tape::timing::take() {
         row(&mut s, &label, d, n);
     }
     Some(s)

@@ -69,7 +69,8 @@ fn rrae_trains_to_rank_k_and_fine_tuning_freezes_the_encoder() {
         t: &t,
         cfg: ir.eval.clone(),
     }
-    .run(0);
+    .run(0)
+    .unwrap(); // ok: test
     assert_eq!(m.latent_rank, 2, "{:?}", &m.singular_values_latent[..4]);
     assert!(m.singular_values_latent[2] < 1e-6);
     assert!(
@@ -238,13 +239,14 @@ fn fixed_basis_projects_on_a_seeded_orthonormal_basis_that_never_trains() {
         t: &t,
         cfg: ir.eval.clone(),
     }
-    .run(0);
+    .run(0)
+    .unwrap(); // ok: test
     assert_eq!(m.latent_rank, 3, "{:?}", &m.singular_values_latent[..5]);
 }
 
 /// Encoder outputs of the training set (the bottleneck for sigmoid latents).
 fn bottleneck(t: &Trainer) -> Vec<f32> {
-    t.encode_all(&t.data.train)
+    t.encode_all(&t.data.train).unwrap() // ok: test
 }
 
 #[test]
@@ -320,7 +322,8 @@ fn weak_rrae_penalty_lowers_the_latent_tail_and_ends_with_a_common_basis() {
             t: &t,
             cfg: ir.eval.clone(),
         }
-        .run(0);
+        .run(0)
+        .unwrap(); // ok: test
         m.singular_values_encoder[2]
     };
     let (free, weak) = (tail("0.0"), tail("100.0"));
@@ -350,7 +353,8 @@ fn learned_basis_trains_its_basis_and_projects_on_it_at_inference() {
         t: &t,
         cfg: ir.eval.clone(),
     }
-    .run(0);
+    .run(0)
+    .unwrap(); // ok: test
     assert_eq!(m.latent_rank, 3, "{:?}", &m.singular_values_latent[..5]);
 }
 
@@ -370,7 +374,7 @@ fn damaged_checkpoints_are_refused_or_read_back_identical() {
     let ck = Checkpoint::of(&t).unwrap(); // ok: the run started
     let good = ck.to_bytes().unwrap(); // ok: test
     let same = |c: &Checkpoint| {
-        let opt = |a: &rrae_engine::adam::Optimizer, b: &rrae_engine::adam::Optimizer| {
+        let opt = |a: &rrae_engine::optim::Optimizer, b: &rrae_engine::optim::Optimizer| {
             (a.t, &a.m, &a.v) == (b.t, &b.m, &b.v)
         };
         c.state == ck.state

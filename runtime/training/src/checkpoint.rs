@@ -10,8 +10,8 @@
 
 use crate::control::{Controller, Decision, Phase};
 use crate::train::{Snapshot, StepLog, Trainer};
-use rrae_engine::adam::Optimizer;
 use rrae_engine::error::{Result, RuntimeError};
+use rrae_engine::optim::Optimizer;
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 use serde::{Deserialize, Serialize};
@@ -110,7 +110,7 @@ impl Checkpoint {
                 data: t.data_fingerprint().to_string(),
             },
             params: t.model.params.values(),
-            opt: t.opt.clone(),
+            opt: t.optimizer(),
             saved: t.saved.clone(),
         })
     }
@@ -330,10 +330,10 @@ impl Checkpoint {
         if phase == Phase::FineTune {
             // The encoder has been frozen since the end of training, so its latents
             // and the common basis come out exactly as they did then.
-            t.end_training();
-            t.begin_fine_tune();
+            t.end_training()?;
+            t.begin_fine_tune()?;
         }
-        t.opt = kind.with_state(self.opt);
+        t.set_optimizer(kind.with_state(self.opt));
         Ok(())
     }
 }

@@ -8,19 +8,20 @@
 
 use crate::control::{Action, Algorithm, Controller, Decision, Options};
 use crate::data::{gather, Dataset};
-use dfdx::prelude::*;
 use nalgebra::DMatrix;
-use rrae_engine::adam::Optimizer;
+use rrae_engine::device::{Cpu, Device};
 use rrae_engine::error::{Result, RuntimeError};
 use rrae_engine::linalg::{from_rows, leading, svd};
-use rrae_engine::model::{Latent, Model, Profile};
+use rrae_engine::model::{infer, project_rows, Latent, Model, Profile};
+use rrae_engine::ops::elementwise::add;
 use rrae_engine::ops::learned_basis::learned_projection;
 use rrae_engine::ops::loss::loss;
 use rrae_engine::ops::penalty::{contractive, sparsity, weak};
 use rrae_engine::ops::project::{project, projector};
 use rrae_engine::ops::svd_truncate::{project_rank_k, svd_truncate};
-use rrae_engine::params::Bound;
-use rrae_engine::tensor::{mat, Mat};
+use rrae_engine::optim::Optimizer;
+use rrae_engine::resident::Resident;
+use rrae_engine::tape::Tape;
 use rrae_lang::ir::{LatentOp, Rank, Schedule, Search, TrainIr};
 use std::time::{Duration, Instant};
 
@@ -115,7 +116,8 @@ pub struct Trainer<'a> {
     pub data_wait: Duration,
     pub(crate) opt: Optimizer,
     pub(crate) saved: Option<Snapshot>,
-    fixed_p: Option<Mat<f32>>,
+    /// The fixed projector `U Uᵀ` of `project(U)` models, in device memory.
+    fixed_p: Option<<Cpu as Device>::Buf<f32>>,
     /// Fine-tuning inputs: the training latents projected by U_f U_fᵀ (n × L).
     z_all: Option<Vec<f32>>,
     /// The parameters as training left them, kept from the start of fine-tuning so that
@@ -126,15 +128,22 @@ pub struct Trainer<'a> {
     /// without one, `rrae bench` or `rrae eval`, never hashes its data).
     data_fingerprint: std::sync::OnceLock<String>,
     dev: Cpu,
+    /// Parameters and moments on `dev` while steps run; `model.params` mirrors the
+    /// parameters after every step, `opt` keeps the step count and, while this is
+    /// set, no moments (see [`Trainer::optimizer`]).
+    resident: Option<Resident<Cpu>>,
 }
 
 impl<'a> Trainer<'a> {
     pub fn new(model: Model, data: &'a Dataset, debug: bool) -> Self {
         let cfg = model.ir.train.clone();
-        rrae_engine::ops::tape::timing::enable(debug);
-        let dev = Cpu::default();
+        rrae_engine::tape::timing::enable(debug);
+        let dev = Cpu;
         let (basis, fixed_p) = match &model.latent {
-            Latent::Project { basis } => (Some(basis.clone()), Some(projector(&dev, basis))),
+            Latent::Project { basis } => (
+                Some(basis.clone()),
+                Some(dev.upload(&projector::<f32>(basis))),
+            ),
             _ => (None, None),
         };
         let opt = Optimizer::new(cfg.optimizer.clone(), &model.params);
@@ -157,6 +166,7 @@ impl<'a> Trainer<'a> {
             trained: None,
             data_fingerprint: std::sync::OnceLock::new(),
             dev,
+            resident: None,
         }
     }
 
@@ -173,7 +183,10 @@ impl<'a> Trainer<'a> {
         }
         let mut c = plan(&self.model, &self.cfg);
         let ds = c.begin();
-        self.opt = Optimizer::new(self.cfg.optimizer.clone(), &self.model.params);
+        self.set_optimizer(Optimizer::new(
+            self.cfg.optimizer.clone(),
+            &self.model.params,
+        ));
         self.controller = Some(c);
         ds
     }
@@ -190,24 +203,27 @@ impl<'a> Trainer<'a> {
             .unwrap_or_else(|| self.model.latent_dim())
     }
 
-    fn check(&self, phase: Phase, step: usize, loss: f64, grads: &[Vec<f32>]) -> Result<()> {
-        let what = if !loss.is_finite() {
-            Some("the loss".to_string())
-        } else {
-            grads
-                .iter()
-                .position(|g| g.iter().any(|v| !v.is_finite()))
-                .map(|i| format!("the gradient of {}", self.model.params.params[i].name))
-        };
-        match what {
-            Some(what) => Err(RuntimeError::NonFinite {
-                phase: phase.name(),
-                step,
-                what,
-                kept: None,
-            }),
-            None => Ok(()),
+    /// The optimiser with its moments, wherever they are: what a checkpoint or a
+    /// snapshot keeps.
+    pub fn optimizer(&self) -> Optimizer {
+        match &self.resident {
+            Some(r) => r.moments(&self.dev, &self.opt),
+            None => self.opt.clone(),
         }
+    }
+
+    /// Replaces the optimiser; the device copy is made again at the next step.
+    pub(crate) fn set_optimizer(&mut self, opt: Optimizer) {
+        self.opt = opt;
+        self.resident = None;
+    }
+
+    /// Puts back parameter values taken with `ParamSet::values` (the moments stay).
+    pub fn set_params(&mut self, values: &[Vec<f32>]) {
+        if let Some(r) = self.resident.take() {
+            self.opt = r.moments(&self.dev, &self.opt);
+        }
+        self.model.params.set_values(values);
     }
 
     /// One step on the batch of samples `idx` whose rows are `x`; returns the loss.
@@ -219,45 +235,59 @@ impl<'a> Trainer<'a> {
             Phase::Train => (done_train, self.max_steps(), self.cfg.lr),
             Phase::FineTune => (done_fine, self.cfg.fine_tune_steps, self.cfg.fine_tune_lr),
         };
-        let x = mat(&self.dev, x, idx.len(), self.data.dim);
-        let bound = self.model.params.bind::<f32>(&self.dev);
+        let dev = self.dev;
+        if self.resident.is_none() {
+            self.resident = Some(Resident::upload(&dev, &self.model.params, &self.opt));
+            // The moments live on the device from here on.
+            (self.opt.m, self.opt.v) = (vec![], vec![]);
+        }
+        let Some(res) = self.resident.as_ref() else {
+            return Err(RuntimeError::Stage {
+                stage: "trainer",
+                reason: "no device copy of the parameters".into(),
+            });
+        };
+        let mut tape = Tape::new(dev);
+        let params = res.bind(&mut tape, &self.model.params);
+        let x = tape.constant(dev.upload(&x), idx.len(), self.data.dim);
         let l = match phase {
             Phase::Train => {
                 let mut prof = self.profile.take();
-                let y = self
-                    .model
-                    .encode(&bound, x.clone().leaky_traced(), prof.as_mut());
+                let y = self.model.encode(&mut tape, &params, x, prof.as_mut())?;
                 let t1 = Instant::now();
-                // The zoo's penalties read the latent through an empty-tape copy; the
-                // decoder consumes the original, so both gradients reach the encoder.
+                // The zoo's penalties read the latent beside the decoder, so both
+                // gradients reach the encoder.
                 let mut penalty = None;
+                let lat = self.model.latent_dim();
                 let z = match (&self.model.latent, &self.fixed_p) {
-                    (Latent::Svd { k }, _) => svd_truncate(y, *k).0,
-                    (Latent::Project { .. }, Some(p)) => project(y, p),
+                    (Latent::Svd { k }, _) => svd_truncate(&mut tape, y, *k).0,
+                    (Latent::Project { .. }, Some(p)) => {
+                        let p = tape.constant_ref(p, lat, lat);
+                        project(&mut tape, y, p)?
+                    }
                     (Latent::Sparse { rho, beta }, _) => {
-                        penalty = Some(sparsity(y.with_empty_tape(), *rho, *beta));
+                        penalty = Some(sparsity(&mut tape, y, *rho, *beta));
                         y
                     }
                     (Latent::Contractive { beta, w }, _) => {
-                        let w = bound[*w].mat();
-                        penalty = Some(contractive(y.with_empty_tape(), w, *beta));
+                        penalty = Some(contractive(&mut tape, y, params[*w], *beta));
                         y
                     }
                     (Latent::Weak { k, beta }, _) => {
-                        penalty = Some(weak(y.with_empty_tape(), *k, *beta));
+                        penalty = Some(weak(&mut tape, y, *k, *beta));
                         y
                     }
-                    (Latent::Learned { b, .. }, _) => learned_projection(y, bound[*b].mat()),
-                    _ => y,
+                    (Latent::Learned { b, .. }, _) => learned_projection(&mut tape, y, params[*b]),
+                    (Latent::Identity, _) | (Latent::Project { .. }, None) => y,
                 };
                 if let Some(p) = prof.as_mut() {
                     p.record("latent", t1);
                 }
-                let pred = self.model.decode(&bound, z, prof.as_mut());
+                let pred = self.model.decode(&mut tape, &params, z, prof.as_mut());
                 self.profile = prof;
-                let l = loss(self.cfg.loss, pred, &x);
+                let l = loss(&mut tape, self.cfg.loss, pred?, x);
                 match penalty {
-                    Some(p) => l + p,
+                    Some(p) => add(&mut tape, l, p)?,
                     None => l,
                 }
             }
@@ -272,27 +302,40 @@ impl<'a> Trainer<'a> {
                         })
                     }
                 };
-                let z = mat(&self.dev, rows, idx.len(), lat);
-                let pred = self.model.decode(&bound, z.leaky_traced(), None);
-                loss(self.cfg.loss, pred, &x)
+                let z = tape.constant(dev.upload(&rows), idx.len(), lat);
+                let pred = self.model.decode(&mut tape, &params, z, None)?;
+                loss(&mut tape, self.cfg.loss, pred, x)
             }
         };
-        let value = l.array() as f64;
+        let value = tape.item(l);
         let t2 = Instant::now();
-        let mut grads = l.backward();
+        let mut grads = tape.backward(l)?;
         if let Some(p) = self.profile.as_mut() {
             if phase == Phase::Train {
                 p.record("backward (all layers)", t2);
             }
         }
-        self.update(
-            phase,
+        let non_finite = |what: String| RuntimeError::NonFinite {
+            phase: phase.name(),
             step,
-            value,
-            &mut grads,
-            &bound,
-            learning_rate(&self.cfg.schedule, base, step, total),
-        )?;
+            what,
+            kept: None,
+        };
+        if !value.is_finite() {
+            return Err(non_finite("the loss".into()));
+        }
+        let Some(res) = self.resident.as_mut() else {
+            return Err(RuntimeError::Stage {
+                stage: "trainer",
+                reason: "no device copy of the parameters".into(),
+            });
+        };
+        let grads = res
+            .gradients(&dev, &mut grads, &params, &self.model.params)
+            .map_err(|name| non_finite(format!("the gradient of {name}")))?;
+        let lr = learning_rate(&self.cfg.schedule, base, step, total);
+        res.update(&dev, &mut self.opt, &grads, lr)?;
+        res.download_params(&dev, &mut self.model.params);
         self.log.push(StepLog {
             phase,
             step,
@@ -312,29 +355,6 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// The end of every step, after the backward: collect the gradients of the
-    /// unfrozen parameters, refuse NaN, update.
-    fn update(
-        &mut self,
-        phase: Phase,
-        step: usize,
-        value: f64,
-        grads: &mut dfdx::tensor::Gradients<f32, Cpu>,
-        bound: &[Bound<f32>],
-        lr: f64,
-    ) -> Result<()> {
-        // Frozen parameters get no update: an empty gradient tells the optimiser so.
-        let mut g = rrae_engine::params::gradients(grads, bound);
-        for (g, p) in g.iter_mut().zip(&self.model.params.params) {
-            if p.frozen {
-                g.clear();
-            }
-        }
-        self.check(phase, step, value, &g)?;
-        self.opt.step(&mut self.model.params, &g, lr);
-        Ok(())
-    }
-
     /// Carries out one controller decision. Ending the training phase of an RRAE
     /// computes the common basis, returned as (rank, singular values).
     pub fn apply(&mut self, d: &Decision) -> Result<Option<(usize, Vec<f64>)>> {
@@ -345,7 +365,7 @@ impl<'a> Trainer<'a> {
                 self.saved = Some(Snapshot {
                     k,
                     params: self.model.params.values(),
-                    opt: self.opt.clone(),
+                    opt: self.optimizer(),
                 });
             }
             Action::Restore { k } => {
@@ -360,19 +380,19 @@ impl<'a> Trainer<'a> {
                             ),
                         })?;
                 self.model.params.set_values(&s.params);
-                self.opt = s.opt.clone();
+                self.set_optimizer(s.opt.clone());
                 self.saved = Some(s);
                 self.set_rank(k);
             }
             Action::FineTune { k } => {
                 self.set_rank(k);
-                let sv = self.end_training();
-                self.begin_fine_tune();
+                let sv = self.end_training()?;
+                self.begin_fine_tune()?;
                 return Ok(sv);
             }
             Action::Stop => {
                 if d.phase == Phase::Train {
-                    return Ok(self.end_training());
+                    return self.end_training();
                 }
                 self.model.freeze_encoder(false);
             }
@@ -388,7 +408,7 @@ impl<'a> Trainer<'a> {
 
     /// After the training phase of an RRAE: the training latents (the encoder is
     /// frozen from here on, so they serve both stages) and the common basis.
-    pub(crate) fn end_training(&mut self) -> Option<(usize, Vec<f64>)> {
+    pub(crate) fn end_training(&mut self) -> Result<Option<(usize, Vec<f64>)>> {
         let k = match self.model.latent {
             Latent::Svd { k } | Latent::Weak { k, .. } => k,
             Latent::Learned { b, .. } => {
@@ -400,40 +420,54 @@ impl<'a> Trainer<'a> {
                     p.shape[1],
                 );
                 self.basis = Some(rrae_engine::ops::learned_basis::normalised(&m));
-                return None;
+                return Ok(None);
             }
-            _ => return None,
+            Latent::Identity
+            | Latent::Project { .. }
+            | Latent::Sparse { .. }
+            | Latent::Contractive { .. } => return Ok(None),
         };
-        let y = self.encode_all(&self.data.train);
+        let y = self.encode_all(&self.data.train)?;
         let sv = self.common_basis(&y, k);
         self.z_all = Some(y);
-        Some(sv)
+        Ok(Some(sv))
     }
 
     /// Freezes the encoder, projects the training latents on U_f and starts a fresh
     /// optimiser for the decoder.
-    pub(crate) fn begin_fine_tune(&mut self) {
-        let (Some(basis), Some(y)) = (&self.basis, self.z_all.take()) else {
-            return;
+    pub(crate) fn begin_fine_tune(&mut self) -> Result<()> {
+        let Some(y) = self.z_all.take() else {
+            return Ok(());
         };
-        let (n, l) = (self.data.n_train(), self.model.latent_dim());
-        let p = projector::<f32>(&self.dev, basis);
-        self.z_all = Some(project(mat(&self.dev, y, n, l), &p).as_vec());
+        self.z_all = Some(self.inference_latents(y)?);
         self.model.freeze_encoder(true);
-        self.opt = Optimizer::new(self.cfg.optimizer.clone(), &self.model.params);
+        self.set_optimizer(Optimizer::new(
+            self.cfg.optimizer.clone(),
+            &self.model.params,
+        ));
         self.trained = Some(self.model.params.values());
+        Ok(())
     }
 
     /// Encoder outputs (n × L, row per sample) of `rows`, in chunks.
-    pub fn encode_all(&self, rows: &[f32]) -> Vec<f32> {
-        let (dim, l) = (self.data.dim, self.model.latent_dim());
-        let bound = self.model.params.bind::<f32>(&self.dev);
-        let mut out = Vec::with_capacity(rows.len() / dim * l);
-        for chunk in rows.chunks(dim * 256) {
-            let x = mat(&self.dev, chunk.to_vec(), chunk.len() / dim, dim);
-            out.extend(self.model.encode(&bound, x, None).as_vec());
+    pub fn encode_all(&self, rows: &[f32]) -> Result<Vec<f32>> {
+        let m = &self.model;
+        infer(&self.dev, &m.encoder, &m.params, rows, self.data.dim, 256)
+    }
+
+    /// Decoder outputs (model units, row per sample) of latents `z`, in chunks.
+    pub fn decode_all(&self, z: &[f32]) -> Result<Vec<f32>> {
+        let m = &self.model;
+        infer(&self.dev, &m.decoder, &m.params, z, m.latent_dim(), 256)
+    }
+
+    /// Inference latents: encoder outputs `y` mapped by the inference form, `U Uᵀ`
+    /// for models with a basis, unchanged otherwise.
+    pub fn inference_latents(&self, y: Vec<f32>) -> Result<Vec<f32>> {
+        match &self.basis {
+            Some(b) => project_rows(&self.dev, &y, self.model.latent_dim(), &projector(b)),
+            None => Ok(y),
         }
-        out
     }
 
     /// U_f: the per-batch truncated bases of the training set (batches of the
@@ -460,11 +494,6 @@ impl<'a> Trainer<'a> {
         self.basis = Some(leading(&d.u, rank));
         self.common_singular_values = d.s.to_vec();
         (rank, d.s.to_vec())
-    }
-
-    /// The inference-time latent map as a projector, if the model has one.
-    pub fn inference_projector(&self) -> Option<Mat<f32>> {
-        self.basis.as_ref().map(|b| projector::<f32>(&self.dev, b))
     }
 
     pub fn device(&self) -> &Cpu {

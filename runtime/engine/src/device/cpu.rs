@@ -1,5 +1,6 @@
 //! The host as a device: buffers are pooled host vectors ([`crate::pool`]), so a kernel
-//! works on slices and an op's output moves into a dfdx tensor without a copy.
+//! works on slices and a buffer freed on the tape is the next step's, without an
+//! allocation.
 
 use super::{Device, Element};
 use crate::pool::{self, Buf};
@@ -27,6 +28,10 @@ impl Device for Cpu {
 
     fn download<E: Element>(&self, buf: &Buf<E>) -> Vec<E> {
         buf.to_vec()
+    }
+
+    fn download_into<E: Element>(&self, buf: &Buf<E>, host: &mut [E]) {
+        host.copy_from_slice(buf);
     }
 
     /// `MemAvailable` of `/proc/meminfo` (Linux): free memory plus what the kernel can

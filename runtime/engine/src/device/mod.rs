@@ -7,9 +7,8 @@
 //! it beside the op (`ops/<op>/cpu.rs` for [`Cpu`]). A new device implements [`Device`]
 //! and every kernel trait, and the compiler lists what is missing.
 //!
-//! The tape itself is dfdx's, which lives on the host: the ops hand it host tensors and
-//! call the [`Cpu`] kernels. A device whose memory is not the host's needs the engine's
-//! own tape, generic over `D: Device` (docs/architecture.md).
+//! The tape ([`crate::tape`]) holds a device's buffers and runs its kernels, so a
+//! model, its training step and its inference are written once over [`Backend`].
 
 mod cpu;
 #[cfg(test)]
@@ -47,6 +46,11 @@ pub trait Device: Clone + std::fmt::Debug + Send + Sync + 'static {
 
     /// A host copy of a device buffer.
     fn download<E: Element>(&self, buf: &Self::Buf<E>) -> Vec<E>;
+
+    /// A device buffer copied into host memory of its length.
+    fn download_into<E: Element>(&self, buf: &Self::Buf<E>, host: &mut [E]) {
+        host.copy_from_slice(&self.download(buf));
+    }
 
     /// Bytes a run may still allocate on this device, where the system says.
     fn memory_available(&self) -> Option<u64>;

@@ -1,4 +1,6 @@
-//! A safe, bounds-checked front to the `gemm` crate (the GEMM dfdx itself uses).
+//! A safe, bounds-checked front to the `gemm` crate: [`gemm`] for the convolution
+//! kernels (with a shortcut for few output rows), [`product`] for the matrix-product
+//! kernel (exactly as dfdx called it).
 //!
 //! Matrices are row-major slices; `Tr::Yes` reads the slice as the transpose of what
 //! is stored, so `Aᵀ·B` needs no copy.
@@ -28,14 +30,7 @@ pub fn gemm<E: 'static + Copy + num_traits::Zero + num_traits::One>(
     accumulate: bool,
     threads: usize,
 ) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            c[..m * n].iter_mut().for_each(|x| *x = E::zero());
-        }
+    if !checked((m, n, k), a, b, c, accumulate) {
         return;
     }
     if m <= 4 && ta == Tr::No {
@@ -44,6 +39,63 @@ pub fn gemm<E: 'static + Copy + num_traits::Zero + num_traits::One>(
         small_m(m, n, k, a, b, tb, c, accumulate);
         return;
     }
+    let par = if threads > 1 {
+        Parallelism::Rayon(threads)
+    } else {
+        Parallelism::None
+    };
+    raw((m, n, k), a, ta, b, tb, c, accumulate, E::one(), par);
+}
+
+/// `c = op(a)·op(b)` (`+ c` when `accumulate`) for `dims = (m, n, k)`, called exactly
+/// as dfdx 0.13 calls the `gemm` crate: no small-matrix shortcut, `alpha` 0 or 1,
+/// every rayon thread. The products of the linear layers and projections go through
+/// here, so their results are bit for bit those of dfdx's matmul.
+pub fn product<E: 'static + Copy + num_traits::Zero + num_traits::One>(
+    (m, n, k): (usize, usize, usize),
+    a: &[E],
+    ta: Tr,
+    b: &[E],
+    tb: Tr,
+    c: &mut [E],
+    accumulate: bool,
+) {
+    if !checked((m, n, k), a, b, c, accumulate) {
+        return;
+    }
+    let alpha = if accumulate { E::one() } else { E::zero() };
+    let par = Parallelism::Rayon(rayon::current_num_threads());
+    raw((m, n, k), a, ta, b, tb, c, accumulate, alpha, par);
+}
+
+/// Checks the lengths and handles the empty products; whether a product remains.
+fn checked<E: Copy + num_traits::Zero>(
+    (m, n, k): (usize, usize, usize),
+    a: &[E],
+    b: &[E],
+    c: &mut [E],
+    accumulate: bool,
+) -> bool {
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    if k == 0 && !accumulate {
+        c[..m * n].iter_mut().for_each(|x| *x = E::zero());
+    }
+    m > 0 && n > 0 && k > 0
+}
+
+/// The `gemm` crate's product on checked, non-empty operands.
+#[allow(clippy::too_many_arguments)]
+fn raw<E: 'static + Copy + num_traits::Zero + num_traits::One>(
+    (m, n, k): (usize, usize, usize),
+    a: &[E],
+    ta: Tr,
+    b: &[E],
+    tb: Tr,
+    c: &mut [E],
+    accumulate: bool,
+    alpha: E,
+    par: Parallelism,
+) {
     // (row stride, column stride) of each operand as the product reads it.
     let (a_rs, a_cs) = match ta {
         Tr::No => (k as isize, 1),
@@ -53,13 +105,8 @@ pub fn gemm<E: 'static + Copy + num_traits::Zero + num_traits::One>(
         Tr::No => (n as isize, 1),
         Tr::Yes => (1, k as isize),
     };
-    let par = if threads > 1 {
-        Parallelism::Rayon(threads)
-    } else {
-        Parallelism::None
-    };
-    // SAFETY: the lengths were checked above and the strides address exactly
-    // m×k, k×n and m×n elements of the three slices; `c` does not alias `a` or `b`.
+    // SAFETY: `checked` verified the lengths, and the strides address exactly m×k,
+    // k×n and m×n elements of the three slices; `c` does not alias `a` or `b`.
     unsafe {
         gemm::gemm(
             m,
@@ -75,7 +122,7 @@ pub fn gemm<E: 'static + Copy + num_traits::Zero + num_traits::One>(
             b.as_ptr(),
             b_cs,
             b_rs,
-            E::one(),
+            alpha,
             E::one(),
             false,
             false,
@@ -85,7 +132,6 @@ pub fn gemm<E: 'static + Copy + num_traits::Zero + num_traits::One>(
     }
 }
 
-/// `c = [c +] a · op(b)` with `a` row-major `m × k`, for small `m`.
 #[allow(clippy::too_many_arguments)]
 fn small_m<E: 'static + Copy + num_traits::Zero + num_traits::One>(
     m: usize,
@@ -126,28 +172,7 @@ fn small_m<E: 'static + Copy + num_traits::Zero + num_traits::One>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn naive(m: usize, n: usize, k: usize, a: &[f64], ta: Tr, b: &[f64], tb: Tr) -> Vec<f64> {
-        let mut c = vec![0.0; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                for p in 0..k {
-                    let av = if ta == Tr::No {
-                        a[i * k + p]
-                    } else {
-                        a[p * m + i]
-                    };
-                    let bv = if tb == Tr::No {
-                        b[p * n + j]
-                    } else {
-                        b[j * k + p]
-                    };
-                    c[i * n + j] += av * bv;
-                }
-            }
-        }
-        c
-    }
+    use crate::ops::matmul::tests::naive;
 
     #[test]
     fn all_transpositions_match_naive_product() {

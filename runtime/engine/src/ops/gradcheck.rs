@@ -4,19 +4,21 @@
 //! The checked scalar is `Σ out ⊙ R` for a fixed random `R`, so every output entry's
 //! gradient path is exercised with a different weight.
 
-use crate::tensor::{Mat, Vector};
-use dfdx::prelude::*;
+use crate::device::Cpu;
+use crate::pool::Buf;
+use crate::tape::{Tape, Var};
+use crate::tensor::Real;
 use rand::{Rng, SeedableRng};
 
-pub type Taped = Mat<f64, OwnedTape<f64, Cpu>>;
+/// The tape gradient checks run on.
+pub type CheckTape = Tape<'static, Cpu, f64>;
 
-/// The untaped operands of an op (weights, biases, constants).
+/// A case's matrices and vectors (biases, `1 × n`) as values on the tape.
 pub struct Params {
-    pub mats: Vec<Mat<f64>>,
-    pub vecs: Vec<Vector<f64>>,
+    pub mats: Vec<Var>,
+    pub vecs: Vec<Var>,
 }
 
-/// Host data of a check: the taped input `x` (`rows × cols`) and flat parameters.
 #[derive(Clone)]
 pub struct Case {
     pub x: Vec<f64>,
@@ -27,52 +29,97 @@ pub struct Case {
 }
 
 impl Case {
-    fn build(&self, dev: &Cpu) -> (Mat<f64>, Params) {
-        let x = dev.tensor_from_vec(self.x.clone(), (self.rows, self.cols));
+    fn build(&self, tape: &mut CheckTape) -> (Var, Params) {
+        let leaf =
+            |tape: &mut CheckTape, d: &[f64], r, c| tape.leaf(Buf::from_vec(d.to_vec()), r, c);
+        let x = leaf(tape, &self.x, self.rows, self.cols);
         let mats = self
             .mats
             .iter()
-            .map(|(d, r, c)| dev.tensor_from_vec(d.clone(), (*r, *c)))
+            .map(|(d, r, c)| leaf(tape, d, *r, *c))
             .collect();
         let vecs = self
             .vecs
             .iter()
-            .map(|d| dev.tensor_from_vec(d.clone(), (d.len(),)))
+            .map(|d| leaf(tape, d, 1, d.len()))
             .collect();
         (x, Params { mats, vecs })
     }
 }
 
-/// Deterministic values in [-1, 1].
+/// `data` (`rows × cols`) on `tape`, no gradient wanted.
+pub fn constant(tape: &mut CheckTape, data: &[f64], rows: usize, cols: usize) -> Var {
+    tape.constant(Buf::from_vec(data.to_vec()), rows, cols)
+}
+
+/// The values `f` computes on an inference tape.
+pub fn values(f: impl FnOnce(&mut CheckTape) -> Var) -> Vec<f64> {
+    let mut tape = Tape::inference(Cpu);
+    let out = f(&mut tape);
+    tape.download(out)
+}
+
+/// The value of the scalar `f` computes on an inference tape.
+pub fn scalar(f: impl FnOnce(&mut CheckTape) -> Var) -> f64 {
+    values(f)[0]
+}
+
 pub fn noise(n: usize, seed: u64) -> Vec<f64> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect()
 }
 
-/// Largest |analytic − numeric| / max(1, |numeric|) over every input entry, with
-/// central differences of step 1e-6.
-pub fn max_error(case: &Case, f: impl Fn(Taped, &Params) -> Taped) -> f64 {
+/// `Σ out ⊙ r` as a scalar on the tape, with its backward `r·g`.
+pub fn weighted_sum<E: Real>(tape: &mut Tape<Cpu, E>, out: Var, r: Vec<E>) -> Var {
+    let v: E = tape.value(out).iter().zip(&r).map(|(a, b)| *a * *b).sum();
+    let s = tape.scalar(v, &[out]);
+    tape.on_backward(s, move |pass| {
+        if let Some(g) = pass.take_grad(s) {
+            let d = Buf::from_vec(r.iter().map(|x| *x * g[0]).collect());
+            pass.add_grad(out, d);
+        }
+        Ok(())
+    });
+    s
+}
+
+/// `f(x, p)` on a recording tape, and the gradients of `Σ f(x, p) ⊙ r` with respect to
+/// x, then the matrices, then the vectors (zeros where none arrived); `r` defaults to
+/// fixed noise.
+pub fn forward_backward(
+    case: &Case,
+    r: Option<Vec<f64>>,
+    f: impl Fn(&mut CheckTape, Var, &Params) -> Var,
+) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let mut tape = Tape::new(Cpu);
+    let (x, p) = case.build(&mut tape);
+    let out = f(&mut tape, x, &p);
+    let values = tape.download(out);
+    let r = r.unwrap_or_else(|| noise(out.len(), 99));
+    let loss = weighted_sum(&mut tape, out, r);
+    let mut grads = tape.backward(loss).unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let vars = std::iter::once(x).chain(p.mats).chain(p.vecs);
+    let grads = vars
+        .map(|v| match grads.take(v) {
+            Some(g) => g.to_vec(),
+            None => vec![0.0; v.len()],
+        })
+        .collect();
+    (values, grads)
+}
+
+pub fn max_error(case: &Case, f: impl Fn(&mut CheckTape, Var, &Params) -> Var) -> f64 {
     max_error_h(case, 1e-6, f)
 }
 
-/// [`max_error`] with step `h`.
-pub fn max_error_h(case: &Case, h: f64, f: impl Fn(Taped, &Params) -> Taped) -> f64 {
-    let dev = Cpu::default();
-    let (x, p) = case.build(&dev);
-    let out = f(x.clone().leaky_traced(), &p);
-    let (rows, cols) = *out.shape();
-    let r = dev.tensor_from_vec(noise(rows * cols, 99), (rows, cols));
-    let loss = (out * r.clone()).sum();
-    let grads = loss.backward();
-    let analytic_x = grads.get(&x).as_vec();
-    let analytic_m: Vec<Vec<f64>> = p.mats.iter().map(|m| grads.get(m).as_vec()).collect();
-    let analytic_v: Vec<Vec<f64>> = p.vecs.iter().map(|v| grads.get(v).as_vec()).collect();
-
+pub fn max_error_h(case: &Case, h: f64, f: impl Fn(&mut CheckTape, Var, &Params) -> Var) -> f64 {
+    let analytic = forward_backward(case, None, &f).1;
     let eval = |c: &Case| -> f64 {
-        let (x, p) = c.build(&dev);
-        let out = f(x.leaky_traced(), &p);
-        let v = out.as_vec();
-        v.iter().zip(r.as_vec()).map(|(a, b)| a * b).sum()
+        let mut tape = Tape::inference(Cpu);
+        let (x, p) = c.build(&mut tape);
+        let out = f(&mut tape, x, &p);
+        let r = noise(out.len(), 99);
+        tape.download(out).iter().zip(r).map(|(a, b)| a * b).sum()
     };
     let mut worst: f64 = 0.0;
     let mut check = |analytic: f64, perturb: &dyn Fn(&mut Case, f64)| {
@@ -85,17 +132,24 @@ pub fn max_error_h(case: &Case, h: f64, f: impl Fn(Taped, &Params) -> Taped) -> 
         assert!(analytic.is_finite(), "non-finite gradient");
         worst = worst.max(err);
     };
-    for (i, a) in analytic_x.iter().enumerate() {
-        check(*a, &|c: &mut Case, d| c.x[i] += d);
-    }
-    for (m, grads) in analytic_m.iter().enumerate() {
-        for (i, a) in grads.iter().enumerate() {
-            check(*a, &|c: &mut Case, d| c.mats[m].0[i] += d);
+    let mut groups = analytic.iter();
+    if let Some(gx) = groups.next() {
+        for (i, a) in gx.iter().enumerate() {
+            check(*a, &|c: &mut Case, d| c.x[i] += d);
         }
     }
-    for (v, grads) in analytic_v.iter().enumerate() {
-        for (i, a) in grads.iter().enumerate() {
-            check(*a, &|c: &mut Case, d| c.vecs[v][i] += d);
+    for m in 0..case.mats.len() {
+        if let Some(g) = groups.next() {
+            for (i, a) in g.iter().enumerate() {
+                check(*a, &|c: &mut Case, d| c.mats[m].0[i] += d);
+            }
+        }
+    }
+    for v in 0..case.vecs.len() {
+        if let Some(g) = groups.next() {
+            for (i, a) in g.iter().enumerate() {
+                check(*a, &|c: &mut Case, d| c.vecs[v][i] += d);
+            }
         }
     }
     if std::env::var_os("RRAE_GRADCHECK_PRINT").is_some() {
@@ -107,7 +161,6 @@ pub fn max_error_h(case: &Case, h: f64, f: impl Fn(Taped, &Params) -> Taped) -> 
     worst
 }
 
-/// Element-wise equality to 1e-10 (the naive-reference comparisons).
 pub fn close(a: &[f64], b: &[f64]) {
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(b) {

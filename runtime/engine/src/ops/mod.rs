@@ -1,19 +1,21 @@
-//! Ops with a backward, one folder each (API + host kernel + tests with gradient
-//! checks); dfdx supplies matmul, element-wise ops and reductions.
+//! Ops with a backward, one folder each: the op (how it joins the [`crate::tape`]), its
+//! kernel trait, the CPU kernel, and tests with gradient checks and the device matrix.
 
 pub mod activation;
 pub mod conv2d;
 pub mod conv_transpose2d;
+pub mod elementwise;
 pub mod gemm;
 pub mod host;
 pub mod im2col;
 pub mod learned_basis;
 pub mod linear;
 pub mod loss;
+pub mod matmul;
 pub mod penalty;
 pub mod project;
 pub mod svd_truncate;
-pub mod tape;
+pub mod weighted;
 
 #[cfg(test)]
 pub mod conv_reference;

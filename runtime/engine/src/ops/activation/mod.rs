@@ -1,22 +1,15 @@
-//! Activations: ReLU, sigmoid and tanh are dfdx's; leaky ReLU is a host op.
+//! Activations: ReLU, sigmoid, tanh and leaky ReLU, one kernel trait for the four.
+//! Backward: ReLU and leaky ReLU from the input, sigmoid and tanh from the output
+//! (`σ' = σ(1 − σ)`, `tanh' = 1 − tanh²`), as dfdx computed them.
 
 mod cpu;
 #[cfg(test)]
 mod tests;
 
-use crate::device::{Cpu, Device};
-use crate::ops::tape::{accumulate, grad_of};
-use crate::tensor::{host, Mat, Real};
-use dfdx::prelude::*;
-
-/// The hand-written activation on a device (ReLU, sigmoid and tanh are dfdx's).
-pub trait LeakyReluKernel<E: Real>: Device {
-    /// `max(x, 0) + slope·min(x, 0)`.
-    fn leaky_relu_forward(&self, x: &Self::Buf<E>, slope: E) -> Self::Buf<E>;
-
-    /// `∂ℓ/∂x` from the input `x` and the output gradient `g`.
-    fn leaky_relu_backward(&self, x: &Self::Buf<E>, g: &Self::Buf<E>, slope: E) -> Self::Buf<E>;
-}
+use crate::device::Device;
+use crate::tape::TapeKernel;
+use crate::tape::{Tape, Var};
+use crate::tensor::Real;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Activation {
@@ -26,33 +19,36 @@ pub enum Activation {
     LeakyRelu(f64),
 }
 
-pub fn activate<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(x: Mat<E, T>, a: Activation) -> Mat<E, T>
-where
-    dfdx::tensor::Cpu: dfdx::tensor_ops::Device<E>,
-{
-    match a {
-        Activation::Relu => x.relu(),
-        Activation::Sigmoid => x.sigmoid(),
-        Activation::Tanh => x.tanh(),
-        Activation::LeakyRelu(slope) => leaky_relu(x, E::of(slope)),
-    }
+/// The activations on a device.
+pub trait ActivationKernel<E: Real>: Device {
+    /// `a(x)`, element by element.
+    fn activation_forward(&self, a: Activation, x: &Self::Buf<E>) -> Self::Buf<E>;
+
+    /// `∂ℓ/∂x` from the input `x`, the output `y` and the output gradient `g`.
+    fn activation_backward(
+        &self,
+        a: Activation,
+        x: &Self::Buf<E>,
+        y: &Self::Buf<E>,
+        g: &Self::Buf<E>,
+    ) -> Self::Buf<E>;
 }
 
-/// `max(x, 0) + slope·min(x, 0)`.
-pub fn leaky_relu<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(x: Mat<E, T>, slope: E) -> Mat<E, T> {
-    let shape = *x.shape();
-    let (x, mut tape) = x.split_tape();
-    let xs = host(&x);
-    let out = Cpu.leaky_relu_forward(&xs, slope);
-    let out: Mat<E> = x.device().tensor_from_vec(out.into_vec(), shape);
-    if T::OWNS_TAPE {
-        let (xg, og) = (x.ghost(), out.ghost());
-        tape.add_backward_op(move |grads| {
-            let g = crate::pool::Buf::from_vec(grad_of!(grads, og));
-            let dx = Cpu.leaky_relu_backward(&xs, &g, slope);
-            accumulate!(grads, xg, dx);
-            Ok(())
-        });
-    }
-    out.put_tape(tape)
+pub fn activate<D: ActivationKernel<E> + TapeKernel<E>, E: Real>(
+    tape: &mut Tape<D, E>,
+    x: Var,
+    a: Activation,
+) -> Var {
+    let y = tape.dev().activation_forward(a, tape.value(x));
+    let y = tape.output(y, x.rows, x.cols, &[x]);
+    tape.on_backward(y, move |pass| {
+        if let Some(g) = pass.take_grad(y) {
+            let dx = pass
+                .dev()
+                .activation_backward(a, pass.value(x), pass.value(y), &g);
+            pass.add_grad(x, dx);
+        }
+        Ok(())
+    });
+    y
 }

@@ -12,9 +12,10 @@ mod tests;
 
 use crate::device::Device;
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::{weighted_op, Epilogue};
-use crate::tensor::{Mat, Real, Vector};
-use dfdx::prelude::*;
+use crate::ops::weighted::{weighted_op, Epilogue};
+use crate::tape::TapeKernel;
+use crate::tape::{Tape, Var};
+use crate::tensor::Real;
 
 /// conv2d on a device: `x` is `batch × C_in·H·W`, `w` is `C_out × C_in·kh·kw`, the
 /// output `batch × C_out·Ho·Wo` with `epilogue` applied.
@@ -48,16 +49,18 @@ pub trait Conv2dKernel<E: Real>: Device {
 }
 
 /// `x: (batch, C_in·H·W)` → `(batch, C_out·Ho·Wo)`; `geo.big` is the input grid.
-pub fn conv2d<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
-    x: Mat<E, T>,
-    w: &Mat<E>,
-    b: Option<&Vector<E>>,
+pub fn conv2d<D: Conv2dKernel<E> + TapeKernel<E>, E: Real>(
+    tape: &mut Tape<D, E>,
+    x: Var,
+    w: Var,
+    b: Option<Var>,
     geo: Geometry,
     epilogue: Epilogue,
-) -> Mat<E, T> {
-    let cout = w.shape().0;
+) -> Var {
+    let cout = w.rows;
     let label = move || format!("conv2d backward {:?}→{:?} ×{cout}", geo.big, geo.small);
     weighted_op(
+        tape,
         x,
         w,
         b,

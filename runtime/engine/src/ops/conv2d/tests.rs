@@ -1,9 +1,9 @@
 use super::conv2d;
+use crate::ops::activation::{activate, Activation};
 use crate::ops::conv_reference;
-use crate::ops::gradcheck::{close, max_error, noise, Case};
+use crate::ops::gradcheck::{close, forward_backward, max_error, noise, Case};
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::Epilogue;
-use dfdx::prelude::*;
+use crate::ops::weighted::Epilogue;
 
 fn geometries() -> Vec<(Geometry, usize)> {
     let g = Geometry::new;
@@ -49,25 +49,16 @@ fn both_kernels_are_covered() {
 
 #[test]
 fn forward_and_backward_match_the_naive_loops() {
-    let dev = Cpu::default();
     // Each geometry twice: the second step runs on the buffers the first gave back to
     // the pool (NaN-poisoned in debug builds), as every training step after the first.
     for (geo, cout) in geometries().into_iter().flat_map(|g| [g, g]) {
         let c = case(&geo, cout, 3);
         let n_out = cout * geo.col_cols();
         let g = noise(3 * n_out, 4);
-        let x: Mat2 = dev.tensor_from_vec(c.x.clone(), (3, geo.big_len()));
-        let w: Mat2 = dev.tensor_from_vec(c.mats[0].0.clone(), (cout, geo.col_rows()));
-        let b = dev.tensor_from_vec(c.vecs[0].clone(), (cout,));
-        let out = conv2d(x.leaky_trace(), &w, Some(&b), geo, Epilogue::None);
-        let got = out.as_vec();
-        let gt: Mat2 = dev.tensor_from_vec(g.clone(), (3, n_out));
-        let grads = (out * gt).sum().backward();
-        let (dx, dw, db) = (
-            grads.get(&x).as_vec(),
-            grads.get(&w).as_vec(),
-            grads.get(&b).as_vec(),
-        );
+        let (got, grads) = forward_backward(&c, Some(g.clone()), |t, x, p| {
+            conv2d(t, x, p.mats[0], Some(p.vecs[0]), geo, Epilogue::None)
+        });
+        let (dx, dw, db) = (&grads[0], &grads[1], &grads[2]);
         let (mut dw_ref, mut db_ref) = (vec![0.0; dw.len()], vec![0.0; cout]);
         for s in 0..3 {
             let xb = &c.x[s * geo.big_len()..(s + 1) * geo.big_len()];
@@ -79,52 +70,43 @@ fn forward_and_backward_match_the_naive_loops() {
             dw_ref.iter_mut().zip(dwr).for_each(|(a, b)| *a += b);
             db_ref.iter_mut().zip(dbr).for_each(|(a, b)| *a += b);
         }
-        close(&dw, &dw_ref);
-        close(&db, &db_ref);
+        close(dw, &dw_ref);
+        close(db, &db_ref);
     }
 }
 
 #[test]
 fn backward_matches_finite_differences() {
     for (geo, cout) in geometries() {
-        let err = max_error(&case(&geo, cout, 2), |x, p| {
-            conv2d(x, &p.mats[0], Some(&p.vecs[0]), geo, Epilogue::None)
+        let err = max_error(&case(&geo, cout, 2), |t, x, p| {
+            conv2d(t, x, p.mats[0], Some(p.vecs[0]), geo, Epilogue::None)
         });
         assert!(err < 1e-7, "{geo:?}: {err}");
     }
 }
 
-type Mat2 = crate::tensor::Mat<f64>;
-
-/// The fused ReLU epilogue is exactly the op followed by dfdx's `relu`, forward and
+/// The fused ReLU epilogue is exactly the op followed by a separate `relu`, forward and
 /// backward, and its backward matches finite differences.
 #[test]
 fn fused_relu_matches_the_separate_relu() {
-    let dev = Cpu::default();
     for (geo, c) in geometries() {
         let case = case(&geo, c, 2);
-        let x: Mat2 = dev.tensor_from_vec(case.x.clone(), (2, case.cols));
-        let (wd, r, k) = &case.mats[0];
-        let w: Mat2 = dev.tensor_from_vec(wd.clone(), (*r, *k));
-        let b = dev.tensor_from_vec(case.vecs[0].clone(), (case.vecs[0].len(),));
         let run = |fused: bool| {
-            let out = if fused {
-                conv2d(x.leaky_trace(), &w, Some(&b), geo, Epilogue::Relu)
-            } else {
-                conv2d(x.leaky_trace(), &w, Some(&b), geo, Epilogue::None).relu()
-            };
-            let values = out.as_vec();
-            let n = values.len();
-            let r: Mat2 = dev.tensor_from_vec(noise(n, 9), (2, n / 2));
-            let grads = (out * r).sum().backward();
-            let g = [grads.get(&x), grads.get(&w)].map(|t| t.as_vec());
-            (values, g, grads.get(&b).as_vec())
+            forward_backward(&case, None, |t, x, p| {
+                let (w, b) = (p.mats[0], Some(p.vecs[0]));
+                if fused {
+                    conv2d(t, x, w, b, geo, Epilogue::Relu)
+                } else {
+                    let y = conv2d(t, x, w, b, geo, Epilogue::None);
+                    activate(t, y, Activation::Relu)
+                }
+            })
         };
         let (fused, separate) = (run(true), run(false));
         assert!(fused.0.contains(&0.0) && fused.0.iter().any(|&v| v > 0.0));
         assert_eq!(fused, separate, "{geo:?}");
-        let err = max_error(&case, |x, p| {
-            conv2d(x, &p.mats[0], Some(&p.vecs[0]), geo, Epilogue::Relu)
+        let err = max_error(&case, |t, x, p| {
+            conv2d(t, x, p.mats[0], Some(p.vecs[0]), geo, Epilogue::Relu)
         });
         assert!(err < 1e-7, "{geo:?}: {err}");
     }

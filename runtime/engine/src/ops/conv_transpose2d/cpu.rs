@@ -6,7 +6,7 @@ use crate::ops::host::{
     apply_mask, finishes, relu_mask, sum_in_order, sum_over_samples, Finish, Kept,
 };
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::Epilogue;
+use crate::ops::weighted::Epilogue;
 use crate::pool::{self, Buf};
 use crate::scratch;
 use crate::tensor::Real;

@@ -11,9 +11,10 @@ mod tests;
 
 use crate::device::Device;
 use crate::ops::im2col::Geometry;
-use crate::ops::tape::{weighted_op, Epilogue};
-use crate::tensor::{Mat, Real, Vector};
-use dfdx::prelude::*;
+use crate::ops::weighted::{weighted_op, Epilogue};
+use crate::tape::TapeKernel;
+use crate::tape::{Tape, Var};
+use crate::tensor::Real;
 
 /// conv_transpose2d on a device: `x` is `batch × C_in·H·W`, `w` is `C_in ×
 /// C_out·kh·kw`, the output `batch × C_out·Ho·Wo` with `epilogue` applied.
@@ -48,14 +49,15 @@ pub trait ConvTranspose2dKernel<E: Real>: Device {
 
 /// `x: (batch, C_in·H·W)` → `(batch, C_out·Ho·Wo)`; `geo.big` is the *output* grid,
 /// `geo.channels` the output channels, `geo.small` the input grid.
-pub fn conv_transpose2d<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
-    x: Mat<E, T>,
-    w: &Mat<E>,
-    b: Option<&Vector<E>>,
+pub fn conv_transpose2d<D: ConvTranspose2dKernel<E> + TapeKernel<E>, E: Real>(
+    tape: &mut Tape<D, E>,
+    x: Var,
+    w: Var,
+    b: Option<Var>,
     geo: Geometry,
     epilogue: Epilogue,
-) -> Mat<E, T> {
-    let cin = w.shape().0;
+) -> Var {
+    let cin = w.rows;
     let label = move || {
         format!(
             "conv_transpose2d backward {:?}→{:?} ×{}",
@@ -63,6 +65,7 @@ pub fn conv_transpose2d<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
         )
     };
     weighted_op(
+        tape,
         x,
         w,
         b,

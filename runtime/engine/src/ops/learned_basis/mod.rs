@@ -10,11 +10,10 @@ mod cpu;
 #[cfg(test)]
 mod tests;
 
-use crate::device::{Cpu, Device};
-use crate::ops::tape::{accumulate, grad_of};
-use crate::pool::Buf;
-use crate::tensor::{host, Mat, Real};
-use dfdx::prelude::*;
+use crate::device::Device;
+use crate::tape::TapeKernel;
+use crate::tape::{Tape, Var};
+use crate::tensor::Real;
 use nalgebra::DMatrix;
 
 /// The learned projection on a device.
@@ -53,24 +52,24 @@ pub fn normalised(b: &DMatrix<f64>) -> DMatrix<f64> {
 }
 
 /// `y Û Ûᵀ` for `y` (`batch × L`) and the parameter `b` (`L × k`).
-pub fn learned_projection<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
-    y: Mat<E, T>,
-    b: &Mat<E>,
-) -> Mat<E, T> {
-    let (n, l) = *y.shape();
-    let k = b.shape().1;
-    let (y, mut tape) = y.split_tape();
-    let (out, saved) = Cpu.learned_projection_forward(&host(&y), &host(b), n, l, k);
-    let out: Mat<E, NoneTape> = y.device().tensor_from_vec(out.into_vec(), (n, l));
-    if T::OWNS_TAPE {
-        let (yg, bg, og) = (y.ghost(), b.ghost(), out.ghost());
-        tape.add_backward_op(move |grads| {
-            let g = Buf::from_vec(grad_of!(grads, og));
-            let (dy, db) = Cpu.learned_projection_backward(&saved, &g);
-            accumulate!(grads, yg, dy);
-            accumulate!(grads, bg, db);
-            Ok(())
-        });
-    }
-    out.put_tape(tape)
+pub fn learned_projection<D: LearnedBasisKernel<E> + TapeKernel<E>, E: Real>(
+    tape: &mut Tape<D, E>,
+    y: Var,
+    b: Var,
+) -> Var {
+    let (n, l) = y.shape();
+    let k = b.cols;
+    let (out, saved) = tape
+        .dev()
+        .learned_projection_forward(tape.value(y), tape.value(b), n, l, k);
+    let out = tape.output(out, n, l, &[y, b]);
+    tape.on_backward(out, move |pass| {
+        if let Some(g) = pass.take_grad(out) {
+            let (dy, db) = pass.dev().learned_projection_backward(&saved, &g);
+            pass.add_grad(y, dy);
+            pass.add_grad(b, db);
+        }
+        Ok(())
+    });
+    out
 }

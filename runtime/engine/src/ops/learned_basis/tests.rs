@@ -1,18 +1,16 @@
 use super::{learned_projection, normalised};
 use crate::linalg::from_rows;
-use crate::ops::gradcheck::{max_error, noise, Case};
-use dfdx::prelude::*;
+use crate::ops::gradcheck::{constant, max_error, noise, values, Case};
 
 #[test]
 fn projects_on_the_normalised_columns() {
-    let dev = Cpu::default();
     // B = [[2], [0]] → Û = e1: the first coordinate survives.
-    let y = dev.tensor_from_vec(vec![3.0f64, 4.0, -1.0, 2.0], (2, 2));
-    let b = dev.tensor_from_vec(vec![2.0f64, 0.0], (2, 1));
-    assert_eq!(
-        learned_projection(y, &b).as_vec(),
-        vec![3.0, 0.0, -1.0, 0.0]
-    );
+    let out = values(|t| {
+        let y = constant(t, &[3.0, 4.0, -1.0, 2.0], 2, 2);
+        let b = constant(t, &[2.0, 0.0], 2, 1);
+        learned_projection(t, y, b)
+    });
+    assert_eq!(out, vec![3.0, 0.0, -1.0, 0.0]);
     let u = normalised(&from_rows(&noise(12, 2), 4, 3));
     for c in u.column_iter() {
         assert!((c.norm() - 1.0).abs() < 1e-12);
@@ -29,7 +27,7 @@ fn backward_matches_finite_differences_for_y_and_b() {
             mats: vec![(noise(l * k, 21 + k as u64), l, k)],
             vecs: vec![],
         };
-        let err = max_error(&case, |y, p| learned_projection(y, &p.mats[0]));
+        let err = max_error(&case, |t, y, p| learned_projection(t, y, p.mats[0]));
         assert!(err < 1e-7, "{n}×{l}, k = {k}: {err}");
     }
 }

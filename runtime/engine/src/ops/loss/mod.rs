@@ -6,16 +6,12 @@ mod cpu;
 #[cfg(test)]
 mod tests;
 
-use crate::device::{Cpu, Device};
-use crate::ops::tape::{accumulate, grad_of};
-use crate::tensor::{host, Mat, Real};
-use dfdx::prelude::*;
+use crate::device::Device;
+use crate::tape::TapeKernel;
+use crate::tape::{Tape, Var};
+use crate::tensor::Real;
 use rrae_lang::ir::Loss;
 
-pub type Scalar<E, T> = Tensor<(), E, dfdx::tensor::Cpu, T>;
-
-/// The losses on a device. The value crosses to the host (the trainer logs it and the
-/// controller decides on it); the gradient stays on the device.
 pub trait LossKernel<E: Real>: Device {
     /// What the backward needs: the residual and its scale.
     type Saved: Send + Sync + 'static;
@@ -45,45 +41,46 @@ pub trait LossKernel<E: Real>: Device {
     fn cross_entropy_backward(&self, saved: &Self::SavedCe, g: E) -> Self::Buf<E>;
 }
 
-pub fn loss<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
+pub fn loss<D: LossKernel<E> + TapeKernel<E>, E: Real>(
+    tape: &mut Tape<D, E>,
     kind: Loss,
-    pred: Mat<E, T>,
-    target: &Mat<E>,
-) -> Scalar<E, T> {
-    let (pred, mut tape) = pred.split_tape();
-    let (value, saved) = Cpu.loss_forward(kind, &host(&pred), &host(target));
-    let out: Scalar<E, NoneTape> = pred.device().tensor_from_vec(vec![E::of(value)], ());
-    if T::OWNS_TAPE {
-        let (pg, og) = (pred.ghost(), out.ghost());
-        tape.add_backward_op(move |grads| {
-            let g = grad_of!(grads, og)[0].f64();
-            let dp = Cpu.loss_backward(&saved, g);
-            accumulate!(grads, pg, dp);
-            Ok(())
-        });
-    }
-    out.put_tape(tape)
+    pred: Var,
+    target: Var,
+) -> Var {
+    let (value, saved) = tape
+        .dev()
+        .loss_forward(kind, tape.value(pred), tape.value(target));
+    let out = tape.scalar(E::of(value), &[pred]);
+    tape.on_backward(out, move |pass| {
+        if let Some(g) = pass.take_grad(out) {
+            let g = pass.dev().download(&g)[0].f64();
+            let dp = pass.dev().loss_backward(&saved, g);
+            pass.add_grad(pred, dp);
+        }
+        Ok(())
+    });
+    out
 }
 
 /// Mean softmax cross-entropy of `logits` (`batch × classes`) against class indices
 /// (the FID-style scores' classifier). Log-sum-exp in f64 with the row maximum
 /// subtracted; the backward is `(softmax − onehot) / batch`.
-pub fn cross_entropy<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
-    logits: Mat<E, T>,
+pub fn cross_entropy<D: LossKernel<E> + TapeKernel<E>, E: Real>(
+    tape: &mut Tape<D, E>,
+    logits: Var,
     labels: &[usize],
-) -> Scalar<E, T> {
-    let c = logits.shape().1;
-    let (logits, mut tape) = logits.split_tape();
-    let (value, saved) = Cpu.cross_entropy_forward(&host(&logits), c, labels);
-    let out: Scalar<E, NoneTape> = logits.device().tensor_from_vec(vec![E::of(value)], ());
-    if T::OWNS_TAPE {
-        let (lg, og) = (logits.ghost(), out.ghost());
-        tape.add_backward_op(move |grads| {
-            let g = grad_of!(grads, og)[0];
-            let dl = Cpu.cross_entropy_backward(&saved, g);
-            accumulate!(grads, lg, dl);
-            Ok(())
-        });
-    }
-    out.put_tape(tape)
+) -> Var {
+    let (value, saved) = tape
+        .dev()
+        .cross_entropy_forward(tape.value(logits), logits.cols, labels);
+    let out = tape.scalar(E::of(value), &[logits]);
+    tape.on_backward(out, move |pass| {
+        if let Some(g) = pass.take_grad(out) {
+            let g = pass.dev().download(&g)[0];
+            let dl = pass.dev().cross_entropy_backward(&saved, g);
+            pass.add_grad(logits, dl);
+        }
+        Ok(())
+    });
+    out
 }

@@ -12,12 +12,10 @@ mod cpu;
 #[cfg(test)]
 mod tests;
 
-use crate::device::{Cpu, Device};
-use crate::ops::loss::Scalar;
-use crate::ops::tape::{accumulate, grad_of};
-use crate::pool::Buf;
-use crate::tensor::{host, Mat, Real};
-use dfdx::prelude::*;
+use crate::device::Device;
+use crate::tape::TapeKernel;
+use crate::tape::{Tape, Var};
+use crate::tensor::Real;
 
 const EPS: f64 = 1e-8;
 
@@ -51,59 +49,64 @@ pub trait PenaltyKernel<E: Real>: Device {
 }
 
 /// A scalar output whose backward scales `d` (∂value/∂input) by the incoming gradient.
-fn scalar_op<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
-    x: Mat<E, T>,
+fn scalar_op<D: PenaltyKernel<E> + TapeKernel<E>, E: Real>(
+    tape: &mut Tape<D, E>,
+    x: Var,
     value: f64,
-    dx: Buf<f64>,
-    extra: Option<(&Mat<E>, Buf<f64>)>,
-) -> Scalar<E, T> {
-    let (x, mut tape) = x.split_tape();
-    let out: Scalar<E, NoneTape> = x.device().tensor_from_vec(vec![E::of(value)], ());
-    if T::OWNS_TAPE {
-        let (xg, og) = (x.ghost(), out.ghost());
-        let extra = extra.map(|(w, dw)| (w.ghost(), dw));
-        tape.add_backward_op(move |grads| {
-            let g = grad_of!(grads, og)[0].f64();
-            let d = PenaltyKernel::<E>::scaled(&Cpu, &dx, g);
-            accumulate!(grads, xg, d);
-            if let Some((wg, dw)) = &extra {
-                let d = PenaltyKernel::<E>::scaled(&Cpu, dw, g);
-                accumulate!(grads, (*wg), d);
+    dx: D::Buf<f64>,
+    extra: Option<(Var, D::Buf<f64>)>,
+) -> Var {
+    let inputs: Vec<Var> = std::iter::once(x)
+        .chain(extra.as_ref().map(|e| e.0))
+        .collect();
+    let out = tape.scalar(E::of(value), &inputs);
+    tape.on_backward(out, move |pass| {
+        if let Some(g) = pass.take_grad(out) {
+            let g = pass.dev().download(&g)[0].f64();
+            let d = PenaltyKernel::<E>::scaled(pass.dev(), &dx, g);
+            pass.add_grad(x, d);
+            if let Some((w, dw)) = &extra {
+                let d = PenaltyKernel::<E>::scaled(pass.dev(), dw, g);
+                pass.add_grad(*w, d);
             }
-            Ok(())
-        });
-    }
-    out.put_tape(tape)
+        }
+        Ok(())
+    });
+    out
 }
 
-/// The Sparse AE's KL penalty on the sigmoid latent `z` (`batch × L`, values in (0, 1)).
-pub fn sparsity<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
-    z: Mat<E, T>,
+/// The Sparse AE's KL penalty of the sigmoid latent `z`.
+pub fn sparsity<D: PenaltyKernel<E> + TapeKernel<E>, E: Real>(
+    tape: &mut Tape<D, E>,
+    z: Var,
     rho: f64,
     beta: f64,
-) -> Scalar<E, T> {
-    let (value, d) = Cpu.sparsity_forward(&host(&z), rho, beta);
-    scalar_op(z, value, d, None)
+) -> Var {
+    let (value, d) = tape.dev().sparsity_forward(tape.value(z), rho, beta);
+    scalar_op(tape, z, value, d, None)
 }
 
-/// The contractive penalty of `h = σ(x W + b)` (`batch × L`) with `W` (`in × L`).
-pub fn contractive<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
-    h: Mat<E, T>,
-    w: &Mat<E>,
+/// The Contractive AE's Jacobian penalty of `h = σ(W x + b)`, `w` being `W`.
+pub fn contractive<D: PenaltyKernel<E> + TapeKernel<E>, E: Real>(
+    tape: &mut Tape<D, E>,
+    h: Var,
+    w: Var,
     beta: f64,
-) -> Scalar<E, T> {
-    let l = h.shape().1;
-    let (value, dh, dw) = Cpu.contractive_forward(&host(&h), &host(w), l, beta);
-    scalar_op(h, value, dh, Some((w, dw)))
+) -> Var {
+    let (value, dh, dw) =
+        tape.dev()
+            .contractive_forward(tape.value(h), tape.value(w), h.cols, beta);
+    scalar_op(tape, h, value, dh, Some((w, dw)))
 }
 
-/// The Weak RRAE penalty `β·‖Y − Y_k‖_F` of the batch latent `y` (`batch × L`).
-pub fn weak<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
-    y: Mat<E, T>,
+/// The Weak RRAE's distance of `y` to its rank-`k` truncation.
+pub fn weak<D: PenaltyKernel<E> + TapeKernel<E>, E: Real>(
+    tape: &mut Tape<D, E>,
+    y: Var,
     k: usize,
     beta: f64,
-) -> Scalar<E, T> {
-    let (b, l) = *y.shape();
-    let (value, d) = Cpu.weak_forward(&host(&y), b, l, k, beta);
-    scalar_op(y, value, d, None)
+) -> Var {
+    let (b, l) = y.shape();
+    let (value, d) = tape.dev().weak_forward(tape.value(y), b, l, k, beta);
+    scalar_op(tape, y, value, d, None)
 }

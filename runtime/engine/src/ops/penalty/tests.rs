@@ -1,24 +1,21 @@
 use super::{contractive, sparsity, weak};
-use crate::ops::gradcheck::{max_error, noise, Case};
-use crate::ops::loss::Scalar;
-use dfdx::prelude::*;
-
-fn as_mat<T: Tape<f64, Cpu>>(s: Scalar<f64, T>) -> Mat1<T> {
-    s.broadcast_like::<_, Axes2<0, 1>>(&(1usize, 1usize))
-}
-type Mat1<T> = Tensor<(usize, usize), f64, Cpu, T>;
+use crate::ops::gradcheck::{constant, max_error, noise, scalar, Case};
 
 #[test]
 fn sparsity_is_the_kl_divergence_of_the_mean_activation() {
-    let dev = Cpu::default();
-    let z = dev.tensor_from_vec(vec![0.1f64, 0.3, 0.2, 0.2], (2, 2));
     let (rho, m) = (0.05f64, 0.2f64);
     let want = 3.0 * (rho * (rho / m).ln() + (1.0 - rho) * ((1.0 - rho) / (1.0 - m)).ln());
-    let got = sparsity(z, rho, 3.0).array();
+    let got = scalar(|t| {
+        let z = constant(t, &[0.1, 0.3, 0.2, 0.2], 2, 2);
+        sparsity(t, z, rho, 3.0)
+    });
     assert!((got - want).abs() < 1e-6, "{got} vs {want}");
     // At m = ρ the penalty vanishes.
-    let z = dev.tensor_from_vec(vec![0.05f64; 6], (2, 3));
-    assert!(sparsity(z, 0.05, 1.0).array().abs() < 1e-6);
+    let zero = scalar(|t| {
+        let z = constant(t, &[0.05; 6], 2, 3);
+        sparsity(t, z, 0.05, 1.0)
+    });
+    assert!(zero.abs() < 1e-6);
 }
 
 #[test]
@@ -30,14 +27,13 @@ fn sparsity_backward_matches_finite_differences() {
         mats: vec![],
         vecs: vec![],
     };
-    let err = max_error(&case, |z, _| as_mat(sparsity(z, 0.05, 2.0)));
+    let err = max_error(&case, |t, z, _| sparsity(t, z, 0.05, 2.0));
     assert!(err < 1e-7, "{err}");
 }
 
 #[test]
 fn contractive_is_the_jacobian_norm_of_a_sigmoid_layer() {
     // h = σ(x W): ∂h_j/∂x_i = h_j(1 − h_j) W_ij; compare Σ (∂h/∂x)² for one sample.
-    let dev = Cpu::default();
     let (w, h) = (noise(6, 4), [0.3f64, 0.6]);
     let mut want = 0.0;
     for i in 0..3 {
@@ -45,9 +41,10 @@ fn contractive_is_the_jacobian_norm_of_a_sigmoid_layer() {
             want += (h[j] * (1.0 - h[j]) * w[i * 2 + j]).powi(2);
         }
     }
-    let hm = dev.tensor_from_vec(h.to_vec(), (1, 2));
-    let wm = dev.tensor_from_vec(w, (3, 2));
-    let got = contractive(hm, &wm, 1.0).array();
+    let got = scalar(|t| {
+        let (hm, wm) = (constant(t, &h, 1, 2), constant(t, &w, 3, 2));
+        contractive(t, hm, wm, 1.0)
+    });
     assert!((got - want).abs() < 1e-12, "{got} vs {want}");
 }
 
@@ -60,17 +57,21 @@ fn contractive_backward_matches_finite_differences_for_h_and_w() {
         mats: vec![(noise(12, 6), 3, 4)],
         vecs: vec![],
     };
-    let err = max_error(&case, |h, p| as_mat(contractive(h, &p.mats[0], 0.7)));
+    let err = max_error(&case, |t, h, p| contractive(t, h, p.mats[0], 0.7));
     assert!(err < 1e-7, "{err}");
 }
 
 #[test]
 fn weak_is_the_distance_to_the_rank_k_truncation() {
-    let dev = Cpu::default();
     // Rows are samples: Y (L × batch) = [[3, 0], [0, 1]]·… has singular values 3 and 1.
-    let y = dev.tensor_from_vec(vec![3.0f64, 0.0, 0.0, 1.0], (2, 2));
-    assert!((weak(y.clone(), 1, 2.0).array() - 2.0).abs() < 1e-12);
-    assert!(weak(y, 2, 2.0).array().abs() < 1e-12);
+    let of = |k| {
+        scalar(|t| {
+            let y = constant(t, &[3.0, 0.0, 0.0, 1.0], 2, 2);
+            weak(t, y, k, 2.0)
+        })
+    };
+    assert!((of(1) - 2.0).abs() < 1e-12);
+    assert!(of(2).abs() < 1e-12);
 }
 
 #[test]
@@ -83,7 +84,7 @@ fn weak_backward_matches_finite_differences() {
             mats: vec![],
             vecs: vec![],
         };
-        let err = max_error(&case, |y, _| as_mat(weak(y, k, 1.5)));
+        let err = max_error(&case, |t, y, _| weak(t, y, k, 1.5));
         assert!(err < 1e-6, "{rows}×{cols} k = {k}: {err}");
     }
 }

@@ -1,28 +1,24 @@
 //! `project(U)`: `Y ↦ U Uᵀ Y` for an orthonormal basis `U` (L × k). In the row layout
-//! (`x = Yᵀ`) that is `x · P` with the constant `P = U Uᵀ`; dfdx's matmul carries the
-//! backward. Inference of every SVD-based model and the fine-tuning stage use it.
+//! (`x = Yᵀ`) that is `x · P` with the constant `P = U Uᵀ`, a [`matmul`] whose
+//! backward reaches `x` only. Inference of every SVD-based model and the fine-tuning
+//! stage use it.
 
 #[cfg(test)]
 mod tests;
 
-use crate::tensor::{Mat, Real};
-use dfdx::prelude::*;
+use crate::error::Result;
+use crate::ops::matmul::{matmul, MatmulKernel};
+use crate::tape::{Tape, Var};
+use crate::tensor::Real;
 use nalgebra::DMatrix;
 
-/// `P = U Uᵀ` as an `L × L` tensor.
-pub fn projector<E: Real>(dev: &Cpu, u: &DMatrix<f64>) -> Mat<E>
-where
-    Cpu: Storage<E>,
-{
+/// `P = U Uᵀ` (L × L, row-major) in `E`, for [`project`].
+pub fn projector<E: Real>(u: &DMatrix<f64>) -> Vec<E> {
     let p = u * u.transpose();
-    let l = p.nrows();
-    let data = crate::linalg::to_rows(&p).into_iter().map(E::of).collect();
-    dev.tensor_from_vec(data, (l, l))
+    crate::linalg::to_rows(&p).into_iter().map(E::of).collect()
 }
 
-pub fn project<E: Real, T: Tape<E, Cpu> + Merge<NoneTape>>(x: Mat<E, T>, p: &Mat<E>) -> Mat<E, T>
-where
-    Cpu: Device<E>,
-{
-    x.matmul(p.clone())
+/// `x · P` for a projector `p` on the tape (a constant: it gets no gradient).
+pub fn project<D: MatmulKernel<E>, E: Real>(tape: &mut Tape<D, E>, x: Var, p: Var) -> Result<Var> {
+    matmul(tape, x, p)
 }

@@ -19,11 +19,10 @@ mod tests;
 
 pub use cpu::{project_rank_k, Truncation};
 
-use crate::device::{Cpu, Device};
-use crate::ops::tape::{accumulate, grad_of, timing};
-use crate::pool::Buf;
-use crate::tensor::{host, Mat, Real};
-use dfdx::prelude::*;
+use crate::device::Device;
+use crate::tape::TapeKernel;
+use crate::tape::{timing, Tape, Var};
+use crate::tensor::Real;
 
 /// Relative cut under which a singular value counts as zero.
 pub const ZERO_SINGULAR: f64 = 1e-11;
@@ -49,26 +48,24 @@ pub trait SvdTruncateKernel<E: Real>: Device {
 
 /// `x: (batch, L)` (rows are samples, i.e. `Yᵀ`) → its rank-k projection, plus the
 /// kept basis and the batch's singular values.
-pub fn svd_truncate<E: Real, T: Tape<E, dfdx::tensor::Cpu>>(
-    x: Mat<E, T>,
+pub fn svd_truncate<D: SvdTruncateKernel<E> + TapeKernel<E>, E: Real>(
+    tape: &mut Tape<D, E>,
+    x: Var,
     k: usize,
-) -> (Mat<E, T>, Truncation) {
-    let (batch, l) = *x.shape();
-    let (x, mut tape) = x.split_tape();
-    let (out, t) = Cpu.svd_truncate_forward(&host(&x), batch, l, k);
-    let out: Mat<E> = x.device().tensor_from_vec(out.into_vec(), (batch, l));
-    if T::OWNS_TAPE {
-        let (xg, og) = (x.ghost(), out.ghost());
-        let state = t.clone();
-        tape.add_backward_op(move |grads| {
-            let g = Buf::from_vec(grad_of!(grads, og));
+) -> (Var, Truncation) {
+    let (batch, l) = x.shape();
+    let (out, t) = tape.dev().svd_truncate_forward(tape.value(x), batch, l, k);
+    let out = tape.output(out, batch, l, &[x]);
+    let state = tape.wants(out).then(|| t.clone());
+    tape.on_backward(out, move |pass| {
+        if let (Some(g), Some(state)) = (pass.take_grad(out), state) {
             let dx = timing::timed(
                 || "svd_truncate backward".into(),
-                || Cpu.svd_truncate_backward(&state, &g),
+                || pass.dev().svd_truncate_backward(&state, &g),
             );
-            accumulate!(grads, xg, dx);
-            Ok(())
-        });
-    }
-    (out.put_tape(tape), t)
+            pass.add_grad(x, dx);
+        }
+        Ok(())
+    });
+    (out, t)
 }

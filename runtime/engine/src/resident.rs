@@ -1,0 +1,130 @@
+//! Parameters, gradients and optimiser moments kept in a device's memory for a run.
+//!
+//! The host's [`ParamSet`] and [`Optimizer`] are what checkpoints, snapshots and
+//! artifacts read; a [`Resident`] is their copy on the device the steps run on. A step
+//! binds the parameters to the tape without copying them ([`Resident::bind`]), the
+//! gradients stay where the backward left them, and the optimiser kernel updates
+//! parameters and moments in place ([`Resident::update`]). What crosses to the host is
+//! chosen by the caller: the parameters after each step ([`Resident::download_params`],
+//! the mirror every reader of `ParamSet` sees), the moments only when a checkpoint or a
+//! snapshot asks ([`Resident::moments`]).
+
+use crate::device::Device;
+use crate::error::{Result, RuntimeError};
+use crate::optim::{Optimizer, OptimizerKernel};
+use crate::params::ParamSet;
+use crate::tape::{Grads, Tape, TapeKernel, Var};
+
+/// The device copy of a model's parameters and its optimiser's moments.
+pub struct Resident<D: Device> {
+    params: Vec<D::Buf<f32>>,
+    m: Vec<D::Buf<f32>>,
+    v: Vec<D::Buf<f32>>,
+}
+
+impl<D: OptimizerKernel + TapeKernel<f32>> Resident<D> {
+    /// Copies `ps` and the moments of `opt` to `dev`; an optimiser whose moments were
+    /// never allocated (read from a checkpoint of another kind) starts from zeros.
+    pub fn upload(dev: &D, ps: &ParamSet, opt: &Optimizer) -> Self {
+        let moment = |held: &[Vec<f32>], i: usize, n: usize| match held.get(i) {
+            Some(x) if x.len() == n => dev.upload(x),
+            _ => dev.zeros(n),
+        };
+        let n = |i: usize| ps.params[i].data.len();
+        let count = ps.params.len();
+        Resident {
+            params: ps.params.iter().map(|p| dev.upload(&p.data)).collect(),
+            m: (0..count).map(|i| moment(&opt.m, i, n(i))).collect(),
+            v: (0..count).map(|i| moment(&opt.v, i, n(i))).collect(),
+        }
+    }
+
+    /// Every parameter as a value on `tape`, borrowed (a matrix `[rows, cols]`, or a
+    /// `1 × n` row for a bias), its gradient wanted.
+    pub fn bind<'p>(&'p self, tape: &mut Tape<'p, D, f32>, ps: &ParamSet) -> Vec<Var> {
+        self.params
+            .iter()
+            .zip(&ps.params)
+            .map(|(buf, p)| {
+                let (r, c) = match p.shape[..] {
+                    [r, c] => (r, c),
+                    _ => (1, p.data.len()),
+                };
+                tape.param(buf, r, c)
+            })
+            .collect()
+    }
+
+    /// Takes the gradients of the bound `vars` out of `grads` (zeros where none arrived,
+    /// `None` for frozen parameters, which get no update), and refuses a non-finite
+    /// one, naming the parameter.
+    pub fn gradients(
+        &self,
+        dev: &D,
+        grads: &mut Grads<D, f32>,
+        vars: &[Var],
+        ps: &ParamSet,
+    ) -> std::result::Result<Vec<Option<D::Buf<f32>>>, String> {
+        let mut out = Vec::with_capacity(vars.len());
+        for (v, p) in vars.iter().zip(&ps.params) {
+            let g = grads.take(*v);
+            if p.frozen {
+                out.push(None);
+                continue;
+            }
+            let g = g.unwrap_or_else(|| dev.zeros(v.len()));
+            if !dev.all_finite(&g) {
+                return Err(p.name.clone());
+            }
+            out.push(Some(g));
+        }
+        Ok(out)
+    }
+
+    /// One optimiser step at learning rate `lr` with the gradients from
+    /// [`Resident::gradients`]; counts the step in `opt`.
+    pub fn update(
+        &mut self,
+        dev: &D,
+        opt: &mut Optimizer,
+        grads: &[Option<D::Buf<f32>>],
+        lr: f64,
+    ) -> Result<()> {
+        if grads.len() != self.params.len() {
+            return Err(RuntimeError::Stage {
+                stage: "optimiser",
+                reason: format!(
+                    "{} gradients for {} parameters",
+                    grads.len(),
+                    self.params.len()
+                ),
+            });
+        }
+        let u = opt.next_update(lr);
+        let state = self
+            .params
+            .iter_mut()
+            .zip(self.m.iter_mut().zip(&mut self.v));
+        for ((p, (m, v)), g) in state.zip(grads) {
+            if let Some(g) = g {
+                dev.optimizer_update(u, p, g, m, v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies the parameters back into the host's `ps`.
+    pub fn download_params(&self, dev: &D, ps: &mut ParamSet) {
+        for (p, buf) in ps.params.iter_mut().zip(&self.params) {
+            dev.download_into(buf, &mut p.data);
+        }
+    }
+
+    /// The optimiser `opt` with the moments held here, for a checkpoint or a snapshot.
+    pub fn moments(&self, dev: &D, opt: &Optimizer) -> Optimizer {
+        let down = |bufs: &[D::Buf<f32>]| bufs.iter().map(|b| dev.download(b)).collect();
+        let mut out = opt.clone();
+        (out.m, out.v) = (down(&self.m), down(&self.v));
+        out
+    }
+}
