@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Times one training step of the paper's CNN RRAE in PyTorch, for bench/compare_torch.sh.
+"""Times one step of the paper's CNN RRAE in PyTorch, for bench/compare_torch.sh.
 
-The model is exactly the one `rrae check` prints for models/rrae.rrae and examples/mnist.rrae
-(stdlib/cnn.rrae: three 3x3 stride-2 convolutions, linear to L; linear, three 3x3 stride-2
-transposed convolutions with output padding 1, a final convolution of kernel 1 + D - H).
-A step is what `rrae bench` times: forward, truncated SVD of the latent batch, relative L2
-loss, backward, Adam. Prints one JSON line: median/min/max ms over the timed steps.
+The model is the one `rrae check` prints for the stdlib's cnn_encoder / cnn_decoder
+(stdlib/cnn.rrae): 3x3 stride-2 convolutions of the encoder widths, linear to L; linear
+to channels x D0 x D0, 3x3 stride-2 transposed convolutions (output padding 1) of the
+decoder widths, a final convolution of kernel 1 + D - H. What is timed is what
+`rrae bench --phase` times:
+  train      forward, truncated SVD of the latent batch, relative L2 loss, backward, Adam;
+  fine-tune  the decoder on fixed projected latents (encoder frozen), loss, backward, Adam;
+  inference  encode, project on a rank-k basis, decode, under torch.no_grad().
+Prints one JSON line: median/min/max ms over the timed steps.
 """
 import argparse
 import json
@@ -18,52 +22,86 @@ import torch.nn as nn
 
 p = argparse.ArgumentParser()
 p.add_argument("--size", type=int, default=64, help="input height = width")
+p.add_argument("--in-ch", type=int, default=1, help="input channels")
 p.add_argument("--batch", type=int, default=64)
 p.add_argument("--latent", type=int, default=64)
 p.add_argument("--k", type=int, default=2)
+p.add_argument("--enc-widths", default="32,64,128")
+p.add_argument("--dec-widths", default="128,64,32")
+p.add_argument("--channels", type=int, default=32, help="channels of the decoder's start")
+p.add_argument("--phase", choices=["train", "fine-tune", "inference"], default="train")
 p.add_argument("--steps", type=int, default=20)
 p.add_argument("--warmup", type=int, default=3)
 p.add_argument("--threads", type=int, default=2)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
+enc_w = [int(w) for w in a.enc_widths.split(",")]
+dec_w = [int(w) for w in a.dec_widths.split(",")]
 
-# Encoder output side: three stride-2 convolutions with padding 1.
+# Encoder output side: stride-2 convolutions with padding 1.
 e = a.size
-for _ in range(3):
+for _ in enc_w:
     e = (e + 2 - 3) // 2 + 1
-# Decoder start: the smallest d0 that three transposed convolutions grow to >= size.
+# Decoder start: the smallest d0 that the transposed convolutions grow to >= size.
+grow = 2 ** len(dec_w)
 d0 = 1
-while d0 * 8 < a.size:
+while d0 * grow < a.size:
     d0 += 1
-last = 1 + d0 * 8 - a.size
+last = 1 + d0 * grow - a.size
 
-enc = nn.Sequential(
-    nn.Conv2d(1, 32, 3, 2, 1), nn.ReLU(),
-    nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(),
-    nn.Conv2d(64, 128, 3, 2, 1), nn.ReLU(),
-    nn.Flatten(), nn.Linear(128 * e * e, a.latent))
-lin = nn.Linear(a.latent, 32 * d0 * d0)
-dec = nn.Sequential(
-    nn.ConvTranspose2d(32, 128, 3, 2, 1, 1), nn.ReLU(),
-    nn.ConvTranspose2d(128, 64, 3, 2, 1, 1), nn.ReLU(),
-    nn.ConvTranspose2d(64, 32, 3, 2, 1, 1), nn.ReLU(),
-    nn.Conv2d(32, 1, last))
+layers, c = [], a.in_ch
+for w in enc_w:
+    layers += [nn.Conv2d(c, w, 3, 2, 1), nn.ReLU()]
+    c = w
+enc = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * e * e, a.latent))
+lin = nn.Linear(a.latent, a.channels * d0 * d0)
+layers, c = [], a.channels
+for w in dec_w:
+    layers += [nn.ConvTranspose2d(c, w, 3, 2, 1, 1), nn.ReLU()]
+    c = w
+dec = nn.Sequential(*layers, nn.Conv2d(c, a.in_ch, last))
 params = list(enc.parameters()) + list(lin.parameters()) + list(dec.parameters())
-opt = torch.optim.Adam(params, lr=1e-3)
-x = torch.randn(a.batch, 1, a.size, a.size)
+x = torch.randn(a.batch, a.in_ch, a.size, a.size)
 
 
-def step():
-    y = enc(x)
-    u, s, vh = torch.linalg.svd(y.T, full_matrices=False)
-    uk = u[:, : a.k]
-    z = y @ uk @ uk.T
-    out = dec(lin(z).view(-1, 32, d0, d0))
-    loss = torch.linalg.norm(out - x) / torch.linalg.norm(x)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+def decode(z):
+    return dec(lin(z).view(-1, a.channels, d0, d0))
+
+
+if a.phase == "train":
+    opt = torch.optim.Adam(params, lr=1e-3)
+
+    def step():
+        y = enc(x)
+        u, s, vh = torch.linalg.svd(y.T, full_matrices=False)
+        uk = u[:, : a.k]
+        out = decode(y @ uk @ uk.T)
+        loss = torch.linalg.norm(out - x) / torch.linalg.norm(x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+else:
+    with torch.no_grad():
+        y = enc(x)
+        uk = torch.linalg.svd(y.T, full_matrices=False)[0][:, : a.k]
+        proj = uk @ uk.T
+        z = y @ proj
+    if a.phase == "fine-tune":
+        for q in enc.parameters():
+            q.requires_grad_(False)
+        opt = torch.optim.Adam(list(lin.parameters()) + list(dec.parameters()), lr=1e-3)
+
+        def step():
+            out = decode(z)
+            loss = torch.linalg.norm(out - x) / torch.linalg.norm(x)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    else:
+        def step():
+            with torch.no_grad():
+                return decode(enc(x) @ proj)
 
 
 times = []
@@ -76,4 +114,4 @@ n = sum(p.numel() for p in params)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 print(json.dumps(dict(params=n, median_ms=statistics.median(times), min_ms=min(times),
                       max_ms=max(times), steps=a.steps, threads=a.threads, peak_rss_mib=peak,
-                      torch=torch.__version__)))
+                      phase=a.phase, torch=torch.__version__)))

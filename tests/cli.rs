@@ -405,22 +405,30 @@ fn every_latent_operator_of_the_zoo_runs_end_to_end() {
 }
 
 #[test]
-fn bench_prints_the_median_step_time() {
+fn bench_prints_the_median_time_of_each_phase() {
     let f = bad_file("bench.rrae", TINY);
-    let out = rrae(&[
-        "bench",
-        f.to_str().unwrap(),
-        "--steps",
-        "3",
-        "--warmup",
-        "1",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let s = text(&out.stdout);
-    assert!(
-        s.starts_with("tiny: ") && s.contains("ms/step over 3 steps"),
-        "{s}"
-    );
+    for (phase, what) in [
+        ("train", "training step"),
+        ("fine-tune", "fine-tuning step"),
+        ("inference", "inference batch"),
+    ] {
+        let out = rrae(&[
+            "bench",
+            f.to_str().unwrap(),
+            "--steps",
+            "3",
+            "--warmup",
+            "1",
+            "--phase",
+            phase,
+        ]);
+        assert!(out.status.success(), "{phase}: {}", text(&out.stderr));
+        let s = text(&out.stdout);
+        assert!(
+            s.starts_with("tiny: ") && s.contains(&format!("ms per {what} over 3 ")),
+            "{phase}: {s}"
+        );
+    }
 }
 
 /// Column `col` (1: step, 2: k) of losses.csv's rows that start with `prefix`.

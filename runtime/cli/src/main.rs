@@ -208,6 +208,9 @@ enum Command {
         /// Print one JSON line (for bench/compare_torch.sh).
         #[arg(long)]
         json: bool,
+        /// What to time: a training step, a fine-tuning step, or inference of a batch.
+        #[arg(long, value_enum, default_value_t = train::BenchPhase::Train)]
+        phase: train::BenchPhase,
     },
 }
 
@@ -300,9 +303,10 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             steps,
             warmup,
             json,
+            phase,
         } => {
             let (ir, _) = checked(&file)?;
-            train::bench(ir, steps, warmup, json)
+            train::bench(ir, steps, warmup, json, phase)
         }
         Command::Check { file } => {
             let text = read(&file)?;

@@ -188,22 +188,41 @@ pub fn eval(dir: PathBuf) -> Result<(), ExitCode> {
     }
 }
 
-/// Runs `warmup + steps` training steps and prints the median time per step.
-/// `rrae bench`: trains `warmup + steps` steps on the model's data and reports the
-/// median step time, the achieved GFLOP/s (see `rrae_engine::cost`) and the peak
-/// resident memory; with `RRAE_DEBUG=1` also the per-op breakdown.
+/// What `rrae bench` times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchPhase {
+    /// A training step: forward, latent operator, loss, backward, update.
+    Train,
+    /// A fine-tuning step: the decoder on precomputed projected latents, encoder frozen.
+    FineTune,
+    /// Inference of one batch: encode, project on U_f, decode (no tape).
+    Inference,
+}
+
+/// `rrae bench`: times `warmup + steps` steps of `phase` on the model's data and reports
+/// the median, the achieved GFLOP/s (see `rrae_engine::cost`) and the peak resident
+/// memory; with `RRAE_DEBUG=1` also the per-op breakdown.
 pub fn bench(
     mut ir: rrae_lang::Ir,
     steps: usize,
     warmup: usize,
     json: bool,
+    phase: BenchPhase,
 ) -> Result<(), ExitCode> {
-    rrae_report::run::set_steps(&mut ir, steps + warmup);
-    ir.train.fine_tune_steps = 0;
     let fail = |e: rrae_engine::RuntimeError| {
         errln!("error: {e}");
         ExitCode::from(1)
     };
+    let rounds = warmup + steps;
+    // Fine-tuning and inference need a trained model's common basis: one training step
+    // makes one (its values do not change the cost).
+    let (train_steps, fine_steps) = match phase {
+        BenchPhase::Train => (rounds, 0),
+        BenchPhase::FineTune => (1, rounds),
+        BenchPhase::Inference => (1, 0),
+    };
+    rrae_report::run::set_steps(&mut ir, train_steps);
+    ir.train.fine_tune_steps = fine_steps;
     rrae_report::run::fits(&ir).map_err(fail)?;
     let data_ir = ir
         .data
@@ -212,62 +231,114 @@ pub fn bench(
         .map_err(fail)?;
     let data = rrae_train::data::Dataset::load(&data_ir).map_err(fail)?;
     let model = rrae_engine::model::Model::lower(&ir, ir.train.seed).map_err(fail)?;
+    if phase == BenchPhase::FineTune && !model.latent.has_common_basis() {
+        return Err(fail(rrae_engine::RuntimeError::Unsupported {
+            what: format!(
+                "fine-tuning `{}`, whose latent operator has no common basis",
+                ir.name
+            ),
+            hint: "bench the training step, or a model with `svd_truncate` or `weak_svd`".into(),
+        }));
+    }
     let flops = rrae_engine::cost::flops(&model);
+    let timed_phase = match phase {
+        BenchPhase::FineTune => rrae_train::train::Phase::FineTune,
+        BenchPhase::Train | BenchPhase::Inference => rrae_train::train::Phase::Train,
+    };
     let mut t = rrae_train::train::Trainer::new(model, &data, debug());
     // Allocation counters when the last warm-up step and the last timed step are
     // reported (the run goes on to build the common basis, which is not a step).
     let mut after_warmup = crate::alloc_count::totals();
     let mut end = after_warmup;
     t.run(&mut |e: &rrae_train::schedule::Event| {
-        if let rrae_train::schedule::Event::Step { step, .. } = e {
-            if step + 1 == warmup {
+        if let rrae_train::schedule::Event::Step { phase, step, .. } = e {
+            if *phase == timed_phase && step + 1 == warmup {
                 after_warmup = crate::alloc_count::totals();
             }
-            if step + 1 == warmup + steps {
+            if *phase == timed_phase && step + 1 == rounds {
                 end = crate::alloc_count::totals();
             }
         }
     })
     .map_err(fail)?;
+    let (ms, per_sample) = match phase {
+        BenchPhase::Train | BenchPhase::FineTune => {
+            let ms: Vec<f64> = t
+                .log
+                .iter()
+                .filter(|s| s.phase == timed_phase)
+                .skip(warmup)
+                .map(|s| s.ms)
+                .collect();
+            let flop = match phase {
+                BenchPhase::FineTune => flops.fine_tune,
+                BenchPhase::Train | BenchPhase::Inference => flops.train,
+            };
+            (ms, flop)
+        }
+        BenchPhase::Inference => {
+            let batch = ir.train.batch.min(data.n_train()).max(1);
+            let rows = &data.train[..batch * data.dim];
+            let mut ms = vec![];
+            after_warmup = crate::alloc_count::totals();
+            for i in 0..rounds {
+                if i == warmup {
+                    after_warmup = crate::alloc_count::totals();
+                }
+                let t0 = std::time::Instant::now();
+                let y = t.encode_all(rows).map_err(fail)?;
+                let z = t.inference_latents(y).map_err(fail)?;
+                let out = t.decode_all(&z).map_err(fail)?;
+                std::hint::black_box(out);
+                if i >= warmup {
+                    ms.push(t0.elapsed().as_secs_f64() * 1e3);
+                }
+            }
+            end = crate::alloc_count::totals();
+            (ms, flops.forward)
+        }
+    };
     let timed = steps.max(1) as f64;
     let allocs = (end.0 - after_warmup.0) as f64 / timed;
     let alloc_mib = (end.1 - after_warmup.1) as f64 / timed / (1 << 20) as f64;
-    let ms: Vec<f64> = t.log.iter().skip(warmup).map(|s| s.ms).collect();
     let med = median(ms.clone());
     let min = ms.iter().cloned().fold(f64::INFINITY, f64::min);
     let max = ms.iter().cloned().fold(0.0, f64::max);
-    let gflop = flops.train * ir.train.batch as f64 / 1e9;
+    let batch = ir.train.batch;
+    let gflop = per_sample * batch as f64 / 1e9;
     let peak = peak_rss_mib();
     let threads = rayon_threads();
+    let what = match phase {
+        BenchPhase::Train => "training step",
+        BenchPhase::FineTune => "fine-tuning step",
+        BenchPhase::Inference => "inference batch",
+    };
     if json {
         let v = serde_json::json!({
-            "model": ir.name, "params": t.model.params.count(), "batch": ir.train.batch,
-            "input": ir.input.dims(), "median_ms": med, "min_ms": min, "max_ms": max,
-            "steps": ms.len(), "gflop_per_step": gflop, "gflops": gflop / (med / 1e3),
+            "model": ir.name, "params": t.model.params.count(), "batch": batch,
+            "input": ir.input.dims(), "phase": what, "median_ms": med, "min_ms": min,
+            "max_ms": max, "steps": ms.len(), "gflop_per_step": gflop,
+            "gflops": gflop / (med / 1e3), "images_per_s": batch as f64 / (med / 1e3),
             "peak_rss_mib": peak, "threads": threads,
             "allocations_per_step": allocs, "allocated_mib_per_step": alloc_mib,
         });
         outln!("{v}");
     } else {
         outln!(
-            "{}: {} params, batch {}, input {}: median {:.1} ms/step over {} steps (min {:.1}, max {:.1}; {} threads)",
+            "{}: {} params, batch {batch}, input {}: median {med:.1} ms per {what} over {} (min {min:.1}, max {max:.1}; {threads} threads)",
             ir.name,
             t.model.params.count(),
-            ir.train.batch,
             ir.input,
-            med,
             ms.len(),
-            min,
-            max,
-            threads
         );
         let peak = peak.map_or("unknown".into(), |m| format!("{m:.0} MiB"));
         outln!(
-            "{gflop:.2} GFLOP per step (forward + backward of the products): {:.1} GFLOP/s; peak memory {peak}",
-            gflop / (med / 1e3)
+            "{gflop:.2} GFLOP per {what} (the products): {:.1} GFLOP/s, {:.0} images/s; peak memory {peak}",
+            gflop / (med / 1e3),
+            batch as f64 / (med / 1e3)
         );
         outln!(
-            "{allocs:.0} allocations ({alloc_mib:.0} MiB) per timed step, served from memory the allocator keeps"
+            "{allocs:.0} allocations ({alloc_mib:.0} MiB) per timed {what}, served from memory the allocator keeps"
         );
     }
     if let Some(s) = rrae_report::run::profile_report(&t) {

@@ -17,6 +17,9 @@ pub struct Flops {
     /// its weight gradient and its input gradient — except the first layer's, which
     /// nothing reads.
     pub train: f64,
+    /// A fine-tuning step: the decoder's forward and backward (the encoder is frozen and
+    /// its latents precomputed, so the decoder's first layer needs no input gradient).
+    pub fine_tune: f64,
 }
 
 /// Forward FLOPs of one layer for one sample (zero for unweighted layers).
@@ -36,19 +39,34 @@ pub fn layer_forward(model: &Model, l: &Lowered) -> f64 {
 
 /// The FLOPs of one sample of `model` (the decoder runs once, as in training).
 pub fn flops(model: &Model) -> Flops {
-    let layers = model.encoder.iter().chain(&model.decoder);
-    let mut f = Flops::default();
-    let mut first = true;
-    for l in layers {
-        let fwd = layer_forward(model, l);
-        if fwd == 0.0 {
-            continue;
+    // A layer's backward costs two forwards (input and weight gradients), one when its
+    // input is data and needs no gradient.
+    let step = |layers: &[Lowered]| -> (f64, f64) {
+        let (mut fwd, mut total, mut first) = (0.0, 0.0, true);
+        for l in layers {
+            let f = layer_forward(model, l);
+            if f == 0.0 {
+                continue;
+            }
+            fwd += f;
+            total += if first { 2.0 * f } else { 3.0 * f };
+            first = false;
         }
-        f.forward += fwd;
-        f.train += if first { 2.0 * fwd } else { 3.0 * fwd };
-        first = false;
+        (fwd, total)
+    };
+    let (enc_fwd, _) = step(&model.encoder);
+    let (dec_fwd, fine_tune) = step(&model.decoder);
+    let all: Vec<Lowered> = model
+        .encoder
+        .iter()
+        .chain(&model.decoder)
+        .cloned()
+        .collect();
+    Flops {
+        forward: enc_fwd + dec_fwd,
+        train: step(&all).1,
+        fine_tune,
     }
-    f
 }
 
 #[cfg(test)]
@@ -86,6 +104,9 @@ mod tests {
         let f = flops(&m);
         assert_eq!(f.forward, fwd);
         assert_eq!(f.train, 3.0 * fwd - 2.0 * macs[0] as f64);
+        // Fine-tuning: the decoder (from the linear layer, whose input is data).
+        let dec: f64 = macs[4..].iter().map(|&m| 2.0 * m as f64).sum();
+        assert_eq!(f.fine_tune, 3.0 * dec - 2.0 * macs[4] as f64);
         // 19.4 GFLOP per training step at batch 64 (issue 7 estimated about 18.5).
         assert!(
             (f.train * 64.0 / 1e9 - 19.40).abs() < 0.01,
