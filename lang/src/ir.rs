@@ -442,6 +442,67 @@ impl fmt::Display for Inference {
     }
 }
 
+/// One IR line as `rrae check` prints it: `%id = op %prev : shape  params n`, the id
+/// and the operation padded into columns when `padded`.
+fn ir_line(
+    id: usize,
+    op: &dyn fmt::Display,
+    output: &dyn fmt::Display,
+    params: usize,
+    padded: bool,
+) -> String {
+    let prev = if id == 0 {
+        "%input".to_string()
+    } else {
+        format!("%{}", id - 1)
+    };
+    let op = format!("{op} {prev}");
+    let params = if params > 0 {
+        format!("  params {}", thousands(params))
+    } else {
+        String::new()
+    };
+    if padded {
+        format!("%{id:<3} = {op:<64} : {output}{params}")
+    } else {
+        format!("%{id} = {op} : {output}{params}")
+    }
+}
+
+impl Node {
+    /// This layer's line of `rrae check`, without the column padding.
+    pub fn line(&self) -> String {
+        ir_line(self.id, &self.op, &self.output, self.params, false)
+    }
+
+    fn padded_line(&self) -> String {
+        ir_line(self.id, &self.op, &self.output, self.params, true)
+    }
+}
+
+impl LatentNode {
+    /// The latent operator's line of `rrae check`, without the column padding.
+    pub fn line(&self) -> String {
+        ir_line(
+            self.id,
+            &self.op,
+            &format!("[{}]", self.dim),
+            self.params,
+            false,
+        )
+    }
+
+    fn padded_line(&self) -> String {
+        ir_line(
+            self.id,
+            &self.op,
+            &format!("[{}]", self.dim),
+            self.params,
+            true,
+        )
+    }
+}
+
 impl fmt::Display for Ir {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -452,20 +513,7 @@ impl fmt::Display for Ir {
             self.latent.dim,
             self.decoder.last().map_or(&self.input, |n| &n.output)
         )?;
-        let node = |f: &mut fmt::Formatter<'_>, n: &Node| {
-            let prev = if n.id == 0 {
-                "%input".to_string()
-            } else {
-                format!("%{}", n.id - 1)
-            };
-            let op = format!("{} {prev}", n.op);
-            let params = if n.params > 0 {
-                format!("  params {}", thousands(n.params))
-            } else {
-                String::new()
-            };
-            writeln!(f, "  %{:<3} = {:<64} : {}{params}", n.id, op, n.output)
-        };
+        let node = |f: &mut fmt::Formatter<'_>, n: &Node| writeln!(f, "  {}", n.padded_line());
         writeln!(
             f,
             "encoder:                                                                   params {}",
@@ -476,23 +524,7 @@ impl fmt::Display for Ir {
         }
         let l = &self.latent;
         writeln!(f, "latent:")?;
-        let prev = if l.id == 0 {
-            "%input".to_string()
-        } else {
-            format!("%{}", l.id - 1)
-        };
-        let params = if l.params > 0 {
-            format!("  params {}", thousands(l.params))
-        } else {
-            String::new()
-        };
-        writeln!(
-            f,
-            "  %{:<3} = {:<64} : [{}]{params}",
-            l.id,
-            format!("{} {prev}", l.op),
-            l.dim
-        )?;
+        writeln!(f, "  {}", l.padded_line())?;
         writeln!(f, "         inference: {}", l.op.inference())?;
         writeln!(
             f,

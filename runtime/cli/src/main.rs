@@ -4,6 +4,7 @@
 mod out;
 mod artifact;
 mod fmt;
+mod lsp;
 mod progress;
 mod train;
 
@@ -212,6 +213,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = train::BenchPhase::Train)]
         phase: train::BenchPhase,
     },
+    /// Serve the Language Server Protocol on stdin/stdout, for editors: diagnostics as
+    /// you type, hover with shapes and parameter counts, go to definition, completion.
+    Lsp,
 }
 
 fn read(file: &PathBuf) -> Result<String, ExitCode> {
@@ -324,6 +328,10 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 (Err(_), None) => Err(ExitCode::from(1)),
             }
         }
+        Command::Lsp => lsp::run().map_err(|e| {
+            errln!("error: the language server stopped: {e}");
+            ExitCode::from(1)
+        }),
         Command::Fmt { file, write, check } => {
             let text = read(&file)?;
             let name = file.to_string_lossy().to_string();

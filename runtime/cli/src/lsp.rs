@@ -1,0 +1,439 @@
+//! `rrae lsp`: a language server over stdio for `.rrae` files.
+//!
+//! The transport (framing, the initialize handshake, shutdown) is `lsp-server`'s, the
+//! message types `lsp-types`'; what is ours is what the checker knows:
+//! - diagnostics: the checker's error (code, message, label, help) on every open and
+//!   change, at its span in the edited file, or at the `use`/block call that led to it;
+//! - hover: on a layer, its IR line as `rrae check` prints it (output shape, parameter
+//!   count); on a block call, every layer it expanded to; on the latent operator, its
+//!   training and inference forms;
+//! - go to definition: a block's `block` line (this file or a `use`d file), a `use`d file;
+//! - completion: layers, latent operators, data sources, settings and blocks in scope.
+
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
+    PublishDiagnostics,
+};
+use lsp_types::request::{Completion, GotoDefinition, HoverRequest, Request as _};
+use lsp_types::{
+    CompletionItem, CompletionItemKind, CompletionOptions, CompletionResponse, Diagnostic,
+    DiagnosticSeverity, GotoDefinitionResponse, Hover, HoverContents, HoverProviderCapability,
+    Location, MarkupContent, MarkupKind, NumberOrString, OneOf, Position, PublishDiagnosticsParams,
+    Range, ServerCapabilities, TextDocumentPositionParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, Url,
+};
+use rrae_lang::ast::{Item, UseTarget};
+use rrae_lang::span::{SourceMap, Span};
+use rrae_lang::{Error, Ir};
+use std::collections::HashMap;
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// Serves one client on stdin/stdout until it shuts down.
+pub fn run() -> Result<(), Failure> {
+    let (conn, io) = Connection::stdio();
+    let caps = ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        completion_provider: Some(CompletionOptions::default()),
+        ..ServerCapabilities::default()
+    };
+    conn.initialize(serde_json::to_value(caps)?)?;
+    let mut server = Server::default();
+    for msg in &conn.receiver {
+        match msg {
+            Message::Request(req) => {
+                if conn.handle_shutdown(&req)? {
+                    break;
+                }
+                conn.sender.send(Message::Response(server.request(req)))?;
+            }
+            Message::Notification(n) => {
+                if let Some(out) = server.notification(n) {
+                    conn.sender.send(Message::Notification(out))?;
+                }
+            }
+            Message::Response(_) => {}
+        }
+    }
+    // The writer thread ends when the connection's sender is gone.
+    drop(conn);
+    io.join()?;
+    Ok(())
+}
+
+/// An open document and what checking it gave.
+struct Doc {
+    text: String,
+    path: String,
+    sources: SourceMap,
+    result: Result<Ir, Error>,
+}
+
+#[derive(Default)]
+struct Server {
+    docs: HashMap<Url, Doc>,
+}
+
+impl Server {
+    fn notification(&mut self, n: Notification) -> Option<Notification> {
+        let (uri, text) = match n.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let p: lsp_types::DidOpenTextDocumentParams =
+                    serde_json::from_value(n.params).ok()?;
+                (p.text_document.uri, p.text_document.text)
+            }
+            DidChangeTextDocument::METHOD => {
+                let p: lsp_types::DidChangeTextDocumentParams =
+                    serde_json::from_value(n.params).ok()?;
+                // Full sync: the last change is the whole text.
+                let text = p.content_changes.into_iter().last()?.text;
+                (p.text_document.uri, text)
+            }
+            DidCloseTextDocument::METHOD => {
+                let p: lsp_types::DidCloseTextDocumentParams =
+                    serde_json::from_value(n.params).ok()?;
+                self.docs.remove(&p.text_document.uri);
+                return None;
+            }
+            _ => return None,
+        };
+        let doc = check(&uri, text);
+        let diagnostics = diagnostics(&doc);
+        self.docs.insert(uri.clone(), doc);
+        let params = PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version: None,
+        };
+        Some(Notification::new(PublishDiagnostics::METHOD.into(), params))
+    }
+
+    fn request(&self, req: Request) -> Response {
+        let id = req.id.clone();
+        let result = match req.method.as_str() {
+            HoverRequest::METHOD => self.with_position(req, |doc, at| {
+                serde_json::to_value(hover(doc, at)).unwrap_or_default()
+            }),
+            GotoDefinition::METHOD => self.with_position(req, |doc, at| {
+                serde_json::to_value(definition(doc, at)).unwrap_or_default()
+            }),
+            Completion::METHOD => {
+                let doc = serde_json::from_value::<lsp_types::CompletionParams>(req.params)
+                    .ok()
+                    .and_then(|p| self.docs.get(&p.text_document_position.text_document.uri));
+                serde_json::to_value(CompletionResponse::Array(completions(doc)))
+                    .unwrap_or_default()
+            }
+            _ => {
+                return Response::new_err(
+                    id,
+                    lsp_server::ErrorCode::MethodNotFound as i32,
+                    format!("rrae lsp does not answer {}", req.method),
+                )
+            }
+        };
+        Response::new_ok(id, result)
+    }
+
+    /// Runs `f` on the document and byte offset a positional request names (`null`
+    /// for an unknown document).
+    fn with_position(
+        &self,
+        req: Request,
+        f: impl Fn(&Doc, usize) -> serde_json::Value,
+    ) -> serde_json::Value {
+        #[derive(serde::Deserialize)]
+        struct Params {
+            #[serde(flatten)]
+            at: TextDocumentPositionParams,
+        }
+        let Ok(p) = serde_json::from_value::<Params>(req.params) else {
+            return serde_json::Value::Null;
+        };
+        match self.docs.get(&p.at.text_document.uri) {
+            Some(doc) => f(doc, offset(&doc.text, p.at.position)),
+            None => serde_json::Value::Null,
+        }
+    }
+}
+
+fn check(uri: &Url, text: String) -> Doc {
+    let path = uri
+        .to_file_path()
+        .map(|p| p.to_string_lossy().to_string())
+        .unwrap_or_else(|_| uri.path().to_string());
+    let checked = rrae_lang::check_str(&path, &text);
+    Doc {
+        text,
+        path,
+        sources: checked.sources,
+        result: checked.result,
+    }
+}
+
+/// The edited file's id in `sources`.
+fn main_file(doc: &Doc) -> Option<rrae_lang::span::FileId> {
+    let files = doc.sources.files();
+    let i = files.iter().position(|f| f.name == doc.path)?;
+    doc.sources
+        .files()
+        .get(i)
+        .map(|_| rrae_lang::span::FileId(i as u32))
+}
+
+/// The checker's error as a diagnostic in the edited file: at its own span when it is
+/// in this file, else at the call (or `use`) in this file that led to it.
+fn diagnostics(doc: &Doc) -> Vec<Diagnostic> {
+    let Err(e) = &doc.result else {
+        return vec![];
+    };
+    let d = e.diagnostic();
+    let main = main_file(doc);
+    let here = |s: &Span| Some(s.file) == main;
+    let span = std::iter::once(&d.primary)
+        .chain(d.secondary.iter().map(|(s, _)| s))
+        .find(|s| here(s))
+        .copied();
+    let range = span.map_or_else(Range::default, |s| range(&doc.text, s));
+    let mut message = d.message.clone();
+    if !d.label.is_empty() {
+        message.push_str(&format!("\n{}", d.label));
+    }
+    for note in &d.notes {
+        message.push_str(&format!("\nnote: {note}"));
+    }
+    if let Some(help) = &d.help {
+        message.push_str(&format!("\nhelp: {help}"));
+    }
+    if span != Some(d.primary) {
+        let loc = doc.sources.location(d.primary);
+        message.push_str(&format!("\n(in {}:{}:{})", loc.file, loc.line, loc.col));
+    }
+    vec![Diagnostic {
+        range,
+        severity: Some(DiagnosticSeverity::ERROR),
+        code: Some(NumberOrString::String(d.code.into())),
+        source: Some("rrae".into()),
+        message,
+        ..Diagnostic::default()
+    }]
+}
+
+/// What the checker knows of the layer, block call or latent operator at `at`.
+fn hover(doc: &Doc, at: usize) -> Option<Hover> {
+    let ir = doc.result.as_ref().ok()?;
+    let main = main_file(doc)?;
+    let inside = |s: &Span| s.file == main && (s.start as usize..=s.end as usize).contains(&at);
+    let nodes: Vec<&rrae_lang::ir::Node> = ir.encoder.iter().chain(&ir.decoder).collect();
+    let text = if let Some(n) = nodes.iter().find(|n| inside(&n.span)) {
+        format!("```\n{}\n```", n.line())
+    } else if inside(&ir.latent.span) {
+        format!(
+            "```\n{}\n```\ninference: {}",
+            ir.latent.line(),
+            ir.latent.op.inference()
+        )
+    } else {
+        // A block call: every layer expanded from it.
+        let call = nodes
+            .iter()
+            .flat_map(|n| n.trace.iter())
+            .find(|(s, _)| inside(s))?;
+        let lines: Vec<String> = nodes
+            .iter()
+            .filter(|n| n.trace.contains(call))
+            .map(|n| n.line())
+            .collect();
+        let params: usize = nodes
+            .iter()
+            .filter(|n| n.trace.contains(call))
+            .map(|n| n.params)
+            .sum();
+        format!(
+            "block `{}`: {} layers, {} params\n```\n{}\n```",
+            call.1,
+            lines.len(),
+            rrae_lang::ir::thousands(params),
+            lines.join("\n")
+        )
+    };
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: text,
+        }),
+        range: None,
+    })
+}
+
+/// Where the block named at `at` is defined, or the file a `use` at `at` names.
+fn definition(doc: &Doc, at: usize) -> Option<GotoDefinitionResponse> {
+    let (_, module) = rrae_lang::parse(&doc.path, &doc.text);
+    let module = module.ok()?;
+    let dir = std::path::Path::new(&doc.path).parent()?.to_path_buf();
+    let mut files: Vec<(String, String)> = vec![(doc.path.clone(), doc.text.clone())];
+    for item in &module.items {
+        if let Item::Use(u) = item {
+            if let UseTarget::File { path, span } = &u.target {
+                let file = dir.join(path);
+                if (span.start as usize..=span.end as usize).contains(&at) {
+                    let uri = Url::from_file_path(&file).ok()?;
+                    return Some(GotoDefinitionResponse::Scalar(Location::new(
+                        uri,
+                        Range::default(),
+                    )));
+                }
+                if let Ok(text) = std::fs::read_to_string(&file) {
+                    files.push((file.to_string_lossy().to_string(), text));
+                }
+            }
+        }
+    }
+    let word = word_at(&doc.text, at)?;
+    for (path, text) in &files {
+        let (_, parsed) = rrae_lang::parse(path, text);
+        let Ok(m) = parsed else { continue };
+        for item in &m.items {
+            if let Item::Block(b) = item {
+                if b.name.name == word {
+                    let uri = Url::from_file_path(path).ok()?;
+                    return Some(GotoDefinitionResponse::Scalar(Location::new(
+                        uri,
+                        range(text, b.name.span),
+                    )));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Every name the language knows, and the blocks of the stdlib and of this file.
+fn completions(doc: Option<&Doc>) -> Vec<CompletionItem> {
+    use rrae_lang::catalog;
+    let item = |label: &str, kind, detail: &str| CompletionItem {
+        label: label.into(),
+        kind: Some(kind),
+        detail: Some(detail.into()),
+        ..CompletionItem::default()
+    };
+    let mut out = vec![];
+    for op in catalog::LAYERS {
+        out.push(item(op.name, CompletionItemKind::FUNCTION, op.doc));
+    }
+    for op in catalog::LATENT_OPS {
+        out.push(item(op.name, CompletionItemKind::OPERATOR, op.doc));
+    }
+    for op in catalog::DATA_SOURCES {
+        out.push(item(op.name, CompletionItemKind::CONSTRUCTOR, op.doc));
+    }
+    for section in [&catalog::TRAIN, &catalog::EVAL] {
+        for p in section.params {
+            let detail = format!("{} setting: {}", section.name, p.doc);
+            out.push(item(p.name, CompletionItemKind::PROPERTY, &detail));
+        }
+    }
+    let mut sources: Vec<(String, String)> = rrae_lang::loader::STDLIB
+        .iter()
+        .map(|(name, text)| (format!("stdlib {name}"), text.to_string()))
+        .collect();
+    if let Some(d) = doc {
+        sources.push((d.path.clone(), d.text.clone()));
+    }
+    for (name, text) in &sources {
+        if let (_, Ok(m)) = rrae_lang::parse(name, text) {
+            for it in &m.items {
+                if let Item::Block(b) = it {
+                    let detail = format!("block from {name}");
+                    out.push(item(&b.name.name, CompletionItemKind::MODULE, &detail));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The identifier around byte offset `at`.
+fn word_at(text: &str, at: usize) -> Option<String> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let at = at.min(text.len());
+    let start = text[..at]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_word(*c))
+        .last()
+        .map_or(at, |(i, _)| i);
+    let end = text[at..]
+        .char_indices()
+        .find(|(_, c)| !is_word(*c))
+        .map_or(text.len(), |(i, _)| at + i);
+    (end > start).then(|| text[start..end].to_string())
+}
+
+/// The byte offset of an LSP position (a line and a UTF-16 column).
+fn offset(text: &str, p: Position) -> usize {
+    let mut line_start = 0;
+    for _ in 0..p.line {
+        match text[line_start..].find('\n') {
+            Some(i) => line_start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let line = &text[line_start..];
+    let mut units = 0;
+    for (i, c) in line.char_indices() {
+        if units >= p.character as usize || c == '\n' {
+            return line_start + i;
+        }
+        units += c.len_utf16();
+    }
+    text.len()
+}
+
+/// The LSP position of a byte offset.
+fn position(text: &str, at: usize) -> Position {
+    let at = at.min(text.len());
+    let before = &text[..at];
+    let line = before.matches('\n').count();
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let character: usize = before[start..].chars().map(char::len_utf16).sum();
+    Position::new(line as u32, character as u32)
+}
+
+fn range(text: &str, s: Span) -> Range {
+    Range::new(
+        position(text, s.start as usize),
+        position(text, s.end as usize),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_and_offsets_agree_across_lines_and_wide_characters() {
+        let text = "ab\n# σ𝜎 x\nlast";
+        for at in [0, 1, 3, 4, 6, 10, 13, 14, text.len()] {
+            if text.is_char_boundary(at) {
+                assert_eq!(offset(text, position(text, at)), at, "offset {at}");
+            }
+        }
+        // `𝜎` is two UTF-16 units: `x` is at column 6 of line 1.
+        assert_eq!(
+            position(text, text.find('x').unwrap_or(0)),
+            Position::new(1, 6)
+        );
+    }
+
+    #[test]
+    fn the_word_under_the_cursor() {
+        let text = "encoder { cnn_encoder(latent = 2) }";
+        let at = text.find("encoder(").unwrap_or(0) + 2;
+        assert_eq!(word_at(text, at).as_deref(), Some("cnn_encoder"));
+        assert_eq!(word_at(text, 8), None);
+    }
+}
