@@ -405,6 +405,34 @@ fn every_latent_operator_of_the_zoo_runs_end_to_end() {
 }
 
 #[test]
+fn the_version_names_the_commit_and_completions_cover_every_command() {
+    let out = rrae(&["--version"]);
+    assert!(out.status.success());
+    let v = text(&out.stdout);
+    let commit = v
+        .split("commit ")
+        .nth(1)
+        .map(|c| c.chars().take_while(|c| c.is_ascii_hexdigit()).count());
+    assert!(
+        v.starts_with("rrae ")
+            && (commit == Some(12) || v.contains("not built from a git checkout")),
+        "{v}"
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let out = rrae(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        for command in ["check", "run", "bench", "lsp", "completions"] {
+            assert!(
+                script.contains(command),
+                "{shell} completion lacks `{command}`"
+            );
+        }
+    }
+    assert!(!rrae(&["completions", "cmd.exe"]).status.success());
+}
+
+#[test]
 fn bench_prints_the_median_time_of_each_phase() {
     let f = bad_file("bench.rrae", TINY);
     for (phase, what) in [

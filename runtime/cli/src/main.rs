@@ -8,7 +8,7 @@ mod lsp;
 mod progress;
 mod train;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Training allocates and frees tens of megabytes per layer per step; glibc's malloc
 /// returns such blocks to the OS each time, so every step paid for fresh page faults
@@ -78,7 +78,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(
     name = "rrae",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("RRAE_COMMIT"), ")"),
     about = "Rank Reduction Autoencoders from declarative .rrae model files"
 )]
 struct Cli {
@@ -213,6 +213,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = train::BenchPhase::Train)]
         phase: train::BenchPhase,
     },
+    /// Print a completion script for a shell: `rrae completions bash > /etc/bash_completion.d/rrae`,
+    /// `rrae completions zsh > ~/.zfunc/_rrae`, `rrae completions fish > ~/.config/fish/completions/rrae.fish`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// Serve the Language Server Protocol on stdin/stdout, for editors: diagnostics as
     /// you type, hover with shapes and parameter counts, go to definition, completion.
     Lsp,
@@ -327,6 +333,12 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 }
                 (Err(_), None) => Err(ExitCode::from(1)),
             }
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rrae", &mut script);
+            out!("{}", String::from_utf8_lossy(&script));
+            Ok(())
         }
         Command::Lsp => lsp::run().map_err(|e| {
             errln!("error: the language server stopped: {e}");
