@@ -129,16 +129,16 @@ fn save_samples(v: &View, rows: &[Vec<f32>], out: &Path, cols: usize) -> Result<
         .collect();
     let flat: Vec<f64> = rows.iter().flatten().map(|&x| x as f64).collect();
     if out.extension().is_some_and(|e| e == "png") {
-        let (h, w) = match dims[..] {
-            [1, h, w] => (h, w),
-            [1, n] | [n] => (1, n),
+        let (c, h, w) = match dims[..] {
+            [c @ (1 | 3), h, w] => (c, h, w),
+            [1, n] | [n] => (1, 1, n),
             _ => {
                 return Err(fail(format!(
-                    "samples of shape {dims:?} are not single-channel images: write .npy instead"
+                    "samples of shape {dims:?} are neither grey nor RGB images: write .npy instead"
                 )))
             }
         };
-        rrae_report::plot::image_grid(&flat, h, w, cols)
+        rrae_report::plot::image_grid(&flat, c, h, w, cols)
             .save(out)
             .map_err(|e| fail(e.to_string()))
     } else {

@@ -8,6 +8,7 @@ pub mod fid;
 pub mod load;
 pub mod lock;
 pub mod plot;
+pub mod report;
 pub mod run;
 
 pub use rrae_engine::{Result, RuntimeError};

@@ -237,8 +237,12 @@ pub fn line_plot(series: &[(&[f64], [u8; 3])], log: bool) -> Canvas {
 
 /// Tiles `rows × cols` single-channel images of `ih × iw` (row-major, consecutive),
 /// scaled up to at least 64 px per image, grey levels shared across the grid.
-pub fn image_grid(images: &[f64], ih: usize, iw: usize, cols: usize) -> Canvas {
-    let per = (ih * iw).max(1);
+/// Images side by side, `cols` to a row, each `[channels, ih, iw]`: one channel in
+/// grey, three as RGB, any other count by its first channel. Values are scaled by the
+/// smallest and largest of all images together, so the grid compares like with like.
+pub fn image_grid(images: &[f64], channels: usize, ih: usize, iw: usize, cols: usize) -> Canvas {
+    let plane = (ih * iw).max(1);
+    let per = plane * channels.max(1);
     let count = images.len() / per;
     let cols = cols.max(1).min(count.max(1));
     let rows = count.div_ceil(cols).max(1);
@@ -248,17 +252,23 @@ pub fn image_grid(images: &[f64], ih: usize, iw: usize, cols: usize) -> Canvas {
     let lo = images.iter().cloned().fold(f64::INFINITY, f64::min);
     let hi = images.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let span = if hi > lo { hi - lo } else { 1.0 };
+    let level = |v: f64| (((v - lo) / span).clamp(0.0, 1.0) * 255.0) as u8;
     for (n, img) in images.chunks(per).enumerate() {
         let (r, col) = (n / cols, n % cols);
         for y in 0..ih * zoom {
             for x in 0..iw * zoom {
-                let v = img[(y / zoom) * iw + x / zoom];
-                let g = (((v - lo) / span).clamp(0.0, 1.0) * 255.0) as u8;
-                c.set(
-                    (col * tw + 2 + x) as i64,
-                    (r * th + 2 + y) as i64,
-                    [g, g, g],
-                );
+                let at = (y / zoom) * iw + x / zoom;
+                let px = if channels == 3 {
+                    [
+                        level(img[at]),
+                        level(img[plane + at]),
+                        level(img[2 * plane + at]),
+                    ]
+                } else {
+                    let g = level(img[at]);
+                    [g, g, g]
+                };
+                c.set((col * tw + 2 + x) as i64, (r * th + 2 + y) as i64, px);
             }
         }
     }
@@ -278,8 +288,16 @@ mod tests {
         line_plot(&[(&y, BLUE)], true).save(&p).unwrap(); // ok: asserted below
         let bytes = std::fs::read(&p).unwrap(); // ok: test
         assert_eq!(&bytes[1..4], b"PNG");
-        let g = image_grid(&vec![0.5; 4 * 16], 4, 4, 2);
+        let g = image_grid(&vec![0.5; 4 * 16], 1, 4, 4, 2);
         assert_eq!((g.w, g.h), (2 * (64 + 2) + 2, 2 * (64 + 2) + 2));
+        // Three channels: red where the first is high, blue where the third is.
+        let mut rgb = vec![0.0; 3 * 16];
+        rgb[0] = 1.0;
+        rgb[2 * 16 + 15] = 1.0;
+        let g = image_grid(&rgb, 3, 4, 4, 1);
+        assert_eq!(g.px[2 * g.w + 2], [255, 0, 0]);
+        assert_eq!(g.px[(2 + 63) * g.w + 2 + 63], [0, 0, 255]);
+        assert_eq!((g.w, g.h), (64 + 2 + 2, 64 + 2 + 2));
         assert_eq!(tick_label(0.25), "0.25");
         assert_eq!(tick_label(1e-5), "1e-5");
         let _ = std::fs::remove_dir_all(&dir);

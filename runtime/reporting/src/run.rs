@@ -194,22 +194,22 @@ fn write_plots(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery, sample: &[usiz
     let svl: Vec<f64> = m.singular_values_latent.iter().take(64).copied().collect();
     line_plot(&[(&sv, BLUE), (&svl, ORANGE)], false).save(&dir.join("singular_values.png"))?;
     line_plot(&[(&sv, BLUE), (&svl, ORANGE)], true).save(&dir.join("singular_values_log.png"))?;
-    // Images: only 2-D single-channel samples are drawn as pictures.
-    let (ih, iw) = match sample {
-        [1, h, w] => (*h, *w),
-        [1, n] => (1, *n),
+    // Images: grey for one channel, colour for three; a 1-D sample is a strip.
+    let (ch, ih, iw) = match sample {
+        [c @ (1 | 3), h, w] => (*c, *h, *w),
+        [1, n] => (1, 1, *n),
         _ => return Ok(()),
     };
     let mut pairs = g.originals.clone();
     pairs.extend_from_slice(&g.reconstructions);
-    let n = g.originals.len() / (ih * iw).max(1);
-    image_grid(&pairs, ih, iw, n.max(1)).save(&dir.join("reconstructions.png"))?;
+    let n = g.originals.len() / (ch * ih * iw).max(1);
+    image_grid(&pairs, ch, ih, iw, n.max(1)).save(&dir.join("reconstructions.png"))?;
     if g.interpolation_cols > 0 {
-        image_grid(&g.interpolations, ih, iw, g.interpolation_cols)
+        image_grid(&g.interpolations, ch, ih, iw, g.interpolation_cols)
             .save(&dir.join("interpolations.png"))?;
     }
     if !g.samples.is_empty() {
-        image_grid(&g.samples, ih, iw, 8).save(&dir.join("samples.png"))?;
+        image_grid(&g.samples, ch, ih, iw, 8).save(&dir.join("samples.png"))?;
     }
     Ok(())
 }
@@ -309,6 +309,7 @@ pub fn eval_saved(dir: &Path) -> Result<Metrics> {
         art.training.k = Some(b.ncols() as u32);
     }
     write_atomic(&dir.join(ARTIFACT), &crate::artifact::to_bytes(&art)?)?;
+    crate::report::write(dir, &ir)?;
     Ok(metrics)
 }
 
@@ -527,6 +528,7 @@ pub fn run(
         source: std::io::Error::other(e.to_string()),
     })?;
     write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
+    crate::report::write(dir, ir)?;
     if let Some(s) = profile_report(&trainer) {
         progress.message(&s);
     }

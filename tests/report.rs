@@ -1,0 +1,169 @@
+//! `report.html` of real runs, opened in a real browser: a grey 16×16 run and a colour
+//! 3×8×8 run each leave a page whose sections are all there and whose every figure the
+//! browser decodes (the page's script counts them into `<body data-images="n/n">`,
+//! which `chromium --headless --dump-dom` prints). Without a browser on the machine the
+//! page is still checked as text, and the test says what it skipped.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const GREY: &str = "data bumps = gaussian_bumps(grid = 16, train_per_axis = 5, test = 8, sigma = 0.2)
+model grey {
+    input [1, 16, 16]
+    encoder { conv2d(4, 3, stride = 2, padding = 1) relu flatten linear(8) }
+    latent svd_truncate(k = adaptive, patience = 4, window = 2)
+    decoder { linear(4 * 8 * 8) reshape([4, 8, 8]) conv_transpose2d(4, 3, stride = 2, padding = 1, output_padding = 1) relu conv2d(1, 1) }
+}
+train { steps = 30 fine_tune_steps = 5 batch = 10 }
+eval { interpolation_pairs = 3 random_samples = 6 }
+";
+
+const COLOUR: &str = "data rgb = npy(train = \"rgb.npy\", split = 0.75)
+model colour {
+    input [3, 8, 8]
+    encoder { conv2d(6, 3, stride = 2, padding = 1) relu flatten linear(8) }
+    latent svd_truncate(k = 2)
+    decoder { linear(6 * 4 * 4) reshape([6, 4, 4]) conv_transpose2d(6, 3, stride = 2, padding = 1, output_padding = 1) relu conv2d(3, 1) }
+}
+train { steps = 20 fine_tune_steps = 5 batch = 8 }
+eval { interpolation_pairs = 2 random_samples = 4 }
+";
+
+const SECTIONS: [&str; 5] = ["figures", "metrics", "decisions", "graph", "source"];
+
+fn dir() -> PathBuf {
+    let d =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("rrae-report-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}")); // ok: test
+    d
+}
+
+/// `n` smooth colour images `[3, 8, 8]` as a float32 `.npy`.
+fn write_rgb(path: &Path, n: usize) {
+    let header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({n}, 3, 8, 8), }}");
+    let pad = 64 - (10 + header.len() + 1) % 64;
+    let header = format!("{header}{}\n", " ".repeat(pad));
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for i in 0..n {
+        for c in 0..3 {
+            for p in 0..64 {
+                let v = ((i * 7 + c * 3 + p) as f32 * 0.1).sin() * 0.5 + 0.5;
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{e}")); // ok: test
+}
+
+fn run(name: &str, source: &str) -> PathBuf {
+    let d = dir();
+    let file = d.join(format!("{name}.rrae"));
+    std::fs::write(&file, source).unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let out_dir = d.join(format!("{name}-run"));
+    let out = Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .args(["run", "-q", "--out"])
+        .arg(&out_dir)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out_dir
+}
+
+fn browser() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|b| std::env::split_paths(&path).map(move |d| d.join(b)))
+        .find(|p| p.is_file())
+}
+
+fn check_report(run: &Path, figures: &[&str]) {
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap_or_else(|e| panic!("{e}")); // ok: test
+    for id in SECTIONS {
+        assert!(
+            html.contains(&format!("<section id=\"{id}\">")),
+            "no {id} section"
+        );
+    }
+    for f in figures {
+        assert!(run.join(f).is_file(), "the run wrote no {f}");
+        assert!(html.contains(&format!("alt=\"{f}\"")), "the page lacks {f}");
+    }
+    let images = html.matches("<img ").count();
+    assert_eq!(images, figures.len(), "images in the page");
+    let Some(browser) = browser() else {
+        eprintln!(
+            "skipped the browser check of {}: no chromium on PATH",
+            run.display()
+        );
+        return;
+    };
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", run.join("report.html").display()))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let want = format!("data-images=\"{images}/{images}\"");
+    assert!(
+        dom.contains(&want),
+        "the browser did not decode every image: {}",
+        &dom[..dom.len().min(400)]
+    );
+    for id in SECTIONS {
+        assert!(
+            dom.contains(&format!("id=\"{id}\"")),
+            "the rendered page has no {id} section"
+        );
+    }
+}
+
+#[test]
+fn a_grey_and_a_colour_run_leave_a_report_the_browser_renders_whole() {
+    let all = [
+        "loss.png",
+        "singular_values.png",
+        "singular_values_log.png",
+        "reconstructions.png",
+        "interpolations.png",
+        "samples.png",
+    ];
+    let grey = run("grey", GREY);
+    check_report(&grey, &all);
+    let html = std::fs::read_to_string(grey.join("report.html")).unwrap_or_default();
+    assert!(
+        html.contains("<ol class=\"timeline\">"),
+        "the adaptive run's decisions are missing"
+    );
+
+    write_rgb(&dir().join("rgb.npy"), 48);
+    let colour = run("colour", COLOUR);
+    check_report(&colour, &all);
+    // The colour grid is in colour: some pixel's channels differ.
+    let png = std::fs::read(colour.join("reconstructions.png")).unwrap_or_default();
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let mut buf = vec![0; reader.output_buffer_size()];
+    reader
+        .next_frame(&mut buf)
+        .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    assert!(
+        buf.chunks(3).any(|p| p[0] != p[1] || p[1] != p[2]),
+        "the colour run's grid is grey"
+    );
+    let _ = std::fs::remove_dir_all(dir());
+}
