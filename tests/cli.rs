@@ -163,16 +163,8 @@ fn fmt_write_rewrites_in_place_and_refuses_broken_files() {
     );
 }
 
-const TINY: &str = "data bumps = gaussian_bumps(grid = 16, train_per_axis = 5, test = 8, sigma = 0.2)
-model tiny {
-    input [1, 16, 16]
-    encoder { conv2d(4, 3, stride = 2, padding = 1) relu flatten linear(8) }
-    latent svd_truncate(k = 2)
-    decoder { linear(4 * 8 * 8) reshape([4, 8, 8]) conv_transpose2d(4, 3, stride = 2, padding = 1, output_padding = 1) relu conv2d(1, 1) }
-}
-train { steps = 40 fine_tune_steps = 10 batch = 10 }
-eval { interpolation_pairs = 3 random_samples = 6 }
-";
+/// A model that trains in well under a second: the golden tests' workhorse.
+const TINY: &str = include_str!("fixtures/tiny.rrae");
 
 #[test]
 fn run_writes_the_run_folder_with_metrics_losses_model_and_plots() {

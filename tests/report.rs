@@ -7,16 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const GREY: &str = "data bumps = gaussian_bumps(grid = 16, train_per_axis = 5, test = 8, sigma = 0.2)
-model grey {
-    input [1, 16, 16]
-    encoder { conv2d(4, 3, stride = 2, padding = 1) relu flatten linear(8) }
-    latent svd_truncate(k = adaptive, patience = 4, window = 2)
-    decoder { linear(4 * 8 * 8) reshape([4, 8, 8]) conv_transpose2d(4, 3, stride = 2, padding = 1, output_padding = 1) relu conv2d(1, 1) }
+/// The golden tests' tiny model, with the adaptive rank search (so the report has
+/// decisions to show).
+fn grey() -> String {
+    include_str!("fixtures/tiny.rrae").replace(
+        "svd_truncate(k = 2)",
+        "svd_truncate(k = adaptive, patience = 4, window = 2)",
+    )
 }
-train { steps = 30 fine_tune_steps = 5 batch = 10 }
-eval { interpolation_pairs = 3 random_samples = 6 }
-";
 
 const COLOUR: &str = "data rgb = npy(train = \"rgb.npy\", split = 0.75)
 model colour {
@@ -141,7 +139,7 @@ fn a_grey_and_a_colour_run_leave_a_report_the_browser_renders_whole() {
         "interpolations.png",
         "samples.png",
     ];
-    let grey = run("grey", GREY);
+    let grey = run("grey", &grey());
     check_report(&grey, &all);
     let html = std::fs::read_to_string(grey.join("report.html")).unwrap_or_default();
     assert!(
