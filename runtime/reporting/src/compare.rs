@@ -8,7 +8,7 @@
 //! It reads run folders (`metrics.json`, or the newer `eval.json` of `rrae eval`, and
 //! the PNGs `rrae run` wrote); the CLI trains the `.rrae` files it is given first.
 
-use crate::plot::{line_plot, Canvas, PALETTE};
+use crate::plot::{line_plot, Canvas, Figure, Series, PALETTE};
 use rrae_engine::error::{Result, RuntimeError};
 use rrae_train::output::write_atomic;
 use serde_json::Value;
@@ -209,23 +209,32 @@ pub fn write(rows: &[Row], out: &Path) -> Result<String> {
         .iter()
         .map(|r| r.singular_values.iter().take(64).copied().collect())
         .collect();
-    let series: Vec<(&[f64], [u8; 3])> = sv
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (v.as_slice(), PALETTE[i % PALETTE.len()]))
-        .collect();
-    line_plot(&series, false).save(&out.join("singular_values.png"))?;
-    // Exact zeros have no logarithm; the floor keeps them on the plot.
-    let floored: Vec<Vec<f64>> = sv
-        .iter()
-        .map(|v| v.iter().map(|x| x.max(1e-12)).collect())
-        .collect();
-    let series: Vec<(&[f64], [u8; 3])> = floored
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (v.as_slice(), PALETTE[i % PALETTE.len()]))
-        .collect();
-    line_plot(&series, true).save(&out.join("singular_values_log.png"))?;
+    let figure = |log: bool| Figure {
+        title: if log {
+            "Singular values of each model's latents (log scale)".into()
+        } else {
+            "Singular values of each model's latents".into()
+        },
+        x_label: "index i".into(),
+        y_label: "σᵢ / σ₁ (latents the decoder sees)".into(),
+        log_y: log,
+        series: rows
+            .iter()
+            .zip(&sv)
+            .enumerate()
+            .map(|(i, (r, v))| {
+                // Exact zeros have no logarithm; the floor keeps them on the plot.
+                let v: Vec<f64> = v
+                    .iter()
+                    .map(|x| if log { x.max(1e-12) } else { *x })
+                    .collect();
+                Series::indexed(&r.name, &v, 1.0, PALETTE[i % PALETTE.len()])
+            })
+            .collect(),
+        marks: vec![],
+    };
+    line_plot(&figure(false)).save(&out.join("singular_values.png"))?;
+    line_plot(&figure(true)).save(&out.join("singular_values_log.png"))?;
     for name in ["interpolations.png", "samples.png"] {
         if let Some(c) = stack(rows, name)? {
             c.save(&out.join(name))?;

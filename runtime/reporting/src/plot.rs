@@ -1,5 +1,6 @@
-//! PNG figures with no font or system dependency: line plots (linear or log y, with
-//! numbered ticks from a built-in 3×5 digit font) and image grids.
+//! PNG figures with no system dependency: line plots drawn with plotters (titles, axis
+//! titles, legends and marks, in the embedded DejaVu Sans) and image grids (grey or RGB);
+//! a 3×5 digit font numbers the rows of `rrae compare`'s stacked grids.
 
 use rrae_engine::error::{Result, RuntimeError};
 use rrae_train::output::write_atomic;
@@ -12,7 +13,6 @@ pub struct Canvas {
 }
 
 const WHITE: [u8; 3] = [255, 255, 255];
-const GREY: [u8; 3] = [225, 225, 225];
 const BLACK: [u8; 3] = [40, 40, 40];
 pub const BLUE: [u8; 3] = [31, 119, 180];
 pub const ORANGE: [u8; 3] = [255, 127, 14];
@@ -63,17 +63,6 @@ impl Canvas {
     fn set(&mut self, x: i64, y: i64, c: [u8; 3]) {
         if x >= 0 && y >= 0 && (x as usize) < self.w && (y as usize) < self.h {
             self.px[y as usize * self.w + x as usize] = c;
-        }
-    }
-    /// A line, two pixels thick.
-    fn line(&mut self, (x0, y0): (f64, f64), (x1, y1): (f64, f64), c: [u8; 3]) {
-        let n = ((x1 - x0).abs().max((y1 - y0).abs()).ceil() as usize).max(1);
-        for i in 0..=n {
-            let t = i as f64 / n as f64;
-            let (x, y) = (x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
-            for (dx, dy) in [(0, 0), (1, 0), (0, 1)] {
-                self.set(x as i64 + dx, y as i64 + dy, c);
-            }
         }
     }
     /// Text in the digit font, scale 2, left-top at (x, y).
@@ -148,91 +137,209 @@ impl Canvas {
     }
 }
 
+/// An axis number as a reader writes it: `50`, `0.25`, `1e-5`.
 fn tick_label(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }
     let a = v.abs();
-    if (1e-2..1e4).contains(&a) {
-        let s = format!("{v:.2}");
+    if (1e-3..1e5).contains(&a) {
+        let s = format!("{v:.3}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         format!("{v:.0e}")
     }
 }
 
-/// Line plot of each series against its index (x from `x0`); `log` for a log y-axis.
-/// Non-positive values are dropped on a log axis.
-pub fn line_plot(series: &[(&[f64], [u8; 3])], log: bool) -> Canvas {
-    let (w, h) = (640usize, 400usize);
-    let (left, right, top, bottom) = (70.0, 20.0, 20.0, 40.0);
-    let mut c = Canvas::new(w, h);
-    let tf = |v: f64| if log { v.log10() } else { v };
-    let vals = series
-        .iter()
-        .flat_map(|s| s.0.iter())
-        .filter(|v| v.is_finite() && (!log || **v > 0.0))
-        .map(|&v| tf(v));
-    let (mut lo, mut hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
-    if !lo.is_finite() {
-        (lo, hi) = (0.0, 1.0);
-    }
-    if log {
-        (lo, hi) = (lo.floor(), hi.ceil().max(lo.floor() + 1.0));
-    } else if hi - lo < 1e-12 {
-        hi = lo + 1.0;
-    }
-    let n = series.iter().map(|s| s.0.len()).max().unwrap_or(1).max(2);
-    let (pw, ph) = (w as f64 - left - right, h as f64 - top - bottom);
-    let px = |i: f64| left + pw * i / (n - 1) as f64;
-    let py = |v: f64| top + ph * (1.0 - (tf(v) - lo) / (hi - lo));
-    // Grid and y ticks.
-    let ticks: Vec<f64> = if log {
-        (lo as i64..=hi as i64)
-            .map(|e| 10f64.powi(e as i32))
-            .collect()
-    } else {
-        (0..=4).map(|i| lo + (hi - lo) * i as f64 / 4.0).collect()
-    };
-    for t in ticks {
-        let y = py(t);
-        c.line((left, y), (w as f64 - right, y), GREY);
-        c.text(4, y as i64 - 5, &tick_label(t));
-    }
-    for i in 0..=4 {
-        let x = left + pw * i as f64 / 4.0;
-        c.line((x, top), (x, top + ph), GREY);
-        c.text(
-            x as i64 - 8,
-            h as i64 - 30,
-            &tick_label(((n - 1) * i / 4) as f64),
-        );
-    }
-    c.line((left, top + ph), (w as f64 - right, top + ph), BLACK);
-    c.line((left, top), (left, top + ph), BLACK);
-    for (s, col) in series {
-        let pts: Vec<(f64, f64)> = s
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| v.is_finite() && (!log || **v > 0.0))
-            .map(|(i, &v)| (px(i as f64), py(v)))
-            .collect();
-        for p in pts.windows(2) {
-            c.line(p[0], p[1], *col);
+/// One line of a [`Figure`]: `(x, y)` points, a legend entry, a colour.
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    pub colour: [u8; 3],
+}
+
+impl Series {
+    /// `y` against its index from `x0` (non-finite values are gaps).
+    pub fn indexed(name: &str, y: &[f64], x0: f64, colour: [u8; 3]) -> Series {
+        Series {
+            name: name.into(),
+            points: y
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (x0 + i as f64, v))
+                .collect(),
+            colour,
         }
-        for &(x, y) in &pts {
-            if s.len() <= 128 {
-                for dx in -2..=2 {
-                    for dy in -2..=2 {
-                        c.set(x as i64 + dx, y as i64 + dy, *col);
-                    }
+    }
+}
+
+/// A line plot a reader understands without the README: a title, axis titles with
+/// units, a legend, and vertical marks at named x positions (the start of
+/// fine-tuning, rank changes).
+pub struct Figure {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub log_y: bool,
+    pub series: Vec<Series>,
+    pub marks: Vec<(f64, String)>,
+}
+
+/// DejaVu Sans, embedded: the figures need no system font.
+const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use plotters::style::{register_font, FontStyle};
+        // The embedded bytes are a valid font; a failure would only leave text out.
+        let _ = register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// Draws `fig` (800 × 500 pixels). Non-positive values are dropped on a log axis,
+/// non-finite ones everywhere.
+pub fn line_plot(fig: &Figure) -> Canvas {
+    register_font();
+    let (w, h) = (800usize, 500usize);
+    let keep = |y: f64| y.is_finite() && (!fig.log_y || y > 0.0);
+    let pts = || {
+        fig.series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|p| keep(p.1))
+    };
+    let (mut x0, mut x1) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+        (a.min(p.0), b.max(p.0))
+    });
+    let (mut y0, mut y1) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+        (a.min(p.1), b.max(p.1))
+    });
+    if !x0.is_finite() {
+        (x0, x1, y0, y1) = (0.0, 1.0, 1.0, 10.0);
+    }
+    if x1 - x0 < 1e-12 {
+        x1 = x0 + 1.0;
+    }
+    if fig.log_y {
+        (y0, y1) = (
+            10f64.powf(y0.log10().floor()),
+            10f64.powf(y1.log10().ceil()),
+        );
+        if y1 <= y0 {
+            y1 = y0 * 10.0;
+        }
+    } else {
+        let pad = ((y1 - y0) * 0.05).max(1e-12);
+        (y0, y1) = (y0 - pad, y1 + pad);
+    }
+    let mut buf = vec![255u8; w * h * 3];
+    let drawn = if fig.log_y {
+        use plotters::prelude::IntoLogRange;
+        draw(&mut buf, (w, h), fig, x0..x1, (y0..y1).log_scale())
+    } else {
+        draw(&mut buf, (w, h), fig, x0..x1, y0..y1)
+    };
+    // Drawing into a buffer fails only on a font without a glyph, which the
+    // embedded font has; the figure is then left as far as it got.
+    let _ = drawn;
+    Canvas {
+        w,
+        h,
+        px: buf.chunks(3).map(|c| [c[0], c[1], c[2]]).collect(),
+    }
+}
+
+fn draw<Y>(
+    buf: &mut [u8],
+    (w, h): (usize, usize),
+    fig: &Figure,
+    x: std::ops::Range<f64>,
+    y: Y,
+) -> std::result::Result<(), Box<dyn std::error::Error>>
+where
+    Y: plotters::coord::ranged1d::AsRangedCoord<Value = f64>,
+    Y::CoordDescType: plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    use plotters::prelude::*;
+    let root = BitMapBackend::with_buffer(buf, (w as u32, h as u32)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&fig.title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(48)
+        .y_label_area_size(76)
+        .build_cartesian_2d(x, y)?;
+    chart
+        .configure_mesh()
+        .x_desc(&fig.x_label)
+        .y_desc(&fig.y_label)
+        .x_label_formatter(&|v| tick_label(*v))
+        .y_label_formatter(&|v| tick_label(*v))
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 16))
+        .light_line_style(RGBColor(240, 240, 240))
+        .draw()?;
+    let (ylo, yhi) = {
+        let r = chart.y_range();
+        (r.start, r.end)
+    };
+    let log_y = fig.log_y;
+    // Mark labels sit along the bottom, each a line higher than the last, clear of
+    // the legend (upper right) and of each other.
+    let frac = |f: f64| {
+        if log_y {
+            ylo * (yhi / ylo).powf(f)
+        } else {
+            ylo + (yhi - ylo) * f
+        }
+    };
+    for (i, (at, label)) in fig.marks.iter().enumerate() {
+        let grey = RGBColor(110, 110, 110);
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(*at, ylo), (*at, yhi)],
+            grey.stroke_width(1),
+        )))?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!(" {label}"),
+            (*at, frac(0.1 + 0.06 * i as f64)),
+            ("sans-serif", 13).into_font().color(&grey),
+        )))?;
+    }
+    let log = fig.log_y;
+    for s in &fig.series {
+        let [r, g, b] = s.colour;
+        let colour = RGBColor(r, g, b);
+        // Runs of finite points, so a gap (NaN) breaks the line.
+        let mut runs: Vec<Vec<(f64, f64)>> = vec![vec![]];
+        for &(px, py) in &s.points {
+            if py.is_finite() && (!log || py > 0.0) {
+                if let Some(run) = runs.last_mut() {
+                    run.push((px, py));
                 }
+            } else if runs.last().is_some_and(|r| !r.is_empty()) {
+                runs.push(vec![]);
+            }
+        }
+        let mut first = true;
+        for run in runs.into_iter().filter(|r| !r.is_empty()) {
+            let series = chart.draw_series(LineSeries::new(run, colour.stroke_width(2)))?;
+            if std::mem::take(&mut first) {
+                series.label(s.name.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
+                });
             }
         }
     }
-    c
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(("sans-serif", 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .draw()?;
+    root.present()?;
+    Ok(())
 }
 
 /// Tiles `rows × cols` single-channel images of `ih × iw` (row-major, consecutive),
@@ -285,9 +392,35 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap(); // ok: test scaffolding
         let y: Vec<f64> = (1..100).map(|i| 100.0 / i as f64).collect();
         let p = dir.join("l.png");
-        line_plot(&[(&y, BLUE)], true).save(&p).unwrap(); // ok: asserted below
+        let fig = Figure {
+            title: "A title".into(),
+            x_label: "step".into(),
+            y_label: "loss (%)".into(),
+            log_y: true,
+            series: vec![Series::indexed("falling", &y, 0.0, BLUE)],
+            marks: vec![(50.0, "half way".into())],
+        };
+        let c = line_plot(&fig);
+        c.save(&p).unwrap(); // ok: asserted below
         let bytes = std::fs::read(&p).unwrap(); // ok: test
         assert_eq!(&bytes[1..4], b"PNG");
+        // The embedded font drew the title: dark pixels in the top band, where no
+        // axis or series goes; the series and its legend swatch are drawn in blue.
+        let dark = |px: &[u8; 3]| px.iter().all(|&v| v < 100);
+        assert!(c.px[..c.w * 30].iter().any(dark), "no title text");
+        assert!(
+            c.px.iter().filter(|p| **p == BLUE).count() > 200,
+            "no blue series"
+        );
+        // A log axis with no positive value still draws (an empty frame).
+        let empty = Figure {
+            series: vec![Series::indexed("zeros", &[0.0, 0.0], 0.0, BLUE)],
+            ..fig
+        };
+        assert_eq!(line_plot(&empty).px.len(), 800 * 500);
+        assert_eq!(tick_label(50.0), "50");
+        assert_eq!(tick_label(0.25), "0.25");
+        assert_eq!(tick_label(1e-5), "1e-5");
         let g = image_grid(&vec![0.5; 4 * 16], 1, 4, 4, 2);
         assert_eq!((g.w, g.h), (2 * (64 + 2) + 2, 2 * (64 + 2) + 2));
         // Three channels: red where the first is high, blue where the third is.
@@ -298,8 +431,6 @@ mod tests {
         assert_eq!(g.px[2 * g.w + 2], [255, 0, 0]);
         assert_eq!(g.px[(2 + 63) * g.w + 2 + 63], [0, 0, 255]);
         assert_eq!((g.w, g.h), (64 + 2 + 2, 64 + 2 + 2));
-        assert_eq!(tick_label(0.25), "0.25");
-        assert_eq!(tick_label(1e-5), "1e-5");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -8,11 +8,12 @@
 //! `reconstructions.png`, `interpolations.png`, `samples.png`.
 
 use crate::eval::{median, Evaluator, Gallery, Metrics};
-use crate::plot::{image_grid, line_plot, BLUE, ORANGE};
+use crate::plot::{image_grid, line_plot, Figure, Series, BLUE, ORANGE};
 use rrae_engine::error::{Result, RuntimeError};
 use rrae_engine::model::Model;
 use rrae_lang::Ir;
 use rrae_train::checkpoint::ARTIFACT;
+use rrae_train::control::Action;
 use rrae_train::data::Dataset;
 use rrae_train::output::write_atomic;
 use rrae_train::schedule::{Progress, RunControl, RunFolder};
@@ -186,14 +187,65 @@ fn write_plots(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery, sample: &[usiz
         .filter(|s| s.phase == Phase::FineTune)
         .map(|s| s.loss)
         .collect();
-    // Fine-tuning continues the x axis after training.
-    let mut fine_x = vec![f64::NAN; train.len()];
-    fine_x.extend(fine);
-    line_plot(&[(&train, BLUE), (&fine_x, ORANGE)], true).save(&dir.join("loss.png"))?;
+    // Fine-tuning continues the x axis after training; the phase change and the rank
+    // changes are marked (all of them when there are few, else the last).
+    let mut marks = vec![];
+    let ranks: Vec<(f64, String)> = t
+        .decisions
+        .iter()
+        .filter_map(|d| match d.action {
+            Action::SetK { k } | Action::Restore { k } => Some((d.step as f64, format!("k = {k}"))),
+            Action::Save { .. } | Action::FineTune { .. } | Action::Stop => None,
+        })
+        .filter(|(step, _)| *step > 0.0)
+        .collect();
+    match ranks.len() {
+        0 => {}
+        1..=8 => marks.extend(ranks),
+        _ => marks.extend(ranks.last().cloned()),
+    }
+    if !fine.is_empty() {
+        marks.push((train.len() as f64, "fine-tuning".into()));
+    }
+    let loss_name = match t.cfg.loss {
+        rrae_lang::ir::Loss::RelativeL2 => "relative L2 error ‖x̂ − x‖ / ‖x‖ (%)",
+        rrae_lang::ir::Loss::Mse => "mean squared error",
+    };
+    line_plot(&Figure {
+        title: format!("Loss of {} per step", t.model.ir.name),
+        x_label: "step".into(),
+        y_label: format!("{loss_name}, log scale"),
+        log_y: true,
+        series: vec![
+            Series::indexed("training", &train, 0.0, BLUE),
+            Series::indexed(
+                "fine-tuning (decoder, on U_f)",
+                &fine,
+                train.len() as f64,
+                ORANGE,
+            ),
+        ],
+        marks,
+    })
+    .save(&dir.join("loss.png"))?;
     let sv: Vec<f64> = m.singular_values_encoder.iter().take(64).copied().collect();
     let svl: Vec<f64> = m.singular_values_latent.iter().take(64).copied().collect();
-    line_plot(&[(&sv, BLUE), (&svl, ORANGE)], false).save(&dir.join("singular_values.png"))?;
-    line_plot(&[(&sv, BLUE), (&svl, ORANGE)], true).save(&dir.join("singular_values_log.png"))?;
+    let sv_figure = |log: bool| Figure {
+        title: format!(
+            "Singular values of the training latents{}",
+            if log { " (log scale)" } else { "" }
+        ),
+        x_label: "index i".into(),
+        y_label: "σᵢ / σ₁".into(),
+        log_y: log,
+        series: vec![
+            Series::indexed("encoder output Y", &sv, 1.0, BLUE),
+            Series::indexed("latent the decoder sees", &svl, 1.0, ORANGE),
+        ],
+        marks: vec![],
+    };
+    line_plot(&sv_figure(false)).save(&dir.join("singular_values.png"))?;
+    line_plot(&sv_figure(true)).save(&dir.join("singular_values_log.png"))?;
     // Images: grey for one channel, colour for three; a 1-D sample is a strip.
     let (ch, ih, iw) = match sample {
         [c @ (1 | 3), h, w] => (*c, *h, *w),
