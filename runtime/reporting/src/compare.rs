@@ -118,33 +118,63 @@ fn fid(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into())
 }
 
-/// The table in Markdown; `#` numbers the rows as in the figures.
+/// The table's header and cells, one row per model, `#` numbering the rows as in the
+/// figures: what the Markdown table and compare.html both show.
+pub fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
+        "#",
+        "model",
+        "latent",
+        "L",
+        "k",
+        "train %",
+        "test %",
+        "interpolation %",
+        "random sampling %",
+        "interp. vs centre %",
+        "FID interp.",
+        "FID sampling",
+        "latent rank",
+        "steps",
+        "wall s",
+    ];
+    let body = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            vec![
+                (i + 1).to_string(),
+                r.name.clone(),
+                r.latent.clone(),
+                r.latent_dim.map_or_else(|| "—".into(), |l| l.to_string()),
+                r.k.map_or_else(|| "—".into(), |k| k.to_string()),
+                format!("{:.2}", r.train_error),
+                format!("{:.2}", r.test_error),
+                pm(r.interpolation),
+                pm(r.sampling),
+                pm(r.interpolation_centre),
+                fid(r.fid_interpolation),
+                fid(r.fid_sampling),
+                r.latent_rank.to_string(),
+                r.train_steps.to_string(),
+                format!("{:.0}", r.wall_seconds),
+            ]
+        })
+        .collect();
+    (header, body)
+}
+
+/// The table in Markdown (the latent operator in code style).
 pub fn table(rows: &[Row]) -> String {
-    let mut s = String::from(
-        "| # | model | latent | L | k | train % | test % | interpolation % | random sampling % | interp. vs centre % | FID interp. | FID sampling | latent rank | steps | wall s |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    let (header, body) = cells(rows);
+    let mut s = format!(
+        "| {} |\n|{}\n",
+        header.join(" | "),
+        " --- |".repeat(header.len())
     );
-    for (i, r) in rows.iter().enumerate() {
-        s.push_str(&format!(
-            "| {} | {} | `{}` | {} | {} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
-            i + 1,
-            r.name,
-            r.latent,
-            r.latent_dim
-                .map(|l| l.to_string())
-                .unwrap_or_else(|| "—".into()),
-            r.k.map(|k| k.to_string()).unwrap_or_else(|| "—".into()),
-            r.train_error,
-            r.test_error,
-            pm(r.interpolation),
-            pm(r.sampling),
-            pm(r.interpolation_centre),
-            fid(r.fid_interpolation),
-            fid(r.fid_sampling),
-            r.latent_rank,
-            r.train_steps,
-            r.wall_seconds
-        ));
+    for mut row in body {
+        row[2] = format!("`{}`", row[2]);
+        s.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     s
 }
@@ -240,6 +270,7 @@ pub fn write(rows: &[Row], out: &Path) -> Result<String> {
             c.save(&out.join(name))?;
         }
     }
+    crate::report::write_compare(rows, out)?;
     Ok(t)
 }
 

@@ -35,12 +35,7 @@ pub fn write(dir: &Path, ir: &Ir) -> Result<()> {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    let mut figures = vec![];
-    for (name, caption) in FIGURES {
-        if let Ok(bytes) = std::fs::read(dir.join(name)) {
-            figures.push((*name, *caption, bytes));
-        }
-    }
+    let figures = read_figures(dir, FIGURES);
     let page = page(ir, &metrics, &decisions, &figures);
     write_atomic(&dir.join("report.html"), page.as_bytes())
 }
@@ -65,23 +60,7 @@ pub fn page(
          <a href=\"#source\">Model file</a></nav>\n",
         esc(&headline(ir, metrics))
     );
-    // Figures.
-    h.push_str("<section id=\"figures\">\n<h2>Figures</h2>\n");
-    if figures.is_empty() {
-        h.push_str("<p>This run wrote no figures.</p>\n");
-    }
-    let b64 = base64::engine::general_purpose::STANDARD;
-    for (file, caption, bytes) in figures {
-        let _ = writeln!(
-            h,
-            "<figure><img src=\"data:image/png;base64,{}\" alt=\"{}\"><figcaption><b>{}</b> — {}</figcaption></figure>",
-            b64.encode(bytes),
-            esc(file),
-            esc(file),
-            esc(caption)
-        );
-    }
-    h.push_str("</section>\n");
+    h.push_str(&figures_html(figures));
     // Metrics.
     h.push_str("<section id=\"metrics\">\n<h2>Metrics</h2>\n<table>\n<tr><th>metric</th><th>value</th></tr>\n");
     let mut rows = vec![];
@@ -127,6 +106,86 @@ pub fn page(
     h.push_str(SCRIPT);
     h.push_str("</body>\n</html>\n");
     h
+}
+
+/// The figures section: each PNG inlined as a data URI, with its caption.
+fn figures_html(figures: &[(&str, &str, Vec<u8>)]) -> String {
+    let mut h = String::from("<section id=\"figures\">\n<h2>Figures</h2>\n");
+    if figures.is_empty() {
+        h.push_str("<p>No figures were written.</p>\n");
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for (file, caption, bytes) in figures {
+        let _ = writeln!(
+            h,
+            "<figure><img src=\"data:image/png;base64,{}\" alt=\"{}\"><figcaption><b>{}</b> — {}</figcaption></figure>",
+            b64.encode(bytes),
+            esc(file),
+            esc(file),
+            esc(caption)
+        );
+    }
+    h.push_str("</section>\n");
+    h
+}
+
+/// The figures of `names` that exist in `dir`, with their captions.
+fn read_figures<'a>(dir: &Path, names: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str, Vec<u8>)> {
+    names
+        .iter()
+        .filter_map(|(name, caption)| Some((*name, *caption, std::fs::read(dir.join(name)).ok()?)))
+        .collect()
+}
+
+/// The figures `rrae compare` writes, with what each shows.
+const COMPARE_FIGURES: &[(&str, &str)] = &[
+    ("singular_values.png", "Normalised singular values of the latents each decoder sees, one colour per model (the legend names them)."),
+    ("singular_values_log.png", "The same on a log scale: where each model's curve falls off is the rank its bottleneck keeps."),
+    ("interpolations.png", "Interpolations, one model per band in table order (numbered on the left)."),
+    ("samples.png", "Random samples, one model per band in table order."),
+];
+
+/// Writes `out/compare.html`: the models side by side as the paper's tables put them,
+/// each name linking to its run's own report, and the comparison figures.
+pub fn write_compare(rows: &[crate::compare::Row], out: &Path) -> Result<()> {
+    let (header, body) = crate::compare::cells(rows);
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>rrae compare: {} models</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <h1>{} models side by side</h1>\n<nav><a href=\"#table\">Table</a> · <a href=\"#figures\">Figures</a></nav>\n\
+         <section id=\"table\">\n<h2>Table</h2>\n<table>\n<tr>",
+        rows.len(),
+        rows.len()
+    );
+    for c in &header {
+        let _ = write!(h, "<th>{}</th>", esc(c));
+    }
+    h.push_str("</tr>\n");
+    for (r, cells) in rows.iter().zip(body) {
+        h.push_str("<tr>");
+        for (i, c) in cells.iter().enumerate() {
+            let report = r.dir.join("report.html");
+            if i == 1 && report.is_file() {
+                let href = std::fs::canonicalize(&report).unwrap_or(report);
+                let _ = write!(
+                    h,
+                    "<td><a href=\"file://{}\">{}</a></td>",
+                    html_escape::encode_double_quoted_attribute(&href.to_string_lossy()),
+                    esc(c)
+                );
+            } else {
+                let _ = write!(h, "<td>{}</td>", esc(c));
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n</section>\n");
+    h.push_str(&figures_html(&read_figures(out, COMPARE_FIGURES)));
+    h.push_str(SCRIPT);
+    h.push_str("</body>\n</html>\n");
+    write_atomic(&out.join("compare.html"), h.as_bytes())
 }
 
 /// One line: parameters, rank, errors, time.
