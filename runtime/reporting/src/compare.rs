@@ -9,9 +9,12 @@
 //! the PNGs `rrae run` wrote); the CLI trains the `.rrae` files it is given first.
 
 use crate::plot::{line_plot, Canvas, Figure, Series, PALETTE};
+use crate::report::{figures_html, read_figures, SCRIPT, STYLE};
+use html_escape::encode_text as esc;
 use rrae_engine::error::{Result, RuntimeError};
 use rrae_train::output::write_atomic;
 use serde_json::Value;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// One model's line of the table.
@@ -270,8 +273,59 @@ pub fn write(rows: &[Row], out: &Path) -> Result<String> {
             c.save(&out.join(name))?;
         }
     }
-    crate::report::write_compare(rows, out)?;
+    write_html(rows, out)?;
     Ok(t)
+}
+
+/// The figures `rrae compare` writes, with what each shows.
+const COMPARE_FIGURES: &[(&str, &str)] = &[
+    ("singular_values.png", "Normalised singular values of the latents each decoder sees, one colour per model (the legend names them)."),
+    ("singular_values_log.png", "The same on a log scale: where each model's curve falls off is the rank its bottleneck keeps."),
+    ("interpolations.png", "Interpolations, one model per band in table order (numbered on the left)."),
+    ("samples.png", "Random samples, one model per band in table order."),
+];
+
+/// Writes `out/compare.html`: the models side by side as the paper's tables put them,
+/// each name linking to its run's own report, and the comparison figures.
+fn write_html(rows: &[Row], out: &Path) -> Result<()> {
+    let (header, body) = cells(rows);
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>rrae compare: {} models</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <h1>{} models side by side</h1>\n<nav><a href=\"#table\">Table</a> · <a href=\"#figures\">Figures</a></nav>\n\
+         <section id=\"table\">\n<h2>Table</h2>\n<table>\n<tr>",
+        rows.len(),
+        rows.len()
+    );
+    for c in &header {
+        let _ = write!(h, "<th>{}</th>", esc(c));
+    }
+    h.push_str("</tr>\n");
+    for (r, cells) in rows.iter().zip(body) {
+        h.push_str("<tr>");
+        for (i, c) in cells.iter().enumerate() {
+            let report = r.dir.join("report.html");
+            if i == 1 && report.is_file() {
+                let href = std::fs::canonicalize(&report).unwrap_or(report);
+                let _ = write!(
+                    h,
+                    "<td><a href=\"file://{}\">{}</a></td>",
+                    html_escape::encode_double_quoted_attribute(&href.to_string_lossy()),
+                    esc(c)
+                );
+            } else {
+                let _ = write!(h, "<td>{}</td>", esc(c));
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n</section>\n");
+    h.push_str(&figures_html(&read_figures(out, COMPARE_FIGURES)));
+    h.push_str(SCRIPT);
+    h.push_str("</body>\n</html>\n");
+    write_atomic(&out.join("compare.html"), h.as_bytes())
 }
 
 #[cfg(test)]

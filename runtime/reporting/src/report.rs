@@ -109,7 +109,7 @@ pub fn page(
 }
 
 /// The figures section: each PNG inlined as a data URI, with its caption.
-fn figures_html(figures: &[(&str, &str, Vec<u8>)]) -> String {
+pub(crate) fn figures_html(figures: &[(&str, &str, Vec<u8>)]) -> String {
     let mut h = String::from("<section id=\"figures\">\n<h2>Figures</h2>\n");
     if figures.is_empty() {
         h.push_str("<p>No figures were written.</p>\n");
@@ -130,62 +130,14 @@ fn figures_html(figures: &[(&str, &str, Vec<u8>)]) -> String {
 }
 
 /// The figures of `names` that exist in `dir`, with their captions.
-fn read_figures<'a>(dir: &Path, names: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str, Vec<u8>)> {
+pub(crate) fn read_figures<'a>(
+    dir: &Path,
+    names: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str, Vec<u8>)> {
     names
         .iter()
         .filter_map(|(name, caption)| Some((*name, *caption, std::fs::read(dir.join(name)).ok()?)))
         .collect()
-}
-
-/// The figures `rrae compare` writes, with what each shows.
-const COMPARE_FIGURES: &[(&str, &str)] = &[
-    ("singular_values.png", "Normalised singular values of the latents each decoder sees, one colour per model (the legend names them)."),
-    ("singular_values_log.png", "The same on a log scale: where each model's curve falls off is the rank its bottleneck keeps."),
-    ("interpolations.png", "Interpolations, one model per band in table order (numbered on the left)."),
-    ("samples.png", "Random samples, one model per band in table order."),
-];
-
-/// Writes `out/compare.html`: the models side by side as the paper's tables put them,
-/// each name linking to its run's own report, and the comparison figures.
-pub fn write_compare(rows: &[crate::compare::Row], out: &Path) -> Result<()> {
-    let (header, body) = crate::compare::cells(rows);
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>rrae compare: {} models</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <h1>{} models side by side</h1>\n<nav><a href=\"#table\">Table</a> · <a href=\"#figures\">Figures</a></nav>\n\
-         <section id=\"table\">\n<h2>Table</h2>\n<table>\n<tr>",
-        rows.len(),
-        rows.len()
-    );
-    for c in &header {
-        let _ = write!(h, "<th>{}</th>", esc(c));
-    }
-    h.push_str("</tr>\n");
-    for (r, cells) in rows.iter().zip(body) {
-        h.push_str("<tr>");
-        for (i, c) in cells.iter().enumerate() {
-            let report = r.dir.join("report.html");
-            if i == 1 && report.is_file() {
-                let href = std::fs::canonicalize(&report).unwrap_or(report);
-                let _ = write!(
-                    h,
-                    "<td><a href=\"file://{}\">{}</a></td>",
-                    html_escape::encode_double_quoted_attribute(&href.to_string_lossy()),
-                    esc(c)
-                );
-            } else {
-                let _ = write!(h, "<td>{}</td>", esc(c));
-            }
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table>\n</section>\n");
-    h.push_str(&figures_html(&read_figures(out, COMPARE_FIGURES)));
-    h.push_str(SCRIPT);
-    h.push_str("</body>\n</html>\n");
-    write_atomic(&out.join("compare.html"), h.as_bytes())
 }
 
 /// One line: parameters, rank, errors, time.
@@ -268,7 +220,7 @@ fn plain(v: &Value) -> String {
     }
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}\
+pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}\
 h1{margin-bottom:.2rem}.lead{color:#555;margin-top:0}nav{margin:1rem 0;color:#777}\
 figure{display:inline-block;margin:.5rem 1rem 1rem 0;max-width:100%;vertical-align:top}\
 figure img{max-width:100%;image-rendering:pixelated;border:1px solid #ddd}\
@@ -279,7 +231,7 @@ pre{background:#f6f6f6;padding:1rem;overflow-x:auto;font-size:.8rem}\
 
 /// Counts the decoded images into `data-images` (for the browser test; no effect on
 /// what a reader sees).
-const SCRIPT: &str = "<script>\naddEventListener('load',()=>{const i=[...document.images];\
+pub(crate) const SCRIPT: &str = "<script>\naddEventListener('load',()=>{const i=[...document.images];\
 document.body.dataset.images=i.filter(x=>x.complete&&x.naturalWidth>0).length+'/'+i.length;});\n</script>\n";
 
 #[cfg(test)]
