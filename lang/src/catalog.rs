@@ -162,6 +162,13 @@ pub const LAYERS: &[OpSpec] = &[
 ];
 
 /// Searches the adaptive rank controller knows.
+/// The adaptive search's defaults (`svd_truncate(k = adaptive)` without `patience`,
+/// `tolerance` or `window`): declared here, read by the checker (`infer.rs`) and the
+/// trainer's controller options; the parameter docs below quote them (a test checks).
+pub const ADAPTIVE_PATIENCE: usize = 500;
+pub const ADAPTIVE_TOLERANCE: f64 = 0.01;
+pub const ADAPTIVE_WINDOW: usize = 100;
+
 pub const SEARCHES: &[&str] = &["decreasing", "parsimonious", "bisect", "trend"];
 
 /// The latent operators of the `latent` line.
@@ -574,4 +581,28 @@ pub const CONSTRUCTORS: &[OpSpec] = &[
 
 pub fn find<'a>(table: &'a [OpSpec], name: &str) -> Option<&'a OpSpec> {
     table.iter().find(|s| s.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The adaptive defaults are declared once (the constants); the parameter docs
+    /// `rrae check` and the LSP show quote them, and must quote the same numbers.
+    #[test]
+    fn the_adaptive_parameter_docs_quote_the_declared_defaults() {
+        let svd = LATENT_OPS
+            .iter()
+            .find(|op| op.name == "svd_truncate")
+            .unwrap_or_else(|| panic!("no svd_truncate")); // ok: test
+        let doc = |name: &str| {
+            svd.params
+                .iter()
+                .find(|p| p.name == name)
+                .map_or("", |p| p.doc)
+        };
+        assert!(doc("patience").ends_with(&format!("({ADAPTIVE_PATIENCE})")));
+        assert!(doc("tolerance").ends_with(&format!("({ADAPTIVE_TOLERANCE})")));
+        assert!(doc("window").ends_with(&format!("({ADAPTIVE_WINDOW})")));
+    }
 }

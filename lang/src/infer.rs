@@ -777,7 +777,7 @@ fn latent_ir(
                 let patience = if b.get("patience").is_some() {
                     b.int("patience") as usize
                 } else {
-                    500
+                    crate::catalog::ADAPTIVE_PATIENCE
                 };
                 if b.word("search") != Some("trend") {
                     refuse(
@@ -800,7 +800,7 @@ fn latent_ir(
                 let tolerance = if b.get("tolerance").is_some() {
                     float_in("tolerance", 0.0, 1.0, "a relative tolerance in (0, 1)")?
                 } else {
-                    0.01
+                    crate::catalog::ADAPTIVE_TOLERANCE
                 };
                 LatentOp::SvdTruncate(Rank::Adaptive {
                     search,
@@ -809,7 +809,7 @@ fn latent_ir(
                     window: if b.get("window").is_some() {
                         b.int("window") as usize
                     } else {
-                        100
+                        crate::catalog::ADAPTIVE_WINDOW
                     },
                     max_steps: b
                         .get("max_steps")

@@ -88,7 +88,7 @@ impl Latent {
         match self {
             Latent::Svd { k } | Latent::Weak { k, .. } | Latent::Learned { k, .. } => Some(*k),
             Latent::Project { basis } => Some(basis.ncols()),
-            _ => None,
+            Latent::Identity | Latent::Sparse { .. } | Latent::Contractive { .. } => None,
         }
     }
 
@@ -314,7 +314,9 @@ impl Model {
                     .rev()
                     .find_map(|l| match l.layer {
                         Layer::Linear { w, .. } => Some(w),
-                        _ => None,
+                        Layer::Conv { .. } | Layer::ConvT { .. } | Layer::Act(_) | Layer::View => {
+                            None
+                        }
                     })
                     .ok_or_else(|| RuntimeError::Unsupported {
                         what: "`contractive` on an encoder without a linear layer".into(),
@@ -323,7 +325,11 @@ impl Model {
                 encoder.push(sigmoid_layer(ir));
             }
             Latent::Sparse { .. } => encoder.push(sigmoid_layer(ir)),
-            _ => {}
+            Latent::Identity
+            | Latent::Svd { .. }
+            | Latent::Project { .. }
+            | Latent::Weak { .. }
+            | Latent::Learned { .. } => {}
         }
         let encoder_params = params.params.len();
         if let Latent::Learned { k, b } = &mut latent {

@@ -58,15 +58,34 @@ pub fn learning_rate(schedule: &Schedule, base: f64, step: usize, total: usize) 
     }
 }
 
+/// The training phase's step budget for latent operator `op`: an adaptive search's
+/// `max_steps`, else `steps` (the train block's).
+pub fn training_steps(op: &LatentOp, steps: usize) -> usize {
+    match op {
+        LatentOp::SvdTruncate(Rank::Adaptive { max_steps, .. }) => max_steps.unwrap_or(steps),
+        LatentOp::SvdTruncate(Rank::Fixed(_) | Rank::Annealed { .. })
+        | LatentOp::Identity
+        | LatentOp::Project { .. }
+        | LatentOp::SigmoidSparse { .. }
+        | LatentOp::LinearStack { .. }
+        | LatentOp::Contractive { .. }
+        | LatentOp::WeakSvd { .. }
+        | LatentOp::FixedBasis { .. }
+        | LatentOp::LearnedBasis { .. } => steps,
+    }
+}
+
 /// The controller a model's IR asks for: an adaptive search, or the fixed schedule.
 pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
     let l = model.latent_dim();
     let has_basis = model.latent.has_common_basis();
+    // The adaptive defaults; only the adaptive search reads them.
+    use rrae_lang::catalog::{ADAPTIVE_PATIENCE, ADAPTIVE_TOLERANCE, ADAPTIVE_WINDOW};
     let mut opts = Options {
-        window: 100,
-        tolerance: 0.01,
-        patience: 500,
-        max_steps: cfg.steps,
+        window: ADAPTIVE_WINDOW,
+        tolerance: ADAPTIVE_TOLERANCE,
+        patience: ADAPTIVE_PATIENCE,
+        max_steps: training_steps(&model.ir.latent.op, cfg.steps),
         fine_tune_steps: if has_basis { cfg.fine_tune_steps } else { 0 },
         anneal: 0,
         horizon: 0,
@@ -77,12 +96,11 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
             patience,
             tolerance,
             window,
-            max_steps,
+            max_steps: _,
         }) => {
             opts.window = *window;
             opts.tolerance = *tolerance;
             opts.patience = *patience;
-            opts.max_steps = max_steps.unwrap_or(cfg.steps);
             if let Search::Trend { horizon } = search {
                 opts.horizon = *horizon;
             }
@@ -92,7 +110,17 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
             opts.anneal = *steps;
             Controller::annealed(*k, l.min(cfg.batch), opts)
         }
-        _ => Controller::fixed(model.latent.rank().unwrap_or(l), opts),
+        LatentOp::SvdTruncate(Rank::Fixed(_))
+        | LatentOp::Identity
+        | LatentOp::Project { .. }
+        | LatentOp::SigmoidSparse { .. }
+        | LatentOp::LinearStack { .. }
+        | LatentOp::Contractive { .. }
+        | LatentOp::WeakSvd { .. }
+        | LatentOp::FixedBasis { .. }
+        | LatentOp::LearnedBasis { .. } => {
+            Controller::fixed(model.latent.rank().unwrap_or(l), opts)
+        }
     }
 }
 
@@ -144,7 +172,12 @@ impl<'a> Trainer<'a> {
                 Some(basis.clone()),
                 Some(dev.upload(&projector::<f32>(basis))),
             ),
-            _ => (None, None),
+            Latent::Identity
+            | Latent::Svd { .. }
+            | Latent::Sparse { .. }
+            | Latent::Contractive { .. }
+            | Latent::Weak { .. }
+            | Latent::Learned { .. } => (None, None),
         };
         let opt = Optimizer::new(cfg.optimizer.clone(), &model.params);
         Trainer {
@@ -347,12 +380,7 @@ impl<'a> Trainer<'a> {
     }
 
     fn max_steps(&self) -> usize {
-        match &self.model.ir.latent.op {
-            LatentOp::SvdTruncate(Rank::Adaptive {
-                max_steps: Some(m), ..
-            }) => *m,
-            _ => self.cfg.steps,
-        }
+        training_steps(&self.model.ir.latent.op, self.cfg.steps)
     }
 
     /// Carries out one controller decision. Ending the training phase of an RRAE
