@@ -8,6 +8,8 @@
 mod expr;
 mod item;
 mod stmt;
+#[cfg(test)]
+mod tests;
 
 pub use item::{item_keywords, parse_module};
 
