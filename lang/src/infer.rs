@@ -1023,3 +1023,7 @@ pub fn infer(r: &Resolved) -> Result<Ir> {
         eval,
     })
 }
+
+#[cfg(test)]
+#[path = "infer_tests.rs"]
+mod tests;
