@@ -835,3 +835,7 @@ impl<'a> Resolver<'a> {
         Ok(benv)
     }
 }
+
+#[cfg(test)]
+#[path = "resolve_tests.rs"]
+mod tests;
