@@ -236,6 +236,16 @@ fn an_editor_session() {
         "{text}"
     );
 
+    // Hover on a builtin that is not a layer of the model (the data source): its
+    // signature with defaults, from the catalog.
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": doc, "position": position_of(MODEL, "gaussian_bumps", 3)}),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(text.starts_with("```\ngaussian_bumps(grid = 64,"), "{text}");
+    assert!(text.contains("- `sigma`:"), "{text}");
+
     // Go to definition of the block.
     let def = c.request(
         "textDocument/definition",

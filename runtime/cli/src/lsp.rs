@@ -222,8 +222,49 @@ fn diagnostics(doc: &Doc) -> Vec<Diagnostic> {
     }]
 }
 
-/// What the checker knows of the layer, block call or latent operator at `at`.
+/// What the checker knows of the layer, block call or latent operator at `at`; else,
+/// for a builtin's name (in a block body, or in a file that does not check), its
+/// signature and documentation from the catalog.
 fn hover(doc: &Doc, at: usize) -> Option<Hover> {
+    let text = model_hover(doc, at).or_else(|| builtin_hover(&word_at(&doc.text, at)?))?;
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: text,
+        }),
+        range: None,
+    })
+}
+
+/// A builtin's signature (parameters with their defaults) and its parameters' docs.
+fn builtin_hover(word: &str) -> Option<String> {
+    use rrae_lang::catalog;
+    use rrae_lang::signature::Dflt;
+    let op = catalog::LAYERS
+        .iter()
+        .chain(catalog::LATENT_OPS)
+        .chain(catalog::DATA_SOURCES)
+        .find(|op| op.name == word)?;
+    let params: Vec<String> = op
+        .params
+        .iter()
+        .map(|p| match p.default {
+            Dflt::Required | Dflt::Absent => p.name.to_string(),
+            Dflt::Int(v) => format!("{} = {v}", p.name),
+            Dflt::Float(v) => format!("{} = {v}", p.name),
+            Dflt::Bool(v) => format!("{} = {v}", p.name),
+            Dflt::Word(v) => format!("{} = {v}", p.name),
+        })
+        .collect();
+    let mut text = format!("```\n{}({})\n```\n{}", op.name, params.join(", "), op.doc);
+    for p in op.params {
+        text.push_str(&format!("\n- `{}`: {}", p.name, p.doc));
+    }
+    Some(text)
+}
+
+/// The checked model's view of `at`: a layer, the latent operator or a block call.
+fn model_hover(doc: &Doc, at: usize) -> Option<String> {
     let ir = doc.result.as_ref().ok()?;
     let main = main_file(doc)?;
     let inside = |s: &Span| s.file == main && (s.start as usize..=s.end as usize).contains(&at);
@@ -260,13 +301,7 @@ fn hover(doc: &Doc, at: usize) -> Option<Hover> {
             lines.join("\n")
         )
     };
-    Some(Hover {
-        contents: HoverContents::Markup(MarkupContent {
-            kind: MarkupKind::Markdown,
-            value: text,
-        }),
-        range: None,
-    })
+    Some(text)
 }
 
 /// Where the block named at `at` is defined, or the file a `use` at `at` names.
