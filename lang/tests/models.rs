@@ -77,16 +77,17 @@ fn every_model_differs_from_rrae_in_exactly_one_line() {
     }
 }
 
-/// The image zoos (`models/mnist/`, `models/fashion_mnist/`): Table 2's five models,
-/// each one line away from its folder's `rrae.rrae`, all checking (shapes only: the
-/// checker reads no data) with the latent operator each name promises.
+/// The image zoos (`models/mnist/`, `models/fashion_mnist/`): Table 2's five models and
+/// the Sparse and Contractive AEs of Table 1, each one line away from its folder's
+/// `rrae.rrae`, all checking (shapes only: the checker reads no data) with the latent
+/// operator each name promises.
 #[test]
-fn the_image_zoos_have_five_models_one_line_apart() {
+fn the_image_zoos_have_seven_models_one_line_apart() {
     use rrae_lang::ir::{LatentOp, Rank};
     for (dir, k) in [("mnist", 16), ("fashion_mnist", 23)] {
         let base = std::fs::read_to_string(root().join(format!("models/{dir}/rrae.rrae"))).unwrap();
         let base: Vec<&str> = base.lines().collect();
-        for stem in ["long", "diabolo", "irmae", "arrae"] {
+        for stem in ["long", "diabolo", "irmae", "arrae", "sparse", "contractive"] {
             let path = root().join(format!("models/{dir}/{stem}.rrae"));
             let text = std::fs::read_to_string(&path).unwrap();
             let lines: Vec<&str> = text.lines().collect();
@@ -110,6 +111,14 @@ fn the_image_zoos_have_five_models_one_line_apart() {
         assert!(matches!(
             ir("arrae").latent.op,
             LatentOp::SvdTruncate(Rank::Adaptive { .. })
+        ));
+        assert!(matches!(
+            ir("sparse").latent.op,
+            LatentOp::SigmoidSparse { .. }
+        ));
+        assert!(matches!(
+            ir("contractive").latent.op,
+            LatentOp::Contractive { .. }
         ));
     }
 }
