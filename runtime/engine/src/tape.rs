@@ -98,9 +98,9 @@ fn read<'v, B>(values: &'v [Value<'_, B>], v: Var) -> &'v B {
     match &values[v.id] {
         Value::Owned(b) => b,
         Value::Borrowed(b) => b,
-        // ok: a value is released only after the last backward that reads it (the
-        // one of the op that made it), or by `release` after the last forward use.
-        Value::Released => unreachable!("value %{} read after release", v.id),
+        // A value is released only after the last backward that reads it (the one of
+        // the op that made it), or by `release` after its last forward use.
+        Value::Released => unreachable!("value %{} read after release", v.id), // ok: see above
     }
 }
 
