@@ -38,7 +38,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let y = model.encode(&mut tape, &params, x, None)?;
     let z = match model.latent {
         Latent::Svd { k } => svd_truncate(&mut tape, y, k).0,
-        _ => y,
+        Latent::Identity => y,
+        Latent::Project { .. }
+        | Latent::Sparse { .. }
+        | Latent::Contractive { .. }
+        | Latent::Weak { .. }
+        | Latent::Learned { .. } => {
+            return Err("grad_dump mirrors svd_truncate and identity models only".into())
+        }
     };
     let pred = model.decode(&mut tape, &params, z, None)?;
     let l = loss(&mut tape, ir.train.loss, pred, x);
