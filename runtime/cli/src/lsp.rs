@@ -176,12 +176,12 @@ fn check(uri: &Url, text: String) -> Doc {
 
 /// The edited file's id in `sources`.
 fn main_file(doc: &Doc) -> Option<rrae_lang::span::FileId> {
-    let files = doc.sources.files();
-    let i = files.iter().position(|f| f.name == doc.path)?;
-    doc.sources
+    let i = doc
+        .sources
         .files()
-        .get(i)
-        .map(|_| rrae_lang::span::FileId(i as u32))
+        .iter()
+        .position(|f| f.name == doc.path)?;
+    Some(rrae_lang::span::FileId(i as u32))
 }
 
 /// The checker's error as a diagnostic in the edited file: at its own span when it is

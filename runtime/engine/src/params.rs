@@ -21,6 +21,16 @@ pub struct Param {
     pub frozen: bool,
 }
 
+impl Param {
+    /// Its shape on the tape: `[rows, cols]` for a matrix, a `1 × n` row for a bias.
+    pub fn dims(&self) -> (usize, usize) {
+        match self.shape[..] {
+            [r, c] => (r, c),
+            _ => (1, self.data.len()),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParamSet {
     pub params: Vec<Param>,
@@ -98,10 +108,7 @@ impl ParamSet {
             .map(|p| {
                 let data: Vec<E> = p.data.iter().map(|&v| E::of(v as f64)).collect();
                 let buf = tape.dev().upload(&data);
-                let (r, c) = match p.shape[..] {
-                    [r, c] => (r, c),
-                    _ => (1, p.data.len()),
-                };
+                let (r, c) = p.dims();
                 tape.leaf(buf, r, c)
             })
             .collect()

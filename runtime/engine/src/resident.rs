@@ -46,10 +46,7 @@ impl<D: OptimizerKernel + TapeKernel<f32>> Resident<D> {
             .iter()
             .zip(&ps.params)
             .map(|(buf, p)| {
-                let (r, c) = match p.shape[..] {
-                    [r, c] => (r, c),
-                    _ => (1, p.data.len()),
-                };
+                let (r, c) = p.dims();
                 tape.param(buf, r, c)
             })
             .collect()

@@ -9,7 +9,7 @@
 //! the PNGs `rrae run` wrote); the CLI trains the `.rrae` files it is given first.
 
 use crate::plot::{line_plot, Canvas, Figure, Series, PALETTE};
-use crate::report::{figures_html, read_figures, SCRIPT, STYLE};
+use crate::report::{document_start, figures_html, read_figures, DOCUMENT_END};
 use html_escape::encode_text as esc;
 use rrae_engine::error::{Result, RuntimeError};
 use rrae_train::output::write_atomic;
@@ -289,14 +289,11 @@ const COMPARE_FIGURES: &[(&str, &str)] = &[
 /// each name linking to its run's own report, and the comparison figures.
 fn write_html(rows: &[Row], out: &Path) -> Result<()> {
     let (header, body) = cells(rows);
-    let mut h = String::new();
+    let mut h = document_start(&format!("rrae compare: {} models", rows.len()));
     let _ = write!(
         h,
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>rrae compare: {} models</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <h1>{} models side by side</h1>\n<nav><a href=\"#table\">Table</a> · <a href=\"#figures\">Figures</a></nav>\n\
+        "<h1>{} models side by side</h1>\n<nav><a href=\"#table\">Table</a> · <a href=\"#figures\">Figures</a></nav>\n\
          <section id=\"table\">\n<h2>Table</h2>\n<table>\n<tr>",
-        rows.len(),
         rows.len()
     );
     for c in &header {
@@ -323,8 +320,7 @@ fn write_html(rows: &[Row], out: &Path) -> Result<()> {
     }
     h.push_str("</table>\n</section>\n");
     h.push_str(&figures_html(&read_figures(out, COMPARE_FIGURES)));
-    h.push_str(SCRIPT);
-    h.push_str("</body>\n</html>\n");
+    h.push_str(DOCUMENT_END);
     write_atomic(&out.join("compare.html"), h.as_bytes())
 }
 

@@ -47,14 +47,11 @@ pub fn page(
     decisions: &[Value],
     figures: &[(&str, &str, Vec<u8>)],
 ) -> String {
-    let mut h = String::new();
     let name = esc(&ir.name);
+    let mut h = document_start(&format!("rrae run: {}", ir.name));
     let _ = write!(
         h,
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>rrae run: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <h1>{name}</h1>\n<p class=\"lead\">{}</p>\n\
+        "<h1>{name}</h1>\n<p class=\"lead\">{}</p>\n\
          <nav><a href=\"#figures\">Figures</a> · <a href=\"#metrics\">Metrics</a> · \
          <a href=\"#decisions\">Decisions</a> · <a href=\"#graph\">Graph</a> · \
          <a href=\"#source\">Model file</a></nav>\n",
@@ -103,9 +100,18 @@ pub fn page(
         "<section id=\"source\">\n<h2>Model file</h2>\n<pre>{}</pre>\n</section>\n",
         esc(source)
     );
-    h.push_str(SCRIPT);
-    h.push_str("</body>\n</html>\n");
+    h.push_str(DOCUMENT_END);
     h
+}
+
+/// A page's head (title, the style) and the opening of its body.
+pub(crate) fn document_start(title: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        esc(title)
+    )
 }
 
 /// The figures section: each PNG inlined as a data URI, with its caption.
@@ -220,7 +226,7 @@ fn plain(v: &Value) -> String {
     }
 }
 
-pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}\
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}\
 h1{margin-bottom:.2rem}.lead{color:#555;margin-top:0}nav{margin:1rem 0;color:#777}\
 figure{display:inline-block;margin:.5rem 1rem 1rem 0;max-width:100%;vertical-align:top}\
 figure img{max-width:100%;image-rendering:pixelated;border:1px solid #ddd}\
@@ -229,10 +235,10 @@ td,th{border:1px solid #ddd;padding:.2rem .6rem;text-align:left;font-size:.9rem}
 pre{background:#f6f6f6;padding:1rem;overflow-x:auto;font-size:.8rem}\
 .timeline{font-size:.9rem}.timeline li{margin:.2rem 0}.when{color:#777;font-family:monospace}";
 
-/// Counts the decoded images into `data-images` (for the browser test; no effect on
-/// what a reader sees).
-pub(crate) const SCRIPT: &str = "<script>\naddEventListener('load',()=>{const i=[...document.images];\
-document.body.dataset.images=i.filter(x=>x.complete&&x.naturalWidth>0).length+'/'+i.length;});\n</script>\n";
+/// The end of a page: a script that counts the decoded images into `data-images` (for
+/// the browser test; no effect on what a reader sees), and the closing tags.
+pub(crate) const DOCUMENT_END: &str = "<script>\naddEventListener('load',()=>{const i=[...document.images];\
+document.body.dataset.images=i.filter(x=>x.complete&&x.naturalWidth>0).length+'/'+i.length;});\n</script>\n</body>\n</html>\n";
 
 #[cfg(test)]
 mod tests {

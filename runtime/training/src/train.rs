@@ -269,16 +269,14 @@ impl<'a> Trainer<'a> {
             Phase::FineTune => (done_fine, self.cfg.fine_tune_steps, self.cfg.fine_tune_lr),
         };
         let dev = self.dev;
-        if self.resident.is_none() {
-            self.resident = Some(Resident::upload(&dev, &self.model.params, &self.opt));
-            // The moments live on the device from here on.
-            (self.opt.m, self.opt.v) = (vec![], vec![]);
-        }
-        let Some(res) = self.resident.as_ref() else {
-            return Err(RuntimeError::Stage {
-                stage: "trainer",
-                reason: "no device copy of the parameters".into(),
-            });
+        let res = match &mut self.resident {
+            Some(r) => r,
+            slot @ None => {
+                let r = Resident::upload(&dev, &self.model.params, &self.opt);
+                // The moments live on the device from here on.
+                (self.opt.m, self.opt.v) = (vec![], vec![]);
+                slot.insert(r)
+            }
         };
         let mut tape = Tape::new(dev);
         let params = res.bind(&mut tape, &self.model.params);
@@ -357,12 +355,6 @@ impl<'a> Trainer<'a> {
         if !value.is_finite() {
             return Err(non_finite("the loss".into()));
         }
-        let Some(res) = self.resident.as_mut() else {
-            return Err(RuntimeError::Stage {
-                stage: "trainer",
-                reason: "no device copy of the parameters".into(),
-            });
-        };
         let grads = res
             .gradients(&dev, &mut grads, &params, &self.model.params)
             .map_err(|name| non_finite(format!("the gradient of {name}")))?;

@@ -31,11 +31,8 @@ pub fn weighted_op<D: TapeKernel<E>, E: Real, K: Send + Sync + 'static>(
     backward: impl FnOnce(&D, &K, &D::Buf<E>, &D::Buf<E>, D::Buf<E>) -> (D::Buf<E>, D::Buf<E>, D::Buf<E>)
         + 'static,
 ) -> Var {
-    let keep = tape.records()
-        && [Some(x), Some(w), b]
-            .iter()
-            .flatten()
-            .any(|v| tape.wants(*v));
+    let inputs: Vec<Var> = [Some(x), Some(w), b].into_iter().flatten().collect();
+    let keep = tape.records() && inputs.iter().any(|v| tape.wants(*v));
     let (out, state) = forward(
         tape.dev(),
         tape.value(x),
@@ -43,7 +40,6 @@ pub fn weighted_op<D: TapeKernel<E>, E: Real, K: Send + Sync + 'static>(
         b.map(|b| tape.value(b)),
         keep,
     );
-    let inputs: Vec<Var> = [Some(x), Some(w), b].into_iter().flatten().collect();
     let out = tape.output(out, x.rows, cols, &inputs);
     tape.on_backward(out, move |pass| {
         let Some(g) = pass.take_grad(out) else {
