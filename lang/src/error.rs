@@ -328,7 +328,7 @@ impl ErrorKind {
             UnknownLatentOp { span, name, suggestion } => {
                 let r = d("E012", format!("unknown latent operator `{name}`"), *span)
                     .label("not a latent operator")
-                    .note("latent operators: identity, svd_truncate, project, sigmoid_sparse, linear_stack, contractive, weak_svd, fixed_basis, learned_basis");
+                    .note(format!("latent operators: {}", crate::latent::LATENT_OPS.iter().map(|o| o.name).collect::<Vec<_>>().join(", ")));
                 match did_you_mean(suggestion) { Some(h) => r.help(h), None => r }
             }
             UnknownOption { span, op, option, suggestion, allowed } => {

@@ -15,7 +15,7 @@ use crate::value::Value;
 /// Tensors and parameter counts above this are refused (and cannot overflow).
 pub const MAX_ELEMENTS: usize = 1 << 40;
 
-fn too_large(span: Span, what: &str) -> Error {
+pub(crate) fn too_large(span: Span, what: &str) -> Error {
     ErrorKind::TooLarge {
         span,
         what: what.into(),
@@ -23,7 +23,7 @@ fn too_large(span: Span, what: &str) -> Error {
     .into()
 }
 
-fn positive(b: &Bound, name: &str, min: i64) -> Result<()> {
+pub(crate) fn positive(b: &Bound, name: &str, min: i64) -> Result<()> {
     let vals: Vec<i64> = match b.get(name) {
         Some(Value::List(_)) => b.pair(name).to_vec(),
         Some(Value::Int(v)) => vec![*v],
@@ -58,7 +58,7 @@ fn spatial(b: &Bound, name: &str, axes: usize) -> Vec<usize> {
     }
 }
 
-fn checked_params(parts: &[usize], span: Span) -> Result<usize> {
+pub(crate) fn checked_params(parts: &[usize], span: Span) -> Result<usize> {
     let mut p: usize = 1;
     for x in parts {
         p = p
@@ -639,31 +639,9 @@ fn train_ir(b: &Bound) -> Result<TrainIr> {
     })
 }
 
-/// `anneal` of `svd_truncate`: at least 1 step, and no more than the training steps
-/// (the rank must reach k before the common basis is computed).
-fn anneal_steps(b: &Bound, train: &TrainIr) -> Result<Option<usize>> {
-    if !b.given("anneal") {
-        return Ok(None);
-    }
-    let v = b.int("anneal");
-    if v < 1 || v as usize > train.steps {
-        return Err(ErrorKind::InvalidValue {
-            span: b.span("anneal"),
-            what: "`anneal` of `svd_truncate`".into(),
-            value: v.to_string(),
-            reason: format!(
-                "the rank is annealed over 1 to {} steps (the train block's `steps`)",
-                train.steps
-            ),
-        }
-        .into());
-    }
-    Ok(Some(v as usize))
-}
-
 fn latent_ir(
     r: &Resolved,
-    enc: &[Node],
+    encoder: &[Node],
     dim: usize,
     id: usize,
     train: &TrainIr,
@@ -673,250 +651,29 @@ fn latent_ir(
     // A batch holds at most the training set (the loader clamps it), so fewer training
     // samples than `batch` bound the rank too.
     let samples = samples.filter(|&n| n < train.batch);
-    let batch = train.batch.min(samples.unwrap_or(usize::MAX));
-    let batch_span = r.train.given("batch").then(|| r.train.span("batch"));
-    let rank_ok = |k: i64, name: &str, limit: usize, uses_batch: bool| -> Result<usize> {
-        if k < 1 {
-            return Err(ErrorKind::InvalidValue {
-                span: b.span(name),
-                what: format!("`{name}` of `{}`", b.op),
-                value: k.to_string(),
-                reason: "a rank must be at least 1".into(),
-            }
-            .into());
-        }
-        if k as usize > limit {
-            return Err(ErrorKind::RankTooLarge {
-                span: b.span(name),
-                k,
-                latent: dim,
-                batch: uses_batch.then_some(train.batch),
-                batch_span: if uses_batch { batch_span } else { None },
-                samples: samples.filter(|_| uses_batch),
-            }
-            .into());
-        }
-        Ok(k as usize)
+    let cx = crate::latent::Cx {
+        b,
+        dim,
+        batch: train.batch.min(samples.unwrap_or(usize::MAX)),
+        train,
+        samples,
+        batch_span: r.train.given("batch").then(|| r.train.span("batch")),
+        encoder,
+        dir: &r.dir,
     };
-    let float_in = |name: &str, lo: f64, hi: f64, what: &str| -> Result<f64> {
-        let v = b.float(name);
-        if !(v > lo && v < hi) || !v.is_finite() && hi.is_finite() {
-            return Err(ErrorKind::InvalidValue {
-                span: b.span(name),
-                what: format!("`{name}` of `{}`", b.op),
-                value: crate::value::fmt_float(v),
-                reason: what.into(),
-            }
-            .into());
+    let op = LatentOp::check(&cx).unwrap_or_else(|| {
+        Err(ErrorKind::UnknownLatentOp {
+            span: b.span,
+            name: b.op.clone(),
+            suggestion: None,
         }
-        Ok(v)
-    };
-    let beta = |name: &str| -> Result<f64> {
-        let v = b.float(name);
-        if !(v >= 0.0 && v.is_finite()) {
-            return Err(ErrorKind::InvalidValue {
-                span: b.span(name),
-                what: format!("`{name}` of `{}`", b.op),
-                value: crate::value::fmt_float(v),
-                reason: "a penalty weight must be ≥ 0".into(),
-            }
-            .into());
-        }
-        Ok(v)
-    };
-    let mut params = 0;
-    let op = match b.op.as_str() {
-        "identity" => LatentOp::Identity,
-        "svd_truncate" => {
-            let adaptive = matches!(b.get("k"), Some(Value::Symbol(_)));
-            // Options of the other mode (fixed or adaptive k) are refused, not ignored.
-            let refuse = |opts: &[&str], reason: &str| -> Result<()> {
-                match opts.iter().find(|o| b.given(o)) {
-                    Some(opt) => Err(ErrorKind::OptionConflict {
-                        span: b.span(opt),
-                        op: "svd_truncate".into(),
-                        option: opt.to_string(),
-                        reason: reason.into(),
-                    }
-                    .into()),
-                    None => Ok(()),
-                }
-            };
-            if !adaptive {
-                refuse(
-                    &[
-                        "search",
-                        "patience",
-                        "tolerance",
-                        "window",
-                        "max_steps",
-                        "horizon",
-                    ],
-                    "only the adaptive search (`k = adaptive`) uses it",
-                )?;
-                let k = rank_ok(b.int("k"), "k", dim.min(batch), true)?;
-                let anneal = anneal_steps(b, train)?;
-                // Y ∈ R^{L×B} with k = L keeps every mode: U_k U_kᵀ Y = Y. That is the
-                // Diabolo AE (a Long AE of width k), so it lowers to the identity.
-                if k == dim {
-                    LatentOp::Identity
-                } else if let Some(steps) = anneal {
-                    LatentOp::SvdTruncate(Rank::Annealed { k, steps })
-                } else {
-                    LatentOp::SvdTruncate(Rank::Fixed(k))
-                }
-            } else {
-                refuse(
-                    &["anneal"],
-                    "only a fixed rank (`k = 2`) is annealed; the adaptive search lowers k itself",
-                )?;
-                positive(b, "patience", 1)?;
-                positive(b, "window", 1)?;
-                positive(b, "max_steps", 1)?;
-                positive(b, "horizon", 1)?;
-                let patience = if b.get("patience").is_some() {
-                    b.int("patience") as usize
-                } else {
-                    crate::catalog::ADAPTIVE_PATIENCE
-                };
-                if b.word("search") != Some("trend") {
-                    refuse(
-                        &["horizon"],
-                        "only the trend search (`search = trend`) has a horizon",
-                    )?;
-                }
-                let search = match b.word("search") {
-                    Some("parsimonious") => Search::Parsimonious,
-                    Some("bisect") => Search::Bisect,
-                    Some("trend") => Search::Trend {
-                        horizon: if b.get("horizon").is_some() {
-                            b.int("horizon") as usize
-                        } else {
-                            patience.saturating_mul(5)
-                        },
-                    },
-                    _ => Search::Decreasing,
-                };
-                let tolerance = if b.get("tolerance").is_some() {
-                    float_in("tolerance", 0.0, 1.0, "a relative tolerance in (0, 1)")?
-                } else {
-                    crate::catalog::ADAPTIVE_TOLERANCE
-                };
-                LatentOp::SvdTruncate(Rank::Adaptive {
-                    search,
-                    patience,
-                    tolerance,
-                    window: if b.get("window").is_some() {
-                        b.int("window") as usize
-                    } else {
-                        crate::catalog::ADAPTIVE_WINDOW
-                    },
-                    max_steps: b
-                        .get("max_steps")
-                        .is_some()
-                        .then(|| b.int("max_steps") as usize),
-                })
-            }
-        }
-        "project" => {
-            let rel = b.str("basis").unwrap_or_default();
-            let path = crate::loader::join(&r.dir, rel);
-            let h = probe::npy_file(&path).map_err(|reason| ErrorKind::DataFile {
-                span: b.span("basis"),
-                path: rel.to_string(),
-                reason,
-            })?;
-            let cols = h.sample.first().copied().unwrap_or(0);
-            if h.count != dim || h.sample.len() != 1 {
-                return Err(ErrorKind::InvalidValue {
-                    span: b.span("basis"),
-                    what: "basis".into(),
-                    value: format!("an array of shape [{}, {:?}]", h.count, h.sample),
-                    reason: format!("U_f must be [L, r] = [{dim}, r]"),
-                }
-                .into());
-            }
-            let k = if b.get("k").is_some() {
-                rank_ok(b.int("k"), "k", cols.min(dim), false)?
-            } else {
-                cols
-            };
-            LatentOp::Project {
-                basis: path,
-                columns: k,
-            }
-        }
-        "sigmoid_sparse" => LatentOp::SigmoidSparse {
-            rho: float_in("rho", 0.0, 1.0, "ρ is a target mean activation in (0, 1)")?,
-            beta: beta("beta")?,
-        },
-        "linear_stack" => {
-            positive(b, "l", 1)?;
-            let l = b.int("l") as usize;
-            if l > 64 {
-                return Err(too_large(b.span("l"), "`l`"));
-            }
-            params = checked_params(&[l, dim, dim], b.span)?;
-            LatentOp::LinearStack { l }
-        }
-        "contractive" => {
-            match enc.last() {
-                Some(Node {
-                    op: Op::Linear { .. },
-                    ..
-                }) => {}
-                other => {
-                    let found = other.map_or("nothing (the encoder is empty)".to_string(), |n| {
-                        format!("`{}`", n.op)
-                    });
-                    return Err(ErrorKind::Unsupported {
-                        span: b.span,
-                        op: "contractive".into(),
-                        reason: format!("the penalty differentiates h = σ(W x + b) through the encoder's last layer, which must be `linear`; it is {found}"),
-                        help: "end the encoder with `linear(L)` (no activation after it)".into(),
-                    }
-                    .into());
-                }
-            }
-            LatentOp::Contractive {
-                beta: beta("beta")?,
-            }
-        }
-        "weak_svd" => LatentOp::WeakSvd {
-            k: rank_ok(b.int("k"), "k", dim.min(batch), true)?,
-            beta: beta("beta")?,
-        },
-        "fixed_basis" => {
-            let k = rank_ok(b.int("k"), "k", dim, false)?;
-            positive(b, "seed", 0)?;
-            LatentOp::FixedBasis {
-                k,
-                seed: if b.get("seed").is_some() {
-                    b.int("seed") as u64
-                } else {
-                    train.seed
-                },
-            }
-        }
-        "learned_basis" => {
-            let k = rank_ok(b.int("k"), "k", dim, false)?;
-            params = dim * k;
-            LatentOp::LearnedBasis { k }
-        }
-        other => {
-            return Err(ErrorKind::UnknownLatentOp {
-                span: b.span,
-                name: other.into(),
-                suggestion: None,
-            }
-            .into())
-        }
-    };
+        .into())
+    })?;
     Ok(LatentNode {
         id,
+        params: op.params(dim),
         op,
         dim,
-        params,
         span: b.span,
     })
 }

@@ -65,62 +65,8 @@ pub enum Op {
     LeakyRelu(f64),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Search {
-    /// Algorithm 1: start at min(batch, L), lower k while the target is reached.
-    Decreasing,
-    /// Grow k from 1 until another mode stops helping.
-    Parsimonious,
-    /// Bisect between 1 and min(batch, L).
-    Bisect,
-    /// Algorithm 1, also giving up a rank whose loss would need more than `horizon`
-    /// further steps at its recent rate to reach the target.
-    Trend { horizon: usize },
-}
-
-impl fmt::Display for Search {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Search::Decreasing => write!(f, "decreasing"),
-            Search::Parsimonious => write!(f, "parsimonious"),
-            Search::Bisect => write!(f, "bisect"),
-            Search::Trend { horizon } => write!(f, "trend, horizon={horizon}"),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Rank {
-    Fixed(usize),
-    /// Rank k, reached by lowering the kept rank geometrically from min(batch, L)
-    /// over the first `steps` training steps (`svd_truncate(k = 2, anneal = 500)`).
-    Annealed {
-        k: usize,
-        steps: usize,
-    },
-    Adaptive {
-        search: Search,
-        patience: usize,
-        tolerance: f64,
-        window: usize,
-        /// The search's step budget; `None`: the train block's `steps`.
-        max_steps: Option<usize>,
-    },
-}
-
-/// The latent operator in its training form.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LatentOp {
-    Identity,
-    SvdTruncate(Rank),
-    Project { basis: PathBuf, columns: usize },
-    SigmoidSparse { rho: f64, beta: f64 },
-    LinearStack { l: usize },
-    Contractive { beta: f64 },
-    WeakSvd { k: usize, beta: f64 },
-    FixedBasis { k: usize, seed: u64 },
-    LearnedBasis { k: usize },
-}
+pub use crate::latent::svd_truncate::{Rank, Search};
+pub use crate::latent::LatentOp;
 
 /// Where the inference-time basis U_f comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -157,43 +103,6 @@ pub struct LatentNode {
     pub dim: usize,
     pub params: usize,
     pub span: Span,
-}
-
-impl LatentOp {
-    /// What replaces this operator at inference (`svd_truncate(k)` → `project(U_f)`).
-    pub fn inference(&self) -> Inference {
-        match self {
-            LatentOp::SvdTruncate(Rank::Fixed(k) | Rank::Annealed { k, .. }) => {
-                Inference::Project {
-                    basis: Basis::Common,
-                    rank: Some(*k),
-                }
-            }
-            LatentOp::SvdTruncate(Rank::Adaptive { .. }) => Inference::Project {
-                basis: Basis::Common,
-                rank: None,
-            },
-            LatentOp::WeakSvd { k, .. } => Inference::Project {
-                basis: Basis::Common,
-                rank: Some(*k),
-            },
-            LatentOp::Project { basis, columns } => Inference::Project {
-                basis: Basis::File(basis.clone()),
-                rank: Some(*columns),
-            },
-            LatentOp::SigmoidSparse { .. } | LatentOp::Contractive { .. } => Inference::Sigmoid,
-            LatentOp::LinearStack { l } => Inference::LinearStack { l: *l },
-            LatentOp::FixedBasis { k, .. } => Inference::Project {
-                basis: Basis::Fixed,
-                rank: Some(*k),
-            },
-            LatentOp::LearnedBasis { k } => Inference::Project {
-                basis: Basis::Learned,
-                rank: Some(*k),
-            },
-            LatentOp::Identity => Inference::Identity,
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -393,29 +302,6 @@ impl fmt::Display for Op {
             Op::Sigmoid => write!(f, "sigmoid"),
             Op::Tanh => write!(f, "tanh"),
             Op::LeakyRelu(s) => write!(f, "leaky_relu(slope={})", fmt_float(*s)),
-        }
-    }
-}
-
-impl fmt::Display for LatentOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LatentOp::Identity => write!(f, "identity"),
-            LatentOp::SvdTruncate(Rank::Fixed(k)) => write!(f, "svd_truncate(k={k})"),
-            LatentOp::SvdTruncate(Rank::Annealed { k, steps }) => write!(f, "svd_truncate(k={k}, anneal={steps})"),
-            LatentOp::SvdTruncate(Rank::Adaptive { search, patience, tolerance, window, max_steps }) => write!(
-                f,
-                "svd_truncate(k=adaptive, search={search}, patience={patience}, tolerance={}, window={window}{})",
-                fmt_float(*tolerance),
-                max_steps.map(|m| format!(", max_steps={m}")).unwrap_or_default()
-            ),
-            LatentOp::Project { basis, columns } => write!(f, "project(basis={:?}, k={columns})", basis.display().to_string()),
-            LatentOp::SigmoidSparse { rho, beta } => write!(f, "sigmoid_sparse(rho={}, beta={})", fmt_float(*rho), fmt_float(*beta)),
-            LatentOp::LinearStack { l } => write!(f, "linear_stack(l={l})"),
-            LatentOp::Contractive { beta } => write!(f, "contractive(beta={})", fmt_float(*beta)),
-            LatentOp::WeakSvd { k, beta } => write!(f, "weak_svd(k={k}, beta={})", fmt_float(*beta)),
-            LatentOp::FixedBasis { k, seed } => write!(f, "fixed_basis(k={k}, seed={seed})"),
-            LatentOp::LearnedBasis { k } => write!(f, "learned_basis(k={k})"),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod eval;
 pub mod fmt;
 pub mod infer;
 pub mod ir;
+pub mod latent;
 pub mod loader;
 pub mod memory;
 pub mod parser;

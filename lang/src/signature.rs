@@ -66,6 +66,16 @@ pub enum Dflt {
     Word(&'static str),
 }
 
+/// A parameter row of a catalog table.
+pub const fn p(name: &'static str, ty: ArgTy, default: Dflt, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        name,
+        ty,
+        default,
+        doc,
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct ParamSpec {
     pub name: &'static str,

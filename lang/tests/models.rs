@@ -84,6 +84,7 @@ fn every_model_differs_from_rrae_in_exactly_one_line() {
 #[test]
 fn the_image_zoos_have_seven_models_one_line_apart() {
     use rrae_lang::ir::{LatentOp, Rank};
+    use rrae_lang::latent::identity::Identity;
     for (dir, k) in [("mnist", 16), ("fashion_mnist", 23)] {
         let base = std::fs::read_to_string(root().join(format!("models/{dir}/rrae.rrae"))).unwrap();
         let base: Vec<&str> = base.lines().collect();
@@ -105,20 +106,17 @@ fn the_image_zoos_have_seven_models_one_line_apart() {
         };
         assert_eq!(ir("rrae").latent.op, LatentOp::SvdTruncate(Rank::Fixed(k)));
         assert_eq!((ir("rrae").latent.dim, ir("long").latent.dim), (64, 64));
-        assert_eq!(ir("long").latent.op, LatentOp::Identity);
+        assert_eq!(ir("long").latent.op, LatentOp::Identity(Identity));
         assert_eq!(ir("diabolo").latent.dim, k);
         assert_eq!(ir("irmae").latent.params, 4 * 64 * 64);
         assert!(matches!(
             ir("arrae").latent.op,
             LatentOp::SvdTruncate(Rank::Adaptive { .. })
         ));
-        assert!(matches!(
-            ir("sparse").latent.op,
-            LatentOp::SigmoidSparse { .. }
-        ));
+        assert!(matches!(ir("sparse").latent.op, LatentOp::SigmoidSparse(_)));
         assert!(matches!(
             ir("contractive").latent.op,
-            LatentOp::Contractive { .. }
+            LatentOp::Contractive(_)
         ));
     }
 }
@@ -143,6 +141,7 @@ fn every_model_checks_and_its_ast_and_ir_match_the_snapshots() {
 #[test]
 fn latent_operators_have_the_documented_training_and_inference_forms() {
     use rrae_lang::ir::{Basis, Inference, LatentOp, Rank};
+    use rrae_lang::latent::identity::Identity;
     let ir = |stem: &str| {
         check(&root().join(format!("models/{stem}.rrae")))
             .result
@@ -169,7 +168,10 @@ fn latent_operators_have_the_documented_training_and_inference_forms() {
     );
     // A Diabolo AE: L = k = 2, so the truncation keeps everything and lowers to identity.
     let d = ir("diabolo");
-    assert_eq!((d.latent.dim, &d.latent.op), (2, &LatentOp::Identity));
+    assert_eq!(
+        (d.latent.dim, &d.latent.op),
+        (2, &LatentOp::Identity(Identity))
+    );
     assert_eq!(ir("long").latent.op.inference(), Inference::Identity);
     assert_eq!(ir("sparse").latent.op.inference(), Inference::Sigmoid);
     assert_eq!(ir("irmae").latent.params, 4 * 64 * 64);
@@ -277,14 +279,14 @@ fn project_reads_its_basis_header_relative_to_the_model_file() {
     let ir = ok.result.unwrap();
     assert!(matches!(
         ir.latent.op,
-        rrae_lang::ir::LatentOp::Project { columns: 3, .. }
+        rrae_lang::ir::LatentOp::Project(rrae_lang::latent::project::Project { columns: 3, .. })
     ));
     let k2 = rrae_lang::check_str(&name, &model("project(\"u.npy\", k = 2)"))
         .result
         .unwrap();
     assert!(matches!(
         k2.latent.op,
-        rrae_lang::ir::LatentOp::Project { columns: 2, .. }
+        rrae_lang::ir::LatentOp::Project(rrae_lang::latent::project::Project { columns: 2, .. })
     ));
     // A basis for another latent length, a rank beyond its columns, and a missing file.
     write_npy(&dir.join("wrong.npy"), &[32, 3]);

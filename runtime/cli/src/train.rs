@@ -231,7 +231,7 @@ pub fn bench(
         .map_err(fail)?;
     let data = rrae_train::data::Dataset::load(&data_ir).map_err(fail)?;
     let model = rrae_engine::model::Model::lower(&ir, ir.train.seed).map_err(fail)?;
-    if phase == BenchPhase::FineTune && !model.latent.has_common_basis() {
+    if phase == BenchPhase::FineTune && !model.latent.has_common_basis(&model.params) {
         return Err(fail(rrae_engine::RuntimeError::Unsupported {
             what: format!(
                 "fine-tuning `{}`, whose latent operator has no common basis",

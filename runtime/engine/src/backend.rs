@@ -21,8 +21,6 @@ backend!(
     crate::ops::activation::ActivationKernel<E>,
     crate::ops::conv2d::Conv2dKernel<E>,
     crate::ops::conv_transpose2d::ConvTranspose2dKernel<E>,
-    crate::ops::svd_truncate::SvdTruncateKernel<E>,
-    crate::ops::learned_basis::LearnedBasisKernel<E>,
     crate::ops::loss::LossKernel<E>,
-    crate::ops::penalty::PenaltyKernel<E>,
+    crate::latent::LatentKernels<E>,
 );

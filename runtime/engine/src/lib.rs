@@ -7,6 +7,8 @@ pub mod cost;
 pub mod device;
 pub mod error;
 pub mod files;
+pub mod latent;
+pub mod layer;
 pub mod linalg;
 pub mod model;
 pub mod ops;
@@ -17,5 +19,6 @@ pub mod resident;
 pub mod scratch;
 pub mod tape;
 pub mod tensor;
+pub mod truncation;
 
 pub use error::{Result, RuntimeError};

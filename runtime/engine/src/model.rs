@@ -6,7 +6,8 @@
 //! known to agree.
 
 use crate::backend::Backend;
-use crate::error::{Result, RuntimeError};
+use crate::error::Result;
+use crate::latent::LowerCx;
 use crate::ops::activation::{activate, Activation};
 use crate::ops::im2col::Geometry;
 use crate::ops::linear::linear;
@@ -15,89 +16,11 @@ use crate::ops::{conv2d, conv_transpose2d};
 use crate::params::{Init, ParamSet};
 use crate::tape::{Tape, Var};
 use crate::tensor::Real;
-use rrae_lang::ir::{Conv, Ir, LatentOp, Node, Op, Rank};
+use rrae_lang::ir::{Conv, Ir, Node, Op};
 use std::time::{Duration, Instant};
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum Layer {
-    Conv {
-        geo: Geometry,
-        w: usize,
-        b: Option<usize>,
-    },
-    ConvT {
-        geo: Geometry,
-        w: usize,
-        b: Option<usize>,
-    },
-    Linear {
-        w: usize,
-        b: Option<usize>,
-    },
-    Act(Activation),
-    /// `flatten` and `reshape`: the row layout already is the flattening.
-    View,
-}
-
-/// A lowered layer and the IR node it came from.
-#[derive(Clone, Debug)]
-pub struct Lowered {
-    pub node: usize,
-    pub label: String,
-    pub layer: Layer,
-}
-
-/// The latent operator in its training form.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Latent {
-    Identity,
-    /// `svd_truncate(k)` with a fixed k.
-    Svd {
-        k: usize,
-    },
-    /// `project(U)` with a basis read from a file (L × k), or drawn (`fixed_basis`).
-    Project {
-        basis: nalgebra::DMatrix<f64>,
-    },
-    /// Sparse AE: the encoder ends in a sigmoid; the loss adds the KL sparsity penalty.
-    Sparse {
-        rho: f64,
-        beta: f64,
-    },
-    /// Contractive AE: the encoder ends in a sigmoid after the linear layer whose weight
-    /// is parameter `w`; the loss adds the Jacobian penalty.
-    Contractive {
-        beta: f64,
-        w: usize,
-    },
-    /// Weak RRAE: the latent passes unchanged; the loss adds `β‖Y − Y_k‖`.
-    Weak {
-        k: usize,
-        beta: f64,
-    },
-    /// Learn-basis AE: `Û Ûᵀ Y` with the basis parameter `b` (L × k).
-    Learned {
-        k: usize,
-        b: usize,
-    },
-}
-
-impl Latent {
-    /// The rank of the latent map, where it has one.
-    pub fn rank(&self) -> Option<usize> {
-        match self {
-            Latent::Svd { k } | Latent::Weak { k, .. } | Latent::Learned { k, .. } => Some(*k),
-            Latent::Project { basis } => Some(basis.ncols()),
-            Latent::Identity | Latent::Sparse { .. } | Latent::Contractive { .. } => None,
-        }
-    }
-
-    /// Whether training ends with the common basis U_f of the per-batch truncated
-    /// bases (and fine-tuning on it): RRAEs and Weak RRAEs.
-    pub fn has_common_basis(&self) -> bool {
-        matches!(self, Latent::Svd { .. } | Latent::Weak { .. })
-    }
-}
+pub use crate::latent::Latent;
+pub use crate::layer::{Layer, Lowered};
 
 pub struct Model {
     pub ir: Ir,
@@ -213,71 +136,6 @@ fn lower_node(node: &Node, stage: &str, ps: &mut ParamSet, init: &mut Init) -> L
     }
 }
 
-/// The sigmoid that ends the encoder of the Sparse and Contractive AEs (in training
-/// and at inference alike: the bottleneck is σ(Y)).
-fn sigmoid_layer(ir: &Ir) -> Lowered {
-    Lowered {
-        node: ir.latent.id,
-        label: format!("%{} sigmoid (latent)", ir.latent.id),
-        layer: Layer::Act(Activation::Sigmoid),
-    }
-}
-
-/// An `l × k` matrix with orthonormal columns, drawn from `seed`: the Q of a Gaussian
-/// matrix (the Fix-basis AE's U).
-pub fn random_orthonormal(l: usize, k: usize, seed: u64) -> nalgebra::DMatrix<f64> {
-    use rand::SeedableRng;
-    use rand_distr::{Distribution, StandardNormal};
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let g = nalgebra::DMatrix::<f64>::from_fn(l, k, |_, _| StandardNormal.sample(&mut rng));
-    g.qr().q()
-}
-
-fn lower_latent(op: &LatentOp, l: usize, batch: usize) -> Result<Latent> {
-    match op {
-        LatentOp::Identity => Ok(Latent::Identity),
-        LatentOp::SvdTruncate(Rank::Fixed(k)) => Ok(Latent::Svd { k: *k }),
-        // The controller sets k between steps; it starts at min(batch, L) (or 1).
-        LatentOp::SvdTruncate(Rank::Adaptive { .. } | Rank::Annealed { .. }) => {
-            Ok(Latent::Svd { k: l.min(batch) })
-        }
-        LatentOp::Project { basis, columns } => {
-            let (h, data) = crate::files::read_npy(basis)?;
-            let rows = h.count;
-            if rows != l || h.sample != vec![*columns] {
-                return Err(RuntimeError::Data {
-                    path: basis.clone(),
-                    reason: format!("basis is {rows} × {:?}, expected {l} × {columns}", h.sample),
-                });
-            }
-            let m = nalgebra::DMatrix::from_row_iterator(
-                rows,
-                *columns,
-                data.iter().map(|&v| v as f64),
-            );
-            Ok(Latent::Project { basis: m })
-        }
-        LatentOp::SigmoidSparse { rho, beta } => Ok(Latent::Sparse {
-            rho: *rho,
-            beta: *beta,
-        }),
-        LatentOp::LinearStack { .. } => Ok(Latent::Identity),
-        // The weight index is filled in by `Model::lower`, which knows the encoder.
-        LatentOp::Contractive { beta } => Ok(Latent::Contractive {
-            beta: *beta,
-            w: usize::MAX,
-        }),
-        LatentOp::WeakSvd { k, beta } => Ok(Latent::Weak { k: *k, beta: *beta }),
-        LatentOp::FixedBasis { k, seed } => Ok(Latent::Project {
-            basis: random_orthonormal(l, *k, *seed),
-        }),
-        LatentOp::LearnedBasis { k } => Ok(Latent::Learned {
-            k: *k,
-            b: usize::MAX,
-        }),
-    }
-}
-
 impl Model {
     /// Lowers a checked IR; parameters are drawn from `seed`.
     pub fn lower(ir: &Ir, seed: u64) -> Result<Model> {
@@ -288,58 +146,15 @@ impl Model {
             .iter()
             .map(|n| lower_node(n, "encoder", &mut params, &mut init))
             .collect();
-        // IRMAE: `l` bias-free L×L linear layers end the encoder, in training and at
-        // inference alike (PyTorch's default initialisation, like every linear layer).
-        if let LatentOp::LinearStack { l } = ir.latent.op {
-            let d = ir.latent.dim;
-            for i in 0..l {
-                let w = params.push(
-                    format!("latent.{i}.weight"),
-                    vec![d, d],
-                    init.uniform(d * d, d),
-                );
-                encoder.push(Lowered {
-                    node: ir.latent.id,
-                    label: format!("%{} linear_stack[{i}] (no bias)", ir.latent.id),
-                    layer: Layer::Linear { w, b: None },
-                });
-            }
-        }
-        let mut latent = lower_latent(&ir.latent.op, ir.latent.dim, ir.train.batch)?;
-        match &mut latent {
-            Latent::Contractive { w, .. } => {
-                // h = σ(W x + b): the checker guarantees the encoder ends in `linear`.
-                *w = encoder
-                    .iter()
-                    .rev()
-                    .find_map(|l| match l.layer {
-                        Layer::Linear { w, .. } => Some(w),
-                        Layer::Conv { .. } | Layer::ConvT { .. } | Layer::Act(_) | Layer::View => {
-                            None
-                        }
-                    })
-                    .ok_or_else(|| RuntimeError::Unsupported {
-                        what: "`contractive` on an encoder without a linear layer".into(),
-                        hint: "end the encoder with `linear(L)`".into(),
-                    })?;
-                encoder.push(sigmoid_layer(ir));
-            }
-            Latent::Sparse { .. } => encoder.push(sigmoid_layer(ir)),
-            Latent::Identity
-            | Latent::Svd { .. }
-            | Latent::Project { .. }
-            | Latent::Weak { .. }
-            | Latent::Learned { .. } => {}
-        }
-        let encoder_params = params.params.len();
-        if let Latent::Learned { k, b } = &mut latent {
-            let d = ir.latent.dim;
-            *b = params.push(
-                "latent.basis.weight".into(),
-                vec![d, *k],
-                init.uniform(d * *k, d),
-            );
-        }
+        let mut cx = LowerCx {
+            ir,
+            encoder: &mut encoder,
+            params: &mut params,
+            init: &mut init,
+        };
+        let mut latent = Latent::lower(&ir.latent.op, &mut cx)?;
+        let encoder_params = cx.params.params.len();
+        latent.latent_params(&mut cx);
         let decoder = ir
             .decoder
             .iter()
@@ -414,27 +229,10 @@ impl Model {
         };
         s.push_str("encoder:\n");
         self.encoder.iter().for_each(|l| line(&mut s, l));
-        s.push_str(&format!("latent: {:?}\n", self.latent_label()));
+        s.push_str(&format!("latent: {:?}\n", self.latent.label(&self.params)));
         s.push_str("decoder:\n");
         self.decoder.iter().for_each(|l| line(&mut s, l));
         s
-    }
-
-    fn latent_label(&self) -> String {
-        match &self.latent {
-            Latent::Identity => "identity".into(),
-            Latent::Svd { k } => format!("svd_truncate(k={k}) (host SVD, stable backward)"),
-            Latent::Project { basis } => format!("project({} × {})", basis.nrows(), basis.ncols()),
-            Latent::Sparse { rho, beta } => format!("identity + {beta}·KL(ρ = {rho} ‖ mean σ(Y))"),
-            Latent::Contractive { beta, w } => format!(
-                "identity + {beta}·‖∂h/∂x‖² (weight {})",
-                self.params.params[*w].name
-            ),
-            Latent::Weak { k, beta } => format!("identity + {beta}·‖Y − Y_{k}‖"),
-            Latent::Learned { k, .. } => {
-                format!("Û Ûᵀ Y, Û = latent.basis.weight normalised (L × {k})")
-            }
-        }
     }
 }
 
@@ -517,6 +315,6 @@ pub fn project_rows<D: Backend<E>, E: Real>(
     let mut tape = Tape::inference(dev.clone());
     let x = tape.constant(dev.upload(rows), rows.len() / l.max(1), l);
     let p = tape.constant(dev.upload(p), l, l);
-    let y = crate::ops::project::project(&mut tape, x, p)?;
+    let y = crate::latent::project::project(&mut tape, x, p)?;
     Ok(tape.download(y))
 }

@@ -5,9 +5,9 @@
 //! `cargo run --release -p rrae-report --example grad_dump -- runs/x/model.safetensors`
 
 use rrae_engine::device::{Cpu, Device};
-use rrae_engine::model::{Latent, Model};
+use rrae_engine::model::Model;
+use rrae_engine::ops::elementwise::add;
 use rrae_engine::ops::loss::loss;
-use rrae_engine::ops::svd_truncate::svd_truncate;
 use rrae_engine::tape::Tape;
 use rrae_train::data::{gather, Dataset};
 
@@ -36,19 +36,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let params = model.params.bind(&mut tape);
     let x = tape.constant(dev.upload(&x), b, data.dim);
     let y = model.encode(&mut tape, &params, x, None)?;
-    let z = match model.latent {
-        Latent::Svd { k } => svd_truncate(&mut tape, y, k).0,
-        Latent::Identity => y,
-        Latent::Project { .. }
-        | Latent::Sparse { .. }
-        | Latent::Contractive { .. }
-        | Latent::Weak { .. }
-        | Latent::Learned { .. } => {
-            return Err("grad_dump mirrors svd_truncate and identity models only".into())
-        }
-    };
+    // The operator's training form, penalty included (bench/torch_grad_check.py
+    // mirrors the RRAE and the Long AE).
+    let (z, penalty) = model.latent.forward(&mut tape, y, &params)?;
     let pred = model.decode(&mut tape, &params, z, None)?;
     let l = loss(&mut tape, ir.train.loss, pred, x);
+    let l = match penalty {
+        Some(p) => add(&mut tape, l, p)?,
+        None => l,
+    };
     println!("loss {:.10}", tape.item(l));
     let mut grads = tape.backward(l)?;
     let g = rrae_engine::params::gradients(&mut grads, &params, &dev);

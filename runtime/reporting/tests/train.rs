@@ -228,9 +228,12 @@ fn fixed_basis_projects_on_a_seeded_orthonormal_basis_that_never_trains() {
             < 1e-12
     );
     // The same seed draws the same basis; another seed another one.
-    assert_eq!(u, rrae_engine::model::random_orthonormal(16, 3, 11));
+    assert_eq!(
+        u,
+        rrae_engine::latent::fixed_basis::random_orthonormal(16, 3, 11)
+    );
     assert!(
-        (u.clone() - rrae_engine::model::random_orthonormal(16, 3, 12))
+        (u.clone() - rrae_engine::latent::fixed_basis::random_orthonormal(16, 3, 12))
             .abs()
             .max()
             > 1e-3
@@ -282,7 +285,11 @@ fn contractive_penalty_shrinks_the_encoders_jacobian() {
         );
         let (t, r) = train(&ir);
         r.unwrap(); // ok: test
-        let rrae_engine::model::Latent::Contractive { w, .. } = t.model.latent else {
+        let rrae_engine::model::Latent::Contractive(rrae_engine::latent::contractive::State {
+            w,
+            ..
+        }) = t.model.latent
+        else {
             panic!("not a contractive latent"); // ok: test
         };
         let w = &t.model.params.params[w];

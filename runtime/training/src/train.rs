@@ -11,14 +11,13 @@ use crate::data::{gather, Dataset};
 use nalgebra::DMatrix;
 use rrae_engine::device::{Cpu, Device};
 use rrae_engine::error::{Result, RuntimeError};
+use rrae_engine::latent::project::projector;
+use rrae_engine::latent::svd_truncate::project_rank_k;
+use rrae_engine::latent::BasisSource;
 use rrae_engine::linalg::{from_rows, leading, svd};
-use rrae_engine::model::{infer, project_rows, Latent, Model, Profile};
+use rrae_engine::model::{infer, project_rows, Model, Profile};
 use rrae_engine::ops::elementwise::add;
-use rrae_engine::ops::learned_basis::learned_projection;
 use rrae_engine::ops::loss::loss;
-use rrae_engine::ops::penalty::{contractive, sparsity, weak};
-use rrae_engine::ops::project::{project, projector};
-use rrae_engine::ops::svd_truncate::{project_rank_k, svd_truncate};
 use rrae_engine::optim::Optimizer;
 use rrae_engine::resident::Resident;
 use rrae_engine::tape::Tape;
@@ -61,24 +60,16 @@ pub fn learning_rate(schedule: &Schedule, base: f64, step: usize, total: usize) 
 /// The training phase's step budget for latent operator `op`: an adaptive search's
 /// `max_steps`, else `steps` (the train block's).
 pub fn training_steps(op: &LatentOp, steps: usize) -> usize {
-    match op {
-        LatentOp::SvdTruncate(Rank::Adaptive { max_steps, .. }) => max_steps.unwrap_or(steps),
-        LatentOp::SvdTruncate(Rank::Fixed(_) | Rank::Annealed { .. })
-        | LatentOp::Identity
-        | LatentOp::Project { .. }
-        | LatentOp::SigmoidSparse { .. }
-        | LatentOp::LinearStack { .. }
-        | LatentOp::Contractive { .. }
-        | LatentOp::WeakSvd { .. }
-        | LatentOp::FixedBasis { .. }
-        | LatentOp::LearnedBasis { .. } => steps,
+    match op.rank_control() {
+        Some(Rank::Adaptive { max_steps, .. }) => max_steps.unwrap_or(steps),
+        Some(Rank::Fixed(_) | Rank::Annealed { .. }) | None => steps,
     }
 }
 
 /// The controller a model's IR asks for: an adaptive search, or the fixed schedule.
 pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
     let l = model.latent_dim();
-    let has_basis = model.latent.has_common_basis();
+    let has_basis = model.latent.has_common_basis(&model.params);
     // The adaptive defaults; only the adaptive search reads them.
     use rrae_lang::catalog::{ADAPTIVE_PATIENCE, ADAPTIVE_TOLERANCE, ADAPTIVE_WINDOW};
     let mut opts = Options {
@@ -90,8 +81,8 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
         anneal: 0,
         horizon: 0,
     };
-    match &model.ir.latent.op {
-        LatentOp::SvdTruncate(Rank::Adaptive {
+    match model.ir.latent.op.rank_control() {
+        Some(Rank::Adaptive {
             search,
             patience,
             tolerance,
@@ -106,21 +97,11 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
             }
             Controller::adaptive(Algorithm::from(*search), l.min(cfg.batch), opts)
         }
-        LatentOp::SvdTruncate(Rank::Annealed { k, steps }) => {
+        Some(Rank::Annealed { k, steps }) => {
             opts.anneal = *steps;
             Controller::annealed(*k, l.min(cfg.batch), opts)
         }
-        LatentOp::SvdTruncate(Rank::Fixed(_))
-        | LatentOp::Identity
-        | LatentOp::Project { .. }
-        | LatentOp::SigmoidSparse { .. }
-        | LatentOp::LinearStack { .. }
-        | LatentOp::Contractive { .. }
-        | LatentOp::WeakSvd { .. }
-        | LatentOp::FixedBasis { .. }
-        | LatentOp::LearnedBasis { .. } => {
-            Controller::fixed(model.latent.rank().unwrap_or(l), opts)
-        }
+        Some(Rank::Fixed(_)) | None => Controller::fixed(model.latent.rank().unwrap_or(l), opts),
     }
 }
 
@@ -144,8 +125,6 @@ pub struct Trainer<'a> {
     pub data_wait: Duration,
     pub(crate) opt: Optimizer,
     pub(crate) saved: Option<Snapshot>,
-    /// The fixed projector `U Uᵀ` of `project(U)` models, in device memory.
-    fixed_p: Option<<Cpu as Device>::Buf<f32>>,
     /// Fine-tuning inputs: the training latents projected by U_f U_fᵀ (n × L).
     z_all: Option<Vec<f32>>,
     /// The parameters as training left them, kept from the start of fine-tuning so that
@@ -167,17 +146,9 @@ impl<'a> Trainer<'a> {
         let cfg = model.ir.train.clone();
         rrae_engine::tape::timing::enable(debug);
         let dev = Cpu;
-        let (basis, fixed_p) = match &model.latent {
-            Latent::Project { basis } => (
-                Some(basis.clone()),
-                Some(dev.upload(&projector::<f32>(basis))),
-            ),
-            Latent::Identity
-            | Latent::Svd { .. }
-            | Latent::Sparse { .. }
-            | Latent::Contractive { .. }
-            | Latent::Weak { .. }
-            | Latent::Learned { .. } => (None, None),
+        let basis = match model.latent.basis(&model.params) {
+            BasisSource::Fixed(b) => Some(b),
+            BasisSource::None | BasisSource::Common { .. } | BasisSource::Trained(_) => None,
         };
         let opt = Optimizer::new(cfg.optimizer.clone(), &model.params);
         Trainer {
@@ -194,7 +165,6 @@ impl<'a> Trainer<'a> {
             data_wait: Duration::ZERO,
             opt,
             saved: None,
-            fixed_p,
             z_all: None,
             trained: None,
             data_fingerprint: std::sync::OnceLock::new(),
@@ -286,31 +256,7 @@ impl<'a> Trainer<'a> {
                 let mut prof = self.profile.take();
                 let y = self.model.encode(&mut tape, &params, x, prof.as_mut())?;
                 let t1 = Instant::now();
-                // The zoo's penalties read the latent beside the decoder, so both
-                // gradients reach the encoder.
-                let mut penalty = None;
-                let lat = self.model.latent_dim();
-                let z = match (&self.model.latent, &self.fixed_p) {
-                    (Latent::Svd { k }, _) => svd_truncate(&mut tape, y, *k).0,
-                    (Latent::Project { .. }, Some(p)) => {
-                        let p = tape.constant_ref(p, lat, lat);
-                        project(&mut tape, y, p)?
-                    }
-                    (Latent::Sparse { rho, beta }, _) => {
-                        penalty = Some(sparsity(&mut tape, y, *rho, *beta));
-                        y
-                    }
-                    (Latent::Contractive { beta, w }, _) => {
-                        penalty = Some(contractive(&mut tape, y, params[*w], *beta));
-                        y
-                    }
-                    (Latent::Weak { k, beta }, _) => {
-                        penalty = Some(weak(&mut tape, y, *k, *beta));
-                        y
-                    }
-                    (Latent::Learned { b, .. }, _) => learned_projection(&mut tape, y, params[*b]),
-                    (Latent::Identity, _) | (Latent::Project { .. }, None) => y,
-                };
+                let (z, penalty) = self.model.latent.forward(&mut tape, y, &params)?;
                 if let Some(p) = prof.as_mut() {
                     p.record("latent", t1);
                 }
@@ -421,31 +367,19 @@ impl<'a> Trainer<'a> {
     }
 
     pub(crate) fn set_rank(&mut self, k: usize) {
-        if let Latent::Svd { k: cur } = &mut self.model.latent {
-            *cur = k;
-        }
+        self.model.latent.set_rank(k);
     }
 
     /// After the training phase of an RRAE: the training latents (the encoder is
     /// frozen from here on, so they serve both stages) and the common basis.
     pub(crate) fn end_training(&mut self) -> Result<Option<(usize, Vec<f64>)>> {
-        let k = match self.model.latent {
-            Latent::Svd { k } | Latent::Weak { k, .. } => k,
-            Latent::Learned { b, .. } => {
-                // Inference projects on the trained basis, columns normalised.
-                let p = &self.model.params.params[b];
-                let m = from_rows(
-                    &p.data.iter().map(|&v| v as f64).collect::<Vec<_>>(),
-                    p.shape[0],
-                    p.shape[1],
-                );
-                self.basis = Some(rrae_engine::ops::learned_basis::normalised(&m));
+        let k = match self.model.latent.basis(&self.model.params) {
+            BasisSource::Common { k } => k,
+            BasisSource::Trained(b) => {
+                self.basis = Some(b);
                 return Ok(None);
             }
-            Latent::Identity
-            | Latent::Project { .. }
-            | Latent::Sparse { .. }
-            | Latent::Contractive { .. } => return Ok(None),
+            BasisSource::None | BasisSource::Fixed(_) => return Ok(None),
         };
         let y = self.encode_all(&self.data.train)?;
         let sv = self.common_basis(&y, k);

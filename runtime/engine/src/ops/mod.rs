@@ -8,13 +8,10 @@ pub mod elementwise;
 pub mod gemm;
 pub mod host;
 pub mod im2col;
-pub mod learned_basis;
 pub mod linear;
 pub mod loss;
 pub mod matmul;
 pub mod penalty;
-pub mod project;
-pub mod svd_truncate;
 pub mod weighted;
 
 #[cfg(test)]

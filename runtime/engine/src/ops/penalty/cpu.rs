@@ -2,9 +2,9 @@
 
 use super::EPS;
 use crate::device::Cpu;
-use crate::ops::svd_truncate::project_rank_k;
 use crate::pool::Buf;
 use crate::tensor::Real;
+use crate::truncation::project_rank_k;
 
 impl<E: Real> super::PenaltyKernel<E> for Cpu {
     fn sparsity_forward(&self, v: &Buf<E>, rho: f64, beta: f64) -> (f64, Buf<f64>) {

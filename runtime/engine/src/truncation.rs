@@ -1,31 +1,14 @@
-//! Host forward and backward of the truncated-SVD projector, in f64.
+//! The host truncated SVD of one batch's latents with its stable backward (the paper's
+//! Appendix A; the constants are explained in `latent::svd_truncate`): the CPU kernel
+//! of `svd_truncate`, the Weak RRAE's penalty and the trainer's common basis use it.
 
-use super::{MIN_GAP, ZERO_SINGULAR};
-use crate::device::Cpu;
 use crate::linalg::{from_rows, leading, svd, to_rows};
-use crate::pool::Buf;
-use crate::tensor::Real;
 use nalgebra::DMatrix;
 
-impl<E: Real> super::SvdTruncateKernel<E> for Cpu {
-    fn svd_truncate_forward(
-        &self,
-        x: &Buf<E>,
-        batch: usize,
-        l: usize,
-        k: usize,
-    ) -> (Buf<E>, Truncation) {
-        let xs: Vec<f64> = x.iter().map(|v| v.f64()).collect();
-        let t = project_rank_k(&xs, batch, l, k);
-        let out = t.output.iter().map(|&v| E::of(v)).collect();
-        (Buf::from_vec(out), t)
-    }
-
-    fn svd_truncate_backward(&self, t: &Truncation, g: &Buf<E>) -> Buf<E> {
-        let g: Vec<f64> = g.iter().map(|v| v.f64()).collect();
-        Buf::from_vec(t.backward(&g).into_iter().map(E::of).collect())
-    }
-}
+/// Relative cut under which a singular value counts as zero.
+pub const ZERO_SINGULAR: f64 = 1e-11;
+/// Absolute floor of the gaps the backward divides by.
+pub const MIN_GAP: f64 = 1e-9;
 
 /// One batch's truncation: what the backward needs and what the trainer keeps.
 #[derive(Clone, Debug)]

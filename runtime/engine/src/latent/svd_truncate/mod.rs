@@ -17,17 +17,13 @@ mod cpu;
 #[cfg(test)]
 mod tests;
 
-pub use cpu::{project_rank_k, Truncation};
+pub use crate::truncation::{project_rank_k, Truncation};
 
 use crate::device::Device;
 use crate::tape::TapeKernel;
 use crate::tape::{timing, Tape, Var};
 use crate::tensor::Real;
 
-/// Relative cut under which a singular value counts as zero.
-pub const ZERO_SINGULAR: f64 = 1e-11;
-/// Absolute floor of the gaps the backward divides by.
-pub const MIN_GAP: f64 = 1e-9;
 
 /// The truncated-SVD projector on a device. The SVD of a `batch × L` matrix is small
 /// and its factors are what the trainer keeps (the basis U_k, the singular values), so
@@ -68,4 +64,47 @@ pub fn svd_truncate<D: SvdTruncateKernel<E> + TapeKernel<E>, E: Real>(
         Ok(())
     });
     (out, t)
+}
+
+pub use self::SvdTruncateKernel as Kernel;
+
+/// The training form: the kept rank, set by the controller between steps.
+impl super::LatentForm for rrae_lang::ir::Rank {
+    type State = usize;
+
+    fn lower(&self, cx: &mut super::LowerCx) -> crate::Result<usize> {
+        use rrae_lang::ir::Rank;
+        Ok(match self {
+            Rank::Fixed(k) => *k,
+            // The controller lowers k from min(batch, L) (or raises it from 1).
+            Rank::Adaptive { .. } | Rank::Annealed { .. } => {
+                cx.ir.latent.dim.min(cx.ir.train.batch)
+            }
+        })
+    }
+
+    fn forward<D: super::LatentKernels<E>, E: Real>(
+        k: &usize,
+        tape: &mut Tape<D, E>,
+        y: Var,
+        _: &[Var],
+    ) -> crate::Result<(Var, Option<Var>)> {
+        Ok((svd_truncate(tape, y, *k).0, None))
+    }
+
+    fn rank(k: &usize) -> Option<usize> {
+        Some(*k)
+    }
+
+    fn set_rank(k: &mut usize, new: usize) {
+        *k = new;
+    }
+
+    fn label(k: &usize, _: &crate::params::ParamSet) -> String {
+        format!("svd_truncate(k={k}) (host SVD, stable backward)")
+    }
+
+    fn basis(k: &usize, _: &crate::params::ParamSet) -> super::BasisSource {
+        super::BasisSource::Common { k: *k }
+    }
 }

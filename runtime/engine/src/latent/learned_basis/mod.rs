@@ -73,3 +73,68 @@ pub fn learned_projection<D: LearnedBasisKernel<E> + TapeKernel<E>, E: Real>(
     });
     out
 }
+
+pub use self::LearnedBasisKernel as Kernel;
+
+/// The training form: the basis parameter `b` (L × k), registered after the encoder's.
+impl super::LatentForm for rrae_lang::latent::learned_basis::LearnedBasis {
+    type State = State;
+
+    fn lower(&self, _: &mut super::LowerCx) -> crate::Result<State> {
+        Ok(State {
+            k: self.k,
+            b: usize::MAX,
+        })
+    }
+
+    fn latent_params(s: &mut State, cx: &mut super::LowerCx) {
+        let d = cx.ir.latent.dim;
+        s.b = cx.params.push(
+            "latent.basis.weight".into(),
+            vec![d, s.k],
+            cx.init.uniform(d * s.k, d),
+        );
+    }
+
+    fn forward<D: super::LatentKernels<E>, E: Real>(
+        s: &State,
+        tape: &mut Tape<D, E>,
+        y: Var,
+        params: &[Var],
+    ) -> crate::Result<(Var, Option<Var>)> {
+        Ok((learned_projection(tape, y, params[s.b]), None))
+    }
+
+    fn rank(s: &State) -> Option<usize> {
+        Some(s.k)
+    }
+
+    fn label(s: &State, _: &crate::params::ParamSet) -> String {
+        format!(
+            "Û Ûᵀ Y, Û = latent.basis.weight normalised (L × {})",
+            s.k
+        )
+    }
+
+    /// Inference projects on the trained basis, columns normalised.
+    fn basis(s: &State, params: &crate::params::ParamSet) -> super::BasisSource {
+        match params.params.get(s.b) {
+            Some(p) => {
+                let m = crate::linalg::from_rows(
+                    &p.data.iter().map(|&v| v as f64).collect::<Vec<_>>(),
+                    p.shape[0],
+                    p.shape[1],
+                );
+                super::BasisSource::Trained(normalised(&m))
+            }
+            None => super::BasisSource::None,
+        }
+    }
+}
+
+/// The rank and the parameter index of the basis `B`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    pub k: usize,
+    pub b: usize,
+}

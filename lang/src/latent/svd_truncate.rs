@@ -1,0 +1,197 @@
+//! `svd_truncate(k)`: the RRAE, with a fixed, annealed or adaptive rank (aRRAE).
+
+use super::identity::Identity;
+use super::{Cx, LatentDef, LatentOp};
+use crate::catalog::{ADAPTIVE_PATIENCE, ADAPTIVE_TOLERANCE, ADAPTIVE_WINDOW, SEARCHES};
+use crate::error::{ErrorKind, Result};
+use crate::ir::{Basis, Inference};
+use crate::signature::{p, ArgTy::*, Dflt, OpSpec};
+use crate::value::{fmt_float, Value};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Search {
+    /// Algorithm 1: start at min(batch, L), lower k while the target is reached.
+    Decreasing,
+    /// Grow k from 1 until another mode stops helping.
+    Parsimonious,
+    /// Bisect between 1 and min(batch, L).
+    Bisect,
+    /// Algorithm 1, also giving up a rank whose loss would need more than `horizon`
+    /// further steps at its recent rate to reach the target.
+    Trend { horizon: usize },
+}
+
+impl fmt::Display for Search {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Search::Decreasing => write!(f, "decreasing"),
+            Search::Parsimonious => write!(f, "parsimonious"),
+            Search::Bisect => write!(f, "bisect"),
+            Search::Trend { horizon } => write!(f, "trend, horizon={horizon}"),
+        }
+    }
+}
+
+/// `Y ↦ U_k U_kᵀ Y` per batch, with the rank k kept as follows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rank {
+    Fixed(usize),
+    /// Rank k, reached by lowering the kept rank geometrically from min(batch, L)
+    /// over the first `steps` training steps (`svd_truncate(k = 2, anneal = 500)`).
+    Annealed { k: usize, steps: usize },
+    Adaptive {
+        search: Search,
+        patience: usize,
+        tolerance: f64,
+        window: usize,
+        /// The search's step budget; `None`: the train block's `steps`.
+        max_steps: Option<usize>,
+    },
+}
+
+/// The options only the adaptive search reads.
+const ADAPTIVE_ONLY: &[&str] = &["search", "patience", "tolerance", "window", "max_steps", "horizon"];
+
+impl LatentDef for Rank {
+    const SPEC: OpSpec = OpSpec {
+        name: "svd_truncate",
+        params: &[
+            p("k", IntOrWord(&["adaptive"]), Dflt::Required, "rank kept per batch, or `adaptive` (aRRAE)"),
+            p("anneal", Int, Dflt::Absent, "fixed k only: steps over which the kept rank falls geometrically from min(batch, L) to k (default: k from the first step)"),
+            p("search", Word(SEARCHES), Dflt::Absent, "adaptive only: decreasing (Algorithm 1), parsimonious (k grows from 1), bisect, or trend (Algorithm 1 that also gives up a rank off course)"),
+            p("horizon", Int, Dflt::Absent, "search = trend only: the most further steps a rank's loss may need at its recent rate to reach the target (5 · patience)"),
+            p("patience", Int, Dflt::Absent, "adaptive only: steps of stagnation above the target before giving up on a k (500)"),
+            p("tolerance", Float, Dflt::Absent, "adaptive only: relative loss change that counts as stagnation (0.01)"),
+            p("window", Int, Dflt::Absent, "adaptive only: steps over which stagnation is measured (100)"),
+            p("max_steps", Int, Dflt::Absent, "adaptive only: the most training steps the search may take, settling at k* included (the train block's steps)"),
+        ],
+        positional: 1,
+        doc: "RRAE: Y ↦ U_k U_kᵀ Y per batch; inference projects on the common basis U_f",
+    };
+
+    fn check(cx: &Cx) -> Result<LatentOp> {
+        if matches!(cx.b.get("k"), Some(Value::Symbol(_))) {
+            return adaptive(cx).map(LatentOp::SvdTruncate);
+        }
+        refuse(cx, ADAPTIVE_ONLY, "only the adaptive search (`k = adaptive`) uses it")?;
+        let k = cx.batch_rank("k")?;
+        let anneal = anneal_steps(cx)?;
+        // Y ∈ R^{L×B} with k = L keeps every mode: U_k U_kᵀ Y = Y. That is the
+        // Diabolo AE (a Long AE of width k), so it lowers to the identity.
+        Ok(if k == cx.dim {
+            Identity.into()
+        } else if let Some(steps) = anneal {
+            LatentOp::SvdTruncate(Rank::Annealed { k, steps })
+        } else {
+            LatentOp::SvdTruncate(Rank::Fixed(k))
+        })
+    }
+
+    fn inference(&self) -> Inference {
+        let rank = match self {
+            Rank::Fixed(k) | Rank::Annealed { k, .. } => Some(*k),
+            Rank::Adaptive { .. } => None,
+        };
+        Inference::Project {
+            basis: Basis::Common,
+            rank,
+        }
+    }
+
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rank::Fixed(k) => write!(f, "svd_truncate(k={k})"),
+            Rank::Annealed { k, steps } => write!(f, "svd_truncate(k={k}, anneal={steps})"),
+            Rank::Adaptive {
+                search,
+                patience,
+                tolerance,
+                window,
+                max_steps,
+            } => write!(
+                f,
+                "svd_truncate(k=adaptive, search={search}, patience={patience}, tolerance={}, window={window}{})",
+                fmt_float(*tolerance),
+                max_steps.map(|m| format!(", max_steps={m}")).unwrap_or_default()
+            ),
+        }
+    }
+
+    fn rank_control(&self) -> Option<&Rank> {
+        Some(self)
+    }
+}
+
+/// Options of the other mode (fixed or adaptive k) are refused, not ignored.
+fn refuse(cx: &Cx, opts: &[&str], reason: &str) -> Result<()> {
+    match opts.iter().find(|o| cx.b.given(o)) {
+        Some(opt) => Err(ErrorKind::OptionConflict {
+            span: cx.b.span(opt),
+            op: "svd_truncate".into(),
+            option: opt.to_string(),
+            reason: reason.into(),
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// `anneal`: at least 1 step, and no more than the training steps (the rank must
+/// reach k before the common basis is computed).
+fn anneal_steps(cx: &Cx) -> Result<Option<usize>> {
+    if !cx.b.given("anneal") {
+        return Ok(None);
+    }
+    let v = cx.b.int("anneal");
+    if v < 1 || v as usize > cx.train.steps {
+        return Err(ErrorKind::InvalidValue {
+            span: cx.b.span("anneal"),
+            what: "`anneal` of `svd_truncate`".into(),
+            value: v.to_string(),
+            reason: format!(
+                "the rank is annealed over 1 to {} steps (the train block's `steps`)",
+                cx.train.steps
+            ),
+        }
+        .into());
+    }
+    Ok(Some(v as usize))
+}
+
+/// `k = adaptive`: the search and its options, defaults from the catalog.
+fn adaptive(cx: &Cx) -> Result<Rank> {
+    refuse(
+        cx,
+        &["anneal"],
+        "only a fixed rank (`k = 2`) is annealed; the adaptive search lowers k itself",
+    )?;
+    let patience = cx.at_least("patience", 1)?.unwrap_or(ADAPTIVE_PATIENCE);
+    let window = cx.at_least("window", 1)?.unwrap_or(ADAPTIVE_WINDOW);
+    let max_steps = cx.at_least("max_steps", 1)?;
+    let horizon = cx.at_least("horizon", 1)?;
+    if cx.b.word("search") != Some("trend") {
+        refuse(cx, &["horizon"], "only the trend search (`search = trend`) has a horizon")?;
+    }
+    let search = match cx.b.word("search") {
+        Some("parsimonious") => Search::Parsimonious,
+        Some("bisect") => Search::Bisect,
+        Some("trend") => Search::Trend {
+            horizon: horizon.unwrap_or(patience.saturating_mul(5)),
+        },
+        // The resolver admits only the words of `SEARCHES`.
+        Some(_) | None => Search::Decreasing,
+    };
+    let tolerance = if cx.b.get("tolerance").is_some() {
+        cx.float_in("tolerance", 0.0, 1.0, "a relative tolerance in (0, 1)")?
+    } else {
+        ADAPTIVE_TOLERANCE
+    };
+    Ok(Rank::Adaptive {
+        search,
+        patience,
+        tolerance,
+        window,
+        max_steps,
+    })
+}

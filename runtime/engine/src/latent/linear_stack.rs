@@ -1,0 +1,52 @@
+//! `linear_stack(l)` (IRMAE): `l` bias-free L×L linear layers appended to the encoder,
+//! so they run in training and at inference alike; the latent map itself is the
+//! identity.
+
+use super::{LatentKernels, LatentForm, LowerCx};
+use crate::error::Result;
+use crate::layer::{Layer, Lowered};
+use crate::params::ParamSet;
+use crate::tape::{Tape, Var};
+use crate::tensor::Real;
+use rrae_lang::latent::linear_stack::LinearStack;
+
+pub use crate::tape::TapeKernel as Kernel;
+
+impl LatentForm for LinearStack {
+    type State = ();
+
+    fn lower(&self, cx: &mut LowerCx) -> Result<()> {
+        // PyTorch's default initialisation, like every linear layer.
+        let (d, id) = (cx.ir.latent.dim, cx.ir.latent.id);
+        for i in 0..self.l {
+            let w = cx.params.push(
+                format!("latent.{i}.weight"),
+                vec![d, d],
+                cx.init.uniform(d * d, d),
+            );
+            cx.encoder.push(Lowered {
+                node: id,
+                label: format!("%{id} linear_stack[{i}] (no bias)"),
+                layer: Layer::Linear { w, b: None },
+            });
+        }
+        Ok(())
+    }
+
+    fn forward<D: LatentKernels<E>, E: Real>(
+        _: &(),
+        _: &mut Tape<D, E>,
+        y: Var,
+        _: &[Var],
+    ) -> Result<(Var, Option<Var>)> {
+        Ok((y, None))
+    }
+
+    fn rank(_: &()) -> Option<usize> {
+        None
+    }
+
+    fn label(_: &(), _: &ParamSet) -> String {
+        "identity".into()
+    }
+}
