@@ -428,20 +428,22 @@ fn the_trend_search_has_a_horizon_and_no_other_search_does() {
     use rrae_lang::ir::{LatentOp, Rank, Search};
     let with = |latent: &str| with_latent("models/trend.rrae", latent);
     let search = |latent: &str| match with(latent).result.unwrap().latent.op {
-        LatentOp::SvdTruncate(Rank::Adaptive { search, .. }) => search,
+        LatentOp::SvdTruncate(Rank::Adaptive {
+            search, horizon, ..
+        }) => (search, horizon),
         op => panic!("{latent} lowered to {op}"),
     };
     assert_eq!(
         search("svd_truncate(k = adaptive, search = trend)"),
-        Search::Trend { horizon: 2500 }
+        (Search::Trend, Some(2500))
     );
     assert_eq!(
         search("svd_truncate(k = adaptive, search = trend, patience = 40)"),
-        Search::Trend { horizon: 200 }
+        (Search::Trend, Some(200))
     );
     assert_eq!(
         search("svd_truncate(k = adaptive, search = trend, horizon = 900)"),
-        Search::Trend { horizon: 900 }
+        (Search::Trend, Some(900))
     );
     let ir = with("svd_truncate(k = adaptive, search = trend)")
         .result

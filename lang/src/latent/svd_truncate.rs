@@ -9,7 +9,10 @@ use crate::signature::{p, ArgTy::*, Dflt, OpSpec};
 use crate::value::{fmt_float, Value};
 use std::fmt;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The adaptive search's algorithm (the trainer's controller runs it; checkpoints
+/// record it by its snake-case name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Search {
     /// Algorithm 1: start at min(batch, L), lower k while the target is reached.
     Decreasing,
@@ -19,7 +22,7 @@ pub enum Search {
     Bisect,
     /// Algorithm 1, also giving up a rank whose loss would need more than `horizon`
     /// further steps at its recent rate to reach the target.
-    Trend { horizon: usize },
+    Trend,
 }
 
 impl fmt::Display for Search {
@@ -28,7 +31,7 @@ impl fmt::Display for Search {
             Search::Decreasing => write!(f, "decreasing"),
             Search::Parsimonious => write!(f, "parsimonious"),
             Search::Bisect => write!(f, "bisect"),
-            Search::Trend { horizon } => write!(f, "trend, horizon={horizon}"),
+            Search::Trend => write!(f, "trend"),
         }
     }
 }
@@ -42,6 +45,8 @@ pub enum Rank {
     Annealed { k: usize, steps: usize },
     Adaptive {
         search: Search,
+        /// `search = trend` only: the most further steps a rank may need.
+        horizon: Option<usize>,
         patience: usize,
         tolerance: f64,
         window: usize,
@@ -105,13 +110,15 @@ impl LatentDef for Rank {
             Rank::Annealed { k, steps } => write!(f, "svd_truncate(k={k}, anneal={steps})"),
             Rank::Adaptive {
                 search,
+                horizon,
                 patience,
                 tolerance,
                 window,
                 max_steps,
             } => write!(
                 f,
-                "svd_truncate(k=adaptive, search={search}, patience={patience}, tolerance={}, window={window}{})",
+                "svd_truncate(k=adaptive, search={search}{}, patience={patience}, tolerance={}, window={window}{})",
+                horizon.map(|h| format!(", horizon={h}")).unwrap_or_default(),
                 fmt_float(*tolerance),
                 max_steps.map(|m| format!(", max_steps={m}")).unwrap_or_default()
             ),
@@ -176,12 +183,11 @@ fn adaptive(cx: &Cx) -> Result<Rank> {
     let search = match cx.b.word("search") {
         Some("parsimonious") => Search::Parsimonious,
         Some("bisect") => Search::Bisect,
-        Some("trend") => Search::Trend {
-            horizon: horizon.unwrap_or(patience.saturating_mul(5)),
-        },
+        Some("trend") => Search::Trend,
         // The resolver admits only the words of `SEARCHES`.
         Some(_) | None => Search::Decreasing,
     };
+    let horizon = (search == Search::Trend).then(|| horizon.unwrap_or(patience.saturating_mul(5)));
     let tolerance = if cx.b.get("tolerance").is_some() {
         cx.float_in("tolerance", 0.0, 1.0, "a relative tolerance in (0, 1)")?
     } else {
@@ -189,6 +195,7 @@ fn adaptive(cx: &Cx) -> Result<Rank> {
     };
     Ok(Rank::Adaptive {
         search,
+        horizon,
         patience,
         tolerance,
         window,

@@ -13,7 +13,8 @@
 //! did not leave at their defaults: `window=250`, `patience=`, `tolerance=`,
 //! `max_steps=`, `horizon=` (5 · patience)).
 
-use rrae_train::control::{Action, Algorithm, Controller, Decision, Options, Phase};
+use rrae_lang::catalog::{ADAPTIVE_PATIENCE, ADAPTIVE_TOLERANCE, ADAPTIVE_WINDOW};
+use rrae_train::control::{Action, Controller, Decision, Options, Phase, Search};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -32,12 +33,12 @@ fn main() -> Result<(), Error> {
     }
     let get = |key: &str, default: f64| opt.get(key).copied().unwrap_or(default);
     let algorithm = match search {
-        "decreasing" => Algorithm::Decreasing,
-        "bisect" => Algorithm::Bisect,
-        "trend" => Algorithm::Trend,
+        "decreasing" => Search::Decreasing,
+        "bisect" => Search::Bisect,
+        "trend" => Search::Trend,
         _ => return Err(format!("unknown search {search}").into()),
     };
-    let patience = get("patience", 500.0) as usize;
+    let patience = get("patience", ADAPTIVE_PATIENCE as f64) as usize;
     let horizon = get("horizon", 5.0 * patience as f64) as usize;
     let losses = train_losses(&dir.join("losses.csv"))?;
     let recorded = decisions(&dir.join("decisions.jsonl"))?;
@@ -46,13 +47,13 @@ fn main() -> Result<(), Error> {
         _ => return Err("the run is not an adaptive search".into()),
     };
     let opts = Options {
-        window: get("window", 100.0) as usize,
-        tolerance: get("tolerance", 0.01),
+        window: get("window", ADAPTIVE_WINDOW as f64) as usize,
+        tolerance: get("tolerance", ADAPTIVE_TOLERANCE),
         patience,
         max_steps: get("max_steps", 10_000.0) as usize,
         fine_tune_steps: 500,
         anneal: 0,
-        horizon: if algorithm == Algorithm::Trend {
+        horizon: if algorithm == Search::Trend {
             horizon
         } else {
             0

@@ -75,14 +75,10 @@ fn content_checksum<'a, 'b>(
     h.digest()
 }
 
-/// 64-bit FNV-1a, stable across platforms and Rust versions (unlike `DefaultHasher`).
+/// The model source's hash as checkpoints write it: the artifact's FNV-1a
+/// ([`rrae_artifact::source_hash`]), in hex.
 pub fn fnv1a(text: &str) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in text.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}")
+    format!("{:016x}", rrae_artifact::source_hash(text))
 }
 
 impl Checkpoint {

@@ -6,7 +6,7 @@
 //! The loop that feeds it batches and carries its events lives in the `schedule` module,
 //! which calls into this one (never the other way).
 
-use crate::control::{Action, Algorithm, Controller, Decision, Options};
+use crate::control::{Action, Controller, Decision, Options};
 use crate::data::{gather, Dataset};
 use nalgebra::DMatrix;
 use rrae_engine::device::{Cpu, Device};
@@ -21,7 +21,7 @@ use rrae_engine::ops::loss::loss;
 use rrae_engine::optim::Optimizer;
 use rrae_engine::resident::Resident;
 use rrae_engine::tape::Tape;
-use rrae_lang::ir::{LatentOp, Rank, Schedule, Search, TrainIr};
+use rrae_lang::ir::{LatentOp, Rank, Schedule, TrainIr};
 use std::time::{Duration, Instant};
 
 pub use crate::control::Phase;
@@ -84,6 +84,7 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
     match model.ir.latent.op.rank_control() {
         Some(Rank::Adaptive {
             search,
+            horizon,
             patience,
             tolerance,
             window,
@@ -92,10 +93,8 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
             opts.window = *window;
             opts.tolerance = *tolerance;
             opts.patience = *patience;
-            if let Search::Trend { horizon } = search {
-                opts.horizon = *horizon;
-            }
-            Controller::adaptive(Algorithm::from(*search), l.min(cfg.batch), opts)
+            opts.horizon = horizon.unwrap_or(0);
+            Controller::adaptive(*search, l.min(cfg.batch), opts)
         }
         Some(Rank::Annealed { k, steps }) => {
             opts.anneal = *steps;

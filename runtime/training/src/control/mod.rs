@@ -64,25 +64,8 @@ impl Phase {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Algorithm {
-    Decreasing,
-    Parsimonious,
-    Bisect,
-    Trend,
-}
-
-impl From<rrae_lang::ir::Search> for Algorithm {
-    fn from(s: rrae_lang::ir::Search) -> Self {
-        match s {
-            rrae_lang::ir::Search::Decreasing => Algorithm::Decreasing,
-            rrae_lang::ir::Search::Parsimonious => Algorithm::Parsimonious,
-            rrae_lang::ir::Search::Bisect => Algorithm::Bisect,
-            rrae_lang::ir::Search::Trend { .. } => Algorithm::Trend,
-        }
-    }
-}
+/// The search a controller runs (the language's; checkpoints record it by name).
+pub use rrae_lang::ir::Search;
 
 /// The documented knobs (`svd_truncate(k = adaptive, patience = …, …)`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -172,7 +155,7 @@ pub struct Decision {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Controller {
     opts: Options,
-    algorithm: Option<Algorithm>,
+    algorithm: Option<Search>,
     stage: Stage,
     k: usize,
     k_max: usize,
@@ -235,16 +218,16 @@ impl Controller {
     }
 
     /// An adaptive search over 1..=k_max (k_max = min(batch, L)).
-    pub fn adaptive(algorithm: Algorithm, k_max: usize, opts: Options) -> Controller {
+    pub fn adaptive(algorithm: Search, k_max: usize, opts: Options) -> Controller {
         let k_max = k_max.max(1);
         let (stage, k) = match algorithm {
-            Algorithm::Parsimonious => (Stage::Grow, 1),
+            Search::Parsimonious => (Stage::Grow, 1),
             _ => (Stage::Warmup, k_max),
         };
         Controller::with(Some(algorithm), stage, k, k_max, opts)
     }
 
-    fn with(a: Option<Algorithm>, stage: Stage, k: usize, k_max: usize, o: Options) -> Self {
+    fn with(a: Option<Search>, stage: Stage, k: usize, k_max: usize, o: Options) -> Self {
         Controller {
             opts: o,
             algorithm: a,
@@ -313,7 +296,7 @@ impl Controller {
         let mut out = vec![];
         if let Some(a) = self.algorithm {
             let why = match a {
-                Algorithm::Parsimonious => "the parsimonious search starts at k = 1".to_string(),
+                Search::Parsimonious => "the parsimonious search starts at k = 1".to_string(),
                 _ => format!("the search starts at k = min(batch, L) = {}", self.k),
             };
             self.push(&mut out, Action::SetK { k: self.k }, why);
@@ -487,18 +470,18 @@ impl Controller {
     fn next_probe(&mut self, out: &mut Vec<Decision>) {
         let best = self.hi;
         let next = match self.algorithm {
-            Some(Algorithm::Bisect) if self.lo < best => Some((self.lo + best) / 2),
-            Some(Algorithm::Decreasing | Algorithm::Trend) if best > 1 => Some(best - 1),
+            Some(Search::Bisect) if self.lo < best => Some((self.lo + best) / 2),
+            Some(Search::Decreasing | Search::Trend) if best > 1 => Some(best - 1),
             _ => None,
         };
         match next {
             Some(k) => {
                 let why = match self.algorithm {
-                    Some(Algorithm::Bisect) if self.lo > 1 => format!(
+                    Some(Search::Bisect) if self.lo > 1 => format!(
                         "bisecting [{}, {best}]: ranks below {} failed, {best} reached the target",
                         self.lo, self.lo
                     ),
-                    Some(Algorithm::Bisect) => format!(
+                    Some(Search::Bisect) => format!(
                         "bisecting [1, {best}]: {best} reached the target, no rank has failed yet"
                     ),
                     _ => format!("k = {best} reached the target; trying one rank less"),
@@ -545,7 +528,7 @@ impl Controller {
     /// it has trained `2 · patience` steps and is over `FAR` times the target, checked
     /// at the end of each window.
     fn off_course(&mut self, loss: f64, target: f64) -> Option<String> {
-        if self.algorithm != Some(Algorithm::Trend) || self.opts.horizon == 0 {
+        if self.algorithm != Some(Search::Trend) || self.opts.horizon == 0 {
             return None;
         }
         if !self.trend.push(loss) || self.trend.steps() < self.opts.patience.saturating_mul(2) {
@@ -581,7 +564,7 @@ impl Controller {
         let best = self.hi;
         self.restore(out, best, why);
         match self.algorithm {
-            Some(Algorithm::Bisect) if self.lo < best => self.next_probe(out),
+            Some(Search::Bisect) if self.lo < best => self.next_probe(out),
             _ => self.settle(),
         }
     }

@@ -151,7 +151,7 @@ fn no_training_steps_ends_before_the_first_step() {
     let mut c = Controller::fixed(2, opts(0, 0));
     assert_eq!(actions(&c.begin()), vec![Action::Stop]);
     assert!(c.done());
-    let mut c = Controller::adaptive(Algorithm::Decreasing, 8, opts(0, 5));
+    let mut c = Controller::adaptive(Search::Decreasing, 8, opts(0, 5));
     assert_eq!(
         actions(&c.begin()),
         vec![Action::SetK { k: 8 }, Action::FineTune { k: 8 }]
@@ -180,7 +180,7 @@ fn down_from_6_to_3() -> Vec<Action> {
 
 #[test]
 fn decreasing_lowers_k_until_it_fails_then_restores_k_plus_one() {
-    let mut c = Controller::adaptive(Algorithm::Decreasing, 6, opts(100_000, 5));
+    let mut c = Controller::adaptive(Search::Decreasing, 6, opts(100_000, 5));
     let log = run(&mut c, &mut Sim::new(3));
     use Action::*;
     assert_eq!(actions(&log), down_from_6_to_3());
@@ -209,7 +209,7 @@ fn decreasing_lowers_k_until_it_fails_then_restores_k_plus_one() {
 
 #[test]
 fn decreasing_can_end_at_rank_one() {
-    let mut c = Controller::adaptive(Algorithm::Decreasing, 3, opts(100_000, 0));
+    let mut c = Controller::adaptive(Search::Decreasing, 3, opts(100_000, 0));
     let log = run(&mut c, &mut Sim::new(1));
     use Action::*;
     assert_eq!(
@@ -231,7 +231,7 @@ fn decreasing_can_end_at_rank_one() {
 
 #[test]
 fn a_search_starting_at_rank_one_ends_after_the_warmup() {
-    let mut c = Controller::adaptive(Algorithm::Decreasing, 1, opts(100_000, 2));
+    let mut c = Controller::adaptive(Search::Decreasing, 1, opts(100_000, 2));
     let log = run(&mut c, &mut Sim::new(1));
     use Action::*;
     assert_eq!(
@@ -246,7 +246,7 @@ fn stagnation_counts_only_at_the_current_k() {
     // with patience larger than the time any succeeding rank needs, only k = 2 fails.
     let mut sim = Sim::new(3);
     sim.noise = 0.002;
-    let mut c = Controller::adaptive(Algorithm::Decreasing, 5, opts(100_000, 0));
+    let mut c = Controller::adaptive(Search::Decreasing, 5, opts(100_000, 0));
     let log = run(&mut c, &mut sim);
     assert_eq!(c.k_star(), Some(3));
     let restores: Vec<_> = log
@@ -264,10 +264,10 @@ fn bisect_finds_the_same_rank_in_fewer_steps() {
         s.jump = 0.5; // every lower rank first has to win the loss back
         s
     };
-    let mut dec = Controller::adaptive(Algorithm::Decreasing, 16, opts(100_000, 0));
+    let mut dec = Controller::adaptive(Search::Decreasing, 16, opts(100_000, 0));
     let mut s1 = sim();
     run(&mut dec, &mut s1);
-    let mut bis = Controller::adaptive(Algorithm::Bisect, 16, opts(100_000, 0));
+    let mut bis = Controller::adaptive(Search::Bisect, 16, opts(100_000, 0));
     let mut s2 = sim();
     let log = run(&mut bis, &mut s2);
     use Action::*;
@@ -304,7 +304,7 @@ fn bisect_finds_the_same_rank_in_fewer_steps() {
 
 #[test]
 fn bisect_closes_the_bracket_after_a_failure_next_to_the_best_rank() {
-    let mut c = Controller::adaptive(Algorithm::Bisect, 4, opts(100_000, 0));
+    let mut c = Controller::adaptive(Search::Bisect, 4, opts(100_000, 0));
     let log = run(&mut c, &mut Sim::new(3));
     use Action::*;
     // 4 → probe 2 fails → back to 4, probe 3 succeeds → bracket [3, 3].
@@ -320,7 +320,7 @@ fn bisect_closes_the_bracket_after_a_failure_next_to_the_best_rank() {
             Stop
         ]
     );
-    let mut c = Controller::adaptive(Algorithm::Bisect, 4, opts(100_000, 0));
+    let mut c = Controller::adaptive(Search::Bisect, 4, opts(100_000, 0));
     let log = run(&mut c, &mut Sim::new(4));
     // 4 → 2 fails → back to 4 → 3 fails → back to 4, bracket [4, 4].
     assert_eq!(
@@ -343,7 +343,7 @@ fn parsimonious_grows_k_until_a_mode_stops_helping() {
     // Fast convergence, so a stagnated loss is the floor: mode 4 then adds nothing.
     let mut sim = Sim::new(3);
     sim.rate = 0.5;
-    let mut c = Controller::adaptive(Algorithm::Parsimonious, 8, opts(100_000, 4));
+    let mut c = Controller::adaptive(Search::Parsimonious, 8, opts(100_000, 4));
     let log = run(&mut c, &mut sim);
     use Action::*;
     assert_eq!(
@@ -376,7 +376,7 @@ fn parsimonious_grows_k_until_a_mode_stops_helping() {
 
 #[test]
 fn parsimonious_stops_at_the_largest_rank() {
-    let mut c = Controller::adaptive(Algorithm::Parsimonious, 2, opts(100_000, 0));
+    let mut c = Controller::adaptive(Search::Parsimonious, 2, opts(100_000, 0));
     let log = run(&mut c, &mut Sim::new(5));
     use Action::*;
     assert_eq!(
@@ -395,10 +395,10 @@ fn parsimonious_stops_at_the_largest_rank() {
 #[test]
 fn a_spent_budget_mid_probe_restores_the_best_rank() {
     // Enough steps to reach k = 2 (which fails) but not to give it up.
-    let mut probe = Controller::adaptive(Algorithm::Decreasing, 4, opts(100_000, 0));
+    let mut probe = Controller::adaptive(Search::Decreasing, 4, opts(100_000, 0));
     let full = run(&mut probe, &mut Sim::new(3));
     let set2 = step_of(&full, &Action::SetK { k: 2 });
-    let mut c = Controller::adaptive(Algorithm::Decreasing, 4, opts(set2 + 5, 3));
+    let mut c = Controller::adaptive(Search::Decreasing, 4, opts(set2 + 5, 3));
     let log = run(&mut c, &mut Sim::new(3));
     use Action::*;
     let tail = &actions(&log)[log.len() - 4..];
@@ -419,7 +419,7 @@ fn a_spent_budget_in_the_warmup_keeps_the_first_rank() {
     // The loss falls 5 % per window for ever: it never stagnates.
     let mut sim = Sim::new(1);
     sim.rate = 1.0;
-    let mut c = Controller::adaptive(Algorithm::Decreasing, 8, opts(200, 0));
+    let mut c = Controller::adaptive(Search::Decreasing, 8, opts(200, 0));
     let mut log = c.begin();
     let mut loss = 100.0;
     while !c.done() {
@@ -477,7 +477,7 @@ fn decide_alike(
 
 #[test]
 fn a_restored_controller_decides_exactly_like_the_original() {
-    let mut a = Controller::adaptive(Algorithm::Decreasing, 6, opts(100_000, 5));
+    let mut a = Controller::adaptive(Search::Decreasing, 6, opts(100_000, 5));
     let mut sim = Sim::new(3);
     sim.noise = 0.01;
     // Part-way through the search, save the state as a checkpoint would.

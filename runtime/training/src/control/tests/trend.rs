@@ -24,9 +24,9 @@ fn slow_failure() -> Sim {
 
 #[test]
 fn trend_gives_up_a_slowly_improving_rank_early_with_algorithm_1s_k_star() {
-    let mut a1 = Controller::adaptive(Algorithm::Decreasing, 6, opts(100_000, 5));
+    let mut a1 = Controller::adaptive(Search::Decreasing, 6, opts(100_000, 5));
     let a1_log = run(&mut a1, &mut slow_failure());
-    let mut tr = Controller::adaptive(Algorithm::Trend, 6, trend_opts());
+    let mut tr = Controller::adaptive(Search::Trend, 6, trend_opts());
     let log = run(&mut tr, &mut slow_failure());
     use Action::*;
     let path = down_from_6_to_3();
@@ -70,9 +70,9 @@ fn trend_decides_like_algorithm_1_when_no_rank_is_off_course() {
         s.jump = 3.0;
         s
     };
-    let mut a1 = Controller::adaptive(Algorithm::Decreasing, 6, opts(100_000, 5));
+    let mut a1 = Controller::adaptive(Search::Decreasing, 6, opts(100_000, 5));
     let a1_log = run(&mut a1, &mut sim());
-    let mut tr = Controller::adaptive(Algorithm::Trend, 6, trend_opts());
+    let mut tr = Controller::adaptive(Search::Trend, 6, trend_opts());
     let log = run(&mut tr, &mut sim());
     assert_eq!(log, a1_log);
     assert_eq!(tr.k_star(), Some(3));
@@ -85,9 +85,9 @@ fn trend_decides_like_algorithm_1_when_no_rank_is_off_course() {
 
 #[test]
 fn a_zero_horizon_is_algorithm_1() {
-    let mut a1 = Controller::adaptive(Algorithm::Decreasing, 6, opts(100_000, 5));
+    let mut a1 = Controller::adaptive(Search::Decreasing, 6, opts(100_000, 5));
     let a1_log = run(&mut a1, &mut slow_failure());
-    let mut tr = Controller::adaptive(Algorithm::Trend, 6, opts(100_000, 5));
+    let mut tr = Controller::adaptive(Search::Trend, 6, opts(100_000, 5));
     assert_eq!(run(&mut tr, &mut slow_failure()), a1_log);
 }
 
@@ -95,12 +95,12 @@ fn a_zero_horizon_is_algorithm_1() {
 fn a_restored_trend_controller_decides_exactly_like_the_original() {
     // Checkpointed 40 steps into k = 2's probe: four blocks of its history are in the
     // state, and the copy must give k = 2 up at the same step.
-    let mut probe = Controller::adaptive(Algorithm::Trend, 6, trend_opts());
+    let mut probe = Controller::adaptive(Search::Trend, 6, trend_opts());
     let set2 = step_of(
         &run(&mut probe, &mut slow_failure()),
         &Action::SetK { k: 2 },
     );
-    let mut a = Controller::adaptive(Algorithm::Trend, 6, trend_opts());
+    let mut a = Controller::adaptive(Search::Trend, 6, trend_opts());
     let mut sim = slow_failure();
     let mut b = checkpointed(&mut a, &mut sim, set2 + 40);
     assert_eq!(b.k(), 2);
@@ -129,19 +129,19 @@ fn the_trend_test_leaves_a_rank_near_the_target_to_patience() {
     // the target it would need ~480 more steps after 60 (> horizon 150), but it is
     // under twice the target, where a minibatch may dip below it: not judged.
     let fall = |start: f64| (0..100).map(move |t| start * 0.9988f64.powi(t));
-    let mut near = Controller::adaptive(Algorithm::Trend, 4, trend_opts());
+    let mut near = Controller::adaptive(Search::Trend, 4, trend_opts());
     assert_eq!(probe_on(&mut near, fall(1.9)), vec![]);
-    let mut a1 = Controller::adaptive(Algorithm::Decreasing, 4, opts(100_000, 5));
+    let mut a1 = Controller::adaptive(Search::Decreasing, 4, opts(100_000, 5));
     assert_eq!(probe_on(&mut a1, fall(1.9)), vec![]);
     // The same fall from 3 times the target is given up at the first look, 60 steps in.
-    let mut far = Controller::adaptive(Algorithm::Trend, 4, trend_opts());
+    let mut far = Controller::adaptive(Search::Trend, 4, trend_opts());
     let log = probe_on(&mut far, fall(3.0));
     assert_eq!(actions(&log), [Action::Restore { k: 4 }]);
     assert_eq!(log[0].step, 20 + 60);
     assert!(log[0].reason.contains("would need ~"), "{}", log[0].reason);
     // A rank that is far and flat would never get there. (After the warm-up,
     // stagnation is switched off, tolerance −1, so that patience cannot act first.)
-    let mut flat = Controller::adaptive(Algorithm::Trend, 4, trend_opts());
+    let mut flat = Controller::adaptive(Search::Trend, 4, trend_opts());
     probe_on(&mut flat, std::iter::empty());
     flat.opts.tolerance = -1.0;
     let log: Vec<Decision> = (0..100).flat_map(|_| flat.observe(4.0)).collect();
