@@ -21,11 +21,9 @@ pub enum RuntimeError {
         /// and written (a NaN in fine-tuning loses nothing of training).
         kept: Option<PathBuf>,
     },
-    /// Writing an output file failed.
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// Writing an output file failed: the I/O error, or the encoder's (PNG, JSON,
+    /// safetensors) that failed before a byte was written.
+    Write { path: PathBuf, source: Cause },
     /// Reading a model/checkpoint failed.
     Read { path: PathBuf, reason: String },
     /// A pipeline stage (loader, trainer, controller, monitor) failed or hung up.
@@ -135,7 +133,7 @@ impl std::error::Error for RuntimeError {
     /// The I/O error behind a failed write, for callers that walk the chain.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            RuntimeError::Write { source, .. } => Some(source),
+            RuntimeError::Write { source, .. } => Some(source.as_ref()),
             RuntimeError::Data { .. }
             | RuntimeError::Unsupported { .. }
             | RuntimeError::NoData
@@ -150,6 +148,19 @@ impl std::error::Error for RuntimeError {
     }
 }
 
+/// The error behind a failed write, kept whole for [`std::error::Error::source`].
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+impl RuntimeError {
+    /// Writing `path` failed because of `source` (an I/O or encoder error, or a message).
+    pub fn write(path: impl Into<PathBuf>, source: impl Into<Cause>) -> RuntimeError {
+        RuntimeError::Write {
+            path: path.into(),
+            source: source.into(),
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, RuntimeError>;
 
 #[cfg(test)]
@@ -159,14 +170,14 @@ mod tests {
 
     #[test]
     fn a_write_error_names_its_io_cause() {
-        let e = RuntimeError::Write {
-            path: "run/model.rra".into(),
-            source: std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full"),
-        };
-        assert_eq!(
-            e.source().map(|s| s.to_string()).as_deref(),
-            Some("disk full")
+        let e = RuntimeError::write(
+            "run/model.rra",
+            std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full"),
         );
+        let cause = e.source();
+        assert_eq!(cause.map(|s| s.to_string()).as_deref(), Some("disk full"));
+        let io = cause.and_then(|c| c.downcast_ref::<std::io::Error>());
+        assert_eq!(io.map(|e| e.kind()), Some(std::io::ErrorKind::StorageFull));
         assert!(RuntimeError::NoData.source().is_none());
     }
 }

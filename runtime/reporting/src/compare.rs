@@ -209,10 +209,7 @@ fn stack(rows: &[Row], name: &str) -> Result<Option<Canvas>> {
 
 /// Writes `compare.md`, `compare.json` and the figures to `out`; returns the table.
 pub fn write(rows: &[Row], out: &Path) -> Result<String> {
-    std::fs::create_dir_all(out).map_err(|e| RuntimeError::Write {
-        path: out.to_path_buf(),
-        source: e,
-    })?;
+    std::fs::create_dir_all(out).map_err(|e| RuntimeError::write(out.to_path_buf(), e))?;
     let t = table(rows);
     let mut md = String::from("Colours in the singular-value figures follow the rows: ");
     let names: Vec<String> = rows
@@ -233,10 +230,8 @@ pub fn write(rows: &[Row], out: &Path) -> Result<String> {
     md.push_str(&names.join(", "));
     md = format!("{t}\n{md}.\n");
     write_atomic(&out.join("compare.md"), md.as_bytes())?;
-    let json = serde_json::to_string_pretty(rows).map_err(|e| RuntimeError::Write {
-        path: out.join("compare.json"),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    let json = serde_json::to_string_pretty(rows)
+        .map_err(|e| RuntimeError::write(out.join("compare.json"), e))?;
     write_atomic(&out.join("compare.json"), json.as_bytes())?;
     let sv: Vec<Vec<f64>> = rows
         .iter()

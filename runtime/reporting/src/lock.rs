@@ -24,10 +24,7 @@ impl RunLock {
     /// Takes `dir`'s lock, or says which process holds it.
     pub fn acquire(dir: &Path) -> Result<RunLock> {
         let path = dir.join(FILE);
-        let write_err = |source| RuntimeError::Write {
-            path: path.clone(),
-            source,
-        };
+        let write_err = |source| RuntimeError::write(path.clone(), source);
         // Twice: the second try follows the removal of a stale lock.
         for _ in 0..2 {
             match std::fs::OpenOptions::new()

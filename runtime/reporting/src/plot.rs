@@ -126,10 +126,7 @@ impl Canvas {
             enc.set_color(png::ColorType::Rgb);
             enc.set_depth(png::BitDepth::Eight);
             enc.set_compression(png::Compression::Best);
-            let err = |e: png::EncodingError| RuntimeError::Write {
-                path: path.to_path_buf(),
-                source: std::io::Error::other(e.to_string()),
-            };
+            let err = |e: png::EncodingError| RuntimeError::write(path.to_path_buf(), e);
             let mut w = enc.write_header().map_err(err)?;
             let flat: Vec<u8> = self.px.iter().flatten().copied().collect();
             w.write_image_data(&flat).map_err(err)?;

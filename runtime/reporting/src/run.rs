@@ -144,10 +144,10 @@ fn write_model(
     let mut names: Vec<&String> = bufs.iter().map(|b| &b.0).collect();
     names.sort();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(RuntimeError::Write {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(format!("two tensors are named `{}`", w[0])),
-        });
+        return Err(RuntimeError::write(
+            path,
+            format!("two tensors are named `{}`", w[0]),
+        ));
     }
     let views: Vec<(String, TensorView)> = bufs
         .iter()
@@ -167,10 +167,8 @@ fn write_model(
             "linear: [in, out]; conv: [out, in*kh*kw]; conv_transpose: [in, out*kh*kw]".to_string(),
         ),
     ]);
-    let bytes = safetensors::serialize(views, &Some(meta)).map_err(|e| RuntimeError::Write {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    let bytes = safetensors::serialize(views, &Some(meta))
+        .map_err(|e| RuntimeError::write(path.to_path_buf(), e))?;
     write_atomic(path, &bytes)
 }
 
@@ -337,10 +335,8 @@ pub fn eval_saved(dir: &Path) -> Result<Metrics> {
         trainer.basis = saved.basis.clone();
     }
     let (metrics, gallery) = evaluate_and_write(dir, &trainer, &ir)?;
-    let json = serde_json::to_string_pretty(&metrics).map_err(|e| RuntimeError::Write {
-        path: dir.join("eval.json"),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    let json = serde_json::to_string_pretty(&metrics)
+        .map_err(|e| RuntimeError::write(dir.join("eval.json"), e))?;
     write_atomic(&dir.join("eval.json"), json.as_bytes())?;
     // The artifact anew, from model.safetensors: for a run whose own was never written
     // (a full disk or a second Ctrl-C at the end) or is damaged. Its training summary
@@ -412,10 +408,7 @@ fn open_folder(dir: &Path) -> Result<crate::lock::RunLock> {
             path: dir.to_path_buf(),
         });
     }
-    std::fs::create_dir_all(dir).map_err(|e| RuntimeError::Write {
-        path: dir.to_path_buf(),
-        source: e,
-    })?;
+    std::fs::create_dir_all(dir).map_err(|e| RuntimeError::write(dir.to_path_buf(), e))?;
     crate::lock::RunLock::acquire(dir)
 }
 
@@ -575,10 +568,8 @@ pub fn run(
             format!("{what} became NaN or infinite at fine-tuning step {step}; the metrics are those of the model as training left it")
         }),
     };
-    let json = serde_json::to_string_pretty(&report).map_err(|e| RuntimeError::Write {
-        path: dir.join("metrics.json"),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    let json = serde_json::to_string_pretty(&report)
+        .map_err(|e| RuntimeError::write(dir.join("metrics.json"), e))?;
     write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
     crate::report::write(dir, ir)?;
     if let Some(s) = profile_report(&trainer) {

@@ -158,10 +158,9 @@ impl Checkpoint {
     }
 
     pub fn write(&self, path: &Path) -> Result<()> {
-        let bytes = self.to_bytes().map_err(|e| RuntimeError::Write {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(e),
-        })?;
+        let bytes = self
+            .to_bytes()
+            .map_err(|e| RuntimeError::write(path.to_path_buf(), e))?;
         crate::output::write_atomic(path, &bytes)
     }
 

@@ -6,10 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let err = |source| RuntimeError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
+    let err = |source| RuntimeError::write(path.to_path_buf(), source);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

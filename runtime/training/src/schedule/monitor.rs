@@ -32,10 +32,7 @@ fn rewritten(path: &Path, bytes: &[u8]) -> Result<BufWriter<File>> {
     let f = OpenOptions::new()
         .append(true)
         .open(path)
-        .map_err(|e| RuntimeError::Write {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        .map_err(|e| RuntimeError::write(path.to_path_buf(), e))?;
     Ok(BufWriter::new(f))
 }
 
@@ -53,10 +50,7 @@ impl Jsonl {
             .append(append)
             .truncate(!append)
             .open(&path)
-            .map_err(|e| RuntimeError::Write {
-                path: path.clone(),
-                source: e,
-            })?;
+            .map_err(|e| RuntimeError::write(path.clone(), e))?;
         Ok(Jsonl {
             path,
             out: BufWriter::new(f),
@@ -66,10 +60,8 @@ impl Jsonl {
     fn restart<T: serde::Serialize>(path: PathBuf, prior: &[T]) -> Result<Jsonl> {
         let mut bytes = vec![];
         for v in prior {
-            serde_json::to_writer(&mut bytes, v).map_err(|e| RuntimeError::Write {
-                path: path.clone(),
-                source: std::io::Error::other(e),
-            })?;
+            serde_json::to_writer(&mut bytes, v)
+                .map_err(|e| RuntimeError::write(path.clone(), e))?;
             bytes.push(b'\n');
         }
         Ok(Jsonl {
@@ -78,18 +70,16 @@ impl Jsonl {
         })
     }
     fn line<T: serde::Serialize>(&mut self, v: &T) -> Result<()> {
-        let err = |e: std::io::Error| RuntimeError::Write {
-            path: self.path.clone(),
-            source: e,
-        };
-        serde_json::to_writer(&mut self.out, v).map_err(|e| err(std::io::Error::other(e)))?;
-        self.out.write_all(b"\n").map_err(err)
+        serde_json::to_writer(&mut self.out, v)
+            .map_err(|e| RuntimeError::write(self.path.clone(), e))?;
+        self.out
+            .write_all(b"\n")
+            .map_err(|e| RuntimeError::write(self.path.clone(), e))
     }
     fn flush(&mut self) -> Result<()> {
-        self.out.flush().map_err(|e| RuntimeError::Write {
-            path: self.path.clone(),
-            source: e,
-        })
+        self.out
+            .flush()
+            .map_err(|e| RuntimeError::write(self.path.clone(), e))
     }
 }
 
@@ -118,19 +108,15 @@ impl Losses {
     fn raw(&mut self, s: &str) -> Result<()> {
         self.out
             .write_all(s.as_bytes())
-            .map_err(|e| RuntimeError::Write {
-                path: self.path.clone(),
-                source: e,
-            })
+            .map_err(|e| RuntimeError::write(self.path.clone(), e))
     }
     fn row(&mut self, phase: Phase, step: usize, k: usize, loss: f64, ms: f64) -> Result<()> {
         self.raw(&Losses::format(phase, step, k, loss, ms))
     }
     fn flush(&mut self) -> Result<()> {
-        self.out.flush().map_err(|e| RuntimeError::Write {
-            path: self.path.clone(),
-            source: e,
-        })
+        self.out
+            .flush()
+            .map_err(|e| RuntimeError::write(self.path.clone(), e))
     }
 }
 
