@@ -4,6 +4,7 @@
 
 use crate::error::Error;
 use crate::format::{ArchivedConv, ArchivedLatent, ArchivedLayer};
+use crate::geometry::Geometry;
 use crate::open::View;
 use crate::sample::Rng;
 use alloc::vec;
@@ -14,56 +15,29 @@ fn at(w: &[f32_le], i: usize) -> f64 {
     w[i].to_native() as f64
 }
 
-struct Grid {
-    big: [usize; 2],
-    small: [usize; 2],
-    kernel: [usize; 2],
-    stride: [usize; 2],
-    padding: [usize; 2],
-    dilation: [usize; 2],
+/// The geometry of one channel pair of `c`.
+fn geometry(c: &ArchivedConv) -> Geometry {
+    let two = |v: &[rkyv::rend::u32_le; 2]| [v[0].to_native() as usize, v[1].to_native() as usize];
+    Geometry {
+        channels: 1,
+        big: two(&c.big),
+        small: two(&c.small),
+        kernel: two(&c.kernel),
+        stride: two(&c.stride),
+        padding: two(&c.padding),
+        dilation: two(&c.dilation),
+    }
 }
 
-impl Grid {
-    fn of(c: &ArchivedConv) -> Grid {
-        let two =
-            |v: &[rkyv::rend::u32_le; 2]| [v[0].to_native() as usize, v[1].to_native() as usize];
-        Grid {
-            big: two(&c.big),
-            small: two(&c.small),
-            kernel: two(&c.kernel),
-            stride: two(&c.stride),
-            padding: two(&c.padding),
-            dilation: two(&c.dilation),
+/// Visits (tap, small index, big index) of one channel pair, in-range reads only,
+/// taps and small points in order.
+fn each(g: &Geometry, mut f: impl FnMut(usize, usize, usize)) {
+    let (sw, bw, st) = (g.small[1], g.big[1], g.stride[1]);
+    g.for_each_span(|tap, _, oh, ih, ws, iw0| {
+        for (j, ow) in ws.enumerate() {
+            f(tap, oh * sw + ow, ih * bw + iw0 + j * st);
         }
-    }
-
-    /// Visits (tap, small index, big index) of one channel pair, in-range reads only.
-    fn each(&self, mut f: impl FnMut(usize, usize, usize)) {
-        let [kh, kw] = self.kernel;
-        for ki in 0..kh {
-            for kj in 0..kw {
-                for oh in 0..self.small[0] {
-                    let ih = (oh * self.stride[0] + ki * self.dilation[0]) as isize
-                        - self.padding[0] as isize;
-                    if ih < 0 || ih >= self.big[0] as isize {
-                        continue;
-                    }
-                    for ow in 0..self.small[1] {
-                        let iw = (ow * self.stride[1] + kj * self.dilation[1]) as isize
-                            - self.padding[1] as isize;
-                        if iw < 0 || iw >= self.big[1] as isize {
-                            continue;
-                        }
-                        f(
-                            ki * kw + kj,
-                            oh * self.small[1] + ow,
-                            ih as usize * self.big[1] + iw as usize,
-                        );
-                    }
-                }
-            }
-        }
-    }
+    });
 }
 
 impl View<'_> {
@@ -81,7 +55,7 @@ impl View<'_> {
     /// A convolution (reads the big grid, writes the small one) or its transpose (the
     /// other way round); weights are `[out, in·taps]` and `[in, out·taps]` respectively.
     fn conv(&self, c: &ArchivedConv, x: &[f32], transpose: bool) -> Vec<f32> {
-        let g = Grid::of(c);
+        let g = geometry(c);
         let (cin, cout) = (
             c.channels_in.to_native() as usize,
             c.channels_out.to_native() as usize,
@@ -100,9 +74,9 @@ impl View<'_> {
                 } * taps;
                 let (o, xi) = (&mut out[co * op..(co + 1) * op], &x[ci * xp..(ci + 1) * xp]);
                 if transpose {
-                    g.each(|t, s, b| o[b] += at(w, wb + t) * xi[s] as f64);
+                    each(&g, |t, s, b| o[b] += at(w, wb + t) * xi[s] as f64);
                 } else {
-                    g.each(|t, s, b| o[s] += at(w, wb + t) * xi[b] as f64);
+                    each(&g, |t, s, b| o[s] += at(w, wb + t) * xi[b] as f64);
                 }
             }
         }

@@ -27,12 +27,14 @@ extern crate alloc;
 
 mod error;
 mod format;
+pub mod geometry;
 mod interp;
 mod open;
 mod sample;
 
 pub use error::Error;
 pub use format::*;
+pub use geometry::Geometry;
 #[cfg(feature = "std")]
 pub use open::Mapped;
 pub use open::{checksum, encode_file, from_bytes, View, HEADER_LEN, MAGIC, VERSION};

@@ -76,7 +76,7 @@ impl<'a> View<'a> {
     /// Checks the header and the checksum (every byte), then validates the archive and
     /// the graph. `bytes` must start at a 16-byte aligned address (a memory map or
     /// [`rkyv::util::AlignedVec`] does). The default: the checksum reads the whole file
-    /// once (about 2 ms for 34 MB, docs/artifact.md), which is what catches a flipped
+    /// once (docs/artifact.md measures it), which is what catches a flipped
     /// weight; structure alone cannot.
     pub fn open(bytes: &'a [u8]) -> Result<View<'a>, Error> {
         let (p, stored) = payload(bytes)?;

@@ -59,9 +59,8 @@ pub mod alloc_count {
 
 /// Tells mimalloc to keep freed memory committed, so that the buffers of one training
 /// step are served from the same pages in the next: by default it returns pages idle
-/// for 10 ms to the OS, and a step's large activations (tens of MB each) were faulted
-/// in and zeroed again every step (17 % of a step's time in the kernel's page clearing,
-/// 21 000 page faults in 13 steps of models/rrae.rrae; with this, under 600).
+/// for 10 ms to the OS, and a step's large activations were faulted in and zeroed
+/// again every step (docs/performance.md has the measurement).
 fn keep_freed_memory() {
     // Indices of `mi_option_e` in the bundled mimalloc v3 header.
     const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;

@@ -2,7 +2,7 @@
 //! matrices, with the parameter indices it reads.
 
 use crate::ops::activation::Activation;
-use crate::ops::im2col::Geometry;
+use rrae_artifact::Geometry;
 use rrae_lang::ir::Ir;
 
 #[derive(Clone, Debug, PartialEq)]

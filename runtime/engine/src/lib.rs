@@ -15,6 +15,7 @@ pub mod ops;
 pub mod optim;
 pub mod params;
 pub mod pool;
+pub mod profile;
 pub mod resident;
 pub mod scratch;
 pub mod tape;

@@ -9,15 +9,15 @@ use crate::backend::Backend;
 use crate::error::Result;
 use crate::latent::LowerCx;
 use crate::ops::activation::{activate, Activation};
-use crate::ops::im2col::Geometry;
 use crate::ops::linear::linear;
 use crate::ops::weighted::Epilogue;
 use crate::ops::{conv2d, conv_transpose2d};
 use crate::params::{Init, ParamSet};
 use crate::tape::{Tape, Var};
 use crate::tensor::Real;
+use rrae_artifact::Geometry;
 use rrae_lang::ir::{Conv, Ir, Node, Op};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub use crate::latent::Latent;
 pub use crate::layer::{Layer, Lowered};
@@ -32,26 +32,7 @@ pub struct Model {
     pub encoder_params: usize,
 }
 
-/// Per-layer forward wall time, printed with `RRAE_DEBUG=1`.
-#[derive(Default, Debug)]
-pub struct Profile {
-    pub rows: Vec<(String, Duration, usize)>,
-}
-
-impl Profile {
-    fn add(&mut self, label: &str, d: Duration) {
-        match self.rows.iter_mut().find(|r| r.0 == label) {
-            Some(r) => {
-                r.1 += d;
-                r.2 += 1;
-            }
-            None => self.rows.push((label.to_string(), d, 1)),
-        }
-    }
-    pub fn record(&mut self, label: &str, t0: Instant) {
-        self.add(label, t0.elapsed());
-    }
-}
+pub use crate::profile::Profile;
 
 fn geometry(c: &Conv, node: &Node, transpose: bool) -> Geometry {
     // 1-D convolutions run as 2-D ones of height 1.

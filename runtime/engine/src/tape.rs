@@ -315,12 +315,13 @@ impl<D: Device, E: Real> Grads<D, E> {
 
 /// Backward wall time per op, collected only while `RRAE_DEBUG` profiling is on.
 pub mod timing {
+    use crate::profile::Profile;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Mutex;
     use std::time::{Duration, Instant};
 
     static ON: AtomicBool = AtomicBool::new(false);
-    static ROWS: Mutex<Vec<(String, Duration, usize)>> = Mutex::new(Vec::new());
+    static ROWS: Mutex<Profile> = Mutex::new(Profile { rows: Vec::new() });
 
     pub fn enable(on: bool) {
         ON.store(on, Ordering::Relaxed);
@@ -334,15 +335,8 @@ pub mod timing {
         let t0 = Instant::now();
         let r = f();
         let d = t0.elapsed();
-        let label = label();
         if let Ok(mut rows) = ROWS.lock() {
-            match rows.iter_mut().find(|r| r.0 == label) {
-                Some(r) => {
-                    r.1 += d;
-                    r.2 += 1;
-                }
-                None => rows.push((label, d, 1)),
-            }
+            rows.add(&label(), d);
         }
         r
     }
@@ -350,7 +344,7 @@ pub mod timing {
     /// The collected rows, emptied.
     pub fn take() -> Vec<(String, Duration, usize)> {
         ROWS.lock()
-            .map(|mut r| std::mem::take(&mut *r))
+            .map(|mut p| std::mem::take(&mut p.rows))
             .unwrap_or_default()
     }
 }

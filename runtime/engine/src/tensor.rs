@@ -8,6 +8,7 @@
 /// The element types the runtime runs in: `f32` for training, `f64` for gradient checks.
 pub trait Real:
     num_traits::Float
+    + Default
     + num_traits::FromPrimitive
     + std::ops::AddAssign
     + std::fmt::Debug

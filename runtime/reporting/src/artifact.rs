@@ -5,9 +5,9 @@
 use crate::eval::Metrics;
 use nalgebra::DMatrix;
 use rrae_artifact as art;
+use rrae_artifact::Geometry;
 use rrae_engine::model::{Layer, Lowered};
 use rrae_engine::ops::activation::Activation;
-use rrae_engine::ops::im2col::Geometry;
 use rrae_train::train::{Phase, Trainer};
 
 /// Training samples kept in the artifact for demos and self-checks.

@@ -6,11 +6,11 @@
 //! `conv 3×3/2 (16) → relu → conv 3×3/2 (32) → relu → linear (64) → relu → linear (classes)`,
 //! trained with Adam on softmax cross-entropy, seeded.
 
+use rrae_artifact::Geometry;
 use rrae_engine::device::{Cpu, Device};
 use rrae_engine::error::Result;
 use rrae_engine::model::{infer, run, Layer, Lowered};
 use rrae_engine::ops::activation::Activation;
-use rrae_engine::ops::im2col::Geometry;
 use rrae_engine::ops::loss::cross_entropy;
 use rrae_engine::optim::Optimizer;
 use rrae_engine::params::{gradients, Init, ParamSet};

@@ -3,7 +3,7 @@
 //! One loop nest visits every (output channel, input channel, tap, small point) with
 //! its big point; conv2d reads big and writes small, the transpose the other way.
 
-use crate::ops::im2col::Geometry;
+use rrae_artifact::Geometry;
 
 /// Visits `(c_small, c_big, tap, small index, big index)` for every valid read.
 fn each(g: &Geometry, c_small: usize, mut f: impl FnMut(usize, usize, usize, usize, usize)) {

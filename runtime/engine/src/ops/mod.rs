@@ -7,7 +7,6 @@ pub mod conv_transpose2d;
 pub mod elementwise;
 pub mod gemm;
 pub mod host;
-pub mod im2col;
 pub mod linear;
 pub mod loss;
 pub mod matmul;

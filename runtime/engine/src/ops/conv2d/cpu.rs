@@ -6,12 +6,12 @@ use crate::ops::gemm::{gemm, Tr};
 use crate::ops::host::{
     apply_mask, finishes, relu_mask, sum_in_order, sum_over_samples, Finish, Kept,
 };
-use crate::ops::im2col::Geometry;
 use crate::ops::weighted::Epilogue;
 use crate::pool::{self, Buf};
 use crate::scratch;
 use crate::tensor::Real;
 use rayon::prelude::*;
+use rrae_artifact::Geometry;
 
 impl<E: Real> super::Conv2dKernel<E> for Cpu {
     /// Every sample's column matrix (empty for the pointwise and direct kernels, which

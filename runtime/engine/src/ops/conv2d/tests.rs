@@ -2,8 +2,8 @@ use super::conv2d;
 use crate::ops::activation::{activate, Activation};
 use crate::ops::conv_reference;
 use crate::ops::gradcheck::{close, forward_backward, max_error, noise, Case};
-use crate::ops::im2col::Geometry;
 use crate::ops::weighted::Epilogue;
+use rrae_artifact::Geometry;
 
 fn geometries() -> Vec<(Geometry, usize)> {
     let g = Geometry::new;

@@ -10,11 +10,11 @@ mod cpu;
 mod tests;
 
 use crate::device::Device;
-use crate::ops::im2col::Geometry;
 use crate::ops::weighted::{weighted_op, Epilogue};
 use crate::tape::TapeKernel;
 use crate::tape::{Tape, Var};
 use crate::tensor::Real;
+use rrae_artifact::Geometry;
 
 /// conv_transpose2d on a device: `x` is `batch × C_in·H·W`, `w` is `C_in ×
 /// C_out·kh·kw`, the output `batch × C_out·Ho·Wo` with `epilogue` applied.

@@ -2,8 +2,8 @@ use super::conv_transpose2d;
 use crate::ops::activation::{activate, Activation};
 use crate::ops::conv_reference;
 use crate::ops::gradcheck::{close, forward_backward, max_error, noise, Case};
-use crate::ops::im2col::Geometry;
 use crate::ops::weighted::Epilogue;
+use rrae_artifact::Geometry;
 
 /// (geometry with `big` = output grid, input channels).
 fn geometries() -> Vec<(Geometry, usize)> {

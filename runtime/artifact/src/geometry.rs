@@ -1,4 +1,6 @@
-//! The index map shared by convolution and its transpose.
+//! The geometry of a 2-D convolution and the index map shared by convolution and its
+//! transpose: the engine's kernels, its cost model and the artifact's interpreter all
+//! read this one type (the artifact stores it as `Conv`, in `u32`s).
 //!
 //! A convolution reads a "big" grid (its input) through a kernel placed at every
 //! point of a "small" grid (its output): small point `(oh, ow)` and kernel tap
@@ -8,9 +10,7 @@
 //! the transposed convolution is the other way round, which is why its output
 //! padding costs nothing: it only makes the big grid larger.
 
-use num_traits::Zero;
-
-/// Sizes of one 2-D convolution. 1-D convolutions use `h = 1`, kernel `1 × k`.
+/// Sizes of one 2-D convolution; `channels` are the big grid's. 1-D convolutions use `h = 1`, kernel `1 × k`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
     /// Channels of the big grid.
@@ -90,7 +90,7 @@ impl Geometry {
     #[inline]
     pub fn for_each_span(
         &self,
-        mut f: impl FnMut(usize, usize, usize, usize, std::ops::Range<usize>, usize),
+        mut f: impl FnMut(usize, usize, usize, usize, core::ops::Range<usize>, usize),
     ) {
         let [kh, kw] = self.kernel;
         for c in 0..self.channels {
@@ -109,7 +109,7 @@ impl Geometry {
     }
 
     /// `cols[(c, ki, kj), (oh, ow)] = big[c, ih, iw]` (zero in the padding).
-    pub fn im2col<E: Copy + Zero>(&self, big: &[E], cols: &mut [E]) {
+    pub fn im2col<E: Copy + Default>(&self, big: &[E], cols: &mut [E]) {
         let [kh, kw] = self.kernel;
         let [sh, sw] = self.small;
         let [bh, bw] = self.big;
@@ -122,14 +122,18 @@ impl Geometry {
                     let (w_lo, w_hi, iw0) = self.span(1, kj);
                     let row = ((c * kh + ki) * kw + kj) * sh * sw;
                     let block = &mut cols[row..row + sh * sw];
-                    block[..h_lo * sw].iter_mut().for_each(|x| *x = E::zero());
-                    block[h_hi * sw..].iter_mut().for_each(|x| *x = E::zero());
+                    block[..h_lo * sw]
+                        .iter_mut()
+                        .for_each(|x| *x = E::default());
+                    block[h_hi * sw..]
+                        .iter_mut()
+                        .for_each(|x| *x = E::default());
                     for oh in h_lo..h_hi {
                         let ih = ih0 + (oh - h_lo) * self.stride[0];
                         let src = &plane[ih * bw..(ih + 1) * bw];
                         let out = &mut block[oh * sw..(oh + 1) * sw];
-                        out[..w_lo].iter_mut().for_each(|x| *x = E::zero());
-                        out[w_hi..].iter_mut().for_each(|x| *x = E::zero());
+                        out[..w_lo].iter_mut().for_each(|x| *x = E::default());
+                        out[w_hi..].iter_mut().for_each(|x| *x = E::default());
                         let n = w_hi - w_lo;
                         if st == 1 {
                             out[w_lo..w_hi].copy_from_slice(&src[iw0..iw0 + n]);
@@ -145,7 +149,7 @@ impl Geometry {
     }
 
     /// `big[c, ih, iw] += Σ cols[(c, ki, kj), (oh, ow)]` over every read of that point.
-    pub fn col2im<E: Copy + std::ops::AddAssign>(&self, cols: &[E], big: &mut [E]) {
+    pub fn col2im<E: Copy + core::ops::AddAssign>(&self, cols: &[E], big: &mut [E]) {
         let [kh, kw] = self.kernel;
         let [sh, sw] = self.small;
         let [bh, bw] = self.big;
