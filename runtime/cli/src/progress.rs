@@ -52,7 +52,8 @@ impl Progress for Bar {
                 b.set_position(*from as u64);
                 self.bar = Some(b);
             }
-            Event::Step { step, loss, k, .. } => {
+            Event::Step(s) => {
+                let (step, loss, k) = (&s.step, &s.loss, &s.k);
                 if let Some(b) = &self.bar {
                     b.set_position(*step as u64 + 1);
                     if step % 10 == 0 {

@@ -251,7 +251,10 @@ pub fn bench(
     let mut after_warmup = crate::alloc_count::totals();
     let mut end = after_warmup;
     t.run(&mut |e: &rrae_train::schedule::Event| {
-        if let rrae_train::schedule::Event::Step { phase, step, .. } = e {
+        if let rrae_train::schedule::Event::Step(rrae_train::train::StepLog {
+            phase, step, ..
+        }) = e
+        {
             if *phase == timed_phase && step + 1 == warmup {
                 after_warmup = crate::alloc_count::totals();
             }

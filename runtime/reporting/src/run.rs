@@ -205,7 +205,7 @@ fn write_plots(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery, sample: &[usiz
     if !fine.is_empty() {
         marks.push((train.len() as f64, "fine-tuning".into()));
     }
-    let loss_name = match t.cfg.loss {
+    let loss_name = match t.model.ir.train.loss {
         rrae_lang::ir::Loss::RelativeL2 => "relative L2 error ‖x̂ − x‖ / ‖x‖ (%)",
         rrae_lang::ir::Loss::Mse => "mean squared error",
     };

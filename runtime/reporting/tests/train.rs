@@ -90,8 +90,8 @@ fn fine_tuning_changes_only_the_decoder() {
     let (mut t, r) = train(&ir);
     r.unwrap(); // ok: test
     let before = t.model.params.clone();
-    t.cfg.fine_tune_steps = 10;
-    t.cfg.steps = 0;
+    t.model.ir.train.fine_tune_steps = 10;
+    t.model.ir.train.steps = 0;
     t.run(&mut |_| {}).unwrap(); // ok: test
     for (a, b) in before.params.iter().zip(&t.model.params.params) {
         let changed = a.data != b.data;

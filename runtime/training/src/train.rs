@@ -107,7 +107,6 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
 pub struct Trainer<'a> {
     pub model: Model,
     pub data: &'a Dataset,
-    pub cfg: TrainIr,
     pub log: Vec<StepLog>,
     /// Every decision the controller took, in order.
     pub decisions: Vec<Decision>,
@@ -142,18 +141,16 @@ pub struct Trainer<'a> {
 
 impl<'a> Trainer<'a> {
     pub fn new(model: Model, data: &'a Dataset, debug: bool) -> Self {
-        let cfg = model.ir.train.clone();
         rrae_engine::tape::timing::enable(debug);
         let dev = Cpu;
         let basis = match model.latent.basis(&model.params) {
             BasisSource::Fixed(b) => Some(b),
             BasisSource::None | BasisSource::Common { .. } | BasisSource::Trained(_) => None,
         };
-        let opt = Optimizer::new(cfg.optimizer.clone(), &model.params);
+        let opt = Optimizer::new(model.ir.train.optimizer.clone(), &model.params);
         Trainer {
             model,
             data,
-            cfg,
             log: vec![],
             decisions: vec![],
             basis,
@@ -183,10 +180,10 @@ impl<'a> Trainer<'a> {
         if self.controller.as_ref().is_some_and(|c| !c.done()) {
             return vec![];
         }
-        let mut c = plan(&self.model, &self.cfg);
+        let mut c = plan(&self.model, &self.model.ir.train);
         let ds = c.begin();
         self.set_optimizer(Optimizer::new(
-            self.cfg.optimizer.clone(),
+            self.model.ir.train.optimizer.clone(),
             &self.model.params,
         ));
         self.controller = Some(c);
@@ -234,8 +231,12 @@ impl<'a> Trainer<'a> {
         let phase = self.phase();
         let (done_train, done_fine) = self.controller.as_ref().map_or((0, 0), |c| c.steps());
         let (step, total, base) = match phase {
-            Phase::Train => (done_train, self.max_steps(), self.cfg.lr),
-            Phase::FineTune => (done_fine, self.cfg.fine_tune_steps, self.cfg.fine_tune_lr),
+            Phase::Train => (done_train, self.max_steps(), self.model.ir.train.lr),
+            Phase::FineTune => (
+                done_fine,
+                self.model.ir.train.fine_tune_steps,
+                self.model.ir.train.fine_tune_lr,
+            ),
         };
         let dev = self.dev;
         let res = match &mut self.resident {
@@ -261,7 +262,7 @@ impl<'a> Trainer<'a> {
                 }
                 let pred = self.model.decode(&mut tape, &params, z, prof.as_mut());
                 self.profile = prof;
-                let l = loss(&mut tape, self.cfg.loss, pred?, x);
+                let l = loss(&mut tape, self.model.ir.train.loss, pred?, x);
                 match penalty {
                     Some(p) => add(&mut tape, l, p)?,
                     None => l,
@@ -280,7 +281,7 @@ impl<'a> Trainer<'a> {
                 };
                 let z = tape.constant(dev.upload(&rows), idx.len(), lat);
                 let pred = self.model.decode(&mut tape, &params, z, None)?;
-                loss(&mut tape, self.cfg.loss, pred, x)
+                loss(&mut tape, self.model.ir.train.loss, pred, x)
             }
         };
         let value = tape.item(l);
@@ -303,7 +304,7 @@ impl<'a> Trainer<'a> {
         let grads = res
             .gradients(&dev, &mut grads, &params, &self.model.params)
             .map_err(|name| non_finite(format!("the gradient of {name}")))?;
-        let lr = learning_rate(&self.cfg.schedule, base, step, total);
+        let lr = learning_rate(&self.model.ir.train.schedule, base, step, total);
         res.update(&dev, &mut self.opt, &grads, lr)?;
         res.download_params(&dev, &mut self.model.params);
         self.log.push(StepLog {
@@ -317,7 +318,7 @@ impl<'a> Trainer<'a> {
     }
 
     fn max_steps(&self) -> usize {
-        training_steps(&self.model.ir.latent.op, self.cfg.steps)
+        training_steps(&self.model.ir.latent.op, self.model.ir.train.steps)
     }
 
     /// Carries out one controller decision. Ending the training phase of an RRAE
@@ -395,7 +396,7 @@ impl<'a> Trainer<'a> {
         self.z_all = Some(self.inference_latents(y)?);
         self.model.freeze_encoder(true);
         self.set_optimizer(Optimizer::new(
-            self.cfg.optimizer.clone(),
+            self.model.ir.train.optimizer.clone(),
             &self.model.params,
         ));
         self.trained = Some(self.model.params.values());
@@ -429,8 +430,8 @@ impl<'a> Trainer<'a> {
         let l = self.model.latent_dim();
         let n = y.len() / l;
         let mut cols: Vec<DMatrix<f64>> = vec![];
-        for start in (0..n).step_by(self.cfg.batch.max(1)) {
-            let end = (start + self.cfg.batch).min(n);
+        for start in (0..n).step_by(self.model.ir.train.batch.max(1)) {
+            let end = (start + self.model.ir.train.batch).min(n);
             let chunk: Vec<f64> = y[start * l..end * l].iter().map(|&v| v as f64).collect();
             let t = project_rank_k(&chunk, end - start, l, k);
             cols.push(t.basis());

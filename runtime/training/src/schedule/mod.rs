@@ -18,7 +18,7 @@ pub mod monitor;
 
 use crate::checkpoint::Checkpoint;
 use crate::control::{Decision, Phase};
-use crate::train::Trainer;
+use crate::train::{StepLog, Trainer};
 use crossbeam_channel::{bounded, Sender};
 use monitor::Msg;
 use rrae_engine::error::{Result, RuntimeError};
@@ -38,13 +38,8 @@ pub enum Event {
         steps: usize,
         from: usize,
     },
-    Step {
-        phase: Phase,
-        step: usize,
-        k: usize,
-        loss: f64,
-        ms: f64,
-    },
+    /// One step, as the trainer logged it.
+    Step(StepLog),
     Decision(Decision),
     /// The common basis U_f: its rank and the singular values of the stacked bases.
     Basis {
@@ -169,7 +164,7 @@ fn start_event(t: &Trainer) -> Event {
     let (a, b) = c.map_or((0, 0), |c| c.steps());
     let (steps, from) = match phase {
         Phase::Train => (c.map_or(0, |c| c.options().max_steps), a),
-        Phase::FineTune => (t.cfg.fine_tune_steps, b),
+        Phase::FineTune => (t.model.ir.train.fine_tune_steps, b),
     };
     Event::Start { phase, steps, from }
 }
@@ -192,7 +187,7 @@ fn drive<'s, 'd: 's>(
     send(tx, start_event(t))?;
     apply_all(t, tx, first)?;
     let data = t.data;
-    let replay = crate::data::replay::Replay::from_env(data.n_train(), t.cfg.batch)?;
+    let replay = crate::data::replay::Replay::from_env(data.n_train(), t.model.ir.train.batch)?;
     let mut loader: Option<(Phase, crossbeam_channel::Receiver<loader::Batch>)> = None;
     while let Some(c) = t.controller.as_ref().filter(|c| !c.done()) {
         let phase = c.phase();
@@ -205,11 +200,11 @@ fn drive<'s, 'd: 's>(
                 Phase::Train => done_train,
                 Phase::FineTune => done_fine,
             };
-            let seed = loader::phase_seed(t.cfg.seed, phase);
+            let seed = loader::phase_seed(t.model.ir.train.seed, phase);
             let src = loader::Source {
                 rows: &data.train,
                 dim: data.dim,
-                batch: t.cfg.batch,
+                batch: t.model.ir.train.batch,
                 seed,
                 replay: replay.order(phase),
             };
@@ -228,16 +223,7 @@ fn drive<'s, 'd: 's>(
         t.data_wait += wait.elapsed();
         let loss = t.step(&batch.idx, batch.x)?;
         if let Some(l) = t.log.last() {
-            send(
-                tx,
-                Event::Step {
-                    phase: l.phase,
-                    step: l.step,
-                    k: l.k,
-                    loss: l.loss,
-                    ms: l.ms,
-                },
-            )?;
+            send(tx, Event::Step(l.clone()))?;
         }
         let before = t.phase();
         let decisions = match t.controller.as_mut() {
@@ -249,7 +235,7 @@ fn drive<'s, 'd: 's>(
             send(tx, start_event(t))?;
         }
         let done = t.controller.as_ref().map_or(0, |c| c.steps_done());
-        if let (Some(every), true) = (t.cfg.checkpoint_every, has_dir) {
+        if let (Some(every), true) = (t.model.ir.train.checkpoint_every, has_dir) {
             if every > 0 && done.is_multiple_of(every) {
                 if let Some(ck) = Checkpoint::of(t) {
                     let msg = Msg::Save {

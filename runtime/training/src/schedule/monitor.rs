@@ -5,7 +5,7 @@
 
 use super::Event;
 use crate::checkpoint::Checkpoint;
-use crate::control::{Decision, Phase};
+use crate::control::Decision;
 use crate::schedule::Progress;
 use crate::train::StepLog;
 use crossbeam_channel::{Receiver, Sender};
@@ -95,23 +95,24 @@ impl Losses {
     fn open(path: PathBuf, prior: &[StepLog]) -> Result<Losses> {
         let mut text = String::from("phase,step,k,loss,ms\n");
         for s in prior {
-            text.push_str(&Losses::format(s.phase, s.step, s.k, s.loss, s.ms));
+            text.push_str(&Losses::format(s));
         }
         Ok(Losses {
             out: rewritten(&path, text.as_bytes())?,
             path,
         })
     }
-    fn format(phase: Phase, step: usize, k: usize, loss: f64, ms: f64) -> String {
-        format!("{},{step},{k},{loss},{ms:.3}\n", phase.name())
+    fn format(s: &StepLog) -> String {
+        let (step, k, loss, ms) = (s.step, s.k, s.loss, s.ms);
+        format!("{},{step},{k},{loss},{ms:.3}\n", s.phase.name())
     }
     fn raw(&mut self, s: &str) -> Result<()> {
         self.out
             .write_all(s.as_bytes())
             .map_err(|e| RuntimeError::write(self.path.clone(), e))
     }
-    fn row(&mut self, phase: Phase, step: usize, k: usize, loss: f64, ms: f64) -> Result<()> {
-        self.raw(&Losses::format(phase, step, k, loss, ms))
+    fn row(&mut self, s: &StepLog) -> Result<()> {
+        self.raw(&Losses::format(s))
     }
     fn flush(&mut self) -> Result<()> {
         self.out
@@ -159,13 +160,7 @@ pub fn run(
                             events.flush()?;
                             losses.flush()?;
                         }
-                        Event::Step {
-                            phase,
-                            step,
-                            k,
-                            loss,
-                            ms,
-                        } => losses.row(*phase, *step, *k, *loss, *ms)?,
+                        Event::Step(s) => losses.row(s)?,
                         _ => {}
                     }
                 }
