@@ -539,22 +539,6 @@ fn empty_sets(b: &Bound, train: usize, test: Option<usize>) -> Result<()> {
     }
 }
 
-fn constructor_args(v: Option<&Value>) -> Vec<(Option<String>, Value)> {
-    match v {
-        Some(Value::Call(_, args)) => args.clone(),
-        _ => Vec::new(),
-    }
-}
-
-fn arg_f(args: &[(Option<String>, Value)], names: &[&str], name: &str, default: f64) -> f64 {
-    let pos = names.iter().position(|n| *n == name);
-    args.iter()
-        .enumerate()
-        .find(|(i, (n, _))| n.as_deref() == Some(name) || (n.is_none() && Some(*i) == pos))
-        .and_then(|(_, (_, v))| v.as_f64())
-        .unwrap_or(default)
-}
-
 fn train_ir(b: &Bound) -> Result<TrainIr> {
     for (name, min) in [
         ("steps", 1),
@@ -578,10 +562,11 @@ fn train_ir(b: &Bound) -> Result<TrainIr> {
             }
         }
     }
-    let sargs = constructor_args(b.get("schedule"));
+    // The resolver bound each constructor against its catalog row (defaults there).
+    let arg = |setting: &str, name: &str| b.call(setting).map_or(0.0, |c| c.float(name));
     let schedule = match b.word("schedule") {
         Some("step") => {
-            let every = arg_f(&sargs, &["every", "gamma"], "every", 1.0);
+            let every = arg("schedule", "every");
             if every < 1.0 {
                 return Err(ErrorKind::InvalidValue {
                     span: b.span("schedule"),
@@ -593,29 +578,28 @@ fn train_ir(b: &Bound) -> Result<TrainIr> {
             }
             Schedule::Step {
                 every: every as usize,
-                gamma: arg_f(&sargs, &["every", "gamma"], "gamma", 0.1),
+                gamma: arg("schedule", "gamma"),
             }
         }
         Some("cosine") => Schedule::Cosine {
-            min_lr: arg_f(&sargs, &["min_lr"], "min_lr", 0.0),
+            min_lr: arg("schedule", "min_lr"),
         },
         _ => Schedule::Constant,
     };
-    let oargs = constructor_args(b.get("optimizer"));
     let optimizer = match b.word("optimizer") {
         Some("adabelief") => Optimizer::AdaBelief {
-            beta1: arg_f(&oargs, &[], "beta1", 0.9),
-            beta2: arg_f(&oargs, &[], "beta2", 0.999),
-            eps: arg_f(&oargs, &[], "eps", 1e-16),
-            eps_root: arg_f(&oargs, &[], "eps_root", 1e-16),
+            beta1: arg("optimizer", "beta1"),
+            beta2: arg("optimizer", "beta2"),
+            eps: arg("optimizer", "eps"),
+            eps_root: arg("optimizer", "eps_root"),
         },
         Some("sgd") => Optimizer::Sgd {
-            momentum: arg_f(&oargs, &["momentum"], "momentum", 0.0),
+            momentum: arg("optimizer", "momentum"),
         },
         _ => Optimizer::Adam {
-            beta1: arg_f(&oargs, &[], "beta1", 0.9),
-            beta2: arg_f(&oargs, &[], "beta2", 0.999),
-            eps: arg_f(&oargs, &[], "eps", 1e-8),
+            beta1: arg("optimizer", "beta1"),
+            beta2: arg("optimizer", "beta2"),
+            eps: arg("optimizer", "eps"),
         },
     };
     let lr = b.float("lr");

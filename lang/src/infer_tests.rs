@@ -13,7 +13,7 @@ fn check(input: &str, enc: &str, latent: &str, dec: &str) -> Result<Ir, crate::E
     crate::check_str("m.rrae", &src).result
 }
 
-fn ok(r: Result<Ir, crate::Error>) -> Ir {
+fn ok<T>(r: Result<T, crate::Error>) -> T {
     r.unwrap_or_else(|e| panic!("{}: {e:?}", e.code())) // ok: test
 }
 
@@ -158,4 +158,57 @@ fn parameter_counts_add_up_per_stage() {
     assert_eq!(ir.encoder_params(), 256 * 8 + 8);
     assert_eq!(ir.decoder_params(), 8 * 256 + 256);
     assert_eq!(ir.total_params(), ir.encoder_params() + ir.decoder_params());
+}
+
+/// The train block's constructors: their arguments bound against the catalog rows,
+/// whose defaults fill what a model leaves out (declared there only).
+#[test]
+fn optimizer_and_schedule_take_their_defaults_from_the_catalog() {
+    use crate::catalog::{find, CONSTRUCTORS};
+    use crate::ir::{Optimizer, Schedule};
+    use crate::signature::Dflt;
+    let default = |op: &str, p: &str| {
+        let spec = find(CONSTRUCTORS, op).unwrap_or_else(|| panic!("no {op}")); // ok: test
+        match spec.params.iter().find(|q| q.name == p).map(|q| q.default) {
+            Some(Dflt::Float(v)) => v,
+            other => panic!("{op}.{p}: {other:?}"), // ok: test
+        }
+    };
+    let train = |settings: &str| {
+        let src = format!(
+            "data d = gaussian_bumps(grid = 16, train_per_axis = 3, test = 2)\n\
+             model m {{ input [1, 16, 16] encoder {{ flatten linear(8) }} latent identity decoder {{ {DEC16} }} }}\n\
+             train {{ {settings} }}"
+        );
+        crate::check_str("m.rrae", &src).result.map(|ir| ir.train)
+    };
+    let t = ok(train("optimizer = adam(beta1 = 0.8) schedule = step(100)"));
+    assert_eq!(
+        t.optimizer,
+        Optimizer::Adam {
+            beta1: 0.8,
+            beta2: default("adam", "beta2"),
+            eps: default("adam", "eps"),
+        }
+    );
+    assert_eq!(
+        t.schedule,
+        Schedule::Step {
+            every: 100,
+            gamma: default("step", "gamma"),
+        }
+    );
+    let t = ok(train("optimizer = adabelief"));
+    assert_eq!(
+        t.optimizer,
+        Optimizer::AdaBelief {
+            beta1: default("adabelief", "beta1"),
+            beta2: default("adabelief", "beta2"),
+            eps: default("adabelief", "eps"),
+            eps_root: default("adabelief", "eps_root"),
+        }
+    );
+    // A step schedule without `every` has nothing to step by.
+    let e = train("schedule = step").err().map(|e| e.code());
+    assert_eq!(e, Some("E014"));
 }

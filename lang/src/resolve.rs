@@ -607,9 +607,7 @@ impl<'a> Resolver<'a> {
         };
         let mut args = Vec::new();
         for e in entries {
-            if let Some(k) = spec.params.iter().position(|p| p.name == e.key.name) {
-                let _ = k;
-            } else {
+            if !spec.params.iter().any(|p| p.name == e.key.name) {
                 return Err(ErrorKind::UnknownSetting {
                     span: e.key.span,
                     section,
@@ -624,34 +622,43 @@ impl<'a> Resolver<'a> {
                 span: e.value.span,
             });
         }
-        let bound = bind(spec, args, span, env)?;
-        // Constructor values (`step(every = 500)`, `adam(beta1 = 0.8)`) get their own check.
+        let mut bound = bind(spec, args, span, env)?;
+        // Constructor values (`step(every = 500)`, `adam(beta1 = 0.8)`, a bare `adam`) are
+        // bound against their own rows, defaults filled in, and kept for shape inference.
+        let mut calls = vec![];
         for (name, v) in &bound.values {
-            if let Some((Value::Call(cname, cargs), vspan)) = v {
-                if let Some(cspec) = catalog::find(catalog::CONSTRUCTORS, cname) {
-                    let idents: Vec<Option<ast::Ident>> = cargs
-                        .iter()
-                        .map(|(n, _)| {
-                            n.as_ref().map(|n| ast::Ident {
-                                name: n.clone(),
-                                span: *vspan,
-                            })
-                        })
-                        .collect();
-                    let cin = cargs
-                        .iter()
-                        .zip(&idents)
-                        .map(|((_, v), id)| ArgIn {
-                            name: id.as_ref(),
-                            value: v.clone(),
-                            span: *vspan,
-                        })
-                        .collect();
-                    bind(cspec, cin, *vspan, env).map_err(|e| e.with_trace(&[]))?;
-                    let _ = name;
-                }
-            }
+            let (cname, cargs, vspan) = match v {
+                Some((Value::Call(c, a), s)) => (c, a.as_slice(), *s),
+                Some((Value::Symbol(c) | Value::Str(c), s)) => (c, &[][..], *s),
+                Some(_) | None => continue,
+            };
+            let Some(cspec) = catalog::find(catalog::CONSTRUCTORS, cname) else {
+                continue;
+            };
+            let idents: Vec<Option<ast::Ident>> = cargs
+                .iter()
+                .map(|(n, _)| {
+                    n.as_ref().map(|n| ast::Ident {
+                        name: n.clone(),
+                        span: vspan,
+                    })
+                })
+                .collect();
+            let cin = cargs
+                .iter()
+                .zip(&idents)
+                .map(|((_, v), id)| ArgIn {
+                    name: id.as_ref(),
+                    value: v.clone(),
+                    span: vspan,
+                })
+                .collect();
+            calls.push((
+                *name,
+                bind(cspec, cin, vspan, env).map_err(|e| e.with_trace(&[]))?,
+            ));
         }
+        bound.calls = calls;
         Ok(bound)
     }
 

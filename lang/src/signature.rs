@@ -103,9 +103,17 @@ pub struct Bound {
     pub values: Vec<(&'static str, Option<(Value, Span)>)>,
     /// Which parameters were written at the call site (not defaulted).
     pub given: Vec<bool>,
+    /// Settings whose value is a constructor (`optimizer = adam(beta1 = 0.8)`, or the
+    /// bare `adam`), bound against its catalog row: its arguments with defaults.
+    pub calls: Vec<(&'static str, Bound)>,
 }
 
 impl Bound {
+    /// The bound constructor of setting `name`, if its value is one.
+    pub fn call(&self, name: &str) -> Option<&Bound> {
+        self.calls.iter().find(|(n, _)| *n == name).map(|(_, b)| b)
+    }
+
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.values
             .iter()
@@ -308,6 +316,7 @@ pub fn bind(spec: &OpSpec, args: Vec<ArgIn>, call_span: Span, env: &Env) -> Resu
         span: call_span,
         values,
         given,
+        calls: Vec::new(),
     })
 }
 
