@@ -223,7 +223,7 @@ enum Command {
     Lsp,
 }
 
-fn read(file: &PathBuf) -> Result<String, ExitCode> {
+fn read(file: &std::path::Path) -> Result<String, ExitCode> {
     std::fs::read(file)
         .map_err(|e| e.to_string())
         .and_then(rrae_lang::source_text)
@@ -234,7 +234,7 @@ fn read(file: &PathBuf) -> Result<String, ExitCode> {
 }
 
 /// Checks a file, printing the diagnostic on failure.
-fn checked(file: &PathBuf) -> Result<(rrae_lang::Ir, String), ExitCode> {
+fn checked(file: &std::path::Path) -> Result<(rrae_lang::Ir, String), ExitCode> {
     let text = read(file)?;
     let checked = rrae_lang::check_str(&file.to_string_lossy(), &text);
     let diag = checked.render_error();
@@ -317,22 +317,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             let (ir, _) = checked(&file)?;
             train::bench(ir, steps, warmup, json, phase)
         }
-        Command::Check { file } => {
-            let text = read(&file)?;
-            let checked = rrae_lang::check_str(&file.to_string_lossy(), &text);
-            match (&checked.result, checked.render_error()) {
-                (Ok(ir), _) => {
-                    out!("{ir}");
-                    outln!("{}", rrae_lang::memory::estimate(ir));
-                    Ok(())
-                }
-                (Err(_), Some(diag)) => {
-                    err!("{diag}");
-                    Err(ExitCode::from(1))
-                }
-                (Err(_), None) => Err(ExitCode::from(1)),
-            }
-        }
+        Command::Check { file } => check(&file),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "rrae", &mut script);
@@ -343,39 +328,61 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             errln!("error: the language server stopped: {e}");
             ExitCode::from(1)
         }),
-        Command::Fmt { file, write, check } => {
-            let text = read(&file)?;
-            let name = file.to_string_lossy().to_string();
-            let formatted = match fmt::format_source(&name, &text) {
-                Ok(f) => f,
-                Err(diag) => {
-                    err!("{diag}");
-                    return Err(ExitCode::from(1));
-                }
-            };
-            if check {
-                if formatted != text {
-                    errln!(
-                        "{} is not formatted; run `rrae fmt --write {}`",
-                        file.display(),
-                        file.display()
-                    );
-                    return Err(ExitCode::from(1));
-                }
-            } else if write {
-                let tmp = file.with_extension("rrae.tmp");
-                std::fs::write(&tmp, &formatted)
-                    .and_then(|_| std::fs::rename(&tmp, &file))
-                    .map_err(|e| {
-                        errln!("error: cannot write {}: {e}", file.display());
-                        ExitCode::from(2)
-                    })?;
-            } else {
-                out!("{formatted}");
-            }
+        Command::Fmt { file, write, check } => format(&file, write, check),
+    }
+}
+
+/// `rrae check FILE`: the IR and the memory estimate, or the diagnostic.
+fn check(file: &std::path::Path) -> Result<(), ExitCode> {
+    let text = read(file)?;
+    let checked = rrae_lang::check_str(&file.to_string_lossy(), &text);
+    match (&checked.result, checked.render_error()) {
+        (Ok(ir), _) => {
+            out!("{ir}");
+            outln!("{}", rrae_lang::memory::estimate(ir));
             Ok(())
         }
+        (Err(_), Some(diag)) => {
+            err!("{diag}");
+            Err(ExitCode::from(1))
+        }
+        (Err(_), None) => Err(ExitCode::from(1)),
     }
+}
+
+/// `rrae fmt FILE`: prints the formatted source, rewrites it (`--write`, atomically) or
+/// fails when it is not formatted (`--check`).
+fn format(file: &std::path::Path, write: bool, check: bool) -> Result<(), ExitCode> {
+    let text = read(file)?;
+    let name = file.to_string_lossy().to_string();
+    let formatted = match fmt::format_source(&name, &text) {
+        Ok(f) => f,
+        Err(diag) => {
+            err!("{diag}");
+            return Err(ExitCode::from(1));
+        }
+    };
+    if check {
+        if formatted != text {
+            errln!(
+                "{} is not formatted; run `rrae fmt --write {}`",
+                file.display(),
+                file.display()
+            );
+            return Err(ExitCode::from(1));
+        }
+    } else if write {
+        let tmp = file.with_extension("rrae.tmp");
+        std::fs::write(&tmp, &formatted)
+            .and_then(|_| std::fs::rename(&tmp, file))
+            .map_err(|e| {
+                errln!("error: cannot write {}: {e}", file.display());
+                ExitCode::from(2)
+            })?;
+    } else {
+        out!("{formatted}");
+    }
+    Ok(())
 }
 
 fn compare(

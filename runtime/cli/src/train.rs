@@ -280,45 +280,62 @@ pub fn bench(
             (ms, flop)
         }
         BenchPhase::Inference => {
-            let batch = ir.train.batch.min(data.n_train()).max(1);
-            let rows = &data.train[..batch * data.dim];
-            let mut ms = vec![];
-            after_warmup = crate::alloc_count::totals();
-            for i in 0..rounds {
-                if i == warmup {
-                    after_warmup = crate::alloc_count::totals();
-                }
-                let t0 = std::time::Instant::now();
-                let y = t.encode_all(rows).map_err(fail)?;
-                let z = t.inference_latents(y).map_err(fail)?;
-                let out = t.decode_all(&z).map_err(fail)?;
-                std::hint::black_box(out);
-                if i >= warmup {
-                    ms.push(t0.elapsed().as_secs_f64() * 1e3);
-                }
-            }
-            end = crate::alloc_count::totals();
+            let (ms, counts) = time_inference(&t, &ir, &data, warmup, rounds).map_err(fail)?;
+            (after_warmup, end) = counts;
             (ms, flops.forward)
         }
     };
     let timed = steps.max(1) as f64;
-    let allocs = (end.0 - after_warmup.0) as f64 / timed;
-    let alloc_mib = (end.1 - after_warmup.1) as f64 / timed / (1 << 20) as f64;
+    print_bench(
+        &Figures {
+            model: &ir,
+            params: t.model.params.count(),
+            what: match phase {
+                BenchPhase::Train => "training step",
+                BenchPhase::FineTune => "fine-tuning step",
+                BenchPhase::Inference => "inference batch",
+            },
+            gflop: per_sample * ir.train.batch as f64 / 1e9,
+            allocs: (end.0 - after_warmup.0) as f64 / timed,
+            alloc_mib: (end.1 - after_warmup.1) as f64 / timed / (1 << 20) as f64,
+            ms,
+        },
+        json,
+    );
+    if let Some(s) = rrae_report::run::profile_report(&t) {
+        err!("{s}");
+    }
+    Ok(())
+}
+
+/// What `rrae bench` measured, for printing.
+struct Figures<'a> {
+    model: &'a rrae_lang::Ir,
+    params: usize,
+    /// The unit timed: `training step`, `fine-tuning step`, `inference batch`.
+    what: &'static str,
+    /// The products of one unit, in GFLOP.
+    gflop: f64,
+    /// Allocations and MiB allocated per timed unit.
+    allocs: f64,
+    alloc_mib: f64,
+    /// Each timed unit's wall time.
+    ms: Vec<f64>,
+}
+
+/// Prints the figures as text or one JSON line.
+fn print_bench(f: &Figures, json: bool) {
+    let (ms, what, gflop, allocs, alloc_mib) = (&f.ms, f.what, f.gflop, f.allocs, f.alloc_mib);
+    let ir = f.model;
     let med = median(ms.clone());
     let min = ms.iter().cloned().fold(f64::INFINITY, f64::min);
     let max = ms.iter().cloned().fold(0.0, f64::max);
     let batch = ir.train.batch;
-    let gflop = per_sample * batch as f64 / 1e9;
     let peak = peak_rss_mib();
     let threads = rayon_threads();
-    let what = match phase {
-        BenchPhase::Train => "training step",
-        BenchPhase::FineTune => "fine-tuning step",
-        BenchPhase::Inference => "inference batch",
-    };
     if json {
         let v = serde_json::json!({
-            "model": ir.name, "params": t.model.params.count(), "batch": batch,
+            "model": ir.name, "params": f.params, "batch": batch,
             "input": ir.input.dims(), "phase": what, "median_ms": med, "min_ms": min,
             "max_ms": max, "steps": ms.len(), "gflop_per_step": gflop,
             "gflops": gflop / (med / 1e3), "images_per_s": batch as f64 / (med / 1e3),
@@ -330,7 +347,7 @@ pub fn bench(
         outln!(
             "{}: {} params, batch {batch}, input {}: median {med:.1} ms per {what} over {} (min {min:.1}, max {max:.1}; {threads} threads)",
             ir.name,
-            t.model.params.count(),
+            f.params,
             ir.input,
             ms.len(),
         );
@@ -344,10 +361,38 @@ pub fn bench(
             "{allocs:.0} allocations ({alloc_mib:.0} MiB) per timed {what}, served from memory the allocator keeps"
         );
     }
-    if let Some(s) = rrae_report::run::profile_report(&t) {
-        err!("{s}");
+}
+
+/// Allocation counters (count, bytes) after the warm-up and at the end.
+type Counts = ((u64, u64), (u64, u64));
+
+/// Times `rounds` inference batches (encode, project, decode) of the training rows,
+/// the first `warmup` untimed.
+fn time_inference(
+    t: &rrae_train::train::Trainer,
+    ir: &rrae_lang::Ir,
+    data: &rrae_train::data::Dataset,
+    warmup: usize,
+    rounds: usize,
+) -> Result<(Vec<f64>, Counts), rrae_engine::RuntimeError> {
+    let batch = ir.train.batch.min(data.n_train()).max(1);
+    let rows = &data.train[..batch * data.dim];
+    let mut ms = vec![];
+    let mut after_warmup = crate::alloc_count::totals();
+    for i in 0..rounds {
+        if i == warmup {
+            after_warmup = crate::alloc_count::totals();
+        }
+        let t0 = std::time::Instant::now();
+        let y = t.encode_all(rows)?;
+        let z = t.inference_latents(y)?;
+        let out = t.decode_all(&z)?;
+        std::hint::black_box(out);
+        if i >= warmup {
+            ms.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
     }
-    Ok(())
+    Ok((ms, (after_warmup, crate::alloc_count::totals())))
 }
 
 /// The peak resident set size of this process (Linux's `VmHWM`), in MiB.

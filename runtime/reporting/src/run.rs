@@ -463,30 +463,7 @@ pub fn run(
         }),
     );
     let train_seconds = t_train.elapsed().as_secs_f64();
-    // A fine-tuning that diverged loses nothing of training: the model goes back to
-    // where training left it and is evaluated and written as usual; the error comes
-    // after, saying so.
-    let diverged = match result {
-        Err(RuntimeError::NonFinite {
-            phase: "fine_tune",
-            step,
-            what,
-            ..
-        }) if trainer.trained.is_some() => {
-            if let Some(values) = trainer.trained.take() {
-                trainer.set_params(&values);
-            }
-            progress.message(&format!(
-                "{what} became NaN or infinite at fine-tuning step {step}: keeping the model as training left it"
-            ));
-            Some((step, what))
-        }
-        other => {
-            other?;
-            None
-        }
-    };
-    let basis_sv = trainer.common_singular_values.clone();
+    let diverged = keep_training_on_divergence(result, &mut trainer, progress)?;
     progress.message("evaluating");
     write_model(
         &dir.join("model.safetensors"),
@@ -506,6 +483,50 @@ pub fn run(
         },
     );
     write_atomic(&dir.join(ARTIFACT), &crate::artifact::to_bytes(&art)?)?;
+    let report = report_of(
+        ir,
+        &trainer,
+        &data,
+        metrics,
+        Timing {
+            wall_seconds: t0.elapsed().as_secs_f64(),
+            train_seconds,
+        },
+        diverged.as_ref(),
+    );
+    let json = serde_json::to_string_pretty(&report)
+        .map_err(|e| RuntimeError::write(dir.join("metrics.json"), e))?;
+    write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
+    crate::report::write(dir, ir)?;
+    if let Some(s) = profile_report(&trainer) {
+        progress.message(&s);
+    }
+    match diverged {
+        Some((step, what)) => Err(RuntimeError::NonFinite {
+            phase: "fine_tune",
+            step,
+            what,
+            kept: Some(dir.to_path_buf()),
+        }),
+        None => Ok(report),
+    }
+}
+
+/// Wall-clock figures of a run for its report.
+struct Timing {
+    wall_seconds: f64,
+    train_seconds: f64,
+}
+
+/// What `metrics.json` records of a finished run.
+fn report_of(
+    ir: &Ir,
+    trainer: &Trainer,
+    data: &Dataset,
+    metrics: Metrics,
+    timing: Timing,
+    diverged: Option<&(usize, String)>,
+) -> Report {
     let last = |p: Phase| {
         trainer
             .log
@@ -514,9 +535,9 @@ pub fn run(
             .find(|s| s.phase == p)
             .map(|s| s.loss)
     };
-    let report = Report {
+    Report {
         model: ir.name.clone(),
-        source: source.to_string(),
+        source: trainer.source.clone(),
         seed: ir.train.seed,
         steps: ir.train.steps,
         fine_tune_steps: ir.train.fine_tune_steps,
@@ -528,8 +549,8 @@ pub fn run(
         train_samples: data.n_train(),
         test_samples: data.n_test(),
         normalisation: data.norm,
-        wall_seconds: t0.elapsed().as_secs_f64(),
-        train_seconds,
+        wall_seconds: timing.wall_seconds,
+        train_seconds: timing.train_seconds,
         median_ms_per_step: median(
             trainer
                 .log
@@ -562,28 +583,42 @@ pub fn run(
         data_wait_seconds: trainer.data_wait.as_secs_f64(),
         final_train_loss: last(Phase::Train),
         final_fine_tune_loss: last(Phase::FineTune),
-        common_basis_singular_values: basis_sv,
+        common_basis_singular_values: trainer.common_singular_values.clone(),
         metrics,
-        fine_tune_diverged: diverged.as_ref().map(|(step, what)| {
+        fine_tune_diverged: diverged.map(|(step, what)| {
             format!("{what} became NaN or infinite at fine-tuning step {step}; the metrics are those of the model as training left it")
         }),
-    };
-    let json = serde_json::to_string_pretty(&report)
-        .map_err(|e| RuntimeError::write(dir.join("metrics.json"), e))?;
-    write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
-    crate::report::write(dir, ir)?;
-    if let Some(s) = profile_report(&trainer) {
-        progress.message(&s);
     }
-    match diverged {
-        Some((step, what)) => Err(RuntimeError::NonFinite {
+}
+
+/// A fine-tuning that diverged loses nothing of training: the model goes back to where
+/// training left it (to be evaluated and written as usual) and the step and what
+/// diverged are returned, for the error that follows. Any other error is passed on.
+fn keep_training_on_divergence(
+    result: Result<()>,
+    trainer: &mut Trainer,
+    progress: &mut dyn Progress,
+) -> Result<Option<(usize, String)>> {
+    Ok(match result {
+        Err(RuntimeError::NonFinite {
             phase: "fine_tune",
             step,
             what,
-            kept: Some(dir.to_path_buf()),
-        }),
-        None => Ok(report),
-    }
+            ..
+        }) if trainer.trained.is_some() => {
+            if let Some(values) = trainer.trained.take() {
+                trainer.set_params(&values);
+            }
+            progress.message(&format!(
+                "{what} became NaN or infinite at fine-tuning step {step}: keeping the model as training left it"
+            ));
+            Some((step, what))
+        }
+        other => {
+            other?;
+            None
+        }
+    })
 }
 
 /// The `RRAE_DEBUG=1` report: data wait, forward time per layer and backward time
