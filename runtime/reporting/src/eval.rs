@@ -205,6 +205,115 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             .unwrap_or_else(|| DMatrix::identity(l, l))
     }
 
+    /// Decodes latents linear in the coefficients between random training pairs:
+    /// the interpolation error against the true bumps, and the gallery's rows.
+    fn interpolate(
+        &self,
+        coeff: &DMatrix<f64>,
+        basis: &DMatrix<f64>,
+        rng: &mut rand::rngs::StdRng,
+        m: &mut Metrics,
+        g: &mut Gallery,
+    ) -> Result<Vec<f64>> {
+        let (d, dim, n) = (self.data(), self.data().dim, coeff.nrows());
+        let (pairs, points) = (self.cfg.interpolation_pairs, self.cfg.interpolation_points);
+        if n < 2 || pairs == 0 {
+            return Ok(vec![]);
+        }
+        let mut lat = vec![];
+        let mut truth = vec![];
+        let mut shown = vec![];
+        for p in 0..pairs {
+            let a = rng.gen_range(0..n);
+            let mut b = rng.gen_range(0..n - 1);
+            if b >= a {
+                b += 1;
+            }
+            for i in 0..points + 2 {
+                let t = i as f64 / (points + 1) as f64;
+                let c = coeff.row(a) * (1.0 - t) + coeff.row(b) * t;
+                let z = basis * c.transpose();
+                let row: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+                let inner = i > 0 && i <= points;
+                if inner {
+                    lat.extend_from_slice(&row);
+                    if let Some(bm) = &d.bumps {
+                        let (ca, cb) = (bm.train_centres[a], bm.train_centres[b]);
+                        truth.extend(bm.render([
+                            ca[0] * (1.0 - t) + cb[0] * t,
+                            ca[1] * (1.0 - t) + cb[1] * t,
+                        ]));
+                    }
+                }
+                if p < 6 {
+                    shown.extend_from_slice(&row);
+                }
+            }
+        }
+        let pred = self.decode(&lat)?;
+        if d.bumps.is_some() {
+            m.interpolation_error = Some(rel_error(&pred, &truth));
+            let each: Vec<f64> = pred
+                .chunks(dim)
+                .zip(truth.chunks(dim))
+                .map(|(p, t)| rel_error(p, t))
+                .collect();
+            m.interpolation_per_sample = Some(MeanStd::of(&each));
+            if let Some(bm) = &d.bumps {
+                let fits: Vec<f64> = pred.chunks(dim).map(|s| bm.best_fit(s).1).collect();
+                m.interpolation_bump_fit = Some(MeanStd::of(&fits));
+            }
+            m.interpolation_error_normalised = Some(rel_error_in(d.norm, &pred, &truth));
+        }
+        g.interpolations = self.decode(&shown)?;
+        g.interpolation_cols = points + 2;
+        m.interpolation_pairs = pairs;
+        Ok(pred)
+    }
+
+    /// Decodes samples from N(mean, cov) of the training coefficients (the bump fit
+    /// of samples and of training reconstructions `rec_train` for comparison).
+    fn sample(
+        &self,
+        coeff: &DMatrix<f64>,
+        basis: &DMatrix<f64>,
+        rng: &mut rand::rngs::StdRng,
+        rec_train: &[f64],
+        m: &mut Metrics,
+        g: &mut Gallery,
+    ) -> Result<Vec<f64>> {
+        let (d, dim, n, l) = (self.data(), self.data().dim, coeff.nrows(), basis.nrows());
+        let k = coeff.ncols();
+        let count = self.cfg.random_samples;
+        if count == 0 || n <= 1 {
+            return Ok(vec![]);
+        }
+        let mean = DVector::from_fn(k, |j, _| coeff.column(j).mean());
+        let centred = DMatrix::from_fn(n, k, |i, j| coeff[(i, j)] - mean[j]);
+        let cov = centred.transpose() * &centred / (n as f64 - 1.0);
+        let chol = cholesky_jittered(&cov);
+        let mut lat = Vec::with_capacity(count * l);
+        for _ in 0..count {
+            let e = DVector::from_fn(k, |_, _| StandardNormal.sample(rng));
+            let c = &mean + &chol * e;
+            lat.extend((basis * c).iter().map(|&v| v as f32));
+        }
+        let samples = self.decode(&lat)?;
+        if let Some(bm) = &d.bumps {
+            let fits: Vec<f64> = samples.chunks(dim).map(|s| bm.best_fit(s).1).collect();
+            m.sampling_bump_fit = Some(MeanStd::of(&fits));
+            let floor: Vec<f64> = rec_train
+                .chunks(dim)
+                .take(count)
+                .map(|s| bm.best_fit(s).1)
+                .collect();
+            m.train_bump_fit = Some(MeanStd::of(&floor));
+        }
+        g.samples = samples[..count.min(32) * dim].to_vec();
+        m.random_samples = count;
+        Ok(samples)
+    }
+
     pub fn run(&self, seed: u64) -> Result<(Metrics, Gallery)> {
         let d = self.data();
         let (l, dim) = (self.t.model.latent_dim(), d.dim);
@@ -224,7 +333,6 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             m.test_error_normalised = rel_error_in(d.norm, &pred, &truth);
             rec_test = pred;
         }
-        let mut interpolated = vec![];
         let n = d.n_train();
         let sv = |v: &[f32]| {
             normalised(
@@ -257,90 +365,10 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let basis = self.basis();
         let coeff = coefficients(&y_train, l, &basis); // n × k
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0xe7a1);
-        // Interpolation: linear in the coefficients between random training pairs.
-        let (pairs, points) = (self.cfg.interpolation_pairs, self.cfg.interpolation_points);
-        if n >= 2 && pairs > 0 {
-            let mut lat = vec![];
-            let mut truth = vec![];
-            let mut shown = vec![];
-            for p in 0..pairs {
-                let a = rng.gen_range(0..n);
-                let mut b = rng.gen_range(0..n - 1);
-                if b >= a {
-                    b += 1;
-                }
-                for i in 0..points + 2 {
-                    let t = i as f64 / (points + 1) as f64;
-                    let c = coeff.row(a) * (1.0 - t) + coeff.row(b) * t;
-                    let z = &basis * c.transpose();
-                    let row: Vec<f32> = z.iter().map(|&v| v as f32).collect();
-                    let inner = i > 0 && i <= points;
-                    if inner {
-                        lat.extend_from_slice(&row);
-                        if let Some(bm) = &d.bumps {
-                            let (ca, cb) = (bm.train_centres[a], bm.train_centres[b]);
-                            truth.extend(bm.render([
-                                ca[0] * (1.0 - t) + cb[0] * t,
-                                ca[1] * (1.0 - t) + cb[1] * t,
-                            ]));
-                        }
-                    }
-                    if p < 6 {
-                        shown.extend_from_slice(&row);
-                    }
-                }
-            }
-            let pred = self.decode(&lat)?;
-            interpolated = pred.clone();
-            if d.bumps.is_some() {
-                m.interpolation_error = Some(rel_error(&pred, &truth));
-                let each: Vec<f64> = pred
-                    .chunks(dim)
-                    .zip(truth.chunks(dim))
-                    .map(|(p, t)| rel_error(p, t))
-                    .collect();
-                m.interpolation_per_sample = Some(MeanStd::of(&each));
-                if let Some(bm) = &d.bumps {
-                    let fits: Vec<f64> = pred.chunks(dim).map(|s| bm.best_fit(s).1).collect();
-                    m.interpolation_bump_fit = Some(MeanStd::of(&fits));
-                }
-                m.interpolation_error_normalised = Some(rel_error_in(d.norm, &pred, &truth));
-            }
-            g.interpolations = self.decode(&shown)?;
-            g.interpolation_cols = points + 2;
-            m.interpolation_pairs = pairs;
-        }
-        // Random sampling from N(mean, cov) of the training coefficients.
-        let k = coeff.ncols();
-        let count = self.cfg.random_samples;
-        if count > 0 && n > 1 {
-            let mean = DVector::from_fn(k, |j, _| coeff.column(j).mean());
-            let centred = DMatrix::from_fn(n, k, |i, j| coeff[(i, j)] - mean[j]);
-            let cov = centred.transpose() * &centred / (n as f64 - 1.0);
-            let chol = cholesky_jittered(&cov);
-            let mut lat = Vec::with_capacity(count * l);
-            for _ in 0..count {
-                let e = DVector::from_fn(k, |_, _| StandardNormal.sample(&mut rng));
-                let c = &mean + &chol * e;
-                lat.extend((&basis * c).iter().map(|&v| v as f32));
-            }
-            let samples = self.decode(&lat)?;
-            if let Some(bm) = &d.bumps {
-                let fits: Vec<f64> = samples.chunks(dim).map(|s| bm.best_fit(s).1).collect();
-                m.sampling_bump_fit = Some(MeanStd::of(&fits));
-                let floor: Vec<f64> = rec_train
-                    .chunks(dim)
-                    .take(count)
-                    .map(|s| bm.best_fit(s).1)
-                    .collect();
-                m.train_bump_fit = Some(MeanStd::of(&floor));
-            }
-            g.samples = samples[..count.min(32) * dim].to_vec();
-            m.random_samples = count;
-            self.fid(&mut m, seed, &rec_test, &interpolated, &samples)?;
-        } else {
-            self.fid(&mut m, seed, &rec_test, &interpolated, &[])?;
-        }
+        // Interpolation first, then sampling: both draw from `rng`, in that order.
+        let interpolated = self.interpolate(&coeff, &basis, &mut rng, &mut m, &mut g)?;
+        let samples = self.sample(&coeff, &basis, &mut rng, &rec_train, &mut m, &mut g)?;
+        self.fid(&mut m, seed, &rec_test, &interpolated, &samples)?;
         g.latents = y_train;
         g.coefficients = coeff;
         Ok((m, g))
