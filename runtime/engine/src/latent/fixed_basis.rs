@@ -1,7 +1,6 @@
 //! `fixed_basis(k, seed)` (Fix-basis AE): projection on a random orthonormal basis
 //! drawn before training (kernel: the projection of `project`).
 
-use super::project::project_on;
 use super::{LatentKernels, BasisSource, LatentForm, LowerCx};
 use crate::error::Result;
 use crate::params::ParamSet;
@@ -9,6 +8,7 @@ use crate::tape::{Tape, Var};
 use crate::tensor::Real;
 use nalgebra::DMatrix;
 use rrae_lang::latent::fixed_basis::FixedBasis;
+use rrae_lang::latent::project::Project;
 
 pub use crate::ops::matmul::MatmulKernel as Kernel;
 
@@ -19,25 +19,26 @@ impl LatentForm for FixedBasis {
         Ok(random_orthonormal(cx.ir.latent.dim, self.k, self.seed))
     }
 
+    // Past lowering it is a fixed projection, as `project`'s.
     fn forward<D: LatentKernels<E>, E: Real>(
         basis: &DMatrix<f64>,
         tape: &mut Tape<D, E>,
         y: Var,
-        _: &[Var],
+        params: &[Var],
     ) -> Result<(Var, Option<Var>)> {
-        Ok((project_on(tape, y, basis)?, None))
+        <Project as LatentForm>::forward(basis, tape, y, params)
     }
 
     fn rank(basis: &DMatrix<f64>) -> Option<usize> {
-        Some(basis.ncols())
+        <Project as LatentForm>::rank(basis)
     }
 
-    fn label(basis: &DMatrix<f64>, _: &ParamSet) -> String {
-        format!("project({} × {})", basis.nrows(), basis.ncols())
+    fn label(basis: &DMatrix<f64>, params: &ParamSet) -> String {
+        <Project as LatentForm>::label(basis, params)
     }
 
-    fn basis(basis: &DMatrix<f64>, _: &ParamSet) -> BasisSource {
-        BasisSource::Fixed(basis.clone())
+    fn basis(basis: &DMatrix<f64>, params: &ParamSet) -> BasisSource {
+        <Project as LatentForm>::basis(basis, params)
     }
 }
 

@@ -8,6 +8,7 @@ use crate::layer::{Layer, Lowered};
 use crate::params::ParamSet;
 use crate::tape::{Tape, Var};
 use crate::tensor::Real;
+use rrae_lang::latent::identity::Identity;
 use rrae_lang::latent::linear_stack::LinearStack;
 
 pub use crate::tape::TapeKernel as Kernel;
@@ -33,20 +34,21 @@ impl LatentForm for LinearStack {
         Ok(())
     }
 
+    // Past lowering the latent map is the identity.
     fn forward<D: LatentKernels<E>, E: Real>(
-        _: &(),
-        _: &mut Tape<D, E>,
+        s: &(),
+        tape: &mut Tape<D, E>,
         y: Var,
-        _: &[Var],
+        params: &[Var],
     ) -> Result<(Var, Option<Var>)> {
-        Ok((y, None))
+        <Identity as LatentForm>::forward(s, tape, y, params)
     }
 
-    fn rank(_: &()) -> Option<usize> {
-        None
+    fn rank(s: &()) -> Option<usize> {
+        <Identity as LatentForm>::rank(s)
     }
 
-    fn label(_: &(), _: &ParamSet) -> String {
-        "identity".into()
+    fn label(s: &(), params: &ParamSet) -> String {
+        <Identity as LatentForm>::label(s, params)
     }
 }
