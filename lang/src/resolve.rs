@@ -330,121 +330,15 @@ impl<'a> Resolver<'a> {
         let items = self.modules[root].ast.items.clone();
         let env = self.modules[root].env.clone();
 
-        // Data sets.
-        let mut data: Vec<DataSet> = Vec::new();
-        for item in &items {
-            if let Item::Data(d) = item {
-                if let Some(first) = data.iter().find(|x| x.name == d.name.name) {
-                    return Err(ErrorKind::DuplicateDefinition {
-                        span: d.name.span,
-                        first: first.span,
-                        kind: "data set",
-                        name: d.name.name.clone(),
-                    }
-                    .into());
-                }
-                let Some(spec) = catalog::find(DATA_SOURCES, &d.source.name.name) else {
-                    return Err(ErrorKind::UnknownDataSource {
-                        span: d.source.name.span,
-                        name: d.source.name.name.clone(),
-                        suggestion: closest(
-                            &d.source.name.name,
-                            DATA_SOURCES.iter().map(|s| s.name),
-                        ),
-                    }
-                    .into());
-                };
-                let bound = self.bind_call(spec, &d.source, &env)?;
-                data.push(DataSet {
-                    name: d.name.name.clone(),
-                    bound,
-                    span: d.name.span,
-                    dir: dir.clone(),
-                });
-            }
-        }
+        let data = self.data_sets(&items, &env, &dir)?;
 
         // Settings.
         let train = self.settings(&items, "train", &catalog::TRAIN, &env, file)?;
         let eval_b = self.settings(&items, "eval", &catalog::EVAL, &env, file)?;
-        let data_ref = match train.get("data") {
-            Some(Value::Symbol(n)) => match data.iter().position(|d| &d.name == n) {
-                Some(i) => Some(i),
-                None => {
-                    return Err(ErrorKind::UnknownData {
-                        span: train.span("data"),
-                        name: n.clone(),
-                        suggestion: closest(n, data.iter().map(|d| d.name.as_str())),
-                    }
-                    .into())
-                }
-            },
-            _ if data.len() == 1 => Some(0),
-            _ if data.is_empty() => None,
-            _ => {
-                return Err(ErrorKind::MissingArgument {
-                    span: train.span,
-                    op: "train".into(),
-                    param: "data".into(),
-                    ty: format!(
-                        "one of {}",
-                        data.iter()
-                            .map(|d| d.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                }
-                .into())
-            }
-        };
+        let data_ref = data_ref(&train, &data)?;
 
         // The model.
-        let models: Vec<&ast::ModelDef> = items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Model(m) => Some(m),
-                _ => None,
-            })
-            .collect();
-        let model = match models.as_slice() {
-            [] => {
-                return Err(ErrorKind::ModelCount {
-                    span: Span::new(file, 0, 0),
-                    first: None,
-                }
-                .into())
-            }
-            [m] => *m,
-            [a, b, ..] => {
-                return Err(ErrorKind::ModelCount {
-                    span: b.name.span,
-                    first: Some(a.name.span),
-                }
-                .into())
-            }
-        };
-        let mut found: HashMap<&'static str, &Section> = HashMap::new();
-        for s in &model.sections {
-            if let Some(first) = found.get(s.keyword()) {
-                return Err(ErrorKind::Section {
-                    span: s.span(),
-                    section: s.keyword(),
-                    first: Some(first.span()),
-                }
-                .into());
-            }
-            found.insert(s.keyword(), s);
-        }
-        for want in ["input", "encoder", "latent", "decoder"] {
-            if !found.contains_key(want) {
-                return Err(ErrorKind::Section {
-                    span: model.name.span,
-                    section: want,
-                    first: None,
-                }
-                .into());
-            }
-        }
+        let model = the_model(&items, file)?;
         let mut input = Vec::new();
         let mut input_span = model.name.span;
         let mut encoder = Vec::new();
@@ -468,28 +362,7 @@ impl<'a> Resolver<'a> {
                     let mut e = env.clone();
                     self.expand(body, root, &mut e, &mut Vec::new(), &mut decoder, "decoder")?;
                 }
-                Section::Latent { op, .. } => {
-                    let Some(spec) = catalog::find(LATENT_OPS, &op.name.name) else {
-                        if catalog::find(LAYERS, &op.name.name).is_some()
-                            || self.modules[root].scope.contains_key(&op.name.name)
-                        {
-                            return Err(ErrorKind::MisplacedOp {
-                                span: op.name.span,
-                                name: op.name.name.clone(),
-                                found_in: "latent line",
-                                belongs: "encoder or decoder",
-                            }
-                            .into());
-                        }
-                        return Err(ErrorKind::UnknownLatentOp {
-                            span: op.name.span,
-                            name: op.name.name.clone(),
-                            suggestion: closest(&op.name.name, LATENT_OPS.iter().map(|s| s.name)),
-                        }
-                        .into());
-                    };
-                    latent = Some(self.bind_call(spec, op, &env)?);
-                }
+                Section::Latent { op, .. } => latent = Some(self.latent_call(op, root, &env)?),
             }
         }
         let Some(latent) = latent else {
@@ -516,6 +389,68 @@ impl<'a> Resolver<'a> {
             eval: eval_b,
             dir,
         })
+    }
+
+    /// The file's `data` items, bound against their catalog rows.
+    fn data_sets(&mut self, items: &[Item], env: &Env, dir: &Path) -> Result<Vec<DataSet>> {
+        let mut data: Vec<DataSet> = Vec::new();
+        for item in items {
+            if let Item::Data(d) = item {
+                if let Some(first) = data.iter().find(|x| x.name == d.name.name) {
+                    return Err(ErrorKind::DuplicateDefinition {
+                        span: d.name.span,
+                        first: first.span,
+                        kind: "data set",
+                        name: d.name.name.clone(),
+                    }
+                    .into());
+                }
+                let Some(spec) = catalog::find(DATA_SOURCES, &d.source.name.name) else {
+                    return Err(ErrorKind::UnknownDataSource {
+                        span: d.source.name.span,
+                        name: d.source.name.name.clone(),
+                        suggestion: closest(
+                            &d.source.name.name,
+                            DATA_SOURCES.iter().map(|s| s.name),
+                        ),
+                    }
+                    .into());
+                };
+                let bound = self.bind_call(spec, &d.source, env)?;
+                data.push(DataSet {
+                    name: d.name.name.clone(),
+                    bound,
+                    span: d.name.span,
+                    dir: dir.to_path_buf(),
+                });
+            }
+        }
+        Ok(data)
+    }
+
+    /// The `latent` line's call, bound against its operator's catalog row; a layer or
+    /// block named there is told where it belongs.
+    fn latent_call(&mut self, op: &ast::Call, root: usize, env: &Env) -> Result<Bound> {
+        let Some(spec) = catalog::find(LATENT_OPS, &op.name.name) else {
+            if catalog::find(LAYERS, &op.name.name).is_some()
+                || self.modules[root].scope.contains_key(&op.name.name)
+            {
+                return Err(ErrorKind::MisplacedOp {
+                    span: op.name.span,
+                    name: op.name.name.clone(),
+                    found_in: "latent line",
+                    belongs: "encoder or decoder",
+                }
+                .into());
+            }
+            return Err(ErrorKind::UnknownLatentOp {
+                span: op.name.span,
+                name: op.name.name.clone(),
+                suggestion: closest(&op.name.name, LATENT_OPS.iter().map(|s| s.name)),
+            }
+            .into());
+        };
+        self.bind_call(spec, op, env)
     }
 
     fn shape_value(&self, e: &ast::Expr, env: &Env) -> Result<Vec<i64>> {
@@ -841,6 +776,91 @@ impl<'a> Resolver<'a> {
         }
         Ok(benv)
     }
+}
+
+/// Which data set the train block trains on: the one it names, or the only one.
+fn data_ref(train: &Bound, data: &[DataSet]) -> Result<Option<usize>> {
+    Ok(match train.get("data") {
+        Some(Value::Symbol(n)) => match data.iter().position(|d| &d.name == n) {
+            Some(i) => Some(i),
+            None => {
+                return Err(ErrorKind::UnknownData {
+                    span: train.span("data"),
+                    name: n.clone(),
+                    suggestion: closest(n, data.iter().map(|d| d.name.as_str())),
+                }
+                .into())
+            }
+        },
+        _ if data.len() == 1 => Some(0),
+        _ if data.is_empty() => None,
+        _ => {
+            return Err(ErrorKind::MissingArgument {
+                span: train.span,
+                op: "train".into(),
+                param: "data".into(),
+                ty: format!(
+                    "one of {}",
+                    data.iter()
+                        .map(|d| d.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+            .into())
+        }
+    })
+}
+
+/// The file's one model, with each of its sections once and none missing.
+fn the_model(items: &[Item], file: FileId) -> Result<&ast::ModelDef> {
+    let models: Vec<&ast::ModelDef> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Model(m) => Some(m),
+            _ => None,
+        })
+        .collect();
+    let model = match models.as_slice() {
+        [] => {
+            return Err(ErrorKind::ModelCount {
+                span: Span::new(file, 0, 0),
+                first: None,
+            }
+            .into())
+        }
+        [m] => *m,
+        [a, b, ..] => {
+            return Err(ErrorKind::ModelCount {
+                span: b.name.span,
+                first: Some(a.name.span),
+            }
+            .into())
+        }
+    };
+    let mut found: HashMap<&'static str, &Section> = HashMap::new();
+    for s in &model.sections {
+        if let Some(first) = found.get(s.keyword()) {
+            return Err(ErrorKind::Section {
+                span: s.span(),
+                section: s.keyword(),
+                first: Some(first.span()),
+            }
+            .into());
+        }
+        found.insert(s.keyword(), s);
+    }
+    for want in ["input", "encoder", "latent", "decoder"] {
+        if !found.contains_key(want) {
+            return Err(ErrorKind::Section {
+                span: model.name.span,
+                section: want,
+                first: None,
+            }
+            .into());
+        }
+    }
+    Ok(model)
 }
 
 #[cfg(test)]
