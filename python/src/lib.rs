@@ -1,0 +1,270 @@
+//! `import rrae`: a trained model's artifact (`model.rra`) from Python.
+//!
+//! ```python
+//! import numpy as np, rrae
+//! m = rrae.open("runs/rrae/model.rra")     # checksum verified once; weights stay mapped
+//! alpha = m.encode(x)                        # (n, *input) -> (n, k)
+//! y = m.decode(alpha)                        # (n, k) -> (n, *input)
+//! m.metadata["training"]["k"]
+//! ```
+//!
+//! Every call runs `rrae-artifact`'s interpreter, the one the CLI's `encode`, `decode`
+//! and `sample` run, so the numbers are the same bit for bit. Arrays of any float
+//! dtype are taken (converted to float32); results are float32.
+
+use numpy::ndarray::{ArrayD, IxDyn};
+use numpy::{AllowTypeChange, IntoPyArray, PyArrayDyn, PyArrayLikeDyn, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyIOError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use rrae_artifact::{Mapped, Rng, View};
+
+fn value_error(e: rrae_artifact::Error) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// An opened artifact: the file mapped read-only, validated when opened.
+#[pyclass(frozen, module = "rrae")]
+struct Model {
+    file: Mapped,
+    path: String,
+}
+
+impl Model {
+    /// The archive in place. Its checksum was verified by `open`; this re-checks only
+    /// the structure (microseconds, reading no weights).
+    fn view(&self) -> PyResult<View<'_>> {
+        View::open_unverified(self.file.bytes()).map_err(value_error)
+    }
+
+    fn input_shape_of(v: &View) -> Vec<usize> {
+        v.artifact()
+            .input
+            .iter()
+            .map(|d| d.to_native() as usize)
+            .collect()
+    }
+
+    /// `x` as rows of `width` values: `(n, *sample)` or `(n, width)` gives n rows, one
+    /// sample (`sample` itself, or `(width,)`) gives one row and `single`.
+    fn rows(
+        x: &PyArrayLikeDyn<'_, f32, AllowTypeChange>,
+        sample: &[usize],
+        width: usize,
+        what: &str,
+    ) -> PyResult<(Vec<f32>, usize, bool)> {
+        let shape = x.shape();
+        let single = shape == sample || shape == [width];
+        let batch = shape.len() >= 2 && (shape[1..] == *sample || shape[1..] == [width]);
+        if !single && !batch {
+            return Err(PyValueError::new_err(format!(
+                "{what} takes one sample of shape {sample:?} (or ({width},)) or a batch (n, {}), not {shape:?}",
+                sample
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let data: Vec<f32> = x.as_array().iter().copied().collect();
+        let n = if single { 1 } else { shape[0] };
+        Ok((data, n, single))
+    }
+
+    /// Stacks per-sample outputs into `(n, *shape)`, or `shape` for a single sample.
+    fn stack<'py>(
+        py: Python<'py>,
+        outs: Vec<Vec<f32>>,
+        shape: &[usize],
+        single: bool,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let mut dims = if single { vec![] } else { vec![outs.len()] };
+        dims.extend_from_slice(shape);
+        let flat: Vec<f32> = outs.into_iter().flatten().collect();
+        let a = ArrayD::from_shape_vec(IxDyn(&dims), flat)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(a.into_pyarray(py))
+    }
+}
+
+#[pymethods]
+impl Model {
+    /// One sample's shape, e.g. `[1, 64, 64]`.
+    #[getter]
+    fn input_shape(&self) -> PyResult<Vec<usize>> {
+        Ok(Self::input_shape_of(&self.view()?))
+    }
+
+    /// L, the latent length.
+    #[getter]
+    fn latent_dim(&self) -> PyResult<usize> {
+        Ok(self.view()?.latent_dim())
+    }
+
+    /// The number of coefficients `encode` gives: k with a basis, L without.
+    #[getter]
+    fn k(&self) -> PyResult<usize> {
+        Ok(self.view()?.k())
+    }
+
+    /// Bottleneck coefficients α of samples in original units: `(n, *input)` → `(n, k)`.
+    fn encode<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let v = self.view()?;
+        let sample = Self::input_shape_of(&v);
+        let width = v.input_len();
+        let (data, _, single) = Self::rows(&x, &sample, width, "encode")?;
+        let outs = data
+            .chunks(width.max(1))
+            .map(|r| v.encode(r))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(value_error)?;
+        Self::stack(py, outs, &[v.k()], single)
+    }
+
+    /// Samples decoded from coefficients: `(n, k)` → `(n, *input)`.
+    fn decode<'py>(
+        &self,
+        py: Python<'py>,
+        alpha: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let v = self.view()?;
+        let k = v.k();
+        let (data, _, single) = Self::rows(&alpha, &[k], k, "decode")?;
+        let outs = data
+            .chunks(k.max(1))
+            .map(|c| v.decode(c))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(value_error)?;
+        Self::stack(py, outs, &Self::input_shape_of(&v), single)
+    }
+
+    /// `decode(encode(x))`, shaped as `x`'s samples.
+    fn reconstruct<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let v = self.view()?;
+        let sample = Self::input_shape_of(&v);
+        let width = v.input_len();
+        let (data, _, single) = Self::rows(&x, &sample, width, "reconstruct")?;
+        let outs = data
+            .chunks(width.max(1))
+            .map(|r| v.reconstruct(r))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(value_error)?;
+        Self::stack(py, outs, &sample, single)
+    }
+
+    /// `points` samples between samples `a` and `b`, linear in the coefficients (the
+    /// ends excluded): `(points, *input)`.
+    fn interpolate<'py>(
+        &self,
+        py: Python<'py>,
+        a: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+        b: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+        points: usize,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let v = self.view()?;
+        let sample = Self::input_shape_of(&v);
+        let width = v.input_len();
+        let (a, na, _) = Self::rows(&a, &sample, width, "interpolate")?;
+        let (b, nb, _) = Self::rows(&b, &sample, width, "interpolate")?;
+        if na != 1 || nb != 1 {
+            return Err(PyValueError::new_err(
+                "interpolate takes two single samples",
+            ));
+        }
+        let outs = v.interpolate(&a, &b, points).map_err(value_error)?;
+        Self::stack(py, outs, &sample, false)
+    }
+
+    /// `n` samples decoded from N(mean, cov) of the training coefficients, drawn from
+    /// `seed` as `rrae sample --seed` draws them: `(n, *input)`.
+    #[pyo3(signature = (n, seed = 0))]
+    fn sample<'py>(
+        &self,
+        py: Python<'py>,
+        n: usize,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let v = self.view()?;
+        let outs = v.sample(n, &mut Rng::new(seed)).map_err(value_error)?;
+        Self::stack(py, outs, &Self::input_shape_of(&v), false)
+    }
+
+    /// What the artifact records: the model, its source, the data normalisation, the
+    /// data set and the training summary.
+    #[getter]
+    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let v = self.view()?;
+        let a = v.artifact();
+        let d = PyDict::new(py);
+        d.set_item("path", &self.path)?;
+        d.set_item("name", a.name.as_str())?;
+        d.set_item("source", a.source.as_str())?;
+        d.set_item("source_hash", format!("{:016x}", a.source_hash.to_native()))?;
+        d.set_item("ir", a.ir.as_str())?;
+        d.set_item("input_shape", Self::input_shape_of(&v))?;
+        d.set_item("latent_dim", v.latent_dim())?;
+        d.set_item("k", v.k())?;
+        let norm = PyDict::new(py);
+        norm.set_item("shift", a.norm.shift.to_native())?;
+        norm.set_item("scale", a.norm.scale.to_native())?;
+        d.set_item("norm", norm)?;
+        let data = PyDict::new(py);
+        data.set_item("name", a.dataset.name.as_str())?;
+        data.set_item("train_samples", a.dataset.train_samples.to_native())?;
+        data.set_item("test_samples", a.dataset.test_samples.to_native())?;
+        d.set_item("dataset", data)?;
+        let t = &a.training;
+        let tr = PyDict::new(py);
+        tr.set_item("seed", t.seed.to_native())?;
+        tr.set_item("train_steps", t.train_steps.to_native())?;
+        tr.set_item("fine_tune_steps", t.fine_tune_steps.to_native())?;
+        tr.set_item("k", t.k.as_ref().map(|k| k.to_native()))?;
+        tr.set_item("train_error", t.train_error.to_native())?;
+        tr.set_item("test_error", t.test_error.to_native())?;
+        tr.set_item(
+            "interpolation_error",
+            t.interpolation_error.as_ref().map(|e| e.to_native()),
+        )?;
+        tr.set_item("wall_seconds", t.wall_seconds.to_native())?;
+        d.set_item("training", tr)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> PyResult<String> {
+        let v = self.view()?;
+        Ok(format!(
+            "rrae.Model({:?}: {} {:?} -> k = {})",
+            self.path,
+            v.artifact().name.as_str(),
+            Self::input_shape_of(&v),
+            v.k()
+        ))
+    }
+}
+
+/// Opens `path` (a `model.rra`): maps it read-only and verifies its checksum and
+/// structure once.
+#[pyfunction]
+fn open(path: std::path::PathBuf) -> PyResult<Model> {
+    let file = Mapped::open(&path).map_err(|e| PyIOError::new_err(e.to_string()))?;
+    file.view().map_err(value_error)?;
+    Ok(Model {
+        file,
+        path: path.display().to_string(),
+    })
+}
+
+#[pymodule]
+fn rrae(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(open, m)?)?;
+    m.add_class::<Model>()?;
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! The Python extension (`python/`), built and tested as a user installs it: a venv
+//! under `target/py-venv` with maturin, numpy and pytest from PyPI, the wheel built by
+//! maturin and installed with pip, then `pytest python/tests`, which compares the
+//! extension's `encode`, `decode` and `sample` with this package's `rrae` binary bit
+//! for bit.
+//!
+//! The wheel builds in its own target folder (`target/python`), dependencies
+//! unoptimised; the venv and that folder are kept between runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `cmd`, failing the test with its output if it fails; returns its output.
+fn run(cmd: &mut Command, what: &str) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}")); // ok: test
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{what} failed:\n{log}");
+    log
+}
+
+#[test]
+fn the_python_extension_agrees_with_the_cli() {
+    let root = root();
+    let venv = root.join("target/py-venv");
+    let bin = venv.join("bin");
+    if !bin.join("python").exists() {
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            "python3 -m venv",
+        );
+    }
+    // Installed once; pip answers at once when they are there.
+    run(
+        Command::new(bin.join("pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "maturin>=1.7,<2",
+            "numpy>=1.23",
+            "pytest>=7",
+        ]),
+        "pip install maturin numpy pytest",
+    );
+    let wheels = root.join("target/python/wheels");
+    let _ = std::fs::remove_dir_all(&wheels); // ok: only this test's output
+    run(
+        Command::new(bin.join("maturin"))
+            .current_dir(&root)
+            .env("CARGO_TARGET_DIR", root.join("target/python"))
+            .args([
+                "build",
+                "--quiet",
+                "-m",
+                "python/Cargo.toml",
+                "--profile",
+                "dev",
+            ])
+            .args(["--config", "profile.dev.package.\"*\".opt-level=0"])
+            .args(["--config", "profile.dev.debug=0", "-o"])
+            .arg(&wheels),
+        "maturin build",
+    );
+    let wheel = std::fs::read_dir(&wheels)
+        .unwrap_or_else(|e| panic!("{}: {e}", wheels.display())) // ok: test
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .unwrap_or_else(|| panic!("maturin wrote no wheel")); // ok: test
+    run(
+        Command::new(bin.join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(["--force-reinstall", "--no-deps"])
+            .arg(&wheel),
+        "pip install the wheel",
+    );
+    let log = run(
+        Command::new(bin.join("python"))
+            .current_dir(&root)
+            .env("RRAE_BIN", env!("CARGO_BIN_EXE_rrae"))
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .args([
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "python/tests",
+            ]),
+        "pytest python/tests",
+    );
+    assert!(log.contains("8 passed"), "expected 8 passing tests:\n{log}");
+}
