@@ -479,3 +479,38 @@ fn the_trend_search_has_a_horizon_and_no_other_search_does() {
         ],
     );
 }
+
+/// The stdlib's `paper_encoder` / `paper_decoder` are the paper's Appendix C network:
+/// encoder widths 32, 64; a decoder from 300 channels at 4×4 through transposed
+/// convolutions of 256, 128, 32 and 8 channels; 5,286,329 parameters with L = 200 on
+/// 64×64 inputs. (`cnn_encoder` / `cnn_decoder` keep the authors' library widths.)
+#[test]
+fn the_paper_blocks_are_the_appendix_c_network() {
+    use rrae_lang::ir::Op;
+    let src = "use cnn
+model p {
+    input [1, 64, 64]
+    encoder { paper_encoder(latent = 200) }
+    latent svd_truncate(k = 2)
+    decoder { paper_decoder(out = [1, 64, 64]) }
+}";
+    let ir = rrae_lang::check_str("p.rrae", src)
+        .result
+        .unwrap_or_else(|e| panic!("{e:?}")); // ok: test
+    let widths = |nodes: &[rrae_lang::ir::Node], transposed: bool| -> Vec<usize> {
+        nodes
+            .iter()
+            .filter_map(|n| match (&n.op, transposed) {
+                (Op::Conv(c), false) | (Op::ConvTranspose(c), true) => Some(c.out_channels),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(widths(&ir.encoder, false), [32, 64]);
+    assert_eq!(widths(&ir.decoder, true), [256, 128, 32, 8]);
+    assert!(ir
+        .decoder
+        .iter()
+        .any(|n| n.op == Op::Reshape(rrae_lang::shape::Shape(vec![300, 4, 4]))));
+    assert_eq!(ir.encoder_params() + ir.decoder_params(), 5_286_329);
+}
