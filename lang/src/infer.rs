@@ -354,6 +354,37 @@ fn data_ir(r: &Resolved) -> Result<Option<DataIr>> {
     let Some(i) = r.data_ref else { return Ok(None) };
     let d = &r.data[i];
     let b = &d.bound;
+    data_values(b)?;
+    let normalize = match b.word("normalize") {
+        Some("minmax") => Normalize::MinMax,
+        Some("none") => Normalize::None,
+        _ => Normalize::Standardize,
+    };
+    let opt = |name: &str| b.get(name).map(|_| b.int(name) as usize);
+    let (source, sample, train_count, test_count) = match b.op.as_str() {
+        "gaussian_bumps" => bumps_source(b)?,
+        kind => file_source(b, &d.dir, kind == "idx")?,
+    };
+    empty_sets(b, train_count, test_count)?;
+    Ok(Some(DataIr {
+        name: d.name.clone(),
+        source,
+        sample,
+        train_count,
+        test_count,
+        limit_train: opt("limit_train"),
+        limit_test: opt("limit_test"),
+        split: b.get("split").and_then(Value::as_f64),
+        normalize,
+    }))
+}
+
+/// A data source's checked form: the source, one sample's shape, and the training and
+/// test counts (`None`: split from the training file).
+type Source = (DataSource, Shape, usize, Option<usize>);
+
+/// The value checks every data source shares.
+fn data_values(b: &Bound) -> Result<()> {
     for (name, min) in [
         ("grid", 2),
         ("train_per_axis", 1),
@@ -387,97 +418,83 @@ fn data_ir(r: &Resolved) -> Result<Option<DataIr>> {
             }
         }
     }
-    let normalize = match b.word("normalize") {
-        Some("minmax") => Normalize::MinMax,
-        Some("none") => Normalize::None,
-        _ => Normalize::Standardize,
+    Ok(())
+}
+
+/// `gaussian_bumps(…)`, within the sizes the generator accepts.
+fn bumps_source(b: &Bound) -> Result<Source> {
+    let grid = b.int("grid") as usize;
+    if grid > 4096 {
+        return Err(too_large(b.span("grid"), "`grid`"));
+    }
+    let per = b.int("train_per_axis") as usize;
+    let test = b.int("test") as usize;
+    if per > 1000 || test > 1_000_000 {
+        return Err(too_large(b.span, "the generated data set"));
+    }
+    let src = DataSource::GaussianBumps {
+        grid,
+        train_per_axis: per,
+        test,
+        sigma: b.float("sigma"),
+        extent: b.float("extent"),
+        centres: b.float("centres"),
+        seed: b.int("seed") as u64,
     };
-    let opt = |name: &str| b.get(name).map(|_| b.int(name) as usize);
-    let (source, sample, train_count, test_count) = match b.op.as_str() {
-        "gaussian_bumps" => {
-            let grid = b.int("grid") as usize;
-            if grid > 4096 {
-                return Err(too_large(b.span("grid"), "`grid`"));
+    Ok((src, Shape(vec![1, grid, grid]), per * per, Some(test)))
+}
+
+/// `idx(…)` or `npy(…)`: the files' headers, read without loading them, and the test
+/// file's samples against the training file's.
+fn file_source(b: &Bound, dir: &std::path::Path, idx: bool) -> Result<Source> {
+    let path = |name: &str| b.str(name).map(|p| crate::loader::join(dir, p));
+    let train = path("train").unwrap_or_default();
+    let test = path("test");
+    let read = |p: &std::path::Path, name: &str| -> Result<probe::Header> {
+        let r = if idx {
+            probe::idx_file(p)
+        } else {
+            probe::npy_file(p)
+        };
+        r.map_err(|reason| {
+            ErrorKind::DataFile {
+                span: b.span(name),
+                path: p.display().to_string(),
+                reason,
             }
-            let per = b.int("train_per_axis") as usize;
-            let test = b.int("test") as usize;
-            if per > 1000 || test > 1_000_000 {
-                return Err(too_large(b.span, "the generated data set"));
-            }
-            let src = DataSource::GaussianBumps {
-                grid,
-                train_per_axis: per,
-                test,
-                sigma: b.float("sigma"),
-                extent: b.float("extent"),
-                centres: b.float("centres"),
-                seed: b.int("seed") as u64,
-            };
-            (src, Shape(vec![1, grid, grid]), per * per, Some(test))
-        }
-        kind => {
-            let path = |name: &str| b.str(name).map(|p| crate::loader::join(&d.dir, p));
-            let train = path("train").unwrap_or_default();
-            let test = path("test");
-            let read = |p: &std::path::Path, name: &str| -> Result<probe::Header> {
-                let r = if kind == "idx" {
-                    probe::idx_file(p)
-                } else {
-                    probe::npy_file(p)
-                };
-                r.map_err(|reason| {
-                    ErrorKind::DataFile {
-                        span: b.span(name),
-                        path: p.display().to_string(),
-                        reason,
-                    }
-                    .into()
-                })
-            };
-            let h = read(&train, "train")?;
-            let test_count = match &test {
-                Some(t) => {
-                    let ht = read(t, "test")?;
-                    if ht.sample != h.sample {
-                        return Err(ErrorKind::DataFile {
-                            span: b.span("test"),
-                            path: t.display().to_string(),
-                            reason: format!(
-                                "test samples are {:?} but training samples are {:?}",
-                                ht.sample, h.sample
-                            ),
-                        }
-                        .into());
-                    }
-                    Some(ht.count)
+            .into()
+        })
+    };
+    let h = read(&train, "train")?;
+    let test_count = match &test {
+        Some(t) => {
+            let ht = read(t, "test")?;
+            if ht.sample != h.sample {
+                return Err(ErrorKind::DataFile {
+                    span: b.span("test"),
+                    path: t.display().to_string(),
+                    reason: format!(
+                        "test samples are {:?} but training samples are {:?}",
+                        ht.sample, h.sample
+                    ),
                 }
-                None => None,
-            };
-            let sample = if h.sample.len() == 2 && kind == "idx" {
-                vec![1, h.sample[0], h.sample[1]]
-            } else {
-                h.sample.clone()
-            };
-            let src = if kind == "idx" {
-                DataSource::Idx { train, test }
-            } else {
-                DataSource::Npy { train, test }
-            };
-            (src, Shape(sample), h.count, test_count)
+                .into());
+            }
+            Some(ht.count)
         }
+        None => None,
     };
-    empty_sets(b, train_count, test_count)?;
-    Ok(Some(DataIr {
-        name: d.name.clone(),
-        source,
-        sample,
-        train_count,
-        test_count,
-        limit_train: opt("limit_train"),
-        limit_test: opt("limit_test"),
-        split: b.get("split").and_then(Value::as_f64),
-        normalize,
-    }))
+    let sample = if h.sample.len() == 2 && idx {
+        vec![1, h.sample[0], h.sample[1]]
+    } else {
+        h.sample.clone()
+    };
+    let src = if idx {
+        DataSource::Idx { train, test }
+    } else {
+        DataSource::Npy { train, test }
+    };
+    Ok((src, Shape(sample), h.count, test_count))
 }
 
 /// Refuses a data set the runtime would build with no training or no test samples:
