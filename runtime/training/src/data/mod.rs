@@ -171,43 +171,8 @@ impl Dataset {
             }
             DataSource::Idx { train, test } | DataSource::Npy { train, test } => {
                 let idx = matches!(d.source, DataSource::Idx { .. });
-                let read = |p: &std::path::Path| {
-                    let (h, data) = if idx {
-                        files::read_idx(p)?
-                    } else {
-                        files::read_npy(p)?
-                    };
-                    if h.sample.iter().product::<usize>() != dim {
-                        return Err(RuntimeError::Data {
-                            path: p.to_path_buf(),
-                            reason: format!(
-                                "samples are {:?}, the model expects {:?}",
-                                h.sample, d.sample.0
-                            ),
-                        });
-                    }
-                    Ok(data)
-                };
-                let mut tr = read(train)?;
-                let mut tl = if idx { labels_of(train)? } else { None };
-                let (te, tel) = match test {
-                    Some(t) => (read(t)?, if idx { labels_of(t)? } else { None }),
-                    None => {
-                        // `split` of the training file goes to the test set (its tail).
-                        let n = tr.len() / dim;
-                        let held = DataIr::held_out(n, d.split);
-                        let tel = tl.as_mut().map(|l| l.split_off(n - held));
-                        (tr.split_off((n - held) * dim), tel)
-                    }
-                };
-                labels = match (tl, tel) {
-                    (Some(a), Some(b))
-                        if a.len() * dim == tr.len() && b.len() * dim == te.len() =>
-                    {
-                        Some(Labels { train: a, test: b })
-                    }
-                    _ => None,
-                };
+                let (tr, te, l) = read_files(d, train, test.as_deref(), idx)?;
+                labels = l;
                 (tr, te, None)
             }
         };
@@ -258,6 +223,53 @@ impl Dataset {
             labels,
         })
     }
+}
+
+/// The training and test rows of an `idx` or `npy` source (the test set split off the
+/// training file's tail without a test file), and the IDX labels beside them, if any.
+fn read_files(
+    d: &DataIr,
+    train: &std::path::Path,
+    test: Option<&std::path::Path>,
+    idx: bool,
+) -> Result<(Vec<f32>, Vec<f32>, Option<Labels>)> {
+    let dim = d.sample.numel();
+    let read = |p: &std::path::Path| {
+        let (h, data) = if idx {
+            files::read_idx(p)?
+        } else {
+            files::read_npy(p)?
+        };
+        if h.sample.iter().product::<usize>() != dim {
+            return Err(RuntimeError::Data {
+                path: p.to_path_buf(),
+                reason: format!(
+                    "samples are {:?}, the model expects {:?}",
+                    h.sample, d.sample.0
+                ),
+            });
+        }
+        Ok(data)
+    };
+    let mut tr = read(train)?;
+    let mut tl = if idx { labels_of(train)? } else { None };
+    let (te, tel) = match test {
+        Some(t) => (read(t)?, if idx { labels_of(t)? } else { None }),
+        None => {
+            // `split` of the training file goes to the test set (its tail).
+            let n = tr.len() / dim;
+            let held = DataIr::held_out(n, d.split);
+            let tel = tl.as_mut().map(|l| l.split_off(n - held));
+            (tr.split_off((n - held) * dim), tel)
+        }
+    };
+    let labels = match (tl, tel) {
+        (Some(a), Some(b)) if a.len() * dim == tr.len() && b.len() * dim == te.len() => {
+            Some(Labels { train: a, test: b })
+        }
+        _ => None,
+    };
+    Ok((tr, te, labels))
 }
 
 /// Seeded epochs of shuffled batches; the last short batch of an epoch is dropped
