@@ -19,6 +19,7 @@ pub mod memory;
 pub mod parser;
 pub mod probe;
 pub mod resolve;
+mod settings;
 pub mod shape;
 pub mod signature;
 pub mod span;
