@@ -71,6 +71,26 @@ impl Model {
         Ok((data, n, single))
     }
 
+    /// `f` on each sample of `x` (one of shape `sample`, or a batch of them), the
+    /// outputs of shape `out` stacked as `x`'s samples were.
+    fn per_row<'py>(
+        py: Python<'py>,
+        x: &PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+        sample: &[usize],
+        out: &[usize],
+        what: &str,
+        f: impl Fn(&[f32]) -> Result<Vec<f32>, rrae_artifact::Error>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let width: usize = sample.iter().product();
+        let (data, _, single) = Self::rows(x, sample, width, what)?;
+        let outs = data
+            .chunks(width.max(1))
+            .map(f)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(value_error)?;
+        Self::stack(py, outs, out, single)
+    }
+
     /// Stacks per-sample outputs into `(n, *shape)`, or `shape` for a single sample.
     fn stack<'py>(
         py: Python<'py>,
@@ -115,14 +135,7 @@ impl Model {
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let v = self.view()?;
         let sample = Self::input_shape_of(&v);
-        let width = v.input_len();
-        let (data, _, single) = Self::rows(&x, &sample, width, "encode")?;
-        let outs = data
-            .chunks(width.max(1))
-            .map(|r| v.encode(r))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(value_error)?;
-        Self::stack(py, outs, &[v.k()], single)
+        Self::per_row(py, &x, &sample, &[v.k()], "encode", |r| v.encode(r))
     }
 
     /// Samples decoded from coefficients: `(n, k)` → `(n, *input)`.
@@ -132,14 +145,8 @@ impl Model {
         alpha: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let v = self.view()?;
-        let k = v.k();
-        let (data, _, single) = Self::rows(&alpha, &[k], k, "decode")?;
-        let outs = data
-            .chunks(k.max(1))
-            .map(|c| v.decode(c))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(value_error)?;
-        Self::stack(py, outs, &Self::input_shape_of(&v), single)
+        let sample = Self::input_shape_of(&v);
+        Self::per_row(py, &alpha, &[v.k()], &sample, "decode", |c| v.decode(c))
     }
 
     /// `decode(encode(x))`, shaped as `x`'s samples.
@@ -150,14 +157,9 @@ impl Model {
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let v = self.view()?;
         let sample = Self::input_shape_of(&v);
-        let width = v.input_len();
-        let (data, _, single) = Self::rows(&x, &sample, width, "reconstruct")?;
-        let outs = data
-            .chunks(width.max(1))
-            .map(|r| v.reconstruct(r))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(value_error)?;
-        Self::stack(py, outs, &sample, single)
+        Self::per_row(py, &x, &sample, &sample, "reconstruct", |r| {
+            v.reconstruct(r)
+        })
     }
 
     /// `points` samples between samples `a` and `b`, linear in the coefficients (the
