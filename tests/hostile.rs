@@ -657,6 +657,67 @@ fn a_label_file_that_does_not_match_its_images_is_an_error_not_a_dropped_fid() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
+/// A float64 `.npy` of the given shape and values (parameter files).
+fn npy_f64(shape: &[usize], values: &[f64]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let mut header = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}",
+        dims.join(", ")
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+    out
+}
+
+/// Parameters that are no grid, or test parameters outside the training grid, stop
+/// the run when the data loads, before training: the message names the sample, and no
+/// run folder is left.
+#[test]
+fn parameters_that_cannot_be_interpolated_stop_the_run_before_training() {
+    let s = Scratch::new("params");
+    s.write("x.npy", npy(6, 4, None));
+    s.write("xt.npy", npy(2, 4, None));
+    // Six training samples on a 3 × 2 grid, one of them moved off it.
+    let grid = [0.0, 0.0, 1.0, 0.0, 2.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0, 1.0];
+    let mut off = grid;
+    off[10] = 2.5;
+    s.write("p_off.npy", npy_f64(&[6, 2], &off));
+    s.write("p.npy", npy_f64(&[6, 2], &grid));
+    s.write("pt.npy", npy_f64(&[2, 2], &[0.5, 0.5, 1.5, 0.25]));
+    s.write("pt_out.npy", npy_f64(&[2, 2], &[0.5, 0.5, 1.5, 1.25]));
+    let data = |p: &str, pt: &str| {
+        format!("npy(train = \"x.npy\", test = \"xt.npy\", params_train = \"{p}\", params_test = \"{pt}\")")
+    };
+    s.write("case.rrae", "");
+    let before = s.entries();
+    for (p, pt, says) in [
+        ("p_off.npy", "pt.npy", "not a full grid: their distinct values per parameter (4 × 2) make 8 combinations"),
+        ("p.npy", "pt_out.npy", "test sample 1 (parameters [1.5, 1.25]): parameter 1 = 1.25 lies outside the training range [0, 1]"),
+    ] {
+        s.write("case.rrae", model(&data(p, pt), 1, ""));
+        assert!(s.rrae(&["check", "case.rrae"]).status.success(), "headers are fine");
+        let out = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(err.contains(says) && err.contains(p), "{err}");
+        assert_eq!(s.entries(), before, "no run folder");
+    }
+    // On the grid and inside it: it runs and reports the parametric error.
+    s.write("case.rrae", model(&data("p.npy", "pt.npy"), 1, ""));
+    let out = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let m = std::fs::read_to_string(s.0.join("run/metrics.json")).unwrap();
+    assert!(m.contains("\"test_error_parametric\": "), "{m}");
+    assert!(s.0.join("run/parametric.png").exists());
+}
+
 /// A tmpfs of `kib` KiB mounted at `dir` for one test (as root; CI runs as root), and
 /// unmounted when dropped.
 struct SmallDisk(PathBuf);

@@ -163,7 +163,7 @@ pub use crate::latent::LATENT_OPS;
 pub const NORMALIZE: &[&str] = &["standardize", "minmax", "none"];
 
 /// The options of the file-backed sources (`idx`, `npy`).
-const fn file_params(train_doc: &'static str, normalize: &'static str) -> [ParamSpec; 6] {
+const fn file_params(train_doc: &'static str, normalize: &'static str) -> [ParamSpec; 8] {
     [
         p("train", Str, D::Required, train_doc),
         p(
@@ -188,7 +188,19 @@ const fn file_params(train_doc: &'static str, normalize: &'static str) -> [Param
             "split",
             Float,
             D::Absent,
-            "fraction of train kept for training when there is no test file",
+            "fraction of train held out as the test set when there is no test file (0.2)",
+        ),
+        p(
+            "params_train",
+            Str,
+            D::Absent,
+            ".npy of each training sample's parameters, [N] or [N, P]",
+        ),
+        p(
+            "params_test",
+            Str,
+            D::Absent,
+            ".npy of each test sample's parameters (with a `test` file)",
         ),
         p(
             "normalize",

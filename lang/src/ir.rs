@@ -146,6 +146,19 @@ pub struct DataIr {
     pub limit_test: Option<usize>,
     pub split: Option<f64>,
     pub normalize: Normalize,
+    /// The physical parameters of each sample (`params_train`, `params_test`), for
+    /// interpolating latents in parameter space.
+    pub params: Option<ParamsIr>,
+}
+
+/// Parameter files beside a data file: one row of `dim` values per sample, in the
+/// data file's order. Without `test` the test rows are the same `split` of `train`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamsIr {
+    pub train: PathBuf,
+    pub test: Option<PathBuf>,
+    /// Parameters per sample, P.
+    pub dim: usize,
 }
 
 impl DataIr {
@@ -435,7 +448,12 @@ impl fmt::Display for Ir {
                     }
                 };
                 let test = d.test_count.map_or_else(
-                    || format!("split {}", fmt_float(d.split.unwrap_or(0.8))),
+                    || {
+                        format!(
+                            "split {}",
+                            fmt_float(d.split.unwrap_or(DataIr::DEFAULT_SPLIT))
+                        )
+                    },
                     |t| t.to_string(),
                 );
                 writeln!(f, "data {}: {src}", d.name)?;
@@ -451,6 +469,17 @@ impl fmt::Display for Ir {
                     write!(f, ", limit_test {l}")?;
                 }
                 writeln!(f)?;
+                if let Some(p) = &d.params {
+                    let test = p.test.as_ref().map_or(String::new(), |t| {
+                        format!(", test={:?}", t.display().to_string())
+                    });
+                    writeln!(
+                        f,
+                        "  params {}: train={:?}{test}",
+                        p.dim,
+                        p.train.display().to_string()
+                    )?;
+                }
             }
             None => writeln!(
                 f,

@@ -184,10 +184,8 @@ pub fn npy_header(bytes: &[u8]) -> Result<(Header, usize), String> {
                 .map_err(|_| format!("bad .npy shape ({shape})"))
         })
         .collect::<Result<_, _>>()?;
-    if dims.len() < 2 {
-        return Err(
-            "a data .npy needs samples along the first axis and at least one more axis".into(),
-        );
+    if dims.is_empty() {
+        return Err("a 0-d .npy array holds no samples along a first axis".into());
     }
     let h = Header {
         count: dims[0],

@@ -28,6 +28,7 @@ pub(crate) fn data_ir(r: &Resolved) -> Result<Option<DataIr>> {
         kind => file_source(b, &d.dir, kind == "idx")?,
     };
     empty_sets(b, train_count, test_count)?;
+    let params = params_ir(b, &d.dir, train_count, test_count)?;
     Ok(Some(DataIr {
         name: d.name.clone(),
         source,
@@ -38,6 +39,7 @@ pub(crate) fn data_ir(r: &Resolved) -> Result<Option<DataIr>> {
         limit_test: opt("limit_test"),
         split: b.get("split").and_then(Value::as_f64),
         normalize,
+        params,
     }))
 }
 
@@ -128,6 +130,15 @@ fn file_source(b: &Bound, dir: &std::path::Path, idx: bool) -> Result<Source> {
         })
     };
     let h = read(&train, "train")?;
+    if h.sample.is_empty() {
+        return Err(ErrorKind::DataFile {
+            span: b.span("train"),
+            path: train.display().to_string(),
+            reason: "a data .npy needs samples along the first axis and at least one more axis"
+                .into(),
+        }
+        .into());
+    }
     let test_count = match &test {
         Some(t) => {
             let ht = read(t, "test")?;
@@ -157,6 +168,91 @@ fn file_source(b: &Bound, dir: &std::path::Path, idx: bool) -> Result<Source> {
         DataSource::Npy { train, test }
     };
     Ok((src, Shape(sample), h.count, test_count))
+}
+
+/// The most parameters per sample: interpolation weighs the 2^P corners of a cell.
+const MAX_PARAMS: usize = 12;
+
+/// `params_train` / `params_test`: headers read, one row of P values per sample of
+/// the matching data file, the same P in both, and `params_test` exactly when there
+/// is a `test` file (without one the test rows are the split of `params_train`).
+fn params_ir(
+    b: &Bound,
+    dir: &std::path::Path,
+    train_count: usize,
+    test_count: Option<usize>,
+) -> Result<Option<ParamsIr>> {
+    let path = |name: &str| b.str(name).map(|p| crate::loader::join(dir, p));
+    let conflict = |name: &str, reason: &str| -> crate::error::Error {
+        ErrorKind::OptionConflict {
+            span: b.span(name),
+            op: b.op.clone(),
+            option: name.into(),
+            reason: reason.into(),
+        }
+        .into()
+    };
+    let (train, test) =
+        match (path("params_train"), path("params_test"), test_count) {
+            (None, None, _) => return Ok(None),
+            (None, Some(_), _) => return Err(conflict(
+                "params_test",
+                "give `params_train` too: test parameters are interpolated between training ones",
+            )),
+            (Some(_), None, Some(_)) => {
+                return Err(conflict(
+                    "params_train",
+                    "with a `test` file, give its parameters as `params_test`",
+                ))
+            }
+            (Some(_), Some(_), None) => {
+                return Err(conflict(
+                    "params_test",
+                    "without a `test` file the test parameters are the `split` of `params_train`",
+                ))
+            }
+            (Some(train), test, _) => (train, test),
+        };
+    let read = |p: &std::path::Path, name: &str, want: usize| -> Result<usize> {
+        let fail = |reason: String| -> crate::error::Error {
+            ErrorKind::DataFile {
+                span: b.span(name),
+                path: p.display().to_string(),
+                reason,
+            }
+            .into()
+        };
+        let h = probe::npy_file(p).map_err(fail)?;
+        let dim = match h.sample.as_slice() {
+            [] => 1,
+            [n] if (1..=MAX_PARAMS).contains(n) => *n,
+            other => {
+                return Err(fail(format!(
+                    "parameters are an [N] or [N, P] array with 1 ≤ P ≤ {MAX_PARAMS}; this one holds samples of {other:?}"
+                )))
+            }
+        };
+        if h.count != want {
+            return Err(fail(format!(
+                "{} parameter rows for the {want} samples of the data file: one row per sample, in its order",
+                h.count
+            )));
+        }
+        Ok(dim)
+    };
+    let dim = read(&train, "params_train", train_count)?;
+    if let (Some(t), Some(n)) = (&test, test_count) {
+        let test_dim = read(t, "params_test", n)?;
+        if test_dim != dim {
+            return Err(ErrorKind::DataFile {
+                span: b.span("params_test"),
+                path: t.display().to_string(),
+                reason: format!("{test_dim} parameters per sample, `params_train` has {dim}"),
+            }
+            .into());
+        }
+    }
+    Ok(Some(ParamsIr { train, test, dim }))
 }
 
 /// Refuses a data set the runtime would build with no training or no test samples:

@@ -514,3 +514,69 @@ model p {
         .any(|n| n.op == Op::Reshape(rrae_lang::shape::Shape(vec![300, 4, 4]))));
     assert_eq!(ir.encoder_params() + ir.decoder_params(), 5_286_329);
 }
+
+/// `params_train` / `params_test` are checked from their headers: one row per sample,
+/// the same parameter count on both sides, and given exactly when they can be used.
+#[test]
+fn parameter_files_are_checked_against_their_data_files() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("rrae-params-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    write_npy(&dir.join("x.npy"), &[12, 1, 20]);
+    write_npy(&dir.join("xt.npy"), &[5, 1, 20]);
+    write_npy(&dir.join("p.npy"), &[12, 2]);
+    write_npy(&dir.join("pt.npy"), &[5, 2]);
+    write_npy(&dir.join("p1.npy"), &[12]);
+    write_npy(&dir.join("pt1.npy"), &[5]);
+    write_npy(&dir.join("p_short.npy"), &[11, 2]);
+    write_npy(&dir.join("p_3d.npy"), &[12, 2, 2]);
+    let name = dir.join("m.rrae").to_string_lossy().to_string();
+    let check = |args: &str| {
+        let src = format!(
+            "data d = npy(train = \"x.npy\"{args})\nmodel m {{\n    input [1, 20]\n    encoder {{ flatten linear(8) }}\n    latent svd_truncate(k = 2)\n    decoder {{ linear(20) reshape([1, 20]) }}\n}}\n"
+        );
+        rrae_lang::check_str(&name, &src)
+    };
+    let both = check(", test = \"xt.npy\", params_train = \"p.npy\", params_test = \"pt.npy\"");
+    let ir = both.result.unwrap();
+    let p = ir.data.as_ref().unwrap().params.as_ref().unwrap();
+    assert_eq!((p.dim, p.test.is_some()), (2, true));
+    assert!(ir.to_string().contains("  params 2: train="), "{ir}");
+    // One parameter as an [N] array; a split of the training file needs no test file.
+    let split = check(", params_train = \"p1.npy\"").result.unwrap();
+    assert_eq!(split.data.unwrap().params.unwrap().dim, 1);
+    let code = |args: &str| {
+        let c = check(args);
+        let e = c.result.as_ref().unwrap_err().code();
+        (e, c.render_error().unwrap())
+    };
+    let (e, msg) = code(", params_train = \"p_short.npy\"");
+    assert_eq!(e, "E039");
+    assert!(
+        msg.contains("11 parameter rows for the 12 samples"),
+        "{msg}"
+    );
+    let (e, msg) = code(", params_train = \"p_3d.npy\"");
+    assert_eq!(e, "E039");
+    assert!(msg.contains("[N] or [N, P]"), "{msg}");
+    let (e, msg) = code(", test = \"xt.npy\", params_train = \"p.npy\", params_test = \"pt1.npy\"");
+    assert_eq!(e, "E039");
+    assert!(
+        msg.contains("1 parameters per sample, `params_train` has 2"),
+        "{msg}"
+    );
+    let (e, msg) = code(", params_test = \"pt.npy\", test = \"xt.npy\"");
+    assert_eq!(e, "E038");
+    assert!(msg.contains("give `params_train` too"), "{msg}");
+    let (e, msg) = code(", test = \"xt.npy\", params_train = \"p.npy\"");
+    assert_eq!(e, "E038");
+    assert!(
+        msg.contains("give its parameters as `params_test`"),
+        "{msg}"
+    );
+    let (e, msg) = code(", params_train = \"p.npy\", params_test = \"pt.npy\"");
+    assert_eq!(e, "E038");
+    assert!(msg.contains("without a `test` file"), "{msg}");
+    let (e, _) = code(", params_train = \"missing.npy\"");
+    assert_eq!(e, "E039");
+}

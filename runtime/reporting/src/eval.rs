@@ -61,10 +61,12 @@ pub struct Metrics {
     /// Unlike the two above it does not ask the bump to sit at the linearly
     /// interpolated centre, only to be a bump of the data's σ and height.
     pub interpolation_bump_fit: Option<MeanStd>,
-    /// The authors' library's `AE_interpolate` on the test set (bump data only): each
-    /// test sample's latent is interpolated bilinearly over the training centre grid
-    /// from the training latents and decoded; the encoder never sees the test set.
+    /// The authors' library's `AE_interpolate` on the test set (data with parameters:
+    /// `params_train`/`params_test`, or the bump centres): each test sample's latent is
+    /// interpolated multilinearly over the training parameter grid from the training
+    /// latents and decoded; the encoder never sees the test set.
     pub test_error_parametric: Option<f64>,
+    pub test_error_parametric_normalised: Option<f64>,
     /// Best-fitting bump error of each random sample (bump data only).
     pub sampling_bump_fit: Option<MeanStd>,
     /// Bump-fit error of the training reconstructions, the floor for the above.
@@ -98,6 +100,9 @@ pub struct Gallery {
     pub interpolations: Vec<f64>,
     pub interpolation_cols: usize,
     pub samples: Vec<f64>,
+    /// Test samples (`parametric_index`) decoded from parameter-interpolated latents.
+    pub parametric: Vec<f64>,
+    pub parametric_index: Vec<usize>,
     /// Encoder outputs of the training set (n × L) and their coefficients (n × k).
     pub latents: Vec<f32>,
     pub coefficients: DMatrix<f64>,
@@ -355,12 +360,21 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         g.originals = x_train[..show * dim].to_vec();
         g.reconstructions = rec_train[..show * dim].to_vec();
 
-        if let Some(bm) = &d.bumps {
-            if let Some(lat) = parametric_latents(&z_train, l, &bm.train_centres, &bm.test_centres)
-            {
-                let truth: Vec<f64> = bm.test_centres.iter().flat_map(|&c| bm.render(c)).collect();
-                m.test_error_parametric = Some(rel_error(&self.decode(&lat)?, &truth));
-            }
+        if let (Some(p), true) = (&d.params, d.n_test() > 0) {
+            let pred = self.decode(&p.test_latents(&z_train, l))?;
+            let truth = self.original(&d.test);
+            m.test_error_parametric = Some(rel_error(&pred, &truth));
+            m.test_error_parametric_normalised = Some(rel_error_in(d.norm, &pred, &truth));
+            // Four test samples spread over the set (the centres of four equal parts).
+            let n = d.n_test();
+            g.parametric_index = (0..n.min(4))
+                .map(|i| (2 * i + 1) * n / (2 * n.min(4)))
+                .collect();
+            g.parametric = g
+                .parametric_index
+                .iter()
+                .flat_map(|&i| pred[i * dim..(i + 1) * dim].iter().copied())
+                .collect();
         }
         let basis = self.basis();
         let coeff = coefficients(&y_train, l, &basis); // n × k
@@ -373,46 +387,6 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         g.coefficients = coeff;
         Ok((m, g))
     }
-}
-
-/// Latents at `queries` interpolated bilinearly from `latents` (row per training
-/// centre) given on a square grid of centres ordered x-major, as the training bumps
-/// are; `None` if the centres are not such a grid.
-pub fn parametric_latents(
-    latents: &[f32],
-    l: usize,
-    centres: &[[f64; 2]],
-    queries: &[[f64; 2]],
-) -> Option<Vec<f32>> {
-    let n = (centres.len() as f64).sqrt().round() as usize;
-    if n < 2 || n * n != centres.len() {
-        return None;
-    }
-    let (lo, hi) = (centres[0][0], centres[n * n - 1][0]);
-    let h = (hi - lo) / (n - 1) as f64;
-    let cell = |v: f64| -> (usize, f64) {
-        let i = (((v - lo) / h).floor().max(0.0) as usize).min(n - 2);
-        (i, ((v - lo) / h - i as f64).clamp(0.0, 1.0))
-    };
-    let mut out = Vec::with_capacity(queries.len() * l);
-    for q in queries {
-        let ((ix, tx), (iy, ty)) = (cell(q[0]), cell(q[1]));
-        let row = |a: usize, b: usize| &latents[(a * n + b) * l..(a * n + b + 1) * l];
-        let (r00, r10, r01, r11) = (
-            row(ix, iy),
-            row(ix + 1, iy),
-            row(ix, iy + 1),
-            row(ix + 1, iy + 1),
-        );
-        for j in 0..l {
-            let v = (1.0 - tx) * (1.0 - ty) * r00[j] as f64
-                + tx * (1.0 - ty) * r10[j] as f64
-                + (1.0 - tx) * ty * r01[j] as f64
-                + tx * ty * r11[j] as f64;
-            out.push(v as f32);
-        }
-    }
-    Some(out)
 }
 
 /// Lower Cholesky factor of a covariance, adding jitter to the diagonal until it is
@@ -437,25 +411,6 @@ fn cholesky_jittered(cov: &DMatrix<f64>) -> DMatrix<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Bilinear interpolation reproduces an affine function of the centre exactly.
-    #[test]
-    fn parametric_latents_are_bilinear_on_the_grid() {
-        let axis = [-0.5, 0.0, 0.5];
-        let centres: Vec<[f64; 2]> = axis
-            .iter()
-            .flat_map(|&x| axis.iter().map(move |&y| [x, y]))
-            .collect();
-        let f = |c: [f64; 2]| [(2.0 * c[0] - c[1] + 1.0) as f32, (c[1] * 3.0) as f32];
-        let lat: Vec<f32> = centres.iter().flat_map(|&c| f(c)).collect();
-        let q = [[0.1, -0.3], [-0.5, 0.5], [0.49, 0.01]];
-        let got = parametric_latents(&lat, 2, &centres, &q).unwrap(); // ok: grid input
-        for (i, &c) in q.iter().enumerate() {
-            let w = f(c);
-            assert!((got[2 * i] - w[0]).abs() < 1e-6 && (got[2 * i + 1] - w[1]).abs() < 1e-6);
-        }
-        assert!(parametric_latents(&lat[..16], 2, &centres[..8], &q).is_none());
-    }
 
     #[test]
     fn errors_and_singular_values_are_normalised() {

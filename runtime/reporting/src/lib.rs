@@ -5,6 +5,7 @@ pub mod classifier;
 pub mod compare;
 pub mod eval;
 pub mod fid;
+pub mod figures;
 pub mod load;
 pub mod lock;
 pub mod plot;

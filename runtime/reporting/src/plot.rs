@@ -16,6 +16,7 @@ const WHITE: [u8; 3] = [255, 255, 255];
 const BLACK: [u8; 3] = [40, 40, 40];
 pub const BLUE: [u8; 3] = [31, 119, 180];
 pub const ORANGE: [u8; 3] = [255, 127, 14];
+pub const GREY: [u8; 3] = [127, 127, 127];
 /// Line colours for plots with many series (matplotlib's tab10, then two more).
 pub const PALETTE: [[u8; 3]; 12] = [
     [31, 119, 180],
@@ -137,7 +138,8 @@ impl Canvas {
 
 /// An axis number as a reader writes it: `50`, `0.25`, `1e-5`.
 fn tick_label(v: f64) -> String {
-    if v == 0.0 {
+    // A tick at zero computed as a sum of steps lands within rounding of it.
+    if v.abs() < 1e-12 {
         return "0".into();
     }
     let a = v.abs();

@@ -5,15 +5,14 @@
 //! `latents.npy` (encoder outputs of the training set), `coefficients.npy`, the
 //! artifact `model.rra` (zero-copy, for other programs: the `rrae-artifact` crate), and
 //! PNG plots: `loss.png`, `singular_values.png`, `singular_values_log.png`,
-//! `reconstructions.png`, `interpolations.png`, `samples.png`.
+//! `reconstructions.png`, `interpolations.png`, `samples.png`, and `parametric.png` for
+//! data with parameters.
 
 use crate::eval::{median, Evaluator, Gallery, Metrics};
-use crate::plot::{image_grid, line_plot, Figure, Series, BLUE, ORANGE};
 use rrae_engine::error::{Result, RuntimeError};
 use rrae_engine::model::Model;
 use rrae_lang::Ir;
 use rrae_train::checkpoint::ARTIFACT;
-use rrae_train::control::Action;
 use rrae_train::data::Dataset;
 use rrae_train::output::write_atomic;
 use rrae_train::schedule::{Progress, RunControl, RunFolder};
@@ -172,98 +171,6 @@ fn write_model(
     write_atomic(path, &bytes)
 }
 
-fn write_plots(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery, sample: &[usize]) -> Result<()> {
-    let train: Vec<f64> = t
-        .log
-        .iter()
-        .filter(|s| s.phase == Phase::Train)
-        .map(|s| s.loss)
-        .collect();
-    let fine: Vec<f64> = t
-        .log
-        .iter()
-        .filter(|s| s.phase == Phase::FineTune)
-        .map(|s| s.loss)
-        .collect();
-    // Fine-tuning continues the x axis after training; the phase change and the rank
-    // changes are marked (all of them when there are few, else the last).
-    let mut marks = vec![];
-    let ranks: Vec<(f64, String)> = t
-        .decisions
-        .iter()
-        .filter_map(|d| match d.action {
-            Action::SetK { k } | Action::Restore { k } => Some((d.step as f64, format!("k = {k}"))),
-            Action::Save { .. } | Action::FineTune { .. } | Action::Stop => None,
-        })
-        .filter(|(step, _)| *step > 0.0)
-        .collect();
-    match ranks.len() {
-        0 => {}
-        1..=8 => marks.extend(ranks),
-        _ => marks.extend(ranks.last().cloned()),
-    }
-    if !fine.is_empty() {
-        marks.push((train.len() as f64, "fine-tuning".into()));
-    }
-    let loss_name = match t.model.ir.train.loss {
-        rrae_lang::ir::Loss::RelativeL2 => "relative L2 error ‖x̂ − x‖ / ‖x‖ (%)",
-        rrae_lang::ir::Loss::Mse => "mean squared error",
-    };
-    line_plot(&Figure {
-        title: format!("Loss of {} per step", t.model.ir.name),
-        x_label: "step".into(),
-        y_label: format!("{loss_name}, log scale"),
-        log_y: true,
-        series: vec![
-            Series::indexed("training", &train, 0.0, BLUE),
-            Series::indexed(
-                "fine-tuning (decoder, on U_f)",
-                &fine,
-                train.len() as f64,
-                ORANGE,
-            ),
-        ],
-        marks,
-    })
-    .save(&dir.join("loss.png"))?;
-    let sv: Vec<f64> = m.singular_values_encoder.iter().take(64).copied().collect();
-    let svl: Vec<f64> = m.singular_values_latent.iter().take(64).copied().collect();
-    let sv_figure = |log: bool| Figure {
-        title: format!(
-            "Singular values of the training latents{}",
-            if log { " (log scale)" } else { "" }
-        ),
-        x_label: "index i".into(),
-        y_label: "σᵢ / σ₁".into(),
-        log_y: log,
-        series: vec![
-            Series::indexed("encoder output Y", &sv, 1.0, BLUE),
-            Series::indexed("latent the decoder sees", &svl, 1.0, ORANGE),
-        ],
-        marks: vec![],
-    };
-    line_plot(&sv_figure(false)).save(&dir.join("singular_values.png"))?;
-    line_plot(&sv_figure(true)).save(&dir.join("singular_values_log.png"))?;
-    // Images: grey for one channel, colour for three; a 1-D sample is a strip.
-    let (ch, ih, iw) = match sample {
-        [c @ (1 | 3), h, w] => (*c, *h, *w),
-        [1, n] => (1, 1, *n),
-        _ => return Ok(()),
-    };
-    let mut pairs = g.originals.clone();
-    pairs.extend_from_slice(&g.reconstructions);
-    let n = g.originals.len() / (ch * ih * iw).max(1);
-    image_grid(&pairs, ch, ih, iw, n.max(1)).save(&dir.join("reconstructions.png"))?;
-    if g.interpolation_cols > 0 {
-        image_grid(&g.interpolations, ch, ih, iw, g.interpolation_cols)
-            .save(&dir.join("interpolations.png"))?;
-    }
-    if !g.samples.is_empty() {
-        image_grid(&g.samples, ch, ih, iw, 8).save(&dir.join("samples.png"))?;
-    }
-    Ok(())
-}
-
 /// Evaluates a trained model and writes the basis, latents, coefficients and plots.
 fn evaluate_and_write(dir: &Path, trainer: &Trainer, ir: &Ir) -> Result<(Metrics, Gallery)> {
     let (metrics, gallery) = Evaluator {
@@ -276,7 +183,7 @@ fn evaluate_and_write(dir: &Path, trainer: &Trainer, ir: &Ir) -> Result<(Metrics
             rrae_engine::files::npy_bytes(b.nrows(), b.ncols(), &rrae_engine::linalg::to_rows(b));
         write_atomic(&dir.join("basis.npy"), &bytes)?;
     }
-    write_plots(dir, trainer, &metrics, &gallery, &trainer.data.sample)?;
+    crate::figures::write(dir, trainer, &metrics, &gallery)?;
     let l = trainer.model.latent_dim();
     let lat: Vec<f64> = gallery.latents.iter().map(|&v| v as f64).collect();
     write_atomic(
@@ -412,18 +319,22 @@ fn open_folder(dir: &Path) -> Result<crate::lock::RunLock> {
     crate::lock::RunLock::acquire(dir)
 }
 
-pub fn run(
+/// The lowered model, the checkpoint to resume from (with its path) and the data.
+type Prepared = (
+    Model,
+    Option<(rrae_train::checkpoint::Checkpoint, PathBuf)>,
+    Dataset,
+);
+
+/// What a run needs before its first step, each of which can fail on user input: the
+/// lowered model (with `RRAE_INIT`'s weights), the checkpoint to resume, and the data.
+fn prepare(
     ir: &Ir,
-    source: &str,
-    file: &str,
+    data_ir: &rrae_lang::ir::DataIr,
     dir: &Path,
     progress: &mut dyn Progress,
     opts: &RunOptions,
-) -> Result<Report> {
-    let t0 = Instant::now();
-    let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
-    fits(ir)?;
-    let _lock = open_folder(dir)?;
+) -> Result<Prepared> {
     // Lowering first: an operator the runtime cannot train fails before any data loads.
     let mut model = Model::lower(ir, ir.train.seed)?;
     // Experiment hook: `RRAE_INIT=FILE` starts from the weights of a model file (in
@@ -442,6 +353,34 @@ pub fn run(
     };
     progress.message(&format!("loading data `{}`", data_ir.name));
     let data = Dataset::load(data_ir)?;
+    Ok((model, checkpoint, data))
+}
+
+pub fn run(
+    ir: &Ir,
+    source: &str,
+    file: &str,
+    dir: &Path,
+    progress: &mut dyn Progress,
+    opts: &RunOptions,
+) -> Result<Report> {
+    let t0 = Instant::now();
+    let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
+    fits(ir)?;
+    let created = !dir.exists();
+    let lock = open_folder(dir)?;
+    let (model, checkpoint, data) = match prepare(ir, data_ir, dir, progress, opts) {
+        Ok(v) => v,
+        Err(e) => {
+            // Nothing was written: a folder this run created goes again (only if empty).
+            drop(lock);
+            if created {
+                let _ = std::fs::remove_dir(dir);
+            }
+            return Err(e);
+        }
+    };
+    let _lock = lock;
     if opts.debug {
         progress.message(&format!("lowered graph:\n{}", model.describe()));
     }

@@ -2,9 +2,11 @@
 //! the training statistics; seeded shuffling into batches.
 
 pub mod bumps;
+pub mod params;
 pub mod replay;
 
 use bumps::Bumps;
+use params::Params;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rrae_engine::error::{Result, RuntimeError};
@@ -71,6 +73,9 @@ pub struct Dataset {
     /// Class labels, when an IDX image file has its labels file beside it
     /// (`…-images-idx3-ubyte…` → `…-labels-idx1-ubyte…`): the FID-style scores use them.
     pub labels: Option<Labels>,
+    /// Each sample's physical parameters: from `params_train`/`params_test`, or the
+    /// bump centres; the parametric test error interpolates latents over them.
+    pub params: Option<Params>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -144,6 +149,7 @@ impl Dataset {
     pub fn load(d: &DataIr) -> Result<Dataset> {
         let dim = d.sample.numel();
         let mut labels = None;
+        let mut params = None;
         let (mut train, mut test, bumps) = match &d.source {
             DataSource::GaussianBumps {
                 grid,
@@ -173,6 +179,7 @@ impl Dataset {
                 let idx = matches!(d.source, DataSource::Idx { .. });
                 let (tr, te, l) = read_files(d, train, test.as_deref(), idx)?;
                 labels = l;
+                params = read_params(d, tr.len() / dim, te.len() / dim)?;
                 (tr, te, None)
             }
         };
@@ -181,11 +188,17 @@ impl Dataset {
             if let Some(lb) = labels.as_mut() {
                 lb.train.truncate(l);
             }
+            if let Some((p, rows, _)) = params.as_mut() {
+                rows.truncate(l * *p);
+            }
         }
         if let Some(l) = d.limit_test {
             test.truncate(l * dim);
             if let Some(lb) = labels.as_mut() {
                 lb.test.truncate(l);
+            }
+            if let Some((p, _, rows)) = params.as_mut() {
+                rows.truncate(l * *p);
             }
         }
         // `rrae check` refused empty sets (E042); a file changed since then is caught
@@ -212,6 +225,21 @@ impl Dataset {
             b.test_centres.truncate(test.len() / dim);
             b
         });
+        let params = match (params, &bumps, &d.params) {
+            (Some((p, tr, te)), _, Some(files)) => {
+                Some(Params::new(p, tr, te).map_err(|reason| RuntimeError::Data {
+                    path: files.train.clone(),
+                    reason,
+                })?)
+            }
+            // The bump centres are the bumps' parameters; a `limit_train` that breaks
+            // their grid only drops the parametric error.
+            (_, Some(b), _) => {
+                let flat = |c: &[[f64; 2]]| c.iter().flatten().copied().collect::<Vec<_>>();
+                Params::new(2, flat(&b.train_centres), flat(&b.test_centres)).ok()
+            }
+            _ => None,
+        };
         Ok(Dataset {
             name: d.name.clone(),
             sample: d.sample.0.clone(),
@@ -221,8 +249,41 @@ impl Dataset {
             norm,
             bumps,
             labels,
+            params,
         })
     }
+}
+
+/// Parameters per sample, the training rows and the test rows.
+type ParamRows = (usize, Vec<f64>, Vec<f64>);
+
+/// The training and test parameters of a file source (`dim`, train rows, test rows),
+/// split as the samples are (`n_train`, `n_test`) when there is no test file.
+fn read_params(d: &DataIr, n_train: usize, n_test: usize) -> Result<Option<ParamRows>> {
+    let Some(p) = &d.params else { return Ok(None) };
+    let read = |path: &std::path::Path, rows: usize| -> Result<Vec<f64>> {
+        let (h, v) = files::read_npy(path)?;
+        if h.count != rows || v.len() != rows * p.dim {
+            return Err(RuntimeError::Data {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{} rows of {:?} parameters for {rows} samples of {} each (has the file \
+                     changed since `rrae check`?)",
+                    h.count, h.sample, p.dim
+                ),
+            });
+        }
+        Ok(v.into_iter().map(f64::from).collect())
+    };
+    let (train, test) = match &p.test {
+        Some(t) => (read(&p.train, n_train)?, read(t, n_test)?),
+        None => {
+            let mut train = read(&p.train, n_train + n_test)?;
+            let test = train.split_off(n_train * p.dim);
+            (train, test)
+        }
+    };
+    Ok(Some((p.dim, train, test)))
 }
 
 /// The training and test rows of an `idx` or `npy` source (the test set split off the
