@@ -6,6 +6,9 @@
 //!
 //! The wheel builds in its own target folder (`target/python`), dependencies
 //! unoptimised; the venv and that folder are kept between runs.
+//!
+//! The same venv runs `examples/signals/make_data.py`, whose arrays the shipped
+//! parametric examples read.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,11 +31,16 @@ fn run(cmd: &mut Command, what: &str) -> String {
     log
 }
 
-#[test]
-fn the_python_extension_agrees_with_the_cli() {
-    let root = root();
-    let venv = root.join("target/py-venv");
+/// The test venv's `bin` folder, with maturin, numpy and pytest installed (once per
+/// test process: the tests share it).
+fn venv() -> PathBuf {
+    static READY: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut ready = READY.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = root().join("target/py-venv");
     let bin = venv.join("bin");
+    if *ready {
+        return bin;
+    }
     if !bin.join("python").exists() {
         run(
             Command::new("python3").args(["-m", "venv"]).arg(&venv),
@@ -51,6 +59,14 @@ fn the_python_extension_agrees_with_the_cli() {
         ]),
         "pip install maturin numpy pytest",
     );
+    *ready = true;
+    bin
+}
+
+#[test]
+fn the_python_extension_agrees_with_the_cli() {
+    let root = root();
+    let bin = venv();
     let wheels = root.join("target/python/wheels");
     let _ = std::fs::remove_dir_all(&wheels); // ok: only this test's output
     run(
@@ -98,4 +114,57 @@ fn the_python_extension_agrees_with_the_cli() {
         "pytest python/tests",
     );
     assert!(log.contains("8 passed"), "expected 8 passing tests:\n{log}");
+}
+
+/// `make_data.py` writes what the signal examples read, and the shifted-sine example
+/// trains on it and predicts its test signals from their shifts alone.
+#[test]
+fn the_signal_examples_data_is_made_by_its_script_and_shift_runs_on_it() {
+    let root = root();
+    let bin = venv();
+    let dir = root.join("target/tmp/signals-example");
+    let _ = std::fs::remove_dir_all(&dir); // ok: only this test's output
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())); // ok: test
+    let log = run(
+        Command::new(bin.join("python"))
+            .arg(root.join("examples/signals/make_data.py"))
+            .arg(dir.join("data")),
+        "make_data.py",
+    );
+    assert!(
+        log.contains(
+            "mult_freqs: 225 training and 1000 test samples of 1571 points, 2 parameter(s)"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("shift: 4 training and 498 test samples of 200 points, 1 parameter(s)"),
+        "{log}"
+    );
+    for name in ["mult_freqs.rrae", "shift.rrae"] {
+        std::fs::copy(root.join("examples/signals").join(name), dir.join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}")); // ok: test
+        run(
+            Command::new(env!("CARGO_BIN_EXE_rrae"))
+                .arg("check")
+                .arg(dir.join(name)),
+            "rrae check",
+        );
+    }
+    let out = dir.join("run");
+    run(
+        Command::new(env!("CARGO_BIN_EXE_rrae"))
+            .arg("run")
+            .arg(dir.join("shift.rrae"))
+            .args(["--steps", "300", "--fine-tune-steps", "20", "-q", "--out"])
+            .arg(&out),
+        "rrae run shift.rrae",
+    );
+    let metrics: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("metrics.json")).unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("metrics.json: {e}")); // ok: test
+    let e = metrics["metrics"]["test_error_parametric"].as_f64();
+    assert!(e.is_some_and(|e| e.is_finite() && e > 0.0), "{metrics}");
+    assert!(out.join("parametric.png").exists());
 }
