@@ -161,6 +161,7 @@ pub const SEARCHES: &[&str] = &["decreasing", "parsimonious", "bisect", "trend"]
 pub use crate::latent::LATENT_OPS;
 
 pub const NORMALIZE: &[&str] = &["standardize", "minmax", "none"];
+pub const CROP: &[&str] = &["centre", "none"];
 
 /// The options of the file-backed sources (`idx`, `npy`).
 const fn file_params(train_doc: &'static str, normalize: &'static str) -> [ParamSpec; 8] {
@@ -272,6 +273,74 @@ pub const DATA_SOURCES: &[OpSpec] = &[
         params: &file_params(".npy array, samples along the first axis", "standardize"),
         positional: 1,
         doc: "a NumPy array file; each sample is a [C, H, W], [C, N] or [N] slice",
+    },
+    OpSpec {
+        name: "images",
+        params: &[
+            p(
+                "train",
+                Str,
+                D::Required,
+                "folder of .png/.jpg images, e.g. CelebA's img_align_celeba",
+            ),
+            p(
+                "test",
+                Str,
+                D::Absent,
+                "folder of test images (else `partition`, else `split` of train)",
+            ),
+            p(
+                "partition",
+                Str,
+                D::Absent,
+                "CelebA's list_eval_partition.txt: split 0 trains, 2 tests, 1 is left out",
+            ),
+            p(
+                "size",
+                Int,
+                D::Absent,
+                "crop (see `crop`) and resize every image to size × size",
+            ),
+            p(
+                "crop",
+                Word(CROP),
+                D::Word("centre"),
+                "centre: the central square, then resize | none: resize the whole image",
+            ),
+            p("channels", Int, D::Int(3), "3 (RGB) or 1 (grey)"),
+            p(
+                "cache",
+                Bool,
+                D::Bool(true),
+                "keep the decoded images in .rrae-cache/ beside the model file",
+            ),
+            p(
+                "limit_train",
+                Int,
+                D::Absent,
+                "use only the first n training images",
+            ),
+            p(
+                "limit_test",
+                Int,
+                D::Absent,
+                "use only the first n test images",
+            ),
+            p(
+                "split",
+                Float,
+                D::Absent,
+                "fraction of train held out as the test set without `test` or `partition` (0.2)",
+            ),
+            p(
+                "normalize",
+                Word(NORMALIZE),
+                D::Word("minmax"),
+                "standardize | minmax | none",
+            ),
+        ],
+        positional: 1,
+        doc: "a folder of PNG/JPEG images (CelebA's layout), [channels, H, W]",
     },
 ];
 

@@ -131,6 +131,25 @@ pub enum DataSource {
         train: PathBuf,
         test: Option<PathBuf>,
     },
+    Images(ImagesIr),
+}
+
+/// A folder of PNG/JPEG images, decoded to [channels, H, W] values in 0–255.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImagesIr {
+    pub train: PathBuf,
+    pub test: Option<PathBuf>,
+    /// A CelebA-style partition file splitting `train` (split 0) and test (split 2).
+    pub partition: Option<PathBuf>,
+    /// Every image cropped (if `crop`) and resized to size × size; `None`: all images
+    /// must have the sample's size.
+    pub size: Option<usize>,
+    /// Take the central square before resizing.
+    pub crop: bool,
+    /// 3 (RGB) or 1 (grey).
+    pub channels: usize,
+    /// The folder for decoded-image caches; `None`: decode every run.
+    pub cache: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -441,6 +460,19 @@ impl fmt::Display for Ir {
                         "gaussian_bumps(grid={grid}, train_per_axis={train_per_axis}, test={test}, sigma={}, extent={}, centres={}, seed={seed})",
                         fmt_float(*sigma), fmt_float(*extent), fmt_float(*centres)
                     ),
+                    DataSource::Images(i) => {
+                        let path = |name: &str, p: &Option<PathBuf>| p.as_ref().map_or(String::new(), |t| format!(", {name}={:?}", t.display().to_string()));
+                        let size = i.size.map_or(String::new(), |s| format!(", size={s}"));
+                        format!(
+                            "images(train={:?}{}{}{size}, crop={}, channels={}{})",
+                            i.train.display().to_string(),
+                            path("test", &i.test),
+                            path("partition", &i.partition),
+                            if i.crop { "centre" } else { "none" },
+                            i.channels,
+                            path("cache", &i.cache),
+                        )
+                    }
                     DataSource::Idx { train, test } | DataSource::Npy { train, test } => {
                         let kind = if matches!(d.source, DataSource::Idx { .. }) { "idx" } else { "npy" };
                         let test = test.as_ref().map_or(String::new(), |t| format!(", test={:?}", t.display().to_string()));

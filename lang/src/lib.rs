@@ -11,6 +11,7 @@ pub mod diag;
 pub mod error;
 pub mod eval;
 pub mod fmt;
+pub mod images;
 pub mod infer;
 pub mod ir;
 pub mod latent;

@@ -25,6 +25,7 @@ pub(crate) fn data_ir(r: &Resolved) -> Result<Option<DataIr>> {
     let opt = |name: &str| b.get(name).map(|_| b.int(name) as usize);
     let (source, sample, train_count, test_count) = match b.op.as_str() {
         "gaussian_bumps" => bumps_source(b)?,
+        "images" => images_source(b, &d.dir)?,
         kind => file_source(b, &d.dir, kind == "idx")?,
     };
     empty_sets(b, train_count, test_count)?;
@@ -253,6 +254,83 @@ fn params_ir(
         }
     }
     Ok(Some(ParamsIr { train, test, dim }))
+}
+
+/// `images(…)`: the folder listed (only image files), split by `test` or `partition`,
+/// and the sample shape from `size` or the first image's header.
+fn images_source(b: &Bound, dir: &std::path::Path) -> Result<Source> {
+    let path = |name: &str| b.str(name).map(|p| crate::loader::join(dir, p));
+    let fail = |name: &str, p: &std::path::Path, reason: String| -> crate::error::Error {
+        ErrorKind::DataFile {
+            span: b.span(name),
+            path: p.display().to_string(),
+            reason,
+        }
+        .into()
+    };
+    let train = path("train").unwrap_or_default();
+    let (test, partition) = (path("test"), path("partition"));
+    if test.is_some() && partition.is_some() {
+        return Err(ErrorKind::OptionConflict {
+            span: b.span("partition"),
+            op: b.op.clone(),
+            option: "partition".into(),
+            reason: "the test images come from `test` or from `partition`, not both".into(),
+        }
+        .into());
+    }
+    positive(b, "size", 1)?;
+    let size = b.get("size").map(|_| b.int("size") as usize);
+    if size.is_some_and(|s| s > 4096) {
+        return Err(too_large(b.span("size"), "`size`"));
+    }
+    let channels = b.int("channels");
+    if channels != 1 && channels != 3 {
+        return Err(ErrorKind::InvalidValue {
+            span: b.span("channels"),
+            what: "`channels`".into(),
+            value: channels.to_string(),
+            reason: "3 (RGB) or 1 (grey)".into(),
+        }
+        .into());
+    }
+    let files = crate::images::list(&train).map_err(|e| fail("train", &train, e))?;
+    let (train_files, test_count) = match (&test, &partition) {
+        (Some(t), _) => {
+            let n = crate::images::list(t)
+                .map_err(|e| fail("test", t, e))?
+                .len();
+            (files, Some(n))
+        }
+        (None, Some(p)) => {
+            let text =
+                std::fs::read_to_string(p).map_err(|e| fail("partition", p, e.to_string()))?;
+            let (tr, te) =
+                crate::images::partition(&files, &text).map_err(|e| fail("partition", p, e))?;
+            (tr, Some(te.len()))
+        }
+        (None, None) => (files, None),
+    };
+    let c = channels as usize;
+    let sample = match (size, train_files.first()) {
+        (Some(s), _) => vec![c, s, s],
+        (None, Some(first)) => {
+            let (w, h) = crate::images::dims(first).map_err(|e| fail("train", first, e))?;
+            vec![c, h, w]
+        }
+        // No image: the empty-set check names it.
+        (None, None) => vec![c, 1, 1],
+    };
+    let src = DataSource::Images(ImagesIr {
+        train,
+        test,
+        partition,
+        size,
+        crop: b.word("crop") != Some("none"),
+        channels: c,
+        cache: b.bool("cache").then(|| dir.join(".rrae-cache")),
+    });
+    Ok((src, Shape(sample), train_files.len(), test_count))
 }
 
 /// Refuses a data set the runtime would build with no training or no test samples:

@@ -1,6 +1,7 @@
 //! `rrae-artifact-demo ARTIFACT [OUT_DIR] [SAMPLES]`: loads an artifact written by
 //! `rrae run` (a `model.rra`, or the run folder holding it), reconstructs the training
-//! examples stored in it, draws random samples, and writes all of them as PGM images.
+//! examples stored in it, draws random samples, and writes all of them as images: PGM
+//! for grey samples ([1, H, W] or 1-D), PPM for colour ones ([3, H, W]).
 //!
 //! ```sh
 //! cargo run --release -p rrae-artifact-demo -- runs/quickstart demo-out 8
@@ -10,20 +11,26 @@ use rrae_artifact::{Mapped, Rng, View};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// An 8-bit greyscale PGM of one sample, scaled to its own range.
-fn pgm(path: &Path, h: usize, w: usize, x: &[f32]) -> std::io::Result<()> {
+/// An 8-bit PGM (one channel) or PPM (three) of one [C, H, W] sample, scaled to its own
+/// range; written beside its final name first, so a crash leaves no half image.
+fn netpbm(path: &Path, c: usize, h: usize, w: usize, x: &[f32]) -> std::io::Result<()> {
     let (lo, hi) = x
         .iter()
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
             (a.min(v), b.max(v))
         });
     let span = if hi > lo { hi - lo } else { 1.0 };
-    let mut bytes = format!("P5\n{w} {h}\n255\n").into_bytes();
-    bytes.extend(
-        x.iter()
-            .map(|&v| (255.0 * (v - lo) / span).round().clamp(0.0, 255.0) as u8),
-    );
-    let tmp = path.with_extension("pgm.tmp");
+    let magic = if c == 3 { "P6" } else { "P5" };
+    let mut bytes = format!("{magic}\n{w} {h}\n255\n").into_bytes();
+    // Planes to interleaved pixels.
+    let plane = h * w;
+    for i in 0..plane {
+        for ch in 0..c {
+            let v = x[ch * plane + i];
+            bytes.push((255.0 * (v - lo) / span).round().clamp(0.0, 255.0) as u8);
+        }
+    }
+    let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
@@ -37,18 +44,20 @@ fn relative_error(a: &[f32], b: &[f32]) -> f64 {
 fn run(model: &View, out: &Path, samples: usize) -> Result<(), String> {
     let a = model.artifact();
     let dims: Vec<usize> = a.input.iter().map(|d| d.to_native() as usize).collect();
-    let (h, w) = match dims[..] {
-        [1, h, w] => (h, w),
-        [1, n] | [n] => (1, n),
+    let (c, h, w) = match dims[..] {
+        [c @ (1 | 3), h, w] => (c, h, w),
+        [1, n] | [n] => (1, 1, n),
         _ => {
             return Err(format!(
-                "samples of shape {dims:?} are not single-channel images"
+                "samples of shape {dims:?} are neither grey nor RGB images"
             ))
         }
     };
+    let ext = if c == 3 { "ppm" } else { "pgm" };
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let save = |name: String, x: &[f32]| {
-        pgm(&out.join(&name), h, w, x).map_err(|e| format!("{name}: {e}"))
+        let name = format!("{name}.{ext}");
+        netpbm(&out.join(&name), c, h, w, x).map_err(|e| format!("{name}: {e}"))
     };
     let n = model.input_len();
     let examples: Vec<f32> = a.examples.iter().map(|v| v.to_native()).collect();
@@ -59,8 +68,8 @@ fn run(model: &View, out: &Path, samples: usize) -> Result<(), String> {
             "example {i}: coefficients {alpha:.3?}, reconstruction error {:.2} %",
             relative_error(&y, x)
         );
-        save(format!("example-{i}.pgm"), x)?;
-        save(format!("reconstruction-{i}.pgm"), &y)?;
+        save(format!("example-{i}"), x)?;
+        save(format!("reconstruction-{i}"), &y)?;
     }
     let mut rng = Rng::new(0);
     for (i, s) in model
@@ -69,7 +78,7 @@ fn run(model: &View, out: &Path, samples: usize) -> Result<(), String> {
         .iter()
         .enumerate()
     {
-        save(format!("sample-{i}.pgm"), s)?;
+        save(format!("sample-{i}"), s)?;
     }
     println!(
         "{} examples, their reconstructions and {samples} samples in {}",
@@ -117,5 +126,26 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 3-channel 1 × 2 sample is written as a PPM of interleaved RGB pixels.
+    #[test]
+    fn colour_samples_become_interleaved_ppm_pixels() {
+        let dir = std::env::temp_dir().join(format!("rrae-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.ppm");
+        // Planes: R = [1, 0], G = [0, 1], B = [0.5, 0].
+        netpbm(&path, 3, 1, 2, &[1.0, 0.0, 0.0, 1.0, 0.5, 0.0]).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[..11], b"P6\n2 1\n255\n");
+        assert_eq!(&bytes[11..], &[255, 0, 128, 0, 255, 0]);
+        netpbm(&path, 1, 1, 2, &[0.0, 2.0]).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"P5\n2 1\n255\n\x00\xff");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

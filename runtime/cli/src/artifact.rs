@@ -2,7 +2,7 @@
 //! through the `rrae-artifact` crate (the same code other programs use).
 
 use rrae_artifact::{ArchivedLatent, ArchivedLayer, Mapped, Rng, View};
-use rrae_engine::files::{npy_bytes, read_idx, read_npy};
+use rrae_engine::files::{npy_bytes, npy_f64_bytes, read_idx, read_npy};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -119,7 +119,8 @@ pub fn inspect(path: PathBuf) -> Result<(), ExitCode> {
     Ok(())
 }
 
-/// Writes samples as a PNG grid (2-D single-channel samples) or an `.npy` matrix.
+/// Writes samples as a PNG grid (grey or RGB images, 1-D strips) or an `.npy` array of
+/// shape [N, *input] (as the Python extension returns them).
 fn save_samples(v: &View, rows: &[Vec<f32>], out: &Path, cols: usize) -> Result<(), ExitCode> {
     let dims: Vec<usize> = v
         .artifact()
@@ -142,8 +143,9 @@ fn save_samples(v: &View, rows: &[Vec<f32>], out: &Path, cols: usize) -> Result<
             .save(out)
             .map_err(|e| fail(e.to_string()))
     } else {
-        let width = rows.first().map_or(0, |r| r.len());
-        write(out, &npy_bytes(rows.len(), width, &flat))
+        let mut shape = vec![rows.len()];
+        shape.extend(&dims);
+        write(out, &npy_f64_bytes(&shape, &flat))
     }
 }
 

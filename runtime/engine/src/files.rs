@@ -131,8 +131,33 @@ pub fn read_npy(path: &Path) -> Result<(Header, Vec<f32>)> {
 
 /// Writes a 2-D f64 array as `.npy` (for bases and exported latents).
 pub fn npy_bytes(rows: usize, cols: usize, data: &[f64]) -> Vec<u8> {
-    let mut header =
-        format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    npy_f64_bytes(&[rows, cols], data)
+}
+
+/// Writes an f64 array of any shape as `.npy` (samples in their own shape).
+pub fn npy_f64_bytes(shape: &[usize], data: &[f64]) -> Vec<u8> {
+    let mut out = npy_start("<f8", shape);
+    for v in data {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// Writes a uint8 array of any shape as `.npy` (decoded images).
+pub fn npy_u8_bytes(shape: &[usize], data: &[u8]) -> Vec<u8> {
+    let mut out = npy_start("|u1", shape);
+    out.extend_from_slice(data);
+    out
+}
+
+/// The magic, version 1.0 and the header dict, padded to a multiple of 64 bytes.
+fn npy_start(descr: &str, shape: &[usize]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let comma = if shape.len() == 1 { "," } else { "" };
+    let mut header = format!(
+        "{{'descr': '{descr}', 'fortran_order': False, 'shape': ({}{comma}), }}",
+        dims.join(", ")
+    );
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
     }
@@ -140,9 +165,6 @@ pub fn npy_bytes(rows: usize, cols: usize, data: &[f64]) -> Vec<u8> {
     let mut out = b"\x93NUMPY\x01\x00".to_vec();
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    for v in data {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
     out
 }
 

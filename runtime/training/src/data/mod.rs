@@ -2,6 +2,7 @@
 //! the training statistics; seeded shuffling into batches.
 
 pub mod bumps;
+pub mod images;
 pub mod params;
 pub mod replay;
 
@@ -175,6 +176,15 @@ impl Dataset {
                     Some(b),
                 )
             }
+            DataSource::Images(ir) => {
+                let (mut tr, mut te) = images::load(d, ir)?;
+                if ir.test.is_none() && ir.partition.is_none() {
+                    // `split` of the folder goes to the test set (its tail).
+                    let n = tr.len() / dim;
+                    te = tr.split_off((n - DataIr::held_out(n, d.split)) * dim);
+                }
+                (tr, te, None)
+            }
             DataSource::Idx { train, test } | DataSource::Npy { train, test } => {
                 let idx = matches!(d.source, DataSource::Idx { .. });
                 let (tr, te, l) = read_files(d, train, test.as_deref(), idx)?;
@@ -207,6 +217,7 @@ impl Dataset {
             if rows.is_empty() {
                 let path = match &d.source {
                     DataSource::Idx { train, .. } | DataSource::Npy { train, .. } => train.clone(),
+                    DataSource::Images(ir) => ir.train.clone(),
                     DataSource::GaussianBumps { .. } => d.name.clone().into(),
                 };
                 return Err(RuntimeError::Data {

@@ -1,0 +1,157 @@
+//! The `images` data source at run time: every image of the folder decoded, cropped to
+//! its central square and resized if asked, as [C, H, W] values in 0–255, and the
+//! decoded set cached as a uint8 `.npy` so the next run skips the decoding.
+//!
+//! The files are those `rrae check` counted (`rrae_lang::images`). A file that does not
+//! decode, or (without `size`) differs in size from the sample, stops the load with its
+//! path before training. The cache is keyed by each file's name, length and
+//! modification time and by the decoding options; it is written atomically, and one
+//! that cannot be written only costs the next run the decoding.
+
+use image::imageops::FilterType;
+use image::GenericImageView;
+use rayon::prelude::*;
+use rrae_engine::error::{Result, RuntimeError};
+use rrae_engine::files;
+use rrae_lang::images;
+use rrae_lang::ir::{DataIr, ImagesIr};
+use std::path::{Path, PathBuf};
+
+/// The training and test images (test empty: split off by the caller) in 0–255.
+pub fn load(d: &DataIr, ir: &ImagesIr) -> Result<(Vec<f32>, Vec<f32>)> {
+    let bad = |path: &Path, reason: String| RuntimeError::Data {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let files = images::list(&ir.train).map_err(|e| bad(&ir.train, e))?;
+    let (train, test) = match (&ir.test, &ir.partition) {
+        (Some(t), _) => (files, images::list(t).map_err(|e| bad(t, e))?),
+        (None, Some(p)) => {
+            let text = std::fs::read_to_string(p).map_err(|e| bad(p, e.to_string()))?;
+            images::partition(&files, &text).map_err(|e| bad(p, e))?
+        }
+        (None, None) => (files, vec![]),
+    };
+    let shape = match d.sample.0.as_slice() {
+        [c, h, w] => [*c, *h, *w],
+        other => {
+            return Err(bad(
+                &ir.train,
+                format!("images are [C, H, W] samples, not {other:?}"),
+            ))
+        }
+    };
+    Ok((set(&train, ir, shape)?, set(&test, ir, shape)?))
+}
+
+/// One set of images, from the cache when it holds them.
+fn set(files: &[PathBuf], ir: &ImagesIr, shape: [usize; 3]) -> Result<Vec<f32>> {
+    if files.is_empty() {
+        return Ok(vec![]);
+    }
+    let cache = match &ir.cache {
+        Some(dir) => Some(dir.join(format!("images-{}.npy", key(files, ir, shape)?))),
+        None => None,
+    };
+    if let Some(path) = cache.as_ref().filter(|p| p.exists()) {
+        // A cache that does not read back as these images is decoded anew.
+        if let Ok((h, data)) = files::read_npy(path) {
+            if h.count == files.len() && h.sample == shape {
+                return Ok(data);
+            }
+        }
+    }
+    let decoded: Vec<Vec<u8>> = files
+        .par_iter()
+        .map(|f| decode(f, ir, shape))
+        .collect::<Result<_>>()?;
+    let bytes: Vec<u8> = decoded.concat();
+    if let Some(path) = &cache {
+        let mut npy_shape = vec![files.len()];
+        npy_shape.extend(shape);
+        // Best effort: a read-only place costs only the decoding next time.
+        let _ = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+            .map_err(|e| RuntimeError::write(path.clone(), e))
+            .and_then(|_| {
+                crate::output::write_atomic(path, &files::npy_u8_bytes(&npy_shape, &bytes))
+            });
+    }
+    Ok(bytes.into_iter().map(f32::from).collect())
+}
+
+/// The cache key: xxh3-64 of the options and each file's name, length and mtime.
+fn key(files: &[PathBuf], ir: &ImagesIr, shape: [usize; 3]) -> Result<String> {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(b"rrae images v1");
+    for v in shape
+        .into_iter()
+        .chain([ir.size.unwrap_or(0), usize::from(ir.crop)])
+    {
+        h.update(&(v as u64).to_le_bytes());
+    }
+    for f in files {
+        let meta = std::fs::metadata(f).map_err(|e| RuntimeError::Data {
+            path: f.clone(),
+            reason: e.to_string(),
+        })?;
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        h.update(f.to_string_lossy().as_bytes());
+        h.update(&meta.len().to_le_bytes());
+        h.update(&mtime.to_le_bytes());
+    }
+    Ok(format!("{:016x}", h.digest()))
+}
+
+/// One image as [C, H, W] bytes: decoded, cropped and resized as `ir` says, or checked
+/// to be the sample's size.
+fn decode(path: &Path, ir: &ImagesIr, [c, h, w]: [usize; 3]) -> Result<Vec<u8>> {
+    let bad = |reason: String| RuntimeError::Data {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let img = image::ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| bad(e.to_string()))?
+        .decode()
+        .map_err(|e| bad(format!("cannot decode the image: {e}")))?;
+    let (iw, ih) = img.dimensions();
+    let img = match ir.size {
+        Some(s) => {
+            let img = if ir.crop {
+                let m = iw.min(ih);
+                img.crop_imm((iw - m) / 2, (ih - m) / 2, m, m)
+            } else {
+                img
+            };
+            if img.dimensions() == (s as u32, s as u32) {
+                img
+            } else {
+                // Triangle widens with the scale factor when shrinking: antialiased.
+                img.resize_exact(s as u32, s as u32, FilterType::Triangle)
+            }
+        }
+        None if (iw as usize, ih as usize) != (w, h) => {
+            return Err(bad(format!(
+                "this image is {iw}×{ih}, the first one {w}×{h}: images of mixed sizes need \
+                 `size = …` (each is then cropped to its central square and resized)"
+            )))
+        }
+        None => img,
+    };
+    // Interleaved pixels to planes.
+    let (pixels, plane) = match c {
+        1 => (img.to_luma8().into_raw(), h * w),
+        _ => (img.to_rgb8().into_raw(), h * w),
+    };
+    let mut out = vec![0u8; c * plane];
+    for (i, px) in pixels.chunks(c).enumerate() {
+        for (ch, &v) in px.iter().enumerate() {
+            out[ch * plane + i] = v;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,247 @@
+//! The `images` data source as a user meets it: a folder of colour PNG and JPEG files
+//! written here, split by a CelebA-style partition file, trained on, and its artifact
+//! sampled and decoded in colour; and the folders a user gets wrong, each a clear error
+//! before training that leaves nothing behind.
+
+use image::{ImageFormat, Rgb, RgbImage};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A scratch folder per case, removed when the case ends.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(case: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("rrae-images-{case}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("img")).unwrap();
+        Scratch(dir)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+    fn rrae(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_rrae"))
+            .args(args)
+            .current_dir(&self.0)
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .unwrap()
+    }
+    /// `n` images of `w`×`h`: a coloured square on grey whose place and colour vary;
+    /// even ones PNG, odd ones JPEG.
+    fn images(&self, n: usize, w: u32, h: u32) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                let colour = [[220, 40, 40], [40, 200, 60], [50, 60, 230]][i % 3];
+                let (x0, y0) = ((i as u32 * 3) % (w - 6), (i as u32 * 5) % (h - 6));
+                let img = RgbImage::from_fn(w, h, |x, y| {
+                    let inside = (x0..x0 + 6).contains(&x) && (y0..y0 + 6).contains(&y);
+                    Rgb(if inside { colour } else { [70, 70, 70] })
+                });
+                let (name, format) = if i % 2 == 0 {
+                    (format!("{i:04}.png"), ImageFormat::Png)
+                } else {
+                    (format!("{i:04}.jpg"), ImageFormat::Jpeg)
+                };
+                img.save_with_format(self.path("img").join(&name), format)
+                    .unwrap();
+                name
+            })
+            .collect()
+    }
+    fn model(&self, data: &str) {
+        let src = format!(
+            "use cnn\ndata faces = {data}\nmodel m {{\n    input [3, 16, 16]\n    encoder {{ cnn_encoder(latent = 16, widths = [8, 16]) }}\n    latent svd_truncate(k = 2)\n    decoder {{ cnn_decoder(out = [3, 16, 16], widths = [16, 8], channels = 8) }}\n}}\ntrain {{\n    steps = 30\n    fine_tune_steps = 5\n    batch = 8\n}}\neval {{\n    random_samples = 10\n    interpolation_pairs = 2\n}}\n"
+        );
+        std::fs::write(self.path("m.rrae"), src).unwrap();
+    }
+    fn entries(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// A PNG's colour type and whether any pixel has unequal channels.
+fn colour_png(path: &Path) -> (image::ColorType, bool) {
+    let img = image::open(path).unwrap();
+    let colour = img.color();
+    let rgb = img.to_rgb8();
+    let tinted = rgb.pixels().any(|p| p[0] != p[1] || p[1] != p[2]);
+    (colour, tinted)
+}
+
+#[test]
+fn a_colour_folder_trains_and_its_artifact_samples_and_decodes_in_colour() {
+    let s = Scratch::new("colour");
+    // Portrait and landscape images: `size` crops each to its central square.
+    let mut names = s.images(18, 20, 24);
+    names.extend(s.images(30, 24, 20).split_off(18));
+    // A CelebA partition: 0 trains, 1 (validation) is left out, 2 tests.
+    let partition: String = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{n} {}\n", [0, 0, 0, 1, 2][i % 5]))
+        .collect();
+    std::fs::write(s.path("list_eval_partition.txt"), partition).unwrap();
+    std::fs::write(s.path("img/.DS_Store"), b"hidden files are skipped").unwrap();
+    s.model("images(train = \"img\", partition = \"list_eval_partition.txt\", size = 16)");
+    let check = ok(s.rrae(&["check", "m.rrae"]));
+    assert!(
+        check.contains("samples [3, 16, 16], train 18, test 6, normalize MinMax"),
+        "{check}"
+    );
+    ok(s.rrae(&["run", "m.rrae", "--out", "run", "-q"]));
+    let run = s.path("run");
+    for png in ["reconstructions.png", "samples.png", "interpolations.png"] {
+        let (colour, tinted) = colour_png(&run.join(png));
+        assert_eq!(colour, image::ColorType::Rgb8, "{png}");
+        assert!(tinted, "{png} has no colour");
+    }
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(
+        (m["train_samples"].as_u64(), m["test_samples"].as_u64()),
+        (Some(18), Some(6))
+    );
+    // The artifact samples a colour grid and decodes coefficients to 3 × 16 × 16 rows.
+    let art = run.join("model.rra");
+    let grid = s.path("grid.png");
+    ok(s.rrae(&[
+        "sample",
+        art.to_str().unwrap(),
+        "-n",
+        "8",
+        "-o",
+        grid.to_str().unwrap(),
+    ]));
+    assert_eq!(colour_png(&grid).0, image::ColorType::Rgb8);
+    let dec = s.path("decoded.npy");
+    let out = ok(s.rrae(&[
+        "decode",
+        art.to_str().unwrap(),
+        run.join("coefficients.npy").to_str().unwrap(),
+        "-o",
+        dec.to_str().unwrap(),
+    ]));
+    assert!(out.contains("18 coefficient rows"), "{out}");
+    let bytes = std::fs::read(&dec).unwrap();
+    let header = String::from_utf8_lossy(&bytes[..128]);
+    assert!(header.contains("(18, 3, 16, 16)"), "{header}");
+    // The decoded images were cached; a second run reads the cache and trains alike.
+    let cache: Vec<_> = std::fs::read_dir(s.path(".rrae-cache")).unwrap().collect();
+    assert_eq!(cache.len(), 2, "training and test sets");
+    ok(s.rrae(&["run", "m.rrae", "--out", "again", "-q"]));
+    let losses = |d: &str| std::fs::read_to_string(s.path(d).join("losses.csv")).unwrap();
+    let strip = |t: String| -> Vec<String> {
+        t.lines()
+            .map(|l| l.split(',').take(4).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(strip(losses("run")), strip(losses("again")));
+    // Grey: one channel, the same folder.
+    s.model(
+        "images(train = \"img\", partition = \"list_eval_partition.txt\", size = 16, channels = 1)",
+    );
+    let src = std::fs::read_to_string(s.path("m.rrae"))
+        .unwrap()
+        .replace("[3, 16, 16]", "[1, 16, 16]");
+    std::fs::write(s.path("m.rrae"), src).unwrap();
+    ok(s.rrae(&["run", "m.rrae", "--out", "grey", "-q"]));
+    let (_, tinted) = colour_png(&s.path("grey/reconstructions.png"));
+    assert!(!tinted, "a grey run draws grey images");
+}
+
+/// Each mistake is refused with its file named; `check` catches what headers show, the
+/// run what only decoding shows, before training and without leaving a run folder.
+#[test]
+fn bad_image_folders_are_clear_errors_that_leave_nothing_behind() {
+    let s = Scratch::new("bad");
+    s.images(6, 16, 16);
+    // A folder with another kind of file in it.
+    std::fs::write(s.path("img/notes.txt"), "not an image").unwrap();
+    s.model("images(train = \"img\")");
+    let out = s.rrae(&["check", "m.rrae"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error[E039]")
+            && err.contains("`notes.txt` is not a .png, .jpg or .jpeg file"),
+        "{err}"
+    );
+    std::fs::remove_file(s.path("img/notes.txt")).unwrap();
+    // A corrupt image: only decoding finds it.
+    std::fs::write(s.path("img/0003.jpg"), b"\xff\xd8\xff garbage").unwrap();
+    let before = s.entries();
+    ok(s.rrae(&["check", "m.rrae"]));
+    let out = s.rrae(&["run", "m.rrae", "--out", "run", "-q"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("0003.jpg") && err.contains("cannot decode the image"),
+        "{err}"
+    );
+    assert_eq!(s.entries(), before, "no run folder, no cache");
+    // Mixed sizes without `size`.
+    s.images(6, 16, 16);
+    RgbImage::new(16, 12).save(s.path("img/0005.png")).unwrap();
+    let out = s.rrae(&["run", "m.rrae", "--out", "run", "-q"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("0005.png") && err.contains("this image is 16×12, the first one 16×16"),
+        "{err}"
+    );
+    assert!(err.contains("`size = …`"), "{err}");
+    assert_eq!(s.entries(), before);
+    // An empty folder.
+    std::fs::remove_dir_all(s.path("img")).unwrap();
+    std::fs::create_dir(s.path("img")).unwrap();
+    let out = s.rrae(&["check", "m.rrae"]);
+    assert!(
+        text(&out.stderr).contains("error[E042]"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A missing folder, a test folder beside a partition, and two channels.
+    s.model("images(train = \"nowhere\")");
+    let err = text(&s.rrae(&["check", "m.rrae"]).stderr);
+    assert!(
+        err.contains("error[E039]") && err.contains("no such folder"),
+        "{err}"
+    );
+    s.model("images(train = \"img\", test = \"img\", partition = \"p.txt\")");
+    let err = text(&s.rrae(&["check", "m.rrae"]).stderr);
+    assert!(
+        err.contains("error[E038]") && err.contains("not both"),
+        "{err}"
+    );
+    s.model("images(train = \"img\", channels = 2)");
+    let err = text(&s.rrae(&["check", "m.rrae"]).stderr);
+    assert!(err.contains("3 (RGB) or 1 (grey)"), "{err}");
+}
