@@ -934,3 +934,17 @@ fn the_fine_tuning_runs_at_its_own_learning_rate() {
     let lr = |d: &Path| metrics(d)["fine_tune_lr"].as_f64().unwrap();
     assert_eq!((lr(&fast), lr(&slow)), (1e-3, 1e-5));
 }
+
+/// Without libtorch, `rrae fid` says how to get the standard FID instead of failing
+/// obscurely.
+#[cfg(not(feature = "inception"))]
+#[test]
+fn fid_without_the_inception_feature_says_how_to_build_it() {
+    let out = rrae(&["fid", "a.npy", "b.npy"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("--features inception") && err.contains("docs/fid.md"),
+        "{err}"
+    );
+}

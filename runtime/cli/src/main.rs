@@ -3,6 +3,7 @@
 #[macro_use]
 mod out;
 mod artifact;
+mod fid;
 mod fmt;
 mod lsp;
 mod progress;
@@ -195,6 +196,23 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
+    /// The standard FID (Inception-v3 pool features) between two image sets (.npy or IDX,
+    /// [N, C, H, W] or [N, H, W]); needs a build with `--features inception` (docs/fid.md).
+    Fid {
+        /// The real images.
+        real: PathBuf,
+        /// The generated images.
+        generated: PathBuf,
+        /// The value shown as black.
+        #[arg(long, default_value_t = 0.0)]
+        black: f64,
+        /// The value shown as white.
+        #[arg(long, default_value_t = 255.0)]
+        white: f64,
+        /// The TorchScript FID Inception (default: $RRAE_INCEPTION).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
     /// Time training steps of a model: prints the median milliseconds per step.
     Bench {
         /// The .rrae file.
@@ -307,6 +325,13 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             input,
             out,
         } => artifact::decode(artifact, input, out),
+        Command::Fid {
+            real,
+            generated,
+            black,
+            white,
+            model,
+        } => fid::fid(real, generated, (black, white), model),
         Command::Bench {
             file,
             steps,

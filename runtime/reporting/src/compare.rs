@@ -40,6 +40,9 @@ pub struct Row {
     /// FID, local classifier features (labelled images): interpolations, random samples.
     pub fid_interpolation: Option<f64>,
     pub fid_sampling: Option<f64>,
+    /// The standard FID (Inception-v3 features), where the run had it.
+    pub fid_inception_interpolation: Option<f64>,
+    pub fid_inception_sampling: Option<f64>,
     pub train_steps: u64,
     pub wall_seconds: f64,
     pub singular_values: Vec<f64>,
@@ -103,6 +106,8 @@ pub fn read_run(dir: &Path) -> Result<Row> {
         latent_rank: m["latent_rank"].as_u64().unwrap_or(0),
         fid_interpolation: m["fid_interpolation"].as_f64(),
         fid_sampling: m["fid_sampling"].as_f64(),
+        fid_inception_interpolation: m["fid_inception_interpolation"].as_f64(),
+        fid_inception_sampling: m["fid_inception_sampling"].as_f64(),
         train_steps: r["train_steps_done"].as_u64().unwrap_or(0),
         wall_seconds: r["wall_seconds"].as_f64().unwrap_or(f64::NAN),
         singular_values: m["singular_values_latent"]
@@ -122,8 +127,31 @@ fn fid(v: Option<f64>) -> String {
 }
 
 /// The table's header and cells, one row per model, `#` numbering the rows as in the
-/// figures: what the Markdown table and compare.html both show.
+/// figures: what the Markdown table and compare.html both show. The standard FID's
+/// columns follow the local FID's when any run has it.
 pub fn cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let (mut header, mut body) = base_cells(rows);
+    if rows.iter().any(|r| {
+        r.fid_inception_interpolation
+            .or(r.fid_inception_sampling)
+            .is_some()
+    }) {
+        let at = 12;
+        header.splice(at..at, ["FID-Inception interp.", "FID-Inception sampling"]);
+        for (cells, r) in body.iter_mut().zip(rows) {
+            cells.splice(
+                at..at,
+                [
+                    fid(r.fid_inception_interpolation),
+                    fid(r.fid_inception_sampling),
+                ],
+            );
+        }
+    }
+    (header, body)
+}
+
+fn base_cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let header = vec![
         "#",
         "model",

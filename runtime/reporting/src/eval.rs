@@ -86,6 +86,14 @@ pub struct Metrics {
     pub fid_interpolation: Option<f64>,
     pub fid_sampling: Option<f64>,
     pub classifier_accuracy: Option<f64>,
+    /// The standard FID (Inception-v3 pool features; built with the `inception` feature
+    /// and `RRAE_INCEPTION` set, image data only): the real test images against the
+    /// test reconstructions, the interpolated images and the random samples.
+    pub fid_inception_reconstruction: Option<f64>,
+    pub fid_inception_interpolation: Option<f64>,
+    pub fid_inception_sampling: Option<f64>,
+    /// How many real test images the standard FID's reference statistics used.
+    pub fid_inception_real_images: Option<usize>,
 }
 
 /// Classifier training steps behind the FID-style scores (batches of 64).
@@ -186,6 +194,54 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         m.fid_reconstruction = score(rec)?;
         m.fid_interpolation = score(interp)?;
         m.fid_sampling = score(samples)?;
+        Ok(())
+    }
+
+    /// The standard FID of each generated set against the real test images, when this
+    /// build has the Inception network and `RRAE_INCEPTION` names its file.
+    #[cfg(feature = "inception")]
+    fn standard_fid(
+        &self,
+        m: &mut Metrics,
+        rec: &[f64],
+        interp: &[f64],
+        samples: &[f64],
+    ) -> Result<()> {
+        let d = self.data();
+        let [c @ (1 | 3), h, w] = d.sample[..] else {
+            return Ok(());
+        };
+        use crate::inception::Images;
+        let Some(net) = crate::inception::from_env()? else {
+            return Ok(());
+        };
+        // The training set's extremes are black and white (0 and 255 for image files).
+        let orig = self.original(&d.train);
+        let lo = orig.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = orig.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let shape = [c, h, w];
+        let real_rows = self.original(&d.test);
+        let real = net.features(&Images::new(&real_rows, shape, (lo, hi)))?;
+        let score = |x: &[f64]| -> Result<Option<f64>> {
+            if x.len() / d.dim < 2 || real.len() < 2 * crate::inception::FEATURES {
+                return Ok(None);
+            }
+            let f = net.features(&Images::new(x, shape, (lo, hi)))?;
+            Ok(Some(crate::fid::frechet(
+                &real,
+                &f,
+                crate::inception::FEATURES,
+            )))
+        };
+        m.fid_inception_reconstruction = score(rec)?;
+        m.fid_inception_interpolation = score(interp)?;
+        m.fid_inception_sampling = score(samples)?;
+        m.fid_inception_real_images = Some(d.n_test());
+        Ok(())
+    }
+
+    #[cfg(not(feature = "inception"))]
+    fn standard_fid(&self, _: &mut Metrics, _: &[f64], _: &[f64], _: &[f64]) -> Result<()> {
         Ok(())
     }
 
@@ -383,6 +439,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let interpolated = self.interpolate(&coeff, &basis, &mut rng, &mut m, &mut g)?;
         let samples = self.sample(&coeff, &basis, &mut rng, &rec_train, &mut m, &mut g)?;
         self.fid(&mut m, seed, &rec_test, &interpolated, &samples)?;
+        self.standard_fid(&mut m, &rec_test, &interpolated, &samples)?;
         g.latents = y_train;
         g.coefficients = coeff;
         Ok((m, g))

@@ -28,15 +28,25 @@ fn sqrt_psd(a: &DMatrix<f64>) -> DMatrix<f64> {
 pub fn frechet(a: &[f32], b: &[f32], d: usize) -> f64 {
     let (ma, ca) = stats(a, d);
     let (mb, cb) = stats(b, d);
-    let ra = sqrt_psd(&ca);
-    let mid = &ra * &cb * &ra;
+    frechet_of(&ma, &ca, &mb, &cb)
+}
+
+/// The Fréchet distance of two Gaussians given by their means and covariances.
+pub fn frechet_of(
+    ma: &DVector<f64>,
+    ca: &DMatrix<f64>,
+    mb: &DVector<f64>,
+    cb: &DMatrix<f64>,
+) -> f64 {
+    let ra = sqrt_psd(ca);
+    let mid = &ra * cb * &ra;
     let cross: f64 = mid
         .symmetric_eigen()
         .eigenvalues
         .iter()
         .map(|v| v.max(0.0).sqrt())
         .sum();
-    ((&ma - &mb).norm_squared() + ca.trace() + cb.trace() - 2.0 * cross).max(0.0)
+    ((ma - mb).norm_squared() + ca.trace() + cb.trace() - 2.0 * cross).max(0.0)
 }
 
 #[cfg(test)]
@@ -49,6 +59,29 @@ mod tests {
         let mut r = rand::rngs::StdRng::seed_from_u64(seed);
         let g = Normal::new(mean, std).unwrap(); // ok: fixed parameters
         (0..n * d).map(|_| g.sample(&mut r) as f32).collect()
+    }
+
+    /// Two pairs of Gaussian statistics worked out by hand. For 2 × 2 symmetric positive
+    /// definite M, Tr √M = √(Tr M + 2 √det M); Tr (Σ₁Σ₂)^½ = Tr (Σ₁^½ Σ₂ Σ₁^½)^½.
+    #[test]
+    fn matches_hand_computed_statistics() {
+        let m = |v: [f64; 4]| DMatrix::from_row_slice(2, 2, &v);
+        let c2 = m([2.0, 1.0, 1.0, 2.0]);
+        // μ₁ = 0, Σ₁ = I; μ₂ = (1, 2): ‖Δμ‖² = 5, Tr √Σ₂ = √(4 + 2√3) = √3 + 1.
+        let f = frechet_of(
+            &DVector::zeros(2),
+            &DMatrix::identity(2, 2),
+            &DVector::from_vec(vec![1.0, 2.0]),
+            &c2,
+        );
+        let want = 5.0 + 2.0 + 4.0 - 2.0 * (3f64.sqrt() + 1.0);
+        assert!((f - want).abs() < 1e-12, "{f} vs {want}");
+        // Σ₁ = diag(1, 4) does not commute with Σ₂: Σ₁^½ Σ₂ Σ₁^½ = [[2, 2], [2, 8]],
+        // trace 10, determinant 12.
+        let z = DVector::zeros(2);
+        let f = frechet_of(&z, &m([1.0, 0.0, 0.0, 4.0]), &z, &c2);
+        let want = 5.0 + 4.0 - 2.0 * (10.0 + 2.0 * 12f64.sqrt()).sqrt();
+        assert!((f - want).abs() < 1e-12, "{f} vs {want}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod eval;
 pub mod fid;
 pub mod figures;
+pub mod inception;
 pub mod load;
 pub mod lock;
 pub mod plot;
