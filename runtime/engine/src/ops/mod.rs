@@ -19,5 +19,8 @@ pub mod conv_reference;
 #[cfg(test)]
 pub mod gradcheck;
 
+#[cfg(all(test, feature = "torch-oracle"))]
+mod torch_oracle;
+
 pub use conv2d::conv2d;
 pub use conv_transpose2d::conv_transpose2d;
