@@ -245,3 +245,45 @@ fn bad_image_folders_are_clear_errors_that_leave_nothing_behind() {
     let err = text(&s.rrae(&["check", "m.rrae"]).stderr);
     assert!(err.contains("3 (RGB) or 1 (grey)"), "{err}");
 }
+
+/// The shipped CelebA example reads CelebA's layout: a folder of 178 × 218 JPEGs and the
+/// partition file. Laid out here with 9 generated photos, it checks, and a few steps of
+/// its (large) network train on them.
+#[test]
+fn the_celeba_example_reads_celebas_layout() {
+    let s = Scratch::new("celeba");
+    std::fs::rename(s.path("img"), s.path("img_align_celeba")).unwrap();
+    let names: Vec<String> = (1..=9).map(|i| format!("{i:06}.jpg")).collect();
+    for (i, n) in names.iter().enumerate() {
+        let img = RgbImage::from_fn(178, 218, |x, y| {
+            Rgb([(x * 255 / 178) as u8, (y * 255 / 218) as u8, (i * 28) as u8])
+        });
+        img.save(s.path("img_align_celeba").join(n)).unwrap();
+    }
+    let partition: String = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{n} {}\n", if i < 6 { 0 } else if i < 7 { 1 } else { 2 }))
+        .collect();
+    std::fs::write(s.path("list_eval_partition.txt"), partition).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let src = std::fs::read_to_string(root.join("examples/celeba/celeba.rrae")).unwrap();
+    std::fs::write(s.path("celeba.rrae"), &src).unwrap();
+    // The stdlib is found beside the binary's sources, as for any model file.
+    let check = ok(s.rrae(&["check", "celeba.rrae"]));
+    assert!(
+        check.contains("samples [3, 64, 64], train 6, test 2, normalize MinMax"),
+        "{check}"
+    );
+    let small = src
+        .replace("batch = 64", "batch = 3")
+        .replace("let L = 512", "let L = 8")
+        .replace("k = adaptive, max_steps = 40000", "k = 2");
+    std::fs::write(s.path("small.rrae"), small).unwrap();
+    ok(s.rrae(&[
+        "run", "small.rrae", "--steps", "2", "--fine-tune-steps", "1", "--out", "run", "-q",
+    ]));
+    let (colour, tinted) = colour_png(&s.path("run/reconstructions.png"));
+    assert_eq!(colour, image::ColorType::Rgb8);
+    assert!(tinted);
+}
