@@ -115,6 +115,7 @@ fn every_shipped_rrae_file_is_canonically_formatted() {
         .chain(files("examples"))
         .chain(files("examples/signals"))
         .chain(files("examples/celeba"))
+        .chain(files("bench/colour"))
         .chain(files("stdlib"))
     {
         let out = rrae(&["fmt", "--check", &f]);

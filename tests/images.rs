@@ -263,7 +263,18 @@ fn the_celeba_example_reads_celebas_layout() {
     let partition: String = names
         .iter()
         .enumerate()
-        .map(|(i, n)| format!("{n} {}\n", if i < 6 { 0 } else if i < 7 { 1 } else { 2 }))
+        .map(|(i, n)| {
+            format!(
+                "{n} {}\n",
+                if i < 6 {
+                    0
+                } else if i < 7 {
+                    1
+                } else {
+                    2
+                }
+            )
+        })
         .collect();
     std::fs::write(s.path("list_eval_partition.txt"), partition).unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -281,9 +292,55 @@ fn the_celeba_example_reads_celebas_layout() {
         .replace("k = adaptive, max_steps = 40000", "k = 2");
     std::fs::write(s.path("small.rrae"), small).unwrap();
     ok(s.rrae(&[
-        "run", "small.rrae", "--steps", "2", "--fine-tune-steps", "1", "--out", "run", "-q",
+        "run",
+        "small.rrae",
+        "--steps",
+        "2",
+        "--fine-tune-steps",
+        "1",
+        "--out",
+        "run",
+        "-q",
     ]));
     let (colour, tinted) = colour_png(&s.path("run/reconstructions.png"));
     assert_eq!(colour, image::ColorType::Rgb8);
     assert!(tinted);
+}
+
+/// The colour row's four models (bench/colour/) are one line apart and check against a
+/// folder of 64 × 64 RGBA PNGs like the emoji set they train on.
+#[test]
+fn the_colour_row_models_are_one_line_apart_and_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let s = Scratch::new("colour-row");
+    for i in 0..20u8 {
+        image::RgbaImage::from_pixel(64, 64, image::Rgba([i * 12, 200, 90, 255]))
+            .save(s.path("img").join(format!("{i:02}.png")))
+            .unwrap();
+    }
+    let read = |stem: &str| {
+        std::fs::read_to_string(root.join(format!("bench/colour/{stem}.rrae")))
+            .unwrap()
+            .replace("../../target/emoji/img", "img")
+    };
+    let base = read("rrae");
+    for (stem, latent) in [
+        ("rrae", "svd_truncate(k=16)"),
+        ("long", "identity"),
+        ("diabolo", "[16]"),
+        ("arrae", "svd_truncate(k=adaptive"),
+    ] {
+        let text = read(stem);
+        let diff = text
+            .lines()
+            .zip(base.lines())
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(text.lines().count(), base.lines().count(), "{stem}");
+        assert_eq!(diff, usize::from(stem != "rrae"), "{stem}");
+        std::fs::write(s.path(&format!("{stem}.rrae")), text).unwrap();
+        let check = ok(s.rrae(&["check", &format!("{stem}.rrae")]));
+        assert!(check.contains("samples [3, 64, 64], train 20"), "{check}");
+        assert!(check.contains(latent), "{stem}: {check}");
+    }
 }
