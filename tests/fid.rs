@@ -34,22 +34,10 @@ fn model() -> PathBuf {
     p
 }
 
-/// A float32 `.npy` of the given shape.
+/// An `.npy` of the given shape (f64, as rrae's own writer makes it).
 fn npy(path: &Path, shape: &[usize], values: &[f32]) {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let mut header = format!(
-        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({}), }}",
-        dims.join(", ")
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend((header.len() as u16).to_le_bytes());
-    b.extend(header.as_bytes());
-    b.extend(values.iter().flat_map(|v| v.to_le_bytes()));
-    std::fs::write(path, b).unwrap();
+    let v: Vec<f64> = values.iter().map(|&x| f64::from(x)).collect();
+    std::fs::write(path, rrae_engine::files::npy_f64_bytes(shape, &v)).unwrap();
 }
 
 /// `n` images of `c`×`s`×`s` in 0–255: smooth stripes whose frequency and phase vary,

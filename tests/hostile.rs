@@ -5,42 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// A scratch folder per case, removed when the case ends.
-struct Scratch(PathBuf);
+#[path = "common/scratch.rs"]
+mod scratch;
+use scratch::Scratch;
 
-impl Scratch {
-    fn new(case: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("rrae-hostile-{case}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) {
-        std::fs::write(self.0.join(name), bytes).unwrap();
-    }
-    /// The folder's entries, sorted.
-    fn entries(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-    fn rrae(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rrae"))
-            .args(args)
-            .current_dir(&self.0)
-            .env_remove("RUST_BACKTRACE")
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A scratch folder of this suite.
+fn scratch(case: &str) -> Scratch {
+    Scratch::new("hostile", case)
 }
 
 /// Polls `ready` every few milliseconds; a case whose event never comes fails after two
@@ -96,7 +67,7 @@ fn model(data: &str, k: usize, extra: &str) -> String {
 
 #[test]
 fn an_empty_training_file_is_refused_by_check_and_run_before_anything_is_written() {
-    let s = Scratch::new("empty");
+    let s = scratch("empty");
     s.write("empty.npy", npy(0, 4, None));
     s.write("case.rrae", model("npy(train = \"empty.npy\")", 1, ""));
     let err = refused(&s.rrae(&["check", "case.rrae"]), "E042");
@@ -108,7 +79,7 @@ fn an_empty_training_file_is_refused_by_check_and_run_before_anything_is_written
 
 #[test]
 fn a_split_that_leaves_no_test_sample_is_refused() {
-    let s = Scratch::new("split");
+    let s = scratch("split");
     s.write("one.npy", npy(1, 4, None));
     s.write("case.rrae", model("npy(train = \"one.npy\")", 1, ""));
     let err = refused(&s.rrae(&["check", "case.rrae"]), "E042");
@@ -119,7 +90,7 @@ fn a_split_that_leaves_no_test_sample_is_refused() {
 
 #[test]
 fn a_header_claiming_2_to_the_62_rows_is_refused_not_wrapped_to_zero() {
-    let s = Scratch::new("huge");
+    let s = scratch("huge");
     s.write("huge.npy", npy(1, 4, Some(1 << 62)));
     s.write("case.rrae", model("npy(train = \"huge.npy\")", 1, ""));
     let err = refused(&s.rrae(&["check", "case.rrae"]), "E039");
@@ -131,7 +102,7 @@ fn a_header_claiming_2_to_the_62_rows_is_refused_not_wrapped_to_zero() {
 
 #[test]
 fn a_rank_above_the_training_samples_is_refused() {
-    let s = Scratch::new("rank");
+    let s = scratch("rank");
     s.write("three.npy", npy(3, 4, None));
     s.write("two.npy", npy(2, 4, None));
     s.write(
@@ -150,7 +121,7 @@ fn a_rank_above_the_training_samples_is_refused() {
 
 #[test]
 fn an_80_kb_operator_chain_is_an_error_not_a_stack_overflow() {
-    let s = Scratch::new("chain");
+    let s = scratch("chain");
     let sum = vec!["1"; 20_000].join(" + ");
     s.write(
         "sum.rrae",
@@ -199,16 +170,17 @@ fn a_full_stdout_ends_check_with_an_error_not_a_panic() {
 #[test]
 fn a_closed_pipe_ends_check_quietly_with_status_141() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rrae"))
+    // The reader is gone before rrae starts (as `| head -c 0` that already exited):
+    // every write fails, whatever the timing.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_rrae"))
         .args(["check", "examples/quickstart.rrae"])
         .current_dir(&root)
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    // The reader goes away before rrae writes (as `| head -c 0` would).
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(141));
     assert_eq!(text(&out.stderr), "", "quiet, as `yes | head` is");
 }
@@ -234,7 +206,7 @@ eval {
 
 #[test]
 fn a_second_run_into_a_busy_folder_is_refused_and_the_first_is_untouched() {
-    let s = Scratch::new("lock");
+    let s = scratch("lock");
     s.write("case.rrae", SMALL_RUN.replace("STEPS", "200000"));
     let mut first = Command::new(env!("CARGO_BIN_EXE_rrae"))
         .args(["run", "case.rrae", "--out", "run", "-q"])
@@ -282,7 +254,7 @@ fn a_second_run_into_a_busy_folder_is_refused_and_the_first_is_untouched() {
 
 #[test]
 fn an_out_that_is_a_file_is_named_as_such_and_left_alone() {
-    let s = Scratch::new("outfile");
+    let s = scratch("outfile");
     s.write("case.rrae", SMALL_RUN.replace("STEPS", "3"));
     s.write("notes.txt", "keep me");
     let out = s.rrae(&["run", "case.rrae", "--out", "notes.txt"]);
@@ -297,7 +269,7 @@ fn an_out_that_is_a_file_is_named_as_such_and_left_alone() {
 
 #[test]
 fn sample_encode_and_decode_refuse_to_write_over_their_inputs() {
-    let s = Scratch::new("overwrite");
+    let s = scratch("overwrite");
     s.write("case.rrae", SMALL_RUN.replace("STEPS", "3"));
     let run = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
     assert!(run.status.success(), "{}", text(&run.stderr));
@@ -327,7 +299,7 @@ fn sample_encode_and_decode_refuse_to_write_over_their_inputs() {
 
 #[test]
 fn a_fine_tuning_that_diverges_keeps_and_writes_the_trained_model() {
-    let s = Scratch::new("nan");
+    let s = scratch("nan");
     let src = SMALL_RUN.replace("STEPS", "20").replace(
         "fine_tune_steps = 2",
         "fine_tune_steps = 20\n    fine_tune_lr = 1e38",
@@ -363,7 +335,7 @@ fn a_fine_tuning_that_diverges_keeps_and_writes_the_trained_model() {
 
 #[test]
 fn resuming_after_the_training_data_changed_is_refused_and_works_once_restored() {
-    let s = Scratch::new("datachange");
+    let s = scratch("datachange");
     let mut data = npy(20, 4, None);
     let n = data.len();
     for (i, v) in data[n - 20 * 16 * 4..].chunks_mut(4).enumerate() {
@@ -398,7 +370,7 @@ fn resuming_after_the_training_data_changed_is_refused_and_works_once_restored()
 
 #[test]
 fn unreadable_text_is_named_with_its_place_and_invisible_characters_by_code_point() {
-    let s = Scratch::new("text");
+    let s = scratch("text");
     let base = model("npy(train = \"d.npy\")", 1, "");
     s.write("d.npy", npy(10, 4, None));
     // Not UTF-8: the byte, its line and column, and the fix.
@@ -434,7 +406,7 @@ fn unreadable_text_is_named_with_its_place_and_invisible_characters_by_code_poin
 
 #[test]
 fn eval_works_from_another_folder_and_names_a_missing_run_folder() {
-    let s = Scratch::new("evalcwd");
+    let s = scratch("evalcwd");
     let mut data = npy(20, 4, None);
     let n = data.len();
     for (i, v) in data[n - 20 * 16 * 4..].chunks_mut(4).enumerate() {
@@ -464,7 +436,7 @@ fn eval_works_from_another_folder_and_names_a_missing_run_folder() {
 
 #[test]
 fn a_run_killed_with_sigkill_resumes_to_the_same_logs_without_duplicates() {
-    let s = Scratch::new("kill9");
+    let s = scratch("kill9");
     let src = SMALL_RUN
         .replace("STEPS", "3000\n    checkpoint_every = 50")
         .replace("svd_truncate(k = 2)", "svd_truncate(k = 2, anneal = 2000)");
@@ -516,7 +488,7 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_logs_without_duplicates() {
 
 #[test]
 fn what_cannot_fit_in_memory_is_refused_before_anything_is_allocated() {
-    let s = Scratch::new("memory");
+    let s = scratch("memory");
     let huge = SMALL_RUN.replace("STEPS", "3").replace(
         "encoder { flatten linear(16) }",
         "encoder { flatten linear(1000000000) linear(16) }",
@@ -583,7 +555,7 @@ fn what_cannot_fit_in_memory_is_refused_before_anything_is_allocated() {
 
 #[test]
 fn a_damaged_or_missing_artifact_is_written_anew_by_rrae_eval() {
-    let s = Scratch::new("reexport");
+    let s = scratch("reexport");
     s.write("case.rrae", SMALL_RUN.replace("STEPS", "5"));
     assert!(s
         .rrae(&["run", "case.rrae", "--out", "run", "-q"])
@@ -620,7 +592,7 @@ fn a_damaged_or_missing_artifact_is_written_anew_by_rrae_eval() {
 
 #[test]
 fn a_label_file_that_does_not_match_its_images_is_an_error_not_a_dropped_fid() {
-    let s = Scratch::new("labels");
+    let s = scratch("labels");
     let images = |n: u32| {
         let mut b = vec![0, 0, 0x08, 3];
         for d in [n, 4, 4] {
@@ -659,20 +631,7 @@ fn a_label_file_that_does_not_match_its_images_is_an_error_not_a_dropped_fid() {
 
 /// A float64 `.npy` of the given shape and values (parameter files).
 fn npy_f64(shape: &[usize], values: &[f64]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let mut header = format!(
-        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}",
-        dims.join(", ")
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend(values.iter().flat_map(|v| v.to_le_bytes()));
-    out
+    rrae_engine::files::npy_f64_bytes(shape, values)
 }
 
 /// Parameters that are no grid, or test parameters outside the training grid, stop
@@ -680,7 +639,7 @@ fn npy_f64(shape: &[usize], values: &[f64]) -> Vec<u8> {
 /// run folder is left.
 #[test]
 fn parameters_that_cannot_be_interpolated_stop_the_run_before_training() {
-    let s = Scratch::new("params");
+    let s = scratch("params");
     s.write("x.npy", npy(6, 4, None));
     s.write("xt.npy", npy(2, 4, None));
     // Six training samples on a 3 × 2 grid, one of them moved off it.
@@ -776,7 +735,7 @@ fn temporaries(dir: &Path) -> Vec<String> {
 
 #[test]
 fn a_full_disk_loses_nothing_written_before_and_leaves_no_temporary() {
-    let s = Scratch::new("fulldisk");
+    let s = scratch("fulldisk");
     s.write(
         "case.rrae",
         SMALL_RUN.replace("STEPS", "40\n    checkpoint_every = 10"),
@@ -836,7 +795,7 @@ fn rrae_checkpoint_reads(dir: &Path) -> bool {
 
 #[test]
 fn a_gzip_bomb_and_a_truncated_artifact_are_clear_errors() {
-    let s = Scratch::new("bomb");
+    let s = scratch("bomb");
     // An IDX.gz whose header declares 3 samples of 4 × 4, followed by 64 MiB of zeros
     // and a cut: reading stops at the declared samples (the cut is never reached).
     let mut raw = vec![0, 0, 0x08, 3, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 4];
@@ -892,7 +851,7 @@ fn a_gzip_bomb_and_a_truncated_artifact_are_clear_errors() {
 
 #[test]
 fn a_second_ctrl_c_at_the_end_of_a_run_says_how_to_continue() {
-    let s = Scratch::new("ctrlc2");
+    let s = scratch("ctrlc2");
     // Training is short; evaluation (many generated samples) takes seconds.
     let src = SMALL_RUN
         .replace("STEPS", "5")

@@ -4,30 +4,27 @@
 //! before training that leaves nothing behind.
 
 use image::{ImageFormat, Rgb, RgbImage};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-/// A scratch folder per case, removed when the case ends.
-struct Scratch(PathBuf);
+#[path = "common/scratch.rs"]
+mod scratch;
+use scratch::Scratch;
 
-impl Scratch {
-    fn new(case: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("rrae-images-{case}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("img")).unwrap();
-        Scratch(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-    fn rrae(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rrae"))
-            .args(args)
-            .current_dir(&self.0)
-            .env_remove("RUST_BACKTRACE")
-            .output()
-            .unwrap()
-    }
+/// A scratch folder of this suite with an empty `img/` folder in it.
+fn scratch(case: &str) -> Scratch {
+    let s = Scratch::new("images", case);
+    std::fs::create_dir_all(s.path("img")).unwrap();
+    s
+}
+
+/// What the cases write.
+trait Writes {
+    fn images(&self, n: usize, w: u32, h: u32) -> Vec<String>;
+    fn model(&self, data: &str);
+}
+
+impl Writes for Scratch {
     /// `n` images of `w`×`h`: a coloured square on grey whose place and colour vary;
     /// even ones PNG, odd ones JPEG.
     fn images(&self, n: usize, w: u32, h: u32) -> Vec<String> {
@@ -56,20 +53,6 @@ impl Scratch {
         );
         std::fs::write(self.path("m.rrae"), src).unwrap();
     }
-    fn entries(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn text(b: &[u8]) -> String {
@@ -97,7 +80,7 @@ fn colour_png(path: &Path) -> (image::ColorType, bool) {
 
 #[test]
 fn a_colour_folder_trains_and_its_artifact_samples_and_decodes_in_colour() {
-    let s = Scratch::new("colour");
+    let s = scratch("colour");
     // Portrait and landscape images: `size` crops each to its central square.
     let mut names = s.images(18, 20, 24);
     names.extend(s.images(30, 24, 20).split_off(18));
@@ -180,7 +163,7 @@ fn a_colour_folder_trains_and_its_artifact_samples_and_decodes_in_colour() {
 /// run what only decoding shows, before training and without leaving a run folder.
 #[test]
 fn bad_image_folders_are_clear_errors_that_leave_nothing_behind() {
-    let s = Scratch::new("bad");
+    let s = scratch("bad");
     s.images(6, 16, 16);
     // A folder with another kind of file in it.
     std::fs::write(s.path("img/notes.txt"), "not an image").unwrap();
@@ -251,7 +234,7 @@ fn bad_image_folders_are_clear_errors_that_leave_nothing_behind() {
 /// its (large) network train on them.
 #[test]
 fn the_celeba_example_reads_celebas_layout() {
-    let s = Scratch::new("celeba");
+    let s = scratch("celeba");
     std::fs::rename(s.path("img"), s.path("img_align_celeba")).unwrap();
     let names: Vec<String> = (1..=9).map(|i| format!("{i:06}.jpg")).collect();
     for (i, n) in names.iter().enumerate() {
@@ -312,7 +295,7 @@ fn the_celeba_example_reads_celebas_layout() {
 #[test]
 fn the_colour_row_models_are_one_line_apart_and_check() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let s = Scratch::new("colour-row");
+    let s = scratch("colour-row");
     for i in 0..20u8 {
         image::RgbaImage::from_pixel(64, 64, image::Rgba([i * 12, 200, 90, 255]))
             .save(s.path("img").join(format!("{i:02}.png")))
