@@ -140,7 +140,10 @@ fn a_grey_and_a_colour_run_leave_a_report_the_browser_renders_whole() {
         "samples.png",
     ];
     let grey = run("grey", &grey());
-    check_report(&grey, &all);
+    // The bumps carry their centres as parameters: the page shows the predictions.
+    let mut with_parameters = all.to_vec();
+    with_parameters.push("parametric.png");
+    check_report(&grey, &with_parameters);
     let html = std::fs::read_to_string(grey.join("report.html")).unwrap_or_default();
     assert!(
         html.contains("<ol class=\"timeline\">"),

@@ -25,6 +25,7 @@ const FIGURES: &[(&str, &str)] = &[
     ("reconstructions.png", "Training samples (top row) and their reconstructions (bottom row)."),
     ("interpolations.png", "Interpolation between pairs of training samples, linear in the basis coefficients: one pair per row, the ends are the pair."),
     ("samples.png", "Random samples: coefficients drawn from a Gaussian fitted to the training coefficients, decoded."),
+    ("parametric.png", "Test samples predicted from their parameters alone (data with parameters): the latent interpolated between the training samples around them, decoded; truth beside or above the prediction."),
 ];
 
 /// Writes `dir/report.html` for the run whose checked IR is `ir`.
@@ -168,6 +169,9 @@ fn headline(ir: &Ir, m: &Value) -> String {
     }
     if let Some(e) = num(&["metrics", "test_error"]) {
         parts.push(format!("test error {e:.2} %"));
+    }
+    if let Some(e) = num(&["metrics", "test_error_parametric"]) {
+        parts.push(format!("from parameters {e:.2} %"));
     }
     if let Some(s) = num(&["wall_seconds"]) {
         parts.push(format!("{s:.1} s"));
