@@ -172,7 +172,7 @@ mod tests {
             .iter()
             .map(|n| Path::new("/x").join(n))
             .collect();
-        let (tr, te) = partition(&files, "a.jpg 0\nb.jpg 2\nc.jpg 1\n\nd.jpg 0\n").unwrap();
+        let (tr, te) = partition(&files, "a.jpg 0\nb.jpg 2\nc.jpg 1\n\nd.jpg 0\n").unwrap(); // ok: test
         assert_eq!(tr, [files[0].clone(), files[3].clone()]);
         assert_eq!(te, [files[1].clone()]);
         let missing = partition(&files, "a.jpg 0\nb.jpg 2\nc.jpg 1\n").unwrap_err();

@@ -143,10 +143,13 @@ fn decode(path: &Path, ir: &ImagesIr, [c, h, w]: [usize; 3]) -> Result<Vec<u8>> 
         None => img,
     };
     // Interleaved pixels to planes.
-    let (pixels, plane) = match c {
-        1 => (img.to_luma8().into_raw(), h * w),
-        _ => (img.to_rgb8().into_raw(), h * w),
+    // `rrae check` allows 1 or 3 channels.
+    let pixels = if c == 1 {
+        img.to_luma8().into_raw()
+    } else {
+        img.to_rgb8().into_raw()
     };
+    let plane = h * w;
     let mut out = vec![0u8; c * plane];
     for (i, px) in pixels.chunks(c).enumerate() {
         for (ch, &v) in px.iter().enumerate() {

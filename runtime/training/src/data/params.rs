@@ -203,9 +203,9 @@ mod tests {
         let train = [
             3.0, 20.0, 0.0, 10.0, 1.0, 20.0, 0.0, 20.0, 3.0, 10.0, 1.0, 10.0,
         ];
-        let g = Grid::new(&train, 2).expect("a full grid");
-        // (2, 12.5): t0 = (2 − 1) / 2 = 0.5 between 1 and 3; t1 = 0.25 between 10, 20.
-        let mut w = g.corners(&[2.0, 12.5]).expect("inside");
+        let g = Grid::new(&train, 2).expect("a full grid"); // ok: test
+                                                            // (2, 12.5): t0 = (2 − 1) / 2 = 0.5 between 1 and 3; t1 = 0.25 between 10, 20.
+        let mut w = g.corners(&[2.0, 12.5]).expect("inside"); // ok: test
         w.sort_by_key(|&(s, _)| s);
         // Samples: 4 = (3,10), 5 = (1,10), 0 = (3,20), 2 = (1,20).
         let want = [
@@ -222,7 +222,7 @@ mod tests {
         // A grid point is its own sample, with weight 1.
         let on: Vec<(usize, f64)> = g
             .corners(&[1.0, 20.0])
-            .expect("inside")
+            .expect("inside") // ok: test
             .into_iter()
             .filter(|&(_, w)| w > 0.0)
             .collect();
@@ -247,7 +247,7 @@ mod tests {
             .flat_map(|p| f(p).map(|v| v as f32))
             .collect();
         let test = vec![0.3, 1.0, 0.2, -1.0, 4.0, 1.1, 1.9, 0.6, 1.05];
-        let p = Params::new(3, train, test.clone()).expect("inside the grid");
+        let p = Params::new(3, train, test.clone()).expect("inside the grid"); // ok: test
         let got = p.test_latents(&lat, 2);
         for (q, g) in test.chunks(3).zip(got.chunks(2)) {
             let w = f(q);
@@ -276,8 +276,8 @@ mod tests {
     /// A one-valued axis interpolates along the others and accepts only its value.
     #[test]
     fn a_single_valued_axis_is_a_slice() {
-        let g = Grid::new(&[0.0, 5.0, 1.0, 5.0], 2).expect("a 2 × 1 grid");
-        let w = g.corners(&[0.25, 5.0]).expect("on the slice");
+        let g = Grid::new(&[0.0, 5.0, 1.0, 5.0], 2).expect("a 2 × 1 grid"); // ok: test
+        let w = g.corners(&[0.25, 5.0]).expect("on the slice"); // ok: test
         assert_eq!(w, vec![(0, 0.75), (1, 0.25)]);
         assert!(g.corners(&[0.25, 5.5]).is_err());
     }
