@@ -146,6 +146,19 @@ fn a_colour_folder_trains_and_its_artifact_samples_and_decodes_in_colour() {
             .collect()
     };
     assert_eq!(strip(losses("run")), strip(losses("again")));
+    // With `limit_train`, only the images used are decoded (and cached).
+    s.model("images(train = \"img\", partition = \"list_eval_partition.txt\", size = 16, limit_train = 5)");
+    ok(s.rrae(&["run", "m.rrae", "--out", "limited", "-q"]));
+    let headers: Vec<String> = std::fs::read_dir(s.path(".rrae-cache"))
+        .unwrap()
+        .map(|e| {
+            String::from_utf8_lossy(&std::fs::read(e.unwrap().path()).unwrap()[..128]).into_owned()
+        })
+        .collect();
+    assert!(
+        headers.iter().any(|h| h.contains("(5, 3, 16, 16)")),
+        "{headers:?}"
+    );
     // Grey: one channel, the same folder.
     s.model(
         "images(train = \"img\", partition = \"list_eval_partition.txt\", size = 16, channels = 1)",

@@ -17,21 +17,35 @@ use rrae_lang::images;
 use rrae_lang::ir::{DataIr, ImagesIr};
 use std::path::{Path, PathBuf};
 
-/// The training and test images (test empty: split off by the caller) in 0–255.
+/// The training and test images in 0–255: split by `test`, `partition` or `split`, and
+/// cut to `limit_train` / `limit_test` before decoding, so a small run on a large
+/// folder decodes only what it uses.
 pub fn load(d: &DataIr, ir: &ImagesIr) -> Result<(Vec<f32>, Vec<f32>)> {
     let bad = |path: &Path, reason: String| RuntimeError::Data {
         path: path.to_path_buf(),
         reason,
     };
     let files = images::list(&ir.train).map_err(|e| bad(&ir.train, e))?;
-    let (train, test) = match (&ir.test, &ir.partition) {
+    let (mut train, mut test) = match (&ir.test, &ir.partition) {
         (Some(t), _) => (files, images::list(t).map_err(|e| bad(t, e))?),
         (None, Some(p)) => {
             let text = std::fs::read_to_string(p).map_err(|e| bad(p, e.to_string()))?;
             images::partition(&files, &text).map_err(|e| bad(p, e))?
         }
-        (None, None) => (files, vec![]),
+        (None, None) => {
+            // The last `split` of the folder is the test set, as for array files.
+            let mut files = files;
+            let keep = files.len() - DataIr::held_out(files.len(), d.split);
+            let test = files.split_off(keep);
+            (files, test)
+        }
     };
+    if let Some(l) = d.limit_train {
+        train.truncate(l);
+    }
+    if let Some(l) = d.limit_test {
+        test.truncate(l);
+    }
     let shape = match d.sample.0.as_slice() {
         [c, h, w] => [*c, *h, *w],
         other => {
@@ -41,13 +55,30 @@ pub fn load(d: &DataIr, ir: &ImagesIr) -> Result<(Vec<f32>, Vec<f32>)> {
             ))
         }
     };
-    Ok((set(&train, ir, shape)?, set(&test, ir, shape)?))
+    let (train, train_cache) = set(&train, ir, shape)?;
+    let (test, test_cache) = set(&test, ir, shape)?;
+    // Caches are written once both sets decoded: a bad image leaves no cache behind.
+    for (path, bytes) in train_cache.into_iter().chain(test_cache) {
+        // Best effort: a read-only place costs only the decoding next time.
+        let _ = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+            .map_err(|e| RuntimeError::write(path.clone(), e))
+            .and_then(|_| crate::output::write_atomic(&path, &bytes));
+    }
+    Ok((train, test))
 }
 
-/// One set of images, from the cache when it holds them.
-fn set(files: &[PathBuf], ir: &ImagesIr, shape: [usize; 3]) -> Result<Vec<f32>> {
+/// A cache file to write and its bytes.
+type CacheWrite = (PathBuf, Vec<u8>);
+
+/// One set of images, from the cache when it holds them, else decoded (with the cache
+/// file to write, if caching).
+fn set(
+    files: &[PathBuf],
+    ir: &ImagesIr,
+    shape: [usize; 3],
+) -> Result<(Vec<f32>, Option<CacheWrite>)> {
     if files.is_empty() {
-        return Ok(vec![]);
+        return Ok((vec![], None));
     }
     let cache = match &ir.cache {
         Some(dir) => Some(dir.join(format!("images-{}.npy", key(files, ir, shape)?))),
@@ -57,7 +88,7 @@ fn set(files: &[PathBuf], ir: &ImagesIr, shape: [usize; 3]) -> Result<Vec<f32>> 
         // A cache that does not read back as these images is decoded anew.
         if let Ok((h, data)) = files::read_npy(path) {
             if h.count == files.len() && h.sample == shape {
-                return Ok(data);
+                return Ok((data, None));
             }
         }
     }
@@ -66,17 +97,12 @@ fn set(files: &[PathBuf], ir: &ImagesIr, shape: [usize; 3]) -> Result<Vec<f32>> 
         .map(|f| decode(f, ir, shape))
         .collect::<Result<_>>()?;
     let bytes: Vec<u8> = decoded.concat();
-    if let Some(path) = &cache {
+    let write = cache.map(|path| {
         let mut npy_shape = vec![files.len()];
         npy_shape.extend(shape);
-        // Best effort: a read-only place costs only the decoding next time.
-        let _ = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
-            .map_err(|e| RuntimeError::write(path.clone(), e))
-            .and_then(|_| {
-                crate::output::write_atomic(path, &files::npy_u8_bytes(&npy_shape, &bytes))
-            });
-    }
-    Ok(bytes.into_iter().map(f32::from).collect())
+        (path, files::npy_u8_bytes(&npy_shape, &bytes))
+    });
+    Ok((bytes.into_iter().map(f32::from).collect(), write))
 }
 
 /// The cache key: xxh3-64 of the options and each file's name, length and mtime.

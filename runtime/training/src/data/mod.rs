@@ -177,12 +177,7 @@ impl Dataset {
                 )
             }
             DataSource::Images(ir) => {
-                let (mut tr, mut te) = images::load(d, ir)?;
-                if ir.test.is_none() && ir.partition.is_none() {
-                    // `split` of the folder goes to the test set (its tail).
-                    let n = tr.len() / dim;
-                    te = tr.split_off((n - DataIr::held_out(n, d.split)) * dim);
-                }
+                let (tr, te) = images::load(d, ir)?;
                 (tr, te, None)
             }
             DataSource::Idx { train, test } | DataSource::Npy { train, test } => {
