@@ -240,6 +240,21 @@ fn bad_image_folders_are_clear_errors_that_leave_nothing_behind() {
     s.model("images(train = \"img\", channels = 2)");
     let err = text(&s.rrae(&["check", "m.rrae"]).stderr);
     assert!(err.contains("3 (RGB) or 1 (grey)"), "{err}");
+    // Labels: an attribute without its file, and an image without a label.
+    s.images(2, 16, 16);
+    s.model("images(train = \"img\", label = \"Smiling\")");
+    let err = text(&s.rrae(&["check", "m.rrae"]).stderr);
+    assert!(
+        err.contains("error[E038]") && err.contains("give `labels` too"),
+        "{err}"
+    );
+    std::fs::write(s.path("attr.txt"), "2\nSmiling Male\n0000.png 1 -1\n").unwrap();
+    s.model("images(train = \"img\", labels = \"attr.txt\", label = \"Smiling\")");
+    let err = text(&s.rrae(&["check", "m.rrae"]).stderr);
+    assert!(
+        err.contains("error[E039]") && err.contains("image `0001.jpg` has no label"),
+        "{err}"
+    );
 }
 
 /// The shipped CelebA example reads CelebA's layout: a folder of 178 × 218 JPEGs and the

@@ -309,6 +309,18 @@ pub const DATA_SOURCES: &[OpSpec] = &[
             ),
             p("channels", Int, D::Int(3), "3 (RGB) or 1 (grey)"),
             p(
+                "labels",
+                Str,
+                D::Absent,
+                "class labels for the local FID: `name label` lines, or CelebA's list_attr_celeba.txt with `label`",
+            ),
+            p(
+                "label",
+                Str,
+                D::Absent,
+                "the attribute of a CelebA attribute file used as the class (e.g. Smiling)",
+            ),
+            p(
                 "cache",
                 Bool,
                 D::Bool(true),

@@ -453,7 +453,7 @@ impl ErrorKind {
                 .label(reason.clone()),
             DataFile { span, path, reason } => d("E039", format!("cannot read data file `{path}`"), *span)
                 .label(reason.clone())
-                .help("paths are relative to the .rrae file; IDX (optionally .gz) and .npy are read"),
+                .help("paths are relative to the .rrae file; IDX (optionally .gz), .npy, PNG/JPEG image folders and their label or partition text files are read"),
             TooLarge { span, what } => d("E040", format!("{what} is too large"), *span)
                 .label("the size overflows or exceeds 2^40 elements"),
             Unsupported { span, op, reason, help } => d("E041", format!("`{op}` is not supported here: {reason}"), *span)

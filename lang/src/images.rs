@@ -103,6 +103,92 @@ pub fn partition(files: &[PathBuf], text: &str) -> Result<(Vec<PathBuf>, Vec<Pat
     Ok((train, test))
 }
 
+/// Class labels by file name, for the FID with local classifier features: either
+/// `name label` lines (labels 0–255), or, with `column`, CelebA's
+/// `list_attr_celeba.txt` (a count line, a line of attribute names, then a name and
+/// ±1 per attribute), whose `column` attribute gives 1 for +1 and 0 for −1.
+pub fn labels(
+    text: &str,
+    column: Option<&str>,
+) -> Result<std::collections::HashMap<String, u8>, String> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let mut at = None;
+    if let Some(col) = column {
+        // CelebA's first line is the image count; the names line follows.
+        let mut header = lines.next();
+        if header.is_some_and(|(_, l)| l.trim().parse::<usize>().is_ok()) {
+            header = lines.next();
+        }
+        let names: Vec<&str> = header.map_or(vec![], |(_, l)| l.split_whitespace().collect());
+        at = Some(names.iter().position(|n| *n == col).ok_or_else(|| {
+            format!(
+                "no attribute `{col}` in the header line (it has {})",
+                if names.is_empty() {
+                    "no names".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )
+        })?);
+    }
+    let mut out = std::collections::HashMap::new();
+    for (i, line) in lines {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let bad = |what: String| format!("line {}: {what}", i + 1);
+        let (name, value) = match (at, words.as_slice()) {
+            (Some(a), [name, values @ ..]) => {
+                let v = values
+                    .get(a)
+                    .ok_or_else(|| bad(format!("`{name}` has {} attributes", values.len())))?;
+                match *v {
+                    "1" => (*name, 1),
+                    "-1" => (*name, 0),
+                    other => return Err(bad(format!("attribute value `{other}` is not 1 or -1"))),
+                }
+            }
+            (None, [name, label]) => {
+                let l = label
+                    .parse::<u8>()
+                    .map_err(|_| bad(format!("label `{label}` is not an integer 0–255")))?;
+                (*name, l)
+            }
+            _ => {
+                return Err(bad(format!(
+                    "expected `file-name label`, found `{}`",
+                    line.trim()
+                )))
+            }
+        };
+        if out.insert(name.to_string(), value).is_some() {
+            return Err(bad(format!("`{name}` is labelled twice")));
+        }
+    }
+    Ok(out)
+}
+
+/// The labels of `files` in their order, or the first file without one.
+pub fn labels_of(
+    files: &[PathBuf],
+    labels: &std::collections::HashMap<String, u8>,
+) -> Result<Vec<u8>, String> {
+    files
+        .iter()
+        .map(|f| {
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            labels
+                .get(&name)
+                .copied()
+                .ok_or_else(|| format!("image `{name}` has no label"))
+        })
+        .collect()
+}
+
 /// An image's (width, height) from its PNG or JPEG header, reading only the header.
 pub fn dims(path: &Path) -> Result<(usize, usize), String> {
     use std::io::Read;
@@ -189,6 +275,35 @@ mod tests {
         assert!(bad.starts_with("line 1: split `3`"), "{bad}");
         let twice = partition(&files, "a.jpg 0\na.jpg 2\n").unwrap_err();
         assert!(twice.contains("listed twice"), "{twice}");
+    }
+
+    #[test]
+    fn labels_come_from_name_label_lines_or_a_celeba_attribute_column() {
+        let l = labels("a.png 3\nb.png 0\n", None).unwrap(); // ok: test
+        assert_eq!((l["a.png"], l["b.png"]), (3, 0));
+        let attr = "2\nSmiling Male\na.jpg -1 1\nb.jpg 1 -1\n";
+        let smiling = labels(attr, Some("Smiling")).unwrap(); // ok: test
+        assert_eq!((smiling["a.jpg"], smiling["b.jpg"]), (0, 1));
+        let male = labels(attr, Some("Male")).unwrap(); // ok: test
+        assert_eq!((male["a.jpg"], male["b.jpg"]), (1, 0));
+        let e = labels(attr, Some("Bald")).unwrap_err();
+        assert!(
+            e.contains("no attribute `Bald`") && e.contains("Smiling, Male"),
+            "{e}"
+        );
+        assert!(labels("a.png 300\n", None).unwrap_err().contains("0–255"));
+        assert!(labels("a.png 1\na.png 2\n", None)
+            .unwrap_err()
+            .contains("twice"));
+        let files = [
+            Path::new("/x/a.png").to_path_buf(),
+            Path::new("/x/c.png").to_path_buf(),
+        ];
+        let l = labels("a.png 1\n", None).unwrap(); // ok: test
+        assert_eq!(
+            labels_of(&files, &l).unwrap_err(),
+            "image `c.png` has no label"
+        );
     }
 
     #[test]

@@ -150,6 +150,8 @@ pub struct ImagesIr {
     pub channels: usize,
     /// The folder for decoded-image caches; `None`: decode every run.
     pub cache: Option<PathBuf>,
+    /// A labels file and, for a CelebA attribute table, the attribute used.
+    pub labels: Option<(PathBuf, Option<String>)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -464,13 +466,18 @@ impl fmt::Display for Ir {
                         let path = |name: &str, p: &Option<PathBuf>| p.as_ref().map_or(String::new(), |t| format!(", {name}={:?}", t.display().to_string()));
                         let size = i.size.map_or(String::new(), |s| format!(", size={s}"));
                         format!(
-                            "images(train={:?}{}{}{size}, crop={}, channels={}{})",
+                            "images(train={:?}{}{}{size}, crop={}, channels={}{}{})",
                             i.train.display().to_string(),
                             path("test", &i.test),
                             path("partition", &i.partition),
                             if i.crop { "centre" } else { "none" },
                             i.channels,
                             path("cache", &i.cache),
+                            i.labels.as_ref().map_or(String::new(), |(f, c)| format!(
+                                ", labels={:?}{}",
+                                f.display().to_string(),
+                                c.as_ref().map_or(String::new(), |c| format!(", label={c:?}"))
+                            )),
                         )
                     }
                     DataSource::Idx { train, test } | DataSource::Npy { train, test } => {

@@ -295,21 +295,42 @@ fn images_source(b: &Bound, dir: &std::path::Path) -> Result<Source> {
         .into());
     }
     let files = crate::images::list(&train).map_err(|e| fail("train", &train, e))?;
-    let (train_files, test_count) = match (&test, &partition) {
-        (Some(t), _) => {
-            let n = crate::images::list(t)
-                .map_err(|e| fail("test", t, e))?
-                .len();
-            (files, Some(n))
-        }
+    let (train_files, test_files) = match (&test, &partition) {
+        (Some(t), _) => (
+            files,
+            Some(crate::images::list(t).map_err(|e| fail("test", t, e))?),
+        ),
         (None, Some(p)) => {
             let text =
                 std::fs::read_to_string(p).map_err(|e| fail("partition", p, e.to_string()))?;
             let (tr, te) =
                 crate::images::partition(&files, &text).map_err(|e| fail("partition", p, e))?;
-            (tr, Some(te.len()))
+            (tr, Some(te))
         }
         (None, None) => (files, None),
+    };
+    let test_count = test_files.as_ref().map(Vec::len);
+    let labels = match (path("labels"), b.str("label")) {
+        (Some(f), column) => {
+            let text =
+                std::fs::read_to_string(&f).map_err(|e| fail("labels", &f, e.to_string()))?;
+            let map = crate::images::labels(&text, column).map_err(|e| fail("labels", &f, e))?;
+            for set in std::iter::once(&train_files).chain(test_files.as_ref()) {
+                crate::images::labels_of(set, &map).map_err(|e| fail("labels", &f, e))?;
+            }
+            Some((f, column.map(str::to_string)))
+        }
+        (None, Some(_)) => {
+            return Err(ErrorKind::OptionConflict {
+                span: b.span("label"),
+                op: b.op.clone(),
+                option: "label".into(),
+                reason: "`label` names a column of a `labels` attribute file: give `labels` too"
+                    .into(),
+            }
+            .into())
+        }
+        (None, None) => None,
     };
     let c = channels as usize;
     let sample = match (size, train_files.first()) {
@@ -329,6 +350,7 @@ fn images_source(b: &Bound, dir: &std::path::Path) -> Result<Source> {
         crop: b.word("crop") != Some("none"),
         channels: c,
         cache: b.bool("cache").then(|| dir.join(".rrae-cache")),
+        labels,
     });
     Ok((src, Shape(sample), train_files.len(), test_count))
 }

@@ -36,8 +36,8 @@ fn layer(label: &str, layer: Layer) -> Lowered {
 }
 
 impl Classifier {
-    /// For single-channel `h × w` images and `classes` classes.
-    pub fn new(h: usize, w: usize, classes: usize, seed: u64) -> Classifier {
+    /// For `c`-channel `h × w` images and `classes` classes.
+    pub fn new(c: usize, h: usize, w: usize, classes: usize, seed: u64) -> Classifier {
         let mut ps = ParamSet::default();
         let mut init = Init::new(seed);
         let half = |n: usize| (n + 2 - 3) / 2 + 1;
@@ -59,7 +59,7 @@ impl Classifier {
             layer(name, Layer::Linear { w, b: Some(b) })
         };
         let relu = || layer("relu", Layer::Act(Activation::Relu));
-        let (c1, s1) = conv(&mut ps, &mut init, 1, 16, [h, w], "conv1");
+        let (c1, s1) = conv(&mut ps, &mut init, c, 16, [h, w], "conv1");
         let (c2, s2) = conv(&mut ps, &mut init, 16, 32, s1, "conv2");
         let flat = 32 * s2[0] * s2[1];
         let f = lin(&mut ps, &mut init, flat, FEATURES, "features");
@@ -68,7 +68,7 @@ impl Classifier {
             body: vec![c1, relu(), c2, relu(), f, relu()],
             head,
             params: ps,
-            dim: h * w,
+            dim: c * h * w,
             dev: Cpu,
         }
     }

@@ -152,7 +152,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         self.decode(&self.t.inference_latents(y)?)
     }
 
-    /// The FID-style scores, for single-channel images with labels: a classifier is
+    /// The FID-style scores, for grey or colour images with labels: a classifier is
     /// trained on the training split (model units), and real test images are compared
     /// with the generated ones (given in original units) in its feature space.
     fn fid(
@@ -164,14 +164,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         samples: &[f64],
     ) -> Result<()> {
         let d = self.data();
-        let (Some(labels), [1, h, w]) = (&d.labels, d.sample.as_slice()) else {
+        let (Some(labels), [c @ (1 | 3), h, w]) = (&d.labels, d.sample.as_slice()) else {
             return Ok(());
         };
         if d.n_test() < 2 {
             return Ok(());
         }
         let classes = labels.train.iter().copied().max().unwrap_or(0) as usize + 1;
-        let mut c = crate::classifier::Classifier::new(*h, *w, classes, seed ^ 0xf1d);
+        let mut c = crate::classifier::Classifier::new(*c, *h, *w, classes, seed ^ 0xf1d);
         c.train(&d.train, &labels.train, CLASSIFIER_STEPS, seed ^ 0xf1d)?;
         m.classifier_accuracy = Some(c.accuracy(&d.test, &labels.test)?);
         let real = c.features(&d.test)?;

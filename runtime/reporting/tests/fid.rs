@@ -37,7 +37,7 @@ fn labels_load_and_the_classifier_features_separate_digits_from_noise() {
     assert_eq!((labels.train.len(), labels.test.len()), (3000, 600));
     // The first training labels of MNIST are 5, 0, 4, 1, 9.
     assert_eq!(&labels.train[..5], &[5, 0, 4, 1, 9]);
-    let mut c = Classifier::new(28, 28, 10, 1);
+    let mut c = Classifier::new(1, 28, 28, 10, 1);
     c.train(&d.train, &labels.train, 400, 1).unwrap(); // ok: test
     let acc = c.accuracy(&d.test, &labels.test).unwrap(); // ok: test
     assert!(acc > 0.85, "test accuracy {acc}");

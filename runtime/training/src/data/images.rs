@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 /// The training and test images in 0–255: split by `test`, `partition` or `split`, and
 /// cut to `limit_train` / `limit_test` before decoding, so a small run on a large
 /// folder decodes only what it uses.
-pub fn load(d: &DataIr, ir: &ImagesIr) -> Result<(Vec<f32>, Vec<f32>)> {
+pub fn load(d: &DataIr, ir: &ImagesIr) -> Result<(Vec<f32>, Vec<f32>, Option<super::Labels>)> {
     let bad = |path: &Path, reason: String| RuntimeError::Data {
         path: path.to_path_buf(),
         reason,
@@ -46,6 +46,18 @@ pub fn load(d: &DataIr, ir: &ImagesIr) -> Result<(Vec<f32>, Vec<f32>)> {
     if let Some(l) = d.limit_test {
         test.truncate(l);
     }
+    let labels = match &ir.labels {
+        Some((file, column)) => {
+            let text = std::fs::read_to_string(file).map_err(|e| bad(file, e.to_string()))?;
+            let map = images::labels(&text, column.as_deref()).map_err(|e| bad(file, e))?;
+            let of = |set: &[PathBuf]| images::labels_of(set, &map).map_err(|e| bad(file, e));
+            Some(super::Labels {
+                train: of(&train)?,
+                test: of(&test)?,
+            })
+        }
+        None => None,
+    };
     let shape = match d.sample.0.as_slice() {
         [c, h, w] => [*c, *h, *w],
         other => {
@@ -64,7 +76,7 @@ pub fn load(d: &DataIr, ir: &ImagesIr) -> Result<(Vec<f32>, Vec<f32>)> {
             .map_err(|e| RuntimeError::write(path.clone(), e))
             .and_then(|_| crate::output::write_atomic(&path, &bytes));
     }
-    Ok((train, test))
+    Ok((train, test, labels))
 }
 
 /// A cache file to write and its bytes.

@@ -177,7 +177,8 @@ impl Dataset {
                 )
             }
             DataSource::Images(ir) => {
-                let (tr, te) = images::load(d, ir)?;
+                let (tr, te, l) = images::load(d, ir)?;
+                labels = l;
                 (tr, te, None)
             }
             DataSource::Idx { train, test } | DataSource::Npy { train, test } => {
