@@ -333,7 +333,12 @@ fn the_colour_row_models_are_one_line_apart_and_check() {
         std::fs::read_to_string(root.join(format!("bench/colour/{stem}.rrae")))
             .unwrap()
             .replace("../../target/emoji/img", "img")
+            .replace("../../target/emoji/labels.txt", "labels.txt")
     };
+    let labels: String = (0..20)
+        .map(|i| format!("{i:02}.png {}\n", i % 10))
+        .collect();
+    std::fs::write(s.path("labels.txt"), labels).unwrap();
     let base = read("rrae");
     for (stem, latent) in [
         ("rrae", "svd_truncate(k=16)"),
