@@ -216,9 +216,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             return Ok(());
         };
         // The training set's extremes are black and white (0 and 255 for image files).
-        let orig = self.original(&d.train);
-        let lo = orig.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = orig.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        // The extremes in model units, mapped back (normalisation is increasing): no
+        // copy of the training set in original units.
+        let lo = d.train.iter().copied().fold(f32::INFINITY, f32::min);
+        let hi = d.train.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let (lo, hi) = (d.norm.invert(lo as f64), d.norm.invert(hi as f64));
         let shape = [c, h, w];
         let real_rows = self.original(&d.test);
         let real = net.features(&Images::new(&real_rows, shape, (lo, hi)))?;
