@@ -41,6 +41,8 @@ pub enum RuntimeError {
     },
     /// An output folder names an existing file.
     NotAFolder { path: PathBuf },
+    /// The device asked for (`--device cuda:1`) cannot be used, or failed during the run.
+    Device { asked: String, reason: String },
     /// Ctrl-C, SIGTERM or `--stop-after`: the run stopped after `step` steps and
     /// wrote `checkpoint` (none without a run folder).
     Interrupted {
@@ -116,6 +118,10 @@ impl fmt::Display for RuntimeError {
                 "{} is a file, not a folder\n  help: give `--out` a folder (it is created if missing)",
                 path.display()
             ),
+            RuntimeError::Device { asked, reason } => write!(
+                f,
+                "cannot run on {asked}: {reason}\n  help: run on the CPU with `--device cpu`"
+            ),
             RuntimeError::Interrupted { step, checkpoint } => match checkpoint {
                 Some(p) => write!(
                     f,
@@ -143,6 +149,7 @@ impl std::error::Error for RuntimeError {
             | RuntimeError::InUse { .. }
             | RuntimeError::TooBig { .. }
             | RuntimeError::NotAFolder { .. }
+            | RuntimeError::Device { .. }
             | RuntimeError::Interrupted { .. } => None,
         }
     }

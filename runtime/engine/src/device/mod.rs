@@ -11,16 +11,20 @@
 //! model, its training step and its inference are written once over [`Backend`].
 
 mod cpu;
+pub mod cuda;
 #[cfg(test)]
 pub(crate) mod matrix;
+mod select;
 
 pub use cpu::Cpu;
+pub use cuda::Cuda;
+pub use select::DeviceChoice;
 
 use crate::pool::Shelved;
 
 /// What a device's buffers hold: the training and checking precisions, and the masks a
-/// fused ReLU keeps for its backward.
-pub trait Element: Shelved {}
+/// fused ReLU keeps for its backward. Plain bits that a GPU can hold too.
+pub trait Element: Shelved + cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits {}
 
 impl Element for f32 {}
 impl Element for f64 {}
@@ -54,4 +58,12 @@ pub trait Device: Clone + std::fmt::Debug + Send + Sync + 'static {
 
     /// Bytes a run may still allocate on this device, where the system says.
     fn memory_available(&self) -> Option<u64>;
+
+    /// The first failure of a kernel since the device was opened, if any. Kernels
+    /// return buffers, not results, as the CPU's cannot fail; a GPU's launch or
+    /// allocation can, so it records the failure, skips the kernels after it, and the
+    /// trainer asks here after every step and stops the run with the message.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }

@@ -9,6 +9,7 @@
 //! keeps all four there ([`crate::resident`]).
 
 mod cpu;
+pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 

@@ -7,6 +7,7 @@
 //! `∂ℓ/∂b_j = (I − û_j û_jᵀ) ∂ℓ/∂û_j / ‖b_j‖`.
 
 mod cpu;
+pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 

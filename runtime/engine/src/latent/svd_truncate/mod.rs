@@ -14,6 +14,7 @@
 //! `F = (s_i C_ji + s_j C_ij)/(s_i² − s_j²)`, `M_ji = s_i F`, `M_ij = s_j F`.
 
 mod cpu;
+pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 

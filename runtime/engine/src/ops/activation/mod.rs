@@ -3,6 +3,7 @@
 //! (`σ' = σ(1 − σ)`, `tanh' = 1 − tanh²`), as dfdx computed them.
 
 mod cpu;
+pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 

@@ -7,6 +7,7 @@
 //! in parallel on the rayon pool.
 
 mod cpu;
+pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 

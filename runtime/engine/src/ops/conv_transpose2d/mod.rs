@@ -6,6 +6,7 @@
 //! `dx = W · g_cols`, `dW = Σ x · g_colsᵀ`, `db = Σ g`.
 
 mod cpu;
+pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 

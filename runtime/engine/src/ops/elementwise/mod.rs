@@ -2,6 +2,7 @@
 //! element-wise arithmetic the tape itself needs.
 
 mod cpu;
+pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 

@@ -4,6 +4,7 @@
 //! product's backward ([`crate::ops::matmul`]).
 
 mod cpu;
+pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 

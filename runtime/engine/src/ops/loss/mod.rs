@@ -3,6 +3,7 @@
 //! sums run in f64 whatever the training precision. An all-zero target divides by one.
 
 mod cpu;
+pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 

@@ -3,6 +3,7 @@
 //! `∂x += g · wᵀ`, `∂w += xᵀ · g`, each accumulated in place into the gradient so far.
 
 mod cpu;
+pub(crate) mod cuda;
 #[cfg(test)]
 pub(crate) mod tests;
 

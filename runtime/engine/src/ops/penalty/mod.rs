@@ -9,6 +9,7 @@
 //!   truncation; its gradient is `β (Y − Y_k)/‖Y − Y_k‖` (the tail energy's gradient).
 
 mod cpu;
+pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 

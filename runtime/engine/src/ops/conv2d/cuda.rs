@@ -1,0 +1,305 @@
+//! conv2d on the GPU: every sample's column matrix at once (`im2col`), one strided
+//! batched cuBLAS product for the forward and for the column gradient, and `col2im`
+//! gathering into the input gradient (each input element sums its own taps: no
+//! atomics, so the result does not depend on scheduling). The same column kernels
+//! serve the transposed convolution, whose grids are the other way round.
+
+use crate::device::cuda::kernels::Module;
+use crate::device::cuda::Tr;
+use crate::device::Cuda;
+use crate::ops::weighted::Epilogue;
+use cudarc::driver::{CudaSlice, PushKernelArg};
+use rrae_artifact::Geometry;
+
+pub const MODULE: Module = Module {
+    op: "conv2d",
+    source: r#"
+// The geometry of one convolution: the big grid (channels c, h × w), the small one
+// (ho × wo), kernel, stride, padding and dilation. Column row r = (c, ki, kj).
+struct Geo { i64 c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw; };
+
+extern "C" __global__ void im2col_f32(float* cols, const float* x, Geo g, i64 batch) {
+    i64 rows = g.c * g.kh * g.kw, p = g.ho * g.wo;
+    FOR_EACH(i, batch * rows * p) {
+        i64 q = i % p, r = (i / p) % rows, b = i / (p * rows);
+        i64 oi = q / g.wo, oj = q % g.wo;
+        i64 kj = r % g.kw, ki = (r / g.kw) % g.kh, c = r / (g.kw * g.kh);
+        i64 y = oi * g.sh - g.ph + ki * g.dh, z = oj * g.sw - g.pw + kj * g.dw;
+        cols[i] = (y >= 0 && y < g.h && z >= 0 && z < g.w)
+            ? x[((b * g.c + c) * g.h + y) * g.w + z] : 0.0f;
+    }
+}
+
+// Each big-grid element gathers the column entries that read it.
+extern "C" __global__ void col2im_f32(float* x, const float* cols, Geo g, i64 batch) {
+    i64 rows = g.c * g.kh * g.kw, p = g.ho * g.wo;
+    FOR_EACH(i, batch * g.c * g.h * g.w) {
+        i64 z = i % g.w, y = (i / g.w) % g.h, c = (i / (g.w * g.h)) % g.c;
+        i64 b = i / (g.w * g.h * g.c);
+        float s = 0.0f;
+        for (i64 ki = 0; ki < g.kh; ++ki) {
+            i64 t = y + g.ph - ki * g.dh;
+            if (t < 0 || t % g.sh != 0 || t / g.sh >= g.ho) continue;
+            for (i64 kj = 0; kj < g.kw; ++kj) {
+                i64 u = z + g.pw - kj * g.dw;
+                if (u < 0 || u % g.sw != 0 || u / g.sw >= g.wo) continue;
+                i64 r = (c * g.kh + ki) * g.kw + kj;
+                s += cols[(b * rows + r) * p + (t / g.sh) * g.wo + u / g.sw];
+            }
+        }
+        x[i] = s;
+    }
+}
+
+// The epilogue: the channel's bias (when has_bias), then the ReLU and its mask (when
+// relu; mask may be null when there is no backward).
+extern "C" __global__ void bias_relu_f32(float* y, const float* bias, int has_bias,
+                                         bool* mask, int relu, i64 channels, i64 plane, i64 n) {
+    FOR_EACH(i, n) {
+        float v = y[i];
+        if (has_bias) v += bias[(i / plane) % channels];
+        if (relu) {
+            bool on = v > 0.0f;
+            if (mask) mask[i] = on;
+            v = on ? v : 0.0f;
+        }
+        y[i] = v;
+    }
+}
+
+extern "C" __global__ void apply_mask_f32(float* g, const bool* mask, i64 n) {
+    FOR_EACH(i, n) { if (!mask[i]) g[i] = 0.0f; }
+}
+
+// ∂b: per channel, samples in order, then the plane.
+extern "C" __global__ void channel_sums_f32(float* db, const float* g, i64 batch,
+                                            i64 channels, i64 plane) {
+    FOR_EACH(c, channels) {
+        float s = 0.0f;
+        for (i64 b = 0; b < batch; ++b) {
+            const float* row = g + (b * channels + c) * plane;
+            float t = 0.0f;
+            for (i64 q = 0; q < plane; ++q) t += row[q];
+            s += t;
+        }
+        db[c] = s;
+    }
+}
+"#,
+    functions: &[
+        "im2col_f32",
+        "col2im_f32",
+        "bias_relu_f32",
+        "apply_mask_f32",
+        "channel_sums_f32",
+    ],
+};
+
+/// The kernels' `Geo`, field for field.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Geo([i64; 13]);
+
+// SAFETY: thirteen i64s, laid out as the kernels' struct.
+unsafe impl cudarc::driver::DeviceRepr for Geo {}
+
+impl Geo {
+    pub(crate) fn of(g: &Geometry) -> Geo {
+        let i = |v: usize| v as i64;
+        Geo([
+            i(g.channels),
+            i(g.big[0]),
+            i(g.big[1]),
+            i(g.small[0]),
+            i(g.small[1]),
+            i(g.kernel[0]),
+            i(g.kernel[1]),
+            i(g.stride[0]),
+            i(g.stride[1]),
+            i(g.padding[0]),
+            i(g.padding[1]),
+            i(g.dilation[0]),
+            i(g.dilation[1]),
+        ])
+    }
+}
+
+/// What the forward keeps: the column matrices (conv2d) and the fused ReLU's mask.
+pub struct Saved {
+    pub(crate) cols: Option<CudaSlice<f32>>,
+    pub(crate) mask: Option<CudaSlice<bool>>,
+}
+
+impl Cuda {
+    /// Every sample's column matrix of the big-grid images `x`.
+    pub(crate) fn im2col(
+        &self,
+        geo: &Geometry,
+        x: &CudaSlice<f32>,
+        batch: usize,
+    ) -> CudaSlice<f32> {
+        let n = batch * geo.col_rows() * geo.col_cols();
+        let mut cols = self.alloc::<f32>(n);
+        let (g, b) = (Geo::of(geo), batch as i64);
+        if let Some(mut l) = self.builder("im2col_f32") {
+            l.arg(&mut cols).arg(&g).arg(x).arg(&b);
+            self.go(l, n);
+        }
+        cols
+    }
+
+    /// The big-grid images whose taps are `cols`, summed.
+    pub(crate) fn col2im(
+        &self,
+        geo: &Geometry,
+        cols: &CudaSlice<f32>,
+        batch: usize,
+    ) -> CudaSlice<f32> {
+        let n = batch * geo.big_len();
+        let mut x = self.alloc::<f32>(n);
+        let (g, b) = (Geo::of(geo), batch as i64);
+        if let Some(mut l) = self.builder("col2im_f32") {
+            l.arg(&mut x).arg(cols).arg(&g).arg(&b);
+            self.go(l, n);
+        }
+        x
+    }
+
+    /// Adds the per-channel bias and applies the epilogue in place; the ReLU's mask
+    /// when `keep`.
+    pub(crate) fn finish(
+        &self,
+        y: &mut CudaSlice<f32>,
+        b: Option<&CudaSlice<f32>>,
+        (channels, plane): (usize, usize),
+        epilogue: Epilogue,
+        keep: bool,
+    ) -> Option<CudaSlice<bool>> {
+        let relu = epilogue == Epilogue::Relu;
+        let mut mask = (relu && keep).then(|| self.alloc::<bool>(y.len()));
+        if b.is_none() && !relu {
+            return mask;
+        }
+        let n = y.len() as i64;
+        let (has_bias, relu) = (b.is_some() as i32, relu as i32);
+        let (c, p) = (channels as i64, plane.max(1) as i64);
+        // A null pointer where there is no bias or no mask: the kernel never reads it.
+        let null = 0u64;
+        if let Some(mut l) = self.builder("bias_relu_f32") {
+            l.arg(&mut *y);
+            match b {
+                Some(b) => l.arg(b),
+                None => l.arg(&null),
+            };
+            l.arg(&has_bias);
+            match mask.as_mut() {
+                Some(m) => l.arg(m),
+                None => l.arg(&null),
+            };
+            l.arg(&relu).arg(&c).arg(&p).arg(&n);
+            self.go(l, n as usize);
+        }
+        mask
+    }
+
+    /// Zeroes `g` where the fused ReLU cut.
+    pub(crate) fn apply_mask(&self, g: &mut CudaSlice<f32>, mask: Option<&CudaSlice<bool>>) {
+        let Some(mask) = mask else { return };
+        let n = g.len() as i64;
+        if let Some(mut l) = self.builder("apply_mask_f32") {
+            l.arg(&mut *g).arg(mask).arg(&n);
+            self.go(l, n as usize);
+        }
+    }
+
+    /// Per-channel sums of `g` (`batch × channels × plane`).
+    pub(crate) fn channel_sums(
+        &self,
+        g: &CudaSlice<f32>,
+        batch: usize,
+        channels: usize,
+    ) -> CudaSlice<f32> {
+        let plane = g.len() / (batch * channels).max(1);
+        let mut db = self.alloc::<f32>(channels);
+        let (b, c, p) = (batch as i64, channels as i64, plane as i64);
+        if let Some(mut l) = self.builder("channel_sums_f32") {
+            l.arg(&mut db).arg(g).arg(&b).arg(&c).arg(&p);
+            self.go(l, channels);
+        }
+        db
+    }
+}
+
+impl super::Conv2dKernel<f32> for Cuda {
+    type Saved = Saved;
+
+    fn conv2d_forward(
+        &self,
+        geo: &Geometry,
+        cout: usize,
+        x: &CudaSlice<f32>,
+        w: &CudaSlice<f32>,
+        b: Option<&CudaSlice<f32>>,
+        epilogue: Epilogue,
+        keep: bool,
+    ) -> (CudaSlice<f32>, Saved) {
+        let batch = x.len() / geo.big_len().max(1);
+        let (rows, p) = (geo.col_rows(), geo.col_cols());
+        let cols = self.im2col(geo, x, batch);
+        let mut out = self.alloc::<f32>(batch * cout * p);
+        // out[s] (cout × p) = W (cout × rows) · cols[s] (rows × p)
+        self.gemm_batched(
+            (cout, rows, p),
+            (w, Tr::No, 0),
+            (&cols, Tr::No, rows * p),
+            (&mut out, cout * p),
+            batch,
+        );
+        let mask = self.finish(&mut out, b, (cout, p), epilogue, keep);
+        let cols = keep.then_some(cols);
+        (out, Saved { cols, mask })
+    }
+
+    fn conv2d_backward(
+        &self,
+        geo: &Geometry,
+        cout: usize,
+        saved: &Saved,
+        x: &CudaSlice<f32>,
+        w: &CudaSlice<f32>,
+        mut g: CudaSlice<f32>,
+    ) -> (CudaSlice<f32>, CudaSlice<f32>, CudaSlice<f32>) {
+        self.apply_mask(&mut g, saved.mask.as_ref());
+        let batch = x.len() / geo.big_len().max(1);
+        let (rows, p) = (geo.col_rows(), geo.col_cols());
+        let db = self.channel_sums(&g, batch, cout);
+        let cols = match &saved.cols {
+            Some(c) => c,
+            None => {
+                self.fail("conv2d backward", "the forward kept no column matrices");
+                return (self.alloc(x.len()), self.alloc(w.len()), db);
+            }
+        };
+        // dW (cout × rows) = Σ_s g[s] (cout × p) · cols[s]ᵀ, samples in order.
+        let mut dw = self.alloc::<f32>(cout * rows);
+        for s in 0..batch {
+            let gs = g.slice(s * cout * p..(s + 1) * cout * p);
+            let cs = cols.slice(s * rows * p..(s + 1) * rows * p);
+            self.gemm((cout, p, rows), &gs, Tr::No, &cs, Tr::Yes, &mut dw, s > 0);
+        }
+        if batch == 0 {
+            dw = self.alloc_zeros(cout * rows);
+        }
+        // dcols[s] (rows × p) = Wᵀ (rows × cout) · g[s] (cout × p)
+        let mut dcols = self.alloc::<f32>(batch * rows * p);
+        self.gemm_batched(
+            (rows, cout, p),
+            (w, Tr::Yes, 0),
+            (&g, Tr::No, cout * p),
+            (&mut dcols, rows * p),
+            batch,
+        );
+        let dx = self.col2im(geo, &dcols, batch);
+        (dx, dw, db)
+    }
+}
