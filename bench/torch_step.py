@@ -33,6 +33,7 @@ p.add_argument("--phase", choices=["train", "fine-tune", "inference"], default="
 p.add_argument("--steps", type=int, default=20)
 p.add_argument("--warmup", type=int, default=3)
 p.add_argument("--threads", type=int, default=2)
+p.add_argument("--device", default="cpu", help="cpu or cuda (each step ends with a synchronise)")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -61,8 +62,16 @@ for w in dec_w:
     layers += [nn.ConvTranspose2d(c, w, 3, 2, 1, 1), nn.ReLU()]
     c = w
 dec = nn.Sequential(*layers, nn.Conv2d(c, a.in_ch, last))
+dev = torch.device(a.device)
+for m in (enc, lin, dec):
+    m.to(dev)
 params = list(enc.parameters()) + list(lin.parameters()) + list(dec.parameters())
-x = torch.randn(a.batch, a.in_ch, a.size, a.size)
+x = torch.randn(a.batch, a.in_ch, a.size, a.size, device=dev)
+
+
+def sync():
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
 
 
 def decode(z):
@@ -108,10 +117,15 @@ times = []
 for i in range(a.warmup + a.steps):
     t = time.perf_counter()
     step()
+    sync()
     if i >= a.warmup:
         times.append(1e3 * (time.perf_counter() - t))
 n = sum(p.numel() for p in params)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+gpu = None
+if dev.type == "cuda":
+    # What the caching allocator holds at its peak: the counterpart of rrae's pool.
+    gpu = torch.cuda.max_memory_reserved() / 2**20
 print(json.dumps(dict(params=n, median_ms=statistics.median(times), min_ms=min(times),
                       max_ms=max(times), steps=a.steps, threads=a.threads, peak_rss_mib=peak,
-                      phase=a.phase, torch=torch.__version__)))
+                      phase=a.phase, torch=torch.__version__, device=a.device, gpu_mib=gpu)))

@@ -447,6 +447,8 @@ fn bench_prints_the_median_time_of_each_phase() {
         ]);
         assert!(out.status.success(), "{phase}: {}", text(&out.stderr));
         let s = text(&out.stdout);
+        let (device, s) = s.split_once('\n').unwrap_or_default();
+        assert!(device.starts_with("device: "), "{phase}: {device}");
         assert!(
             s.starts_with("tiny: ") && s.contains(&format!("ms per {what} over 3 ")),
             "{phase}: {s}"
@@ -949,4 +951,78 @@ fn fid_without_the_inception_feature_says_how_to_build_it() {
         err.contains("--features inception") && err.contains("docs/fid.md"),
         "{err}"
     );
+}
+
+/// Asking for a GPU that is not there is an error naming what was looked for and the
+/// `--device cpu` fix, with no panic and no run folder; `auto` trains on the CPU and
+/// says so on the first line and in metrics.json. On a machine with a GPU the same
+/// error comes from an ordinal past the last device.
+#[test]
+fn a_missing_gpu_is_a_clear_error_and_auto_says_which_device_it_took() {
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("device-cuda");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let gpus = rrae_engine::device::cuda::probe::device_count();
+    let asked = match &gpus {
+        Ok(n) => format!("cuda:{n}"),
+        Err(_) => "cuda".to_string(),
+    };
+    let dir = out_dir.to_string_lossy().to_string();
+    let out = rrae(&[
+        "run",
+        "examples/quickstart.rrae",
+        "--device",
+        &asked,
+        "--out",
+        &dir,
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("help: run on the CPU with `--device cpu`"),
+        "{err}"
+    );
+    match &gpus {
+        Err(_) => assert!(
+            err.starts_with("error: cannot run on cuda:0: the NVIDIA driver library was not found (looked for libcuda.so"),
+            "{err}"
+        ),
+        Ok(n) => assert!(err.contains(&format!("the driver lists {n} device")), "{err}"),
+    }
+    assert!(
+        !out_dir.exists(),
+        "a failed device left {}",
+        out_dir.display()
+    );
+
+    let bad = rrae(&["run", "examples/quickstart.rrae", "--device", "tpu"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("unknown device `tpu`"),
+        "{}",
+        text(&bad.stderr)
+    );
+
+    if gpus.is_err() {
+        let out = rrae(&[
+            "run",
+            "examples/quickstart.rrae",
+            "--steps",
+            "2",
+            "--fine-tune-steps",
+            "1",
+            "-q",
+            "--out",
+            &dir,
+        ]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(
+            stdout.lines().next(),
+            Some("device: cpu (no CUDA GPU: the NVIDIA driver library was not found)")
+        );
+        let metrics = std::fs::read_to_string(out_dir.join("metrics.json")).unwrap();
+        assert!(metrics.contains("\"device\": \"cpu\""), "{metrics}");
+        std::fs::remove_dir_all(&out_dir).unwrap();
+    }
 }

@@ -129,11 +129,17 @@ enum Command {
         /// Stop after this many steps (training and fine-tuning together) and write a checkpoint, as Ctrl-C does.
         #[arg(long, value_name = "N")]
         stop_after: Option<usize>,
+        /// Where to train and evaluate: `cpu`, `cuda`, `cuda:N`, or `auto` (the first GPU if a CUDA driver and a device are found, else the CPU).
+        #[arg(long, default_value = "auto")]
+        device: rrae_engine::device::DeviceChoice,
     },
     /// Re-evaluate the model saved in a run folder with the run's seed (writes eval.json, which `rrae compare` prefers, and redraws the plots).
     Eval {
         /// The run folder written by `rrae run`.
         dir: PathBuf,
+        /// Where to train and evaluate: `cpu`, `cuda`, `cuda:N`, or `auto` (the first GPU if a CUDA driver and a device are found, else the CPU).
+        #[arg(long, default_value = "auto")]
+        device: rrae_engine::device::DeviceChoice,
     },
     /// Train several models (or read finished run folders) and tabulate them as the paper's
     /// Table 1, with their latent singular values, interpolations and samples side by side.
@@ -158,6 +164,9 @@ enum Command {
         reuse: bool,
         #[arg(long, short)]
         quiet: bool,
+        /// Where to train and evaluate: `cpu`, `cuda`, `cuda:N`, or `auto` (the first GPU if a CUDA driver and a device are found, else the CPU).
+        #[arg(long, default_value = "auto")]
+        device: rrae_engine::device::DeviceChoice,
     },
     /// Describe an artifact (a run folder's model.rra): shapes, k, errors, size, source hash.
     Inspect {
@@ -229,6 +238,9 @@ enum Command {
         /// What to time: a training step, a fine-tuning step, or inference of a batch.
         #[arg(long, value_enum, default_value_t = train::BenchPhase::Train)]
         phase: train::BenchPhase,
+        /// Where to train and evaluate: `cpu`, `cuda`, `cuda:N`, or `auto` (the first GPU if a CUDA driver and a device are found, else the CPU).
+        #[arg(long, default_value = "auto")]
+        device: rrae_engine::device::DeviceChoice,
     },
     /// Print a completion script for a shell: `rrae completions bash > /etc/bash_completion.d/rrae`,
     /// `rrae completions zsh > ~/.zfunc/_rrae`, `rrae completions fish > ~/.config/fish/completions/rrae.fish`.
@@ -277,8 +289,10 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             quiet,
             resume,
             stop_after,
+            device,
         } => {
             let (ir, text) = checked(&file)?;
+            let device = train::open_device(device, false)?;
             let o = rrae_report::run::Overrides {
                 steps,
                 fine_tune_steps,
@@ -286,12 +300,13 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             };
             let how = train::How {
                 quiet,
+                device,
                 resume: resume.is_some(),
                 stop_after,
             };
             train::run(ir, &text, &file.to_string_lossy(), resume.or(out), o, how)
         }
-        Command::Eval { dir } => train::eval(dir),
+        Command::Eval { dir, device } => train::eval(dir, &train::open_device(device, false)?),
         Command::Inspect { artifact } => artifact::inspect(artifact),
         Command::Compare {
             inputs,
@@ -301,13 +316,14 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             seed,
             reuse,
             quiet,
+            device,
         } => {
             let o = rrae_report::run::Overrides {
                 steps,
                 fine_tune_steps,
                 seed,
             };
-            compare(inputs, out, o, reuse, quiet)
+            compare(inputs, out, o, reuse, (quiet, device))
         }
         Command::Sample {
             artifact,
@@ -338,9 +354,11 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             warmup,
             json,
             phase,
+            device,
         } => {
             let (ir, _) = checked(&file)?;
-            train::bench(ir, steps, warmup, json, phase)
+            let device = train::open_device(device, json)?;
+            train::bench(ir, steps, warmup, json, phase, &device)
         }
         Command::Check { file } => check(&file),
         Command::Completions { shell } => {
@@ -415,12 +433,13 @@ fn compare(
     out: PathBuf,
     o: rrae_report::run::Overrides,
     reuse: bool,
-    quiet: bool,
+    (quiet, device): (bool, rrae_engine::device::DeviceChoice),
 ) -> Result<(), ExitCode> {
     if inputs.is_empty() {
         errln!("error: give .rrae files or run folders to compare");
         return Err(ExitCode::from(2));
     }
+    let device = train::open_device(device, false)?;
     let fail = |e: rrae_engine::RuntimeError| {
         errln!("error: {e}");
         ExitCode::from(1)
@@ -441,6 +460,7 @@ fn compare(
                 let resume = reuse && dir.join(rrae_train::checkpoint::FILE).is_file();
                 let how = train::How {
                     quiet,
+                    device: device.clone(),
                     resume,
                     stop_after: None,
                 };

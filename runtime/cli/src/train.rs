@@ -1,6 +1,7 @@
 //! `rrae run` and `rrae bench`.
 
 use crate::progress::Bar;
+use rrae_engine::device::{DeviceChoice, Found, Opened};
 use rrae_engine::RuntimeError;
 use rrae_report::eval::median;
 use rrae_report::run::{default_dir, run as run_model, Overrides, RunOptions};
@@ -13,9 +14,40 @@ fn debug() -> bool {
     std::env::var("RRAE_DEBUG").is_ok_and(|v| v != "0" && !v.is_empty())
 }
 
+/// Opens the device asked for (`--device`) and says which it is on the first line of
+/// output (standard error when standard output carries JSON): `device: cpu`, with the
+/// reason when `auto` found no GPU. Asking for a GPU that cannot be used is an error.
+pub fn open_device(choice: DeviceChoice, json: bool) -> Result<Opened, ExitCode> {
+    match choice.open() {
+        Ok(Found { device, note }) => {
+            let line = match note {
+                // The short reason; `--device cuda` gives the whole of it.
+                Some(why) => format!(
+                    "device: {} (no CUDA GPU: {})",
+                    device.name(),
+                    why.split(" (looked for").next().unwrap_or(&why)
+                ),
+                None => format!("device: {}", device.name()),
+            };
+            if json {
+                errln!("{line}");
+            } else {
+                outln!("{line}");
+            }
+            Ok(device)
+        }
+        Err(e) => {
+            errln!("error: {e}");
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
 /// Flags of `rrae run` beyond the overrides.
 pub struct How {
     pub quiet: bool,
+    /// The device [`open_device`] opened.
+    pub device: Opened,
     pub resume: bool,
     pub stop_after: Option<usize>,
 }
@@ -74,6 +106,7 @@ pub fn run(
     let mut bar = Bar::new(how.quiet);
     let opts = RunOptions {
         debug: debug(),
+        device: how.device.clone(),
         control: RunControl {
             stop_after: how.stop_after,
             stop: stop_on_signals(),
@@ -175,8 +208,8 @@ fn print_metrics(m: &rrae_report::eval::Metrics) {
 }
 
 /// `rrae eval RUN_DIR`: re-evaluates a saved run.
-pub fn eval(dir: PathBuf) -> Result<(), ExitCode> {
-    match rrae_report::run::eval_saved(&dir) {
+pub fn eval(dir: PathBuf, device: &Opened) -> Result<(), ExitCode> {
+    match rrae_report::run::eval_saved(&dir, device) {
         Ok(m) => {
             print_metrics(&m);
             Ok(())
@@ -208,6 +241,7 @@ pub fn bench(
     warmup: usize,
     json: bool,
     phase: BenchPhase,
+    device: &Opened,
 ) -> Result<(), ExitCode> {
     let fail = |e: rrae_engine::RuntimeError| {
         errln!("error: {e}");
@@ -245,7 +279,8 @@ pub fn bench(
         BenchPhase::FineTune => rrae_train::train::Phase::FineTune,
         BenchPhase::Train | BenchPhase::Inference => rrae_train::train::Phase::Train,
     };
-    let mut t = rrae_train::train::Trainer::new(model, &data, debug());
+    let free_before = device.gpu_free();
+    let mut t = rrae_train::train::Trainer::new(model, &data, debug()).on_device(device.clone());
     // Allocation counters when the last warm-up step and the last timed step are
     // reported (the run goes on to build the common basis, which is not a step).
     let mut after_warmup = crate::alloc_count::totals();
@@ -299,6 +334,10 @@ pub fn bench(
             allocs: (end.0 - after_warmup.0) as f64 / timed,
             alloc_mib: (end.1 - after_warmup.1) as f64 / timed / (1 << 20) as f64,
             ms,
+            device: t.device_name(),
+            gpu_mib: free_before
+                .zip(device.gpu_free())
+                .map(|(before, after)| before.saturating_sub(after) as f64 / (1 << 20) as f64),
         },
         json,
     );
@@ -321,6 +360,11 @@ struct Figures<'a> {
     alloc_mib: f64,
     /// Each timed unit's wall time.
     ms: Vec<f64>,
+    /// The device, and on a GPU the memory the run took there (free memory before the
+    /// model was made less free memory after the timed steps; the memory pool keeps
+    /// what the steps freed, so this is their peak).
+    device: String,
+    gpu_mib: Option<f64>,
 }
 
 /// Prints the figures as text or one JSON line.
@@ -341,6 +385,7 @@ fn print_bench(f: &Figures, json: bool) {
             "gflops": gflop / (med / 1e3), "images_per_s": batch as f64 / (med / 1e3),
             "peak_rss_mib": peak, "threads": threads,
             "allocations_per_step": allocs, "allocated_mib_per_step": alloc_mib,
+            "device": f.device, "gpu_mib": f.gpu_mib,
         });
         outln!("{v}");
     } else {
@@ -360,6 +405,9 @@ fn print_bench(f: &Figures, json: bool) {
         outln!(
             "{allocs:.0} allocations ({alloc_mib:.0} MiB) per timed {what}, served from memory the allocator keeps"
         );
+        if let Some(mib) = f.gpu_mib {
+            outln!("GPU memory taken by the run on {}: {mib:.0} MiB", f.device);
+        }
     }
 }
 

@@ -45,6 +45,8 @@ impl Overrides {
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     pub debug: bool,
+    /// Where the steps, the common basis and the evaluation run.
+    pub device: rrae_engine::device::Opened,
     pub control: RunControl,
     /// Continue from `DIR/checkpoint.safetensors`.
     pub resume: bool,
@@ -65,6 +67,8 @@ pub fn set_steps(ir: &mut Ir, steps: usize) {
 pub struct Report {
     pub model: String,
     pub source: String,
+    /// The device the run trained and evaluated on: `cpu`, `cuda:0 (…)`.
+    pub device: String,
     pub seed: u64,
     pub steps: usize,
     pub fine_tune_steps: usize,
@@ -205,7 +209,7 @@ fn run_seed(dir: &Path) -> Option<u64> {
 
 /// Re-evaluates the model saved in a run folder (`rrae eval`): writes `eval.json`
 /// and redraws the plots; the training log and the model are left as they are.
-pub fn eval_saved(dir: &Path) -> Result<Metrics> {
+pub fn eval_saved(dir: &Path, device: &rrae_engine::device::Opened) -> Result<Metrics> {
     if !dir.is_dir() {
         return Err(RuntimeError::Read {
             path: dir.to_path_buf(),
@@ -237,7 +241,7 @@ pub fn eval_saved(dir: &Path) -> Result<Metrics> {
     let mut model = Model::lower(&ir, ir.train.seed)?;
     saved.restore(&mut model.params, &path)?;
     let data = Dataset::load(data_ir)?;
-    let mut trainer = Trainer::new(model, &data, false);
+    let mut trainer = Trainer::new(model, &data, false).on_device(device.clone());
     if saved.basis.is_some() {
         trainer.basis = saved.basis.clone();
     }
@@ -384,7 +388,7 @@ pub fn run(
     if opts.debug {
         progress.message(&format!("lowered graph:\n{}", model.describe()));
     }
-    let mut trainer = Trainer::new(model, &data, opts.debug);
+    let mut trainer = Trainer::new(model, &data, opts.debug).on_device(opts.device.clone());
     trainer.source = source.to_string();
     if let Some((ck, path)) = checkpoint {
         let step = ck.step();
@@ -477,6 +481,7 @@ fn report_of(
     Report {
         model: ir.name.clone(),
         source: trainer.source.clone(),
+        device: trainer.device_name(),
         seed: ir.train.seed,
         steps: ir.train.steps,
         fine_tune_steps: ir.train.fine_tune_steps,

@@ -9,7 +9,9 @@
 use crate::control::{Action, Controller, Decision, Options};
 use crate::data::{gather, Dataset};
 use nalgebra::DMatrix;
-use rrae_engine::device::{Cpu, Device};
+use rrae_engine::backend::Backend;
+use rrae_engine::device::Opened;
+use rrae_engine::device::{Cpu, Cuda, Device};
 use rrae_engine::error::{Result, RuntimeError};
 use rrae_engine::latent::project::projector;
 use rrae_engine::latent::svd_truncate::project_rank_k;
@@ -18,7 +20,7 @@ use rrae_engine::linalg::{from_rows, leading, svd};
 use rrae_engine::model::{infer, project_rows, Model, Profile};
 use rrae_engine::ops::elementwise::add;
 use rrae_engine::ops::loss::loss;
-use rrae_engine::optim::Optimizer;
+use rrae_engine::optim::{Optimizer, OptimizerKernel};
 use rrae_engine::resident::Resident;
 use rrae_engine::tape::Tape;
 use rrae_lang::ir::{LatentOp, Rank, Schedule, TrainIr};
@@ -132,17 +134,52 @@ pub struct Trainer<'a> {
     /// [`Dataset::fingerprint`] of `data`, computed at the first checkpoint (a run
     /// without one, `rrae bench` or `rrae eval`, never hashes its data).
     data_fingerprint: std::sync::OnceLock<String>,
-    dev: Cpu,
-    /// Parameters and moments on `dev` while steps run; `model.params` mirrors the
-    /// parameters after every step, `opt` keeps the step count and, while this is
-    /// set, no moments (see [`Trainer::optimizer`]).
-    resident: Option<Resident<Cpu>>,
+    /// The device the steps and the inference run on, with the parameters and moments
+    /// resident there while steps run.
+    engine: Engine,
+}
+
+/// What a device needs for training: every kernel, and the optimiser's.
+pub trait Train: Backend<f32> + OptimizerKernel {}
+impl<D: Backend<f32> + OptimizerKernel> Train for D {}
+
+/// A trainer's device and the parameters and moments kept on it while steps run
+/// (`None` before the first step and after anything that replaces them on the host).
+/// `model.params` mirrors the parameters after every step; `opt` keeps the step count
+/// and, while a resident copy exists, no moments (see [`Trainer::optimizer`]).
+enum Engine {
+    Cpu(Cpu, Option<Resident<Cpu>>),
+    Cuda(Cuda, Option<Resident<Cuda>>),
+}
+
+/// `$body` with `$dev` the engine's device and `$res` its resident slot, once per
+/// device (each arm is compiled for its own device type).
+macro_rules! on_engine {
+    ($engine:expr, $dev:ident, $res:ident => $body:expr) => {
+        match $engine {
+            Engine::Cpu($dev, $res) => $body,
+            Engine::Cuda($dev, $res) => $body,
+        }
+    };
+}
+
+/// What one step reads and updates of its trainer, apart from the device.
+struct StepCx<'s> {
+    model: &'s mut Model,
+    profile: &'s mut Option<Profile>,
+    opt: &'s mut Optimizer,
+    z_all: Option<&'s [f32]>,
+    dim: usize,
+    phase: Phase,
+    /// The step within its phase, the phase's length and its base rate.
+    step: usize,
+    total: usize,
+    base: f64,
 }
 
 impl<'a> Trainer<'a> {
     pub fn new(model: Model, data: &'a Dataset, debug: bool) -> Self {
         rrae_engine::tape::timing::enable(debug);
-        let dev = Cpu;
         let basis = match model.latent.basis(&model.params) {
             BasisSource::Fixed(b) => Some(b),
             BasisSource::None | BasisSource::Common { .. } | BasisSource::Trained(_) => None,
@@ -164,9 +201,25 @@ impl<'a> Trainer<'a> {
             z_all: None,
             trained: None,
             data_fingerprint: std::sync::OnceLock::new(),
-            dev,
-            resident: None,
+            engine: Engine::Cpu(Cpu, None),
         }
+    }
+
+    /// This trainer on `device`: steps, inference, the common basis's latents and the
+    /// evaluation all run there from now on.
+    pub fn on_device(mut self, device: Opened) -> Self {
+        let opt = self.optimizer();
+        self.opt = opt;
+        self.engine = match device {
+            Opened::Cpu(d) => Engine::Cpu(d, None),
+            Opened::Cuda(d) => Engine::Cuda(d, None),
+        };
+        self
+    }
+
+    /// How output and metrics.json name the device: `cpu`, `cuda:0 (…)`.
+    pub fn device_name(&self) -> String {
+        on_engine!(&self.engine, dev, _res => dev.name())
     }
 
     /// [`Dataset::fingerprint`] of the data this trainer trains on.
@@ -205,23 +258,23 @@ impl<'a> Trainer<'a> {
     /// The optimiser with its moments, wherever they are: what a checkpoint or a
     /// snapshot keeps.
     pub fn optimizer(&self) -> Optimizer {
-        match &self.resident {
-            Some(r) => r.moments(&self.dev, &self.opt),
+        on_engine!(&self.engine, dev, res => match res {
+            Some(r) => r.moments(dev, &self.opt),
             None => self.opt.clone(),
-        }
+        })
     }
 
     /// Replaces the optimiser; the device copy is made again at the next step.
     pub(crate) fn set_optimizer(&mut self, opt: Optimizer) {
         self.opt = opt;
-        self.resident = None;
+        on_engine!(&mut self.engine, _dev, res => *res = None);
     }
 
     /// Puts back parameter values taken with `ParamSet::values` (the moments stay).
     pub fn set_params(&mut self, values: &[Vec<f32>]) {
-        if let Some(r) = self.resident.take() {
-            self.opt = r.moments(&self.dev, &self.opt);
-        }
+        let opt = self.optimizer();
+        self.opt = opt;
+        on_engine!(&mut self.engine, _dev, res => *res = None);
         self.model.params.set_values(values);
     }
 
@@ -238,75 +291,18 @@ impl<'a> Trainer<'a> {
                 self.model.ir.train.fine_tune_lr,
             ),
         };
-        let dev = self.dev;
-        let res = match &mut self.resident {
-            Some(r) => r,
-            slot @ None => {
-                let r = Resident::upload(&dev, &self.model.params, &self.opt);
-                // The moments live on the device from here on.
-                (self.opt.m, self.opt.v) = (vec![], vec![]);
-                slot.insert(r)
-            }
-        };
-        let mut tape = Tape::new(dev);
-        let params = res.bind(&mut tape, &self.model.params);
-        let x = tape.constant(dev.upload(&x), idx.len(), self.data.dim);
-        let l = match phase {
-            Phase::Train => {
-                let mut prof = self.profile.take();
-                let y = self.model.encode(&mut tape, &params, x, prof.as_mut())?;
-                let t1 = Instant::now();
-                let (z, penalty) = self.model.latent.forward(&mut tape, y, &params)?;
-                if let Some(p) = prof.as_mut() {
-                    p.record("latent", t1);
-                }
-                let pred = self.model.decode(&mut tape, &params, z, prof.as_mut());
-                self.profile = prof;
-                let l = loss(&mut tape, self.model.ir.train.loss, pred?, x);
-                match penalty {
-                    Some(p) => add(&mut tape, l, p)?,
-                    None => l,
-                }
-            }
-            Phase::FineTune => {
-                let lat = self.model.latent_dim();
-                let rows = match &self.z_all {
-                    Some(z) => gather(z, lat, idx),
-                    None => {
-                        return Err(RuntimeError::Stage {
-                            stage: "trainer",
-                            reason: "fine-tuning started without its latents".into(),
-                        })
-                    }
-                };
-                let z = tape.constant(dev.upload(&rows), idx.len(), lat);
-                let pred = self.model.decode(&mut tape, &params, z, None)?;
-                loss(&mut tape, self.model.ir.train.loss, pred, x)
-            }
-        };
-        let value = tape.item(l);
-        let t2 = Instant::now();
-        let mut grads = tape.backward(l)?;
-        if let Some(p) = self.profile.as_mut() {
-            if phase == Phase::Train {
-                p.record("backward (all layers)", t2);
-            }
-        }
-        let non_finite = |what: String| RuntimeError::NonFinite {
-            phase: phase.name(),
+        let cx = StepCx {
+            model: &mut self.model,
+            profile: &mut self.profile,
+            opt: &mut self.opt,
+            z_all: self.z_all.as_deref(),
+            dim: self.data.dim,
+            phase,
             step,
-            what,
-            kept: None,
+            total,
+            base,
         };
-        if !value.is_finite() {
-            return Err(non_finite("the loss".into()));
-        }
-        let grads = res
-            .gradients(&dev, &mut grads, &params, &self.model.params)
-            .map_err(|name| non_finite(format!("the gradient of {name}")))?;
-        let lr = learning_rate(&self.model.ir.train.schedule, base, step, total);
-        res.update(&dev, &mut self.opt, &grads, lr)?;
-        res.download_params(&dev, &mut self.model.params);
+        let value = on_engine!(&mut self.engine, dev, res => step_on(&*dev, res, cx, idx, x))?;
         self.log.push(StepLog {
             phase,
             step,
@@ -406,20 +402,23 @@ impl<'a> Trainer<'a> {
     /// Encoder outputs (n × L, row per sample) of `rows`, in chunks.
     pub fn encode_all(&self, rows: &[f32]) -> Result<Vec<f32>> {
         let m = &self.model;
-        infer(&self.dev, &m.encoder, &m.params, rows, self.data.dim, 256)
+        on_engine!(&self.engine, dev, _res => infer(dev, &m.encoder, &m.params, rows, self.data.dim, 256))
     }
 
     /// Decoder outputs (model units, row per sample) of latents `z`, in chunks.
     pub fn decode_all(&self, z: &[f32]) -> Result<Vec<f32>> {
         let m = &self.model;
-        infer(&self.dev, &m.decoder, &m.params, z, m.latent_dim(), 256)
+        on_engine!(&self.engine, dev, _res => infer(dev, &m.decoder, &m.params, z, m.latent_dim(), 256))
     }
 
     /// Inference latents: encoder outputs `y` mapped by the inference form, `U Uᵀ`
     /// for models with a basis, unchanged otherwise.
     pub fn inference_latents(&self, y: Vec<f32>) -> Result<Vec<f32>> {
         match &self.basis {
-            Some(b) => project_rows(&self.dev, &y, self.model.latent_dim(), &projector(b)),
+            Some(b) => {
+                let (l, p) = (self.model.latent_dim(), projector(b));
+                on_engine!(&self.engine, dev, _res => project_rows(dev, &y, l, &p))
+            }
             None => Ok(y),
         }
     }
@@ -449,9 +448,99 @@ impl<'a> Trainer<'a> {
         self.common_singular_values = d.s.to_vec();
         (rank, d.s.to_vec())
     }
+}
 
-    pub fn device(&self) -> &Cpu {
-        &self.dev
+/// One step on device `dev` with the parameters resident in `slot` (uploaded on the
+/// first step): the forward, the loss, the backward, the update; returns the loss.
+fn step_on<D: Train>(
+    dev: &D,
+    slot: &mut Option<Resident<D>>,
+    cx: StepCx<'_>,
+    idx: &[usize],
+    x: Vec<f32>,
+) -> Result<f64> {
+    let StepCx {
+        phase,
+        step,
+        total,
+        base,
+        ..
+    } = cx;
+    let res = match slot {
+        Some(r) => r,
+        slot @ None => {
+            let r = Resident::upload(dev, &cx.model.params, cx.opt);
+            // The moments live on the device from here on.
+            (cx.opt.m, cx.opt.v) = (vec![], vec![]);
+            slot.insert(r)
+        }
+    };
+    let mut tape = Tape::new(dev.clone());
+    let params = res.bind(&mut tape, &cx.model.params);
+    let x = tape.constant(dev.upload(&x), idx.len(), cx.dim);
+    let l = match phase {
+        Phase::Train => {
+            let mut prof = cx.profile.take();
+            let y = cx.model.encode(&mut tape, &params, x, prof.as_mut())?;
+            let t1 = Instant::now();
+            let (z, penalty) = cx.model.latent.forward(&mut tape, y, &params)?;
+            if let Some(p) = prof.as_mut() {
+                p.record("latent", t1);
+            }
+            let pred = cx.model.decode(&mut tape, &params, z, prof.as_mut());
+            *cx.profile = prof;
+            let l = loss(&mut tape, cx.model.ir.train.loss, pred?, x);
+            match penalty {
+                Some(p) => add(&mut tape, l, p)?,
+                None => l,
+            }
+        }
+        Phase::FineTune => {
+            let lat = cx.model.latent_dim();
+            let rows = match cx.z_all {
+                Some(z) => gather(z, lat, idx),
+                None => {
+                    return Err(RuntimeError::Stage {
+                        stage: "trainer",
+                        reason: "fine-tuning started without its latents".into(),
+                    })
+                }
+            };
+            let z = tape.constant(dev.upload(&rows), idx.len(), lat);
+            let pred = cx.model.decode(&mut tape, &params, z, None)?;
+            loss(&mut tape, cx.model.ir.train.loss, pred, x)
+        }
+    };
+    let value = tape.item(l);
+    let t2 = Instant::now();
+    let mut grads = tape.backward(l)?;
+    if let Some(p) = cx.profile.as_mut() {
+        if phase == Phase::Train {
+            p.record("backward (all layers)", t2);
+        }
+    }
+    let non_finite = |what: String| RuntimeError::NonFinite {
+        phase: phase.name(),
+        step,
+        what,
+        kept: None,
+    };
+    if !value.is_finite() {
+        return Err(non_finite("the loss".into()));
+    }
+    let grads = res
+        .gradients(dev, &mut grads, &params, &cx.model.params)
+        .map_err(|name| non_finite(format!("the gradient of {name}")))?;
+    let lr = learning_rate(&cx.model.ir.train.schedule, base, step, total);
+    res.update(dev, cx.opt, &grads, lr)?;
+    res.download_params(dev, &mut cx.model.params);
+
+    match dev.failure() {
+        Some(reason) => Err(RuntimeError::Device {
+            asked: dev.name(),
+            reason,
+        }),
+        None => Ok(value),
     }
 }
 

@@ -18,7 +18,7 @@ mod select;
 
 pub use cpu::Cpu;
 pub use cuda::Cuda;
-pub use select::DeviceChoice;
+pub use select::{DeviceChoice, Found, Opened};
 
 use crate::pool::Shelved;
 

@@ -49,11 +49,17 @@ impl fmt::Display for DeviceChoice {
     }
 }
 
-/// An opened device.
+/// An opened device; the CPU unless one is chosen.
 #[derive(Clone, Debug)]
 pub enum Opened {
     Cpu(Cpu),
     Cuda(Cuda),
+}
+
+impl Default for Opened {
+    fn default() -> Self {
+        Opened::Cpu(Cpu)
+    }
 }
 
 impl Opened {
@@ -63,6 +69,16 @@ impl Opened {
         match self {
             Opened::Cpu(d) => d.name(),
             Opened::Cuda(d) => d.name(),
+        }
+    }
+
+    /// Free memory on a GPU as its driver reports it; `None` on the CPU, whose figure
+    /// is the process's peak resident memory.
+    pub fn gpu_free(&self) -> Option<u64> {
+        use super::Device;
+        match self {
+            Opened::Cpu(_) => None,
+            Opened::Cuda(d) => d.memory_available(),
         }
     }
 }

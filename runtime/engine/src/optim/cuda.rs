@@ -2,7 +2,7 @@
 //! parameters and both moments never leave the device.
 
 use super::{OptimizerKernel, Update};
-use crate::device::cuda::kernels::Module;
+use crate::device::cuda::module::Module;
 use crate::device::Cuda;
 use cudarc::driver::{CudaSlice, PushKernelArg};
 
@@ -59,7 +59,8 @@ impl OptimizerKernel for Cuda {
                 c2s,
                 eps,
             } => {
-                if let Some(mut l) = self.builder("adam_f32") {
+                if let Some(f) = self.kernel(&MODULE, "adam_f32") {
+                    let mut l = self.launcher(&f);
                     l.arg(&mut *p).arg(g).arg(&mut *m).arg(&mut *v);
                     l.arg(&b1).arg(&b2).arg(&step).arg(&c2s).arg(&eps).arg(&n);
                     self.go(l, n as usize);
@@ -73,7 +74,8 @@ impl OptimizerKernel for Cuda {
                 eps,
                 eps_root,
             } => {
-                if let Some(mut l) = self.builder("adabelief_f32") {
+                if let Some(f) = self.kernel(&MODULE, "adabelief_f32") {
+                    let mut l = self.launcher(&f);
                     l.arg(&mut *p).arg(g).arg(&mut *m).arg(&mut *v);
                     l.arg(&b1)
                         .arg(&b2)
@@ -87,7 +89,8 @@ impl OptimizerKernel for Cuda {
             }
             Update::Sgd { mu, lr, first } => {
                 let first = first as i32;
-                if let Some(mut l) = self.builder("sgd_f32") {
+                if let Some(f) = self.kernel(&MODULE, "sgd_f32") {
+                    let mut l = self.launcher(&f);
                     l.arg(&mut *p)
                         .arg(g)
                         .arg(&mut *m)
@@ -104,7 +107,8 @@ impl OptimizerKernel for Cuda {
     fn all_finite(&self, x: &CudaSlice<f32>) -> bool {
         let mut count = self.alloc_zeros::<u32>(1);
         let n = x.len() as i64;
-        if let Some(mut l) = self.builder("count_non_finite") {
+        if let Some(f) = self.kernel(&MODULE, "count_non_finite") {
+            let mut l = self.launcher(&f);
             l.arg(&mut count).arg(x).arg(&n);
             self.go(l, n as usize);
         }

@@ -6,14 +6,16 @@
 //! threshold is raised so that a buffer freed by one step is the next step's without a
 //! call into the driver. Everything runs on one stream in order, so cudarc's per-buffer
 //! event tracking is switched off. Products go to cuBLAS; every other kernel is CUDA C
-//! beside its op (`ops/<op>/cuda.rs`), compiled once per run by NVRTC for the device's
-//! architecture ([`kernels`]).
+//! beside its op (`ops/<op>/cuda.rs`), compiled by NVRTC for the device's architecture
+//! when the op first runs ([`module`]).
 //!
 //! Kernels return buffers, not results ([`Device`] is the CPU's shape too), so a failed
 //! allocation or launch is recorded, the kernels after it are skipped, and the trainer
 //! reads [`Device::failure`] after each step.
 
-pub mod kernels;
+#[cfg(test)]
+mod kernels;
+pub mod module;
 #[cfg(test)]
 mod parity;
 pub mod probe;
@@ -24,6 +26,7 @@ use cudarc::driver::{
     CudaContext, CudaFunction, CudaSlice, CudaStream, DevicePtr, DevicePtrMut, DeviceRepr,
     LaunchArgs, LaunchConfig, ValidAsZeroBits,
 };
+use module::Module;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -40,7 +43,10 @@ struct Inner {
     ctx: Arc<CudaContext>,
     stream: Arc<CudaStream>,
     blas: CudaBlas,
-    functions: HashMap<&'static str, CudaFunction>,
+    /// `compute_90` for an H100: what NVRTC compiles the modules for.
+    arch: String,
+    /// The kernels of every module compiled so far, by name.
+    functions: Mutex<HashMap<&'static str, CudaFunction>>,
     failure: Mutex<Option<String>>,
 }
 
@@ -67,14 +73,14 @@ impl Cuda {
         let (major, minor) = ctx
             .compute_capability()
             .map_err(|e| format!("cannot read the compute capability of {name}: {e}"))?;
-        let functions = kernels::load(&ctx, major, minor)?;
         Ok(Cuda {
             inner: Arc::new(Inner {
                 label: format!("cuda:{ordinal} ({name}, sm_{major}{minor})"),
                 ctx,
                 stream,
                 blas,
-                functions,
+                arch: format!("compute_{major}{minor}"),
+                functions: Mutex::new(HashMap::new()),
                 failure: Mutex::new(None),
             }),
         })
@@ -132,19 +138,48 @@ impl Cuda {
         }
     }
 
-    /// A launch of kernel `name`, unless the device has failed: push the arguments,
-    /// then [`Cuda::go`].
-    pub(crate) fn builder(&self, name: &'static str) -> Option<LaunchArgs<'_>> {
+    /// Kernel `name` of module `m`, compiling and loading `m` the first time; `None`
+    /// once the device has failed (or if this failed it: the failure says why).
+    pub(crate) fn kernel(&self, m: &Module, name: &'static str) -> Option<CudaFunction> {
         if self.failed() {
             return None;
         }
-        match self.inner.functions.get(name) {
-            Some(f) => Some(self.inner.stream.launch_builder(f)),
-            None => {
-                self.fail(name, "no such kernel was compiled");
-                None
+        let mut functions = self.inner.functions.lock().ok()?;
+        if !functions.contains_key(name) {
+            if let Err(e) = self.load(m, &mut functions) {
+                drop(functions);
+                self.fail(&format!("the {} kernels", m.op), e);
+                return None;
             }
         }
+        let f = functions.get(name).cloned();
+        if f.is_none() {
+            drop(functions);
+            self.fail(name, format!("no such kernel in the {} module", m.op));
+        }
+        f
+    }
+
+    fn load(
+        &self,
+        m: &Module,
+        into: &mut HashMap<&'static str, CudaFunction>,
+    ) -> Result<(), String> {
+        let ptx = module::compile(m.source, Some(self.inner.arch.clone()))
+            .map_err(|e| format!("NVRTC could not compile them: {e}"))?;
+        let loaded = self.inner.ctx.load_module(ptx).map_err(|e| e.to_string())?;
+        for f in m.functions {
+            into.insert(
+                *f,
+                loaded.load_function(f).map_err(|e| format!("{f}: {e}"))?,
+            );
+        }
+        Ok(())
+    }
+
+    /// A launch of `f` on the device's stream: push the arguments, then [`Cuda::go`].
+    pub(crate) fn launcher<'a>(&'a self, f: &'a CudaFunction) -> LaunchArgs<'a> {
+        self.inner.stream.launch_builder(f)
     }
 
     /// Launches `b` over `n` threads (a grid-stride loop covers any more).
@@ -218,6 +253,12 @@ impl Cuda {
         if let Err(e) = unsafe { self.inner.blas.gemm_strided_batched(cfg, b, a, c) } {
             self.fail("cuBLAS strided batched sgemm", e);
         }
+    }
+
+    /// A host copy of `b` in the CPU's buffers: the ops that run the CPU's kernel on
+    /// small tensors (the SVD, the penalties, the learned basis) read it.
+    pub(crate) fn to_host(&self, b: &CudaSlice<f32>) -> crate::pool::Buf<f32> {
+        super::Cpu.upload(&self.download(b))
     }
 
     /// Waits for the stream; a failure of anything queued on it is recorded.
@@ -311,8 +352,12 @@ impl Device for Cuda {
     }
 
     fn download_into<E: Element>(&self, buf: &CudaSlice<E>, host: &mut [E]) {
-        if self.failed() || buf.len() != host.len() {
+        if self.failed() {
             return;
+        }
+        if buf.len() != host.len() {
+            let lengths = format!("{} elements into {}", buf.len(), host.len());
+            return self.fail("copying from the GPU", lengths);
         }
         if let Err(e) = self.inner.stream.memcpy_dtoh(buf, host) {
             self.fail("copying from the GPU", e);

@@ -1,7 +1,7 @@
 //! The activations on the GPU: the CPU's formulas, element by element.
 
 use super::Activation;
-use crate::device::cuda::kernels::Module;
+use crate::device::cuda::module::Module;
 use crate::device::Cuda;
 use cudarc::driver::{CudaSlice, PushKernelArg};
 
@@ -50,7 +50,8 @@ impl super::ActivationKernel<f32> for Cuda {
         let (kind, slope) = code(a);
         let n = x.len() as i64;
         let mut y = self.alloc::<f32>(x.len());
-        if let Some(mut l) = self.builder("act_forward_f32") {
+        if let Some(f) = self.kernel(&MODULE, "act_forward_f32") {
+            let mut l = self.launcher(&f);
             l.arg(&mut y).arg(x).arg(&kind).arg(&slope).arg(&n);
             self.go(l, n as usize);
         }
@@ -67,7 +68,8 @@ impl super::ActivationKernel<f32> for Cuda {
         let (kind, slope) = code(a);
         let n = g.len() as i64;
         let mut dx = self.alloc::<f32>(g.len());
-        if let Some(mut l) = self.builder("act_backward_f32") {
+        if let Some(f) = self.kernel(&MODULE, "act_backward_f32") {
+            let mut l = self.launcher(&f);
             l.arg(&mut dx)
                 .arg(x)
                 .arg(y)

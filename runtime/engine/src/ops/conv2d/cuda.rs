@@ -4,7 +4,7 @@
 //! atomics, so the result does not depend on scheduling). The same column kernels
 //! serve the transposed convolution, whose grids are the other way round.
 
-use crate::device::cuda::kernels::Module;
+use crate::device::cuda::module::Module;
 use crate::device::cuda::Tr;
 use crate::device::Cuda;
 use crate::ops::weighted::Epilogue;
@@ -141,7 +141,8 @@ impl Cuda {
         let n = batch * geo.col_rows() * geo.col_cols();
         let mut cols = self.alloc::<f32>(n);
         let (g, b) = (Geo::of(geo), batch as i64);
-        if let Some(mut l) = self.builder("im2col_f32") {
+        if let Some(f) = self.kernel(&MODULE, "im2col_f32") {
+            let mut l = self.launcher(&f);
             l.arg(&mut cols).arg(&g).arg(x).arg(&b);
             self.go(l, n);
         }
@@ -158,7 +159,8 @@ impl Cuda {
         let n = batch * geo.big_len();
         let mut x = self.alloc::<f32>(n);
         let (g, b) = (Geo::of(geo), batch as i64);
-        if let Some(mut l) = self.builder("col2im_f32") {
+        if let Some(f) = self.kernel(&MODULE, "col2im_f32") {
+            let mut l = self.launcher(&f);
             l.arg(&mut x).arg(cols).arg(&g).arg(&b);
             self.go(l, n);
         }
@@ -185,7 +187,8 @@ impl Cuda {
         let (c, p) = (channels as i64, plane.max(1) as i64);
         // A null pointer where there is no bias or no mask: the kernel never reads it.
         let null = 0u64;
-        if let Some(mut l) = self.builder("bias_relu_f32") {
+        if let Some(f) = self.kernel(&MODULE, "bias_relu_f32") {
+            let mut l = self.launcher(&f);
             l.arg(&mut *y);
             match b {
                 Some(b) => l.arg(b),
@@ -206,7 +209,8 @@ impl Cuda {
     pub(crate) fn apply_mask(&self, g: &mut CudaSlice<f32>, mask: Option<&CudaSlice<bool>>) {
         let Some(mask) = mask else { return };
         let n = g.len() as i64;
-        if let Some(mut l) = self.builder("apply_mask_f32") {
+        if let Some(f) = self.kernel(&MODULE, "apply_mask_f32") {
+            let mut l = self.launcher(&f);
             l.arg(&mut *g).arg(mask).arg(&n);
             self.go(l, n as usize);
         }
@@ -222,7 +226,8 @@ impl Cuda {
         let plane = g.len() / (batch * channels).max(1);
         let mut db = self.alloc::<f32>(channels);
         let (b, c, p) = (batch as i64, channels as i64, plane as i64);
-        if let Some(mut l) = self.builder("channel_sums_f32") {
+        if let Some(f) = self.kernel(&MODULE, "channel_sums_f32") {
+            let mut l = self.launcher(&f);
             l.arg(&mut db).arg(g).arg(&b).arg(&c).arg(&p);
             self.go(l, channels);
         }
@@ -281,14 +286,15 @@ impl super::Conv2dKernel<f32> for Cuda {
             }
         };
         // dW (cout × rows) = Σ_s g[s] (cout × p) · cols[s]ᵀ, samples in order.
-        let mut dw = self.alloc::<f32>(cout * rows);
+        let mut dw = if batch == 0 {
+            self.alloc_zeros::<f32>(cout * rows)
+        } else {
+            self.alloc::<f32>(cout * rows)
+        };
         for s in 0..batch {
             let gs = g.slice(s * cout * p..(s + 1) * cout * p);
             let cs = cols.slice(s * rows * p..(s + 1) * rows * p);
             self.gemm((cout, p, rows), &gs, Tr::No, &cs, Tr::Yes, &mut dw, s > 0);
-        }
-        if batch == 0 {
-            dw = self.alloc_zeros(cout * rows);
         }
         // dcols[s] (rows × p) = Wᵀ (rows × cout) · g[s] (cout × p)
         let mut dcols = self.alloc::<f32>(batch * rows * p);

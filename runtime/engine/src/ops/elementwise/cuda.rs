@@ -1,6 +1,6 @@
 //! The tape's element-wise arithmetic on the GPU.
 
-use crate::device::cuda::kernels::Module;
+use crate::device::cuda::module::Module;
 use crate::device::{Cuda, Device};
 use crate::tape::TapeKernel;
 use cudarc::driver::{CudaSlice, PushKernelArg};
@@ -38,7 +38,8 @@ impl TapeKernel<f32> for Cuda {
 
     fn add_assign(&self, acc: &mut CudaSlice<f32>, delta: &CudaSlice<f32>) {
         let n = acc.len() as i64;
-        if let Some(mut b) = self.builder("add_assign_f32") {
+        if let Some(f) = self.kernel(&MODULE, "add_assign_f32") {
+            let mut b = self.launcher(&f);
             b.arg(&mut *acc).arg(delta).arg(&n);
             self.go(b, n as usize);
         }
@@ -47,7 +48,8 @@ impl TapeKernel<f32> for Cuda {
     fn add(&self, a: &CudaSlice<f32>, b: &CudaSlice<f32>) -> CudaSlice<f32> {
         let n = a.len() as i64;
         let mut out = self.alloc::<f32>(a.len());
-        if let Some(mut l) = self.builder("add_f32") {
+        if let Some(f) = self.kernel(&MODULE, "add_f32") {
+            let mut l = self.launcher(&f);
             l.arg(&mut out).arg(a).arg(b).arg(&n);
             self.go(l, n as usize);
         }
@@ -61,7 +63,8 @@ impl Cuda {
     pub(crate) fn scaled_f32(&self, d: &CudaSlice<f64>, s: f64) -> CudaSlice<f32> {
         let n = d.len() as i64;
         let mut out = self.alloc::<f32>(d.len());
-        if let Some(mut b) = self.builder("scale_f64_to_f32") {
+        if let Some(f) = self.kernel(&MODULE, "scale_f64_to_f32") {
+            let mut b = self.launcher(&f);
             b.arg(&mut out).arg(d).arg(&s).arg(&n);
             self.go(b, n as usize);
         }

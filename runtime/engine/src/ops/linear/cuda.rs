@@ -1,6 +1,6 @@
 //! The broadcast bias on the GPU.
 
-use crate::device::cuda::kernels::Module;
+use crate::device::cuda::module::Module;
 use crate::device::Cuda;
 use cudarc::driver::{CudaSlice, PushKernelArg};
 
@@ -25,7 +25,8 @@ extern "C" __global__ void bias_grad_f32(float* db, const float* g, i64 rows, i6
 impl super::BiasKernel<f32> for Cuda {
     fn add_bias(&self, y: &mut CudaSlice<f32>, b: &CudaSlice<f32>, cols: usize) {
         let (cols, n) = (cols.max(1) as i64, y.len() as i64);
-        if let Some(mut l) = self.builder("add_bias_f32") {
+        if let Some(f) = self.kernel(&MODULE, "add_bias_f32") {
+            let mut l = self.launcher(&f);
             l.arg(&mut *y).arg(b).arg(&cols).arg(&n);
             self.go(l, n as usize);
         }
@@ -34,7 +35,8 @@ impl super::BiasKernel<f32> for Cuda {
     fn bias_grad(&self, g: &CudaSlice<f32>, rows: usize, cols: usize) -> CudaSlice<f32> {
         let mut db = self.alloc::<f32>(cols);
         let (r, c) = (rows as i64, cols as i64);
-        if let Some(mut l) = self.builder("bias_grad_f32") {
+        if let Some(f) = self.kernel(&MODULE, "bias_grad_f32") {
+            let mut l = self.launcher(&f);
             l.arg(&mut db).arg(g).arg(&r).arg(&c);
             self.go(l, cols);
         }

@@ -3,7 +3,7 @@
 //! value does not depend on scheduling). The cross-entropy (the local classifier's,
 //! a few thousand logits) runs on the host.
 
-use crate::device::cuda::kernels::Module;
+use crate::device::cuda::module::Module;
 use crate::device::{Cpu, Cuda, Device};
 use crate::ops::loss::LossKernel;
 use cudarc::driver::{CudaSlice, PushKernelArg};
@@ -50,7 +50,8 @@ impl Cuda {
     fn sum_squares(&self, a: Option<&CudaSlice<f64>>, t: Option<&CudaSlice<f32>>, n: usize) -> f64 {
         let mut partial = self.alloc_zeros::<f64>(BLOCKS);
         let (null, len) = (0u64, n as i64);
-        if let Some(mut l) = self.builder("sum_squares") {
+        if let Some(f) = self.kernel(&MODULE, "sum_squares") {
+            let mut l = self.launcher(&f);
             l.arg(&mut partial);
             match a {
                 Some(a) => l.arg(a),
@@ -75,7 +76,8 @@ impl LossKernel<f32> for Cuda {
         let n = p.len();
         let mut d = self.alloc::<f64>(n);
         let len = n as i64;
-        if let Some(mut l) = self.builder("residual_f64") {
+        if let Some(f) = self.kernel(&MODULE, "residual_f64") {
+            let mut l = self.launcher(&f);
             l.arg(&mut d).arg(p).arg(t).arg(&len);
             self.go(l, n);
         }

@@ -4,15 +4,7 @@
 
 use super::PenaltyKernel;
 use crate::device::{Cpu, Cuda, Device};
-use crate::pool::Buf;
 use cudarc::driver::CudaSlice;
-
-impl Cuda {
-    /// A host copy of `b` in the CPU's buffers.
-    pub(crate) fn to_host(&self, b: &CudaSlice<f32>) -> Buf<f32> {
-        Cpu.upload(&self.download(b))
-    }
-}
 
 impl PenaltyKernel<f32> for Cuda {
     fn sparsity_forward(&self, z: &CudaSlice<f32>, rho: f64, beta: f64) -> (f64, CudaSlice<f64>) {
