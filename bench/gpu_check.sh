@@ -86,6 +86,7 @@ bench() {
     local rm tm rg tg
     rm=$(echo "$r" | tr -d ' ' | field median_ms); tm=$(echo "$t" | tr -d ' ' | field median_ms)
     rg=$(echo "$r" | tr -d ' ' | field gpu_mib); tg=$(echo "$t" | tr -d ' ' | field gpu_mib)
+    rg=${rg:-n/a}; tg=${tg:-n/a}
     if [ -z "$rm" ] || [ -z "$tm" ]; then
         echo "$name: a side failed: rrae [$r] pytorch [$t]"
         return
@@ -100,6 +101,7 @@ bench "(c) Appendix C network, batch 64, L 200" bench/models/appendix_c.rrae --s
 
 echo "== 4. examples/mnist_arrae.rrae on $DEVICE, 20,000-step budget"
 as=$(steps 20000 300)
+af=$(steps 2000 50)
 /usr/bin/time -f "wall %e s" timeout 420 "$RRAE" run examples/mnist_arrae.rrae --device "$DEVICE" \
-    --steps "$as" --out "$tmp/arrae" -q 2>&1 | grep -vE '^step ' | tail -n 12
+    --steps "$as" --fine-tune-steps "$af" --out "$tmp/arrae" -q 2>&1 | grep -vE '^step ' | tail -n 12
 rm -rf "$tmp"
