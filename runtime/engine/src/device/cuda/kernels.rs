@@ -10,7 +10,7 @@ use super::module::{compile, Module};
 use std::path::Path;
 
 /// The engine's kernels, one row per op folder with CUDA C.
-const MODULES: &[Module] = &[
+pub(super) const MODULES: &[Module] = &[
     crate::ops::elementwise::cuda::MODULE,
     crate::ops::linear::cuda::MODULE,
     crate::ops::activation::cuda::MODULE,

@@ -14,6 +14,8 @@
 //! reads [`Device::failure`] after each step.
 
 #[cfg(test)]
+mod emulate;
+#[cfg(test)]
 mod kernels;
 pub mod module;
 #[cfg(test)]
@@ -242,13 +244,7 @@ impl Cuda {
         if self.failed() || m == 0 || n == 0 || count == 0 {
             return;
         }
-        let cfg = StridedBatchedConfig {
-            gemm: gemm_config((m, k, n), ta, tb, false),
-            batch_size: count as i32,
-            stride_a: stride_b as i64,
-            stride_b: stride_a as i64,
-            stride_c: stride_c as i64,
-        };
+        let cfg = batched_config((m, k, n), (ta, tb), (stride_a, stride_b, stride_c), count);
         // SAFETY: as in `gemm`, for every product of the batch.
         if let Err(e) = unsafe { self.inner.blas.gemm_strided_batched(cfg, b, a, c) } {
             self.fail("cuBLAS strided batched sgemm", e);
@@ -272,7 +268,12 @@ impl Cuda {
 /// The column-major call for row-major `(m, k, n)`: cuBLAS's first operand is `op(b)ᵀ`
 /// (`n × k`), its second `op(a)ᵀ` (`k × m`), its output `cᵀ` (`n × m`, leading
 /// dimension `n`).
-fn gemm_config((m, k, n): (usize, usize, usize), ta: Tr, tb: Tr, acc: bool) -> GemmConfig<f32> {
+pub(crate) fn gemm_config(
+    (m, k, n): (usize, usize, usize),
+    ta: Tr,
+    tb: Tr,
+    acc: bool,
+) -> GemmConfig<f32> {
     let (op_b, ld_b) = match tb {
         Tr::No => (cublasOperation_t::CUBLAS_OP_N, n),
         Tr::Yes => (cublasOperation_t::CUBLAS_OP_T, k),
@@ -292,6 +293,23 @@ fn gemm_config((m, k, n): (usize, usize, usize), ta: Tr, tb: Tr, acc: bool) -> G
         ldb: ld_a.max(1) as i32,
         beta: if acc { 1.0 } else { 0.0 },
         ldc: n.max(1) as i32,
+    }
+}
+
+/// [`gemm_config`] for `count` products; cuBLAS's first operand is our `b`, so the
+/// strides swap too.
+pub(crate) fn batched_config(
+    dims: (usize, usize, usize),
+    (ta, tb): (Tr, Tr),
+    (stride_a, stride_b, stride_c): (usize, usize, usize),
+    count: usize,
+) -> StridedBatchedConfig<f32> {
+    StridedBatchedConfig {
+        gemm: gemm_config(dims, ta, tb, false),
+        batch_size: count as i32,
+        stride_a: stride_b as i64,
+        stride_b: stride_a as i64,
+        stride_c: stride_c as i64,
     }
 }
 

@@ -27,13 +27,13 @@ fn gpu() -> Cuda {
     Cuda::new(0).unwrap_or_else(|e| panic!("these tests need a CUDA GPU: {e}")) // ok: test
 }
 
-fn noise(n: usize, seed: u64) -> Vec<f32> {
+pub(super) fn noise(n: usize, seed: u64) -> Vec<f32> {
     let mut r = rand::rngs::StdRng::seed_from_u64(seed);
     (0..n).map(|_| r.gen_range(-1.0f32..1.0)).collect()
 }
 
 /// Prints and checks `‖gpu − cpu‖ / ‖cpu‖`.
-fn same(what: &str, gpu: &[f32], cpu: &[f32]) {
+pub(super) fn same(what: &str, gpu: &[f32], cpu: &[f32]) {
     assert_eq!(gpu.len(), cpu.len(), "{what}: lengths");
     let diff: f64 = gpu
         .iter()
@@ -149,7 +149,7 @@ fn bias_and_activations() {
 }
 
 /// conv2d geometries: `(geometry, C_out)`, the paper's and the zoo's layers among them.
-fn conv_geometries() -> Vec<(Geometry, usize)> {
+pub(super) fn conv_geometries() -> Vec<(Geometry, usize)> {
     let g = Geometry::new;
     vec![
         (g(1, [64, 64], [32, 32], [3, 3], [2, 2], [1, 1], [1, 1]), 32),
@@ -191,7 +191,7 @@ fn conv2d_forward_and_backward() {
 
 /// Transposed geometries: `(geometry with the output grid as the big one, C_in)`, the
 /// paper's decoder layers among them (output padding 1 enlarges the big grid).
-fn transposed_geometries() -> Vec<(Geometry, usize)> {
+pub(super) fn transposed_geometries() -> Vec<(Geometry, usize)> {
     let g = Geometry::new;
     vec![
         (g(256, [8, 8], [4, 4], [3, 3], [2, 2], [1, 1], [1, 1]), 300),

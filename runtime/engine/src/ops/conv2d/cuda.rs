@@ -3,6 +3,13 @@
 //! gathering into the input gradient (each input element sums its own taps: no
 //! atomics, so the result does not depend on scheduling). The same column kernels
 //! serve the transposed convolution, whose grids are the other way round.
+//!
+//! The composition is written once over [`Columns`], the column kernels and the
+//! products: [`Cuda`] implements it with these kernels and cuBLAS, and a test implements
+//! it with the same CUDA C compiled for the host and a column-major product that follows
+//! cuBLAS's definition (`device/cuda/emulate.rs`), so the composition, the kernels'
+//! index arithmetic and the cuBLAS calls are checked against the CPU's convolutions on
+//! machines without a GPU.
 
 use crate::device::cuda::module::Module;
 use crate::device::cuda::Tr;
@@ -124,40 +131,234 @@ impl Geo {
     }
 }
 
-/// What the forward keeps: the column matrices (conv2d) and the fused ReLU's mask.
-pub struct Saved {
-    pub(crate) cols: Option<CudaSlice<f32>>,
-    pub(crate) mask: Option<CudaSlice<bool>>,
+/// What the GPU convolutions are made of.
+pub(crate) trait Columns {
+    /// f32 buffers, and the fused ReLU's masks.
+    type Buf;
+    type Mask;
+    /// `n` elements the caller overwrites, and `n` zeros.
+    fn alloc(&self, n: usize) -> Self::Buf;
+    fn zeros(&self, n: usize) -> Self::Buf;
+    fn len(b: &Self::Buf) -> usize;
+    /// Every sample's column matrix of the big-grid images `x`.
+    fn im2col(&self, geo: &Geometry, x: &Self::Buf, batch: usize) -> Self::Buf;
+    /// The big-grid images whose taps are `cols`, summed.
+    fn col2im(&self, geo: &Geometry, cols: &Self::Buf, batch: usize) -> Self::Buf;
+    /// Adds the per-channel bias and applies the epilogue in place; the ReLU's mask
+    /// when `keep`.
+    fn finish(
+        &self,
+        y: &mut Self::Buf,
+        b: Option<&Self::Buf>,
+        channels_plane: (usize, usize),
+        epilogue: Epilogue,
+        keep: bool,
+    ) -> Option<Self::Mask>;
+    /// Zeroes `g` where the fused ReLU cut.
+    fn apply_mask(&self, g: &mut Self::Buf, mask: Option<&Self::Mask>);
+    /// Per-channel sums of `g` (`batch × channels × plane`), samples in order.
+    fn channel_sums(&self, g: &Self::Buf, batch: usize, channels: usize) -> Self::Buf;
+    /// `count` row-major products `c_s = op(a_s)·op(b_s)`, operands `stride` apart.
+    fn products(
+        &self,
+        dims: (usize, usize, usize),
+        a: (&Self::Buf, Tr, usize),
+        b: (&Self::Buf, Tr, usize),
+        c: (&mut Self::Buf, usize),
+        count: usize,
+    );
+    /// One row-major product of the blocks at `a_at` and `b_at`, added to `c` when
+    /// `accumulate`.
+    fn product_at(
+        &self,
+        dims: (usize, usize, usize),
+        a: (&Self::Buf, usize, Tr),
+        b: (&Self::Buf, usize, Tr),
+        c: &mut Self::Buf,
+        accumulate: bool,
+    );
+    fn fail(&self, what: &str, why: &str);
 }
 
-impl Cuda {
-    /// Every sample's column matrix of the big-grid images `x`.
-    pub(crate) fn im2col(
-        &self,
-        geo: &Geometry,
-        x: &CudaSlice<f32>,
-        batch: usize,
-    ) -> CudaSlice<f32> {
+/// What the forward keeps: the column matrices (conv2d) and the fused ReLU's mask.
+pub struct Saved<B, M> {
+    pub(crate) cols: Option<B>,
+    pub(crate) mask: Option<M>,
+}
+
+/// `Σ_s x_s · y_sᵀ` over the samples in order (the weight gradients): `x_s` is `m × p`
+/// at `s·m·p`, `y_s` is `n × p` at `s·n·p`, the sum `m × n`.
+fn sum_of_products<G: Columns>(
+    d: &G,
+    (m, p, n): (usize, usize, usize),
+    x: &G::Buf,
+    y: &G::Buf,
+    batch: usize,
+) -> G::Buf {
+    let mut out = if batch == 0 {
+        d.zeros(m * n)
+    } else {
+        d.alloc(m * n)
+    };
+    for s in 0..batch {
+        d.product_at(
+            (m, p, n),
+            (x, s * m * p, Tr::No),
+            (y, s * n * p, Tr::Yes),
+            &mut out,
+            s > 0,
+        );
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forward<G: Columns>(
+    d: &G,
+    geo: &Geometry,
+    cout: usize,
+    x: &G::Buf,
+    w: &G::Buf,
+    b: Option<&G::Buf>,
+    epilogue: Epilogue,
+    keep: bool,
+) -> (G::Buf, Saved<G::Buf, G::Mask>) {
+    let batch = G::len(x) / geo.big_len().max(1);
+    let (rows, p) = (geo.col_rows(), geo.col_cols());
+    let cols = d.im2col(geo, x, batch);
+    let mut out = d.alloc(batch * cout * p);
+    // out[s] (cout × p) = W (cout × rows) · cols[s] (rows × p)
+    d.products(
+        (cout, rows, p),
+        (w, Tr::No, 0),
+        (&cols, Tr::No, rows * p),
+        (&mut out, cout * p),
+        batch,
+    );
+    let mask = d.finish(&mut out, b, (cout, p), epilogue, keep);
+    let cols = keep.then_some(cols);
+    (out, Saved { cols, mask })
+}
+
+pub(crate) fn backward<G: Columns>(
+    d: &G,
+    (geo, cout): (&Geometry, usize),
+    saved: &Saved<G::Buf, G::Mask>,
+    x: &G::Buf,
+    w: &G::Buf,
+    mut g: G::Buf,
+) -> (G::Buf, G::Buf, G::Buf) {
+    d.apply_mask(&mut g, saved.mask.as_ref());
+    let batch = G::len(x) / geo.big_len().max(1);
+    let (rows, p) = (geo.col_rows(), geo.col_cols());
+    let db = d.channel_sums(&g, batch, cout);
+    let Some(cols) = &saved.cols else {
+        d.fail("conv2d backward", "the forward kept no column matrices");
+        return (d.alloc(G::len(x)), d.alloc(G::len(w)), db);
+    };
+    // dW (cout × rows) = Σ_s g[s] (cout × p) · cols[s]ᵀ
+    let dw = sum_of_products(d, (cout, p, rows), &g, cols, batch);
+    // dcols[s] (rows × p) = Wᵀ (rows × cout) · g[s] (cout × p)
+    let mut dcols = d.alloc(batch * rows * p);
+    d.products(
+        (rows, cout, p),
+        (w, Tr::Yes, 0),
+        (&g, Tr::No, cout * p),
+        (&mut dcols, rows * p),
+        batch,
+    );
+    let dx = d.col2im(geo, &dcols, batch);
+    (dx, dw, db)
+}
+
+/// The transposed convolution, `geo.big` its output grid: `cols[s] = Wᵀ·x[s]`, then
+/// `col2im` onto the output.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn transposed_forward<G: Columns>(
+    d: &G,
+    geo: &Geometry,
+    cin: usize,
+    x: &G::Buf,
+    w: &G::Buf,
+    b: Option<&G::Buf>,
+    epilogue: Epilogue,
+    keep: bool,
+) -> (G::Buf, Saved<G::Buf, G::Mask>) {
+    let (rows, p) = (geo.col_rows(), geo.col_cols());
+    let batch = G::len(x) / (cin * p).max(1);
+    // cols[s] (rows × p) = Wᵀ (rows × cin) · x[s] (cin × p)
+    let mut cols = d.alloc(batch * rows * p);
+    d.products(
+        (rows, cin, p),
+        (w, Tr::Yes, 0),
+        (x, Tr::No, cin * p),
+        (&mut cols, rows * p),
+        batch,
+    );
+    let mut out = d.col2im(geo, &cols, batch);
+    let plane = geo.big[0] * geo.big[1];
+    let mask = d.finish(&mut out, b, (geo.channels, plane), epilogue, keep);
+    (out, Saved { cols: None, mask })
+}
+
+/// Its backward: `gcols = im2col(g)`, `dx[s] = W·gcols[s]`, `dW = Σ_s x[s]·gcols[s]ᵀ`.
+pub(crate) fn transposed_backward<G: Columns>(
+    d: &G,
+    (geo, cin): (&Geometry, usize),
+    saved: &Saved<G::Buf, G::Mask>,
+    x: &G::Buf,
+    w: &G::Buf,
+    mut g: G::Buf,
+) -> (G::Buf, G::Buf, G::Buf) {
+    d.apply_mask(&mut g, saved.mask.as_ref());
+    let (rows, p) = (geo.col_rows(), geo.col_cols());
+    let batch = G::len(x) / (cin * p).max(1);
+    let db = d.channel_sums(&g, batch, geo.channels);
+    let gcols = d.im2col(geo, &g, batch);
+    // dx[s] (cin × p) = W (cin × rows) · gcols[s] (rows × p)
+    let mut dx = d.alloc(batch * cin * p);
+    d.products(
+        (cin, rows, p),
+        (w, Tr::No, 0),
+        (&gcols, Tr::No, rows * p),
+        (&mut dx, cin * p),
+        batch,
+    );
+    let dw = sum_of_products(d, (cin, p, rows), x, &gcols, batch);
+    (dx, dw, db)
+}
+
+impl Columns for Cuda {
+    type Buf = CudaSlice<f32>;
+    type Mask = CudaSlice<bool>;
+
+    fn alloc(&self, n: usize) -> CudaSlice<f32> {
+        Cuda::alloc(self, n)
+    }
+
+    fn zeros(&self, n: usize) -> CudaSlice<f32> {
+        self.alloc_zeros(n)
+    }
+
+    fn len(b: &CudaSlice<f32>) -> usize {
+        b.len()
+    }
+
+    fn im2col(&self, geo: &Geometry, x: &CudaSlice<f32>, batch: usize) -> CudaSlice<f32> {
         let n = batch * geo.col_rows() * geo.col_cols();
-        let mut cols = self.alloc::<f32>(n);
+        let mut cols = Cuda::alloc::<f32>(self, n);
         let (g, b) = (Geo::of(geo), batch as i64);
         if let Some(f) = self.kernel(&MODULE, "im2col_f32") {
             let mut l = self.launcher(&f);
-            l.arg(&mut cols).arg(&g).arg(x).arg(&b);
+            l.arg(&mut cols).arg(x).arg(&g).arg(&b);
             self.go(l, n);
         }
         cols
     }
 
-    /// The big-grid images whose taps are `cols`, summed.
-    pub(crate) fn col2im(
-        &self,
-        geo: &Geometry,
-        cols: &CudaSlice<f32>,
-        batch: usize,
-    ) -> CudaSlice<f32> {
+    fn col2im(&self, geo: &Geometry, cols: &CudaSlice<f32>, batch: usize) -> CudaSlice<f32> {
         let n = batch * geo.big_len();
-        let mut x = self.alloc::<f32>(n);
+        let mut x = Cuda::alloc::<f32>(self, n);
         let (g, b) = (Geo::of(geo), batch as i64);
         if let Some(f) = self.kernel(&MODULE, "col2im_f32") {
             let mut l = self.launcher(&f);
@@ -167,9 +368,7 @@ impl Cuda {
         x
     }
 
-    /// Adds the per-channel bias and applies the epilogue in place; the ReLU's mask
-    /// when `keep`.
-    pub(crate) fn finish(
+    fn finish(
         &self,
         y: &mut CudaSlice<f32>,
         b: Option<&CudaSlice<f32>>,
@@ -178,7 +377,7 @@ impl Cuda {
         keep: bool,
     ) -> Option<CudaSlice<bool>> {
         let relu = epilogue == Epilogue::Relu;
-        let mut mask = (relu && keep).then(|| self.alloc::<bool>(y.len()));
+        let mut mask = (relu && keep).then(|| Cuda::alloc::<bool>(self, y.len()));
         if b.is_none() && !relu {
             return mask;
         }
@@ -205,8 +404,7 @@ impl Cuda {
         mask
     }
 
-    /// Zeroes `g` where the fused ReLU cut.
-    pub(crate) fn apply_mask(&self, g: &mut CudaSlice<f32>, mask: Option<&CudaSlice<bool>>) {
+    fn apply_mask(&self, g: &mut CudaSlice<f32>, mask: Option<&CudaSlice<bool>>) {
         let Some(mask) = mask else { return };
         let n = g.len() as i64;
         if let Some(f) = self.kernel(&MODULE, "apply_mask_f32") {
@@ -216,15 +414,9 @@ impl Cuda {
         }
     }
 
-    /// Per-channel sums of `g` (`batch × channels × plane`).
-    pub(crate) fn channel_sums(
-        &self,
-        g: &CudaSlice<f32>,
-        batch: usize,
-        channels: usize,
-    ) -> CudaSlice<f32> {
+    fn channel_sums(&self, g: &CudaSlice<f32>, batch: usize, channels: usize) -> CudaSlice<f32> {
         let plane = g.len() / (batch * channels).max(1);
-        let mut db = self.alloc::<f32>(channels);
+        let mut db = Cuda::alloc::<f32>(self, channels);
         let (b, c, p) = (batch as i64, channels as i64, plane as i64);
         if let Some(f) = self.kernel(&MODULE, "channel_sums_f32") {
             let mut l = self.launcher(&f);
@@ -233,10 +425,38 @@ impl Cuda {
         }
         db
     }
+
+    fn products(
+        &self,
+        dims: (usize, usize, usize),
+        a: (&CudaSlice<f32>, Tr, usize),
+        b: (&CudaSlice<f32>, Tr, usize),
+        c: (&mut CudaSlice<f32>, usize),
+        count: usize,
+    ) {
+        self.gemm_batched(dims, a, b, c, count);
+    }
+
+    fn product_at(
+        &self,
+        (m, k, n): (usize, usize, usize),
+        (a, a_at, ta): (&CudaSlice<f32>, usize, Tr),
+        (b, b_at, tb): (&CudaSlice<f32>, usize, Tr),
+        c: &mut CudaSlice<f32>,
+        accumulate: bool,
+    ) {
+        let a = a.slice(a_at..a_at + m * k);
+        let b = b.slice(b_at..b_at + k * n);
+        self.gemm((m, k, n), &a, ta, &b, tb, c, accumulate);
+    }
+
+    fn fail(&self, what: &str, why: &str) {
+        Cuda::fail(self, what, why);
+    }
 }
 
 impl super::Conv2dKernel<f32> for Cuda {
-    type Saved = Saved;
+    type Saved = Saved<CudaSlice<f32>, CudaSlice<bool>>;
 
     fn conv2d_forward(
         &self,
@@ -247,65 +467,19 @@ impl super::Conv2dKernel<f32> for Cuda {
         b: Option<&CudaSlice<f32>>,
         epilogue: Epilogue,
         keep: bool,
-    ) -> (CudaSlice<f32>, Saved) {
-        let batch = x.len() / geo.big_len().max(1);
-        let (rows, p) = (geo.col_rows(), geo.col_cols());
-        let cols = self.im2col(geo, x, batch);
-        let mut out = self.alloc::<f32>(batch * cout * p);
-        // out[s] (cout × p) = W (cout × rows) · cols[s] (rows × p)
-        self.gemm_batched(
-            (cout, rows, p),
-            (w, Tr::No, 0),
-            (&cols, Tr::No, rows * p),
-            (&mut out, cout * p),
-            batch,
-        );
-        let mask = self.finish(&mut out, b, (cout, p), epilogue, keep);
-        let cols = keep.then_some(cols);
-        (out, Saved { cols, mask })
+    ) -> (CudaSlice<f32>, Self::Saved) {
+        forward(self, geo, cout, x, w, b, epilogue, keep)
     }
 
     fn conv2d_backward(
         &self,
         geo: &Geometry,
         cout: usize,
-        saved: &Saved,
+        saved: &Self::Saved,
         x: &CudaSlice<f32>,
         w: &CudaSlice<f32>,
-        mut g: CudaSlice<f32>,
+        g: CudaSlice<f32>,
     ) -> (CudaSlice<f32>, CudaSlice<f32>, CudaSlice<f32>) {
-        self.apply_mask(&mut g, saved.mask.as_ref());
-        let batch = x.len() / geo.big_len().max(1);
-        let (rows, p) = (geo.col_rows(), geo.col_cols());
-        let db = self.channel_sums(&g, batch, cout);
-        let cols = match &saved.cols {
-            Some(c) => c,
-            None => {
-                self.fail("conv2d backward", "the forward kept no column matrices");
-                return (self.alloc(x.len()), self.alloc(w.len()), db);
-            }
-        };
-        // dW (cout × rows) = Σ_s g[s] (cout × p) · cols[s]ᵀ, samples in order.
-        let mut dw = if batch == 0 {
-            self.alloc_zeros::<f32>(cout * rows)
-        } else {
-            self.alloc::<f32>(cout * rows)
-        };
-        for s in 0..batch {
-            let gs = g.slice(s * cout * p..(s + 1) * cout * p);
-            let cs = cols.slice(s * rows * p..(s + 1) * rows * p);
-            self.gemm((cout, p, rows), &gs, Tr::No, &cs, Tr::Yes, &mut dw, s > 0);
-        }
-        // dcols[s] (rows × p) = Wᵀ (rows × cout) · g[s] (cout × p)
-        let mut dcols = self.alloc::<f32>(batch * rows * p);
-        self.gemm_batched(
-            (rows, cout, p),
-            (w, Tr::Yes, 0),
-            (&g, Tr::No, cout * p),
-            (&mut dcols, rows * p),
-            batch,
-        );
-        let dx = self.col2im(geo, &dcols, batch);
-        (dx, dw, db)
+        backward(self, (geo, cout), saved, x, w, g)
     }
 }
