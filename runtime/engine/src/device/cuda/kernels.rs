@@ -104,3 +104,92 @@ fn a_broken_kernel_does_not_compile() {
     .unwrap_err();
     assert!(e.contains("identifier \"y\" is undefined"), "{e}");
 }
+
+/// Each kernel's parameter names, from its C signature.
+fn signatures() -> std::collections::HashMap<String, Vec<String>> {
+    let mut out = std::collections::HashMap::new();
+    for m in MODULES {
+        for part in m.source.split("extern \"C\" __global__ void ").skip(1) {
+            let (name, rest) = part.split_once('(').expect("a parameter list"); // ok: test
+            let params = rest.split_once(')').map_or("", |(p, _)| p);
+            let names = params
+                .split(',')
+                .map(|p| {
+                    let p = p.trim();
+                    let start = p.rfind(|c: char| !(c.is_alphanumeric() || c == '_'));
+                    p[start.map_or(0, |i| i + 1)..].to_string()
+                })
+                .collect();
+            out.insert(name.trim().to_string(), names);
+        }
+    }
+    out
+}
+
+/// The arguments a launch pushes, by the names of the variables it pushes: the text
+/// of every `.arg(…)` between `self.kernel(&MODULE, "NAME")` and `self.go`, less the
+/// `&null` of an absent optional pointer (pushed in the `None` arm of a match).
+fn launches(code: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = vec![];
+    for part in code.split("self.kernel(&MODULE, \"").skip(1) {
+        let (name, rest) = part.split_once('"').expect("a kernel name"); // ok: test
+        let body = rest.split("self.go").next().unwrap_or("");
+        let mut args = vec![];
+        for a in body.split(".arg(").skip(1) {
+            let mut depth = 1;
+            let end = a
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map_or(a.len(), |(i, _)| i);
+            let expr = a[..end].replace(['&', '*'], "").replace("mut ", "");
+            let expr = expr.trim().to_string();
+            if expr != "null" {
+                args.push(expr);
+            }
+        }
+        out.push((name.to_string(), args));
+    }
+    out
+}
+
+/// Every launch pushes its kernel's parameters in the signature's order, the pushed
+/// variables named as the parameters: a swapped pair compiles and runs, so only a
+/// comparison of the two lists catches it (one did: `im2col`, before this test).
+#[test]
+fn every_launch_passes_its_kernels_parameters_in_order() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let sigs = signatures();
+    let (mut seen, mut wrong) = (std::collections::HashSet::new(), vec![]);
+    for file in [
+        "ops/elementwise/cuda.rs",
+        "ops/linear/cuda.rs",
+        "ops/activation/cuda.rs",
+        "ops/conv2d/cuda.rs",
+        "ops/loss/cuda.rs",
+        "optim/cuda.rs",
+    ] {
+        let code = std::fs::read_to_string(root.join(file)).expect("the file"); // ok: test
+        for (name, args) in launches(&code) {
+            let want = sigs
+                .get(&name)
+                .unwrap_or_else(|| panic!("{file}: no kernel {name}")); // ok: test
+            if &args != want {
+                wrong.push(format!(
+                    "{file}: {name} pushes {args:?}, its signature is {want:?}"
+                ));
+            }
+            seen.insert(name);
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let mut missing: Vec<_> = sigs.keys().filter(|k| !seen.contains(*k)).collect();
+    missing.sort();
+    assert!(missing.is_empty(), "kernels never launched: {missing:?}");
+}

@@ -347,10 +347,10 @@ impl Columns for Cuda {
     fn im2col(&self, geo: &Geometry, x: &CudaSlice<f32>, batch: usize) -> CudaSlice<f32> {
         let n = batch * geo.col_rows() * geo.col_cols();
         let mut cols = Cuda::alloc::<f32>(self, n);
-        let (g, b) = (Geo::of(geo), batch as i64);
+        let (g, batch) = (Geo::of(geo), batch as i64);
         if let Some(f) = self.kernel(&MODULE, "im2col_f32") {
             let mut l = self.launcher(&f);
-            l.arg(&mut cols).arg(x).arg(&g).arg(&b);
+            l.arg(&mut cols).arg(x).arg(&g).arg(&batch);
             self.go(l, n);
         }
         cols
@@ -359,10 +359,10 @@ impl Columns for Cuda {
     fn col2im(&self, geo: &Geometry, cols: &CudaSlice<f32>, batch: usize) -> CudaSlice<f32> {
         let n = batch * geo.big_len();
         let mut x = Cuda::alloc::<f32>(self, n);
-        let (g, b) = (Geo::of(geo), batch as i64);
+        let (g, batch) = (Geo::of(geo), batch as i64);
         if let Some(f) = self.kernel(&MODULE, "col2im_f32") {
             let mut l = self.launcher(&f);
-            l.arg(&mut x).arg(cols).arg(&g).arg(&b);
+            l.arg(&mut x).arg(cols).arg(&g).arg(&batch);
             self.go(l, n);
         }
         x
@@ -383,22 +383,22 @@ impl Columns for Cuda {
         }
         let n = y.len() as i64;
         let (has_bias, relu) = (b.is_some() as i32, relu as i32);
-        let (c, p) = (channels as i64, plane.max(1) as i64);
+        let (channels, plane) = (channels as i64, plane.max(1) as i64);
         // A null pointer where there is no bias or no mask: the kernel never reads it.
         let null = 0u64;
         if let Some(f) = self.kernel(&MODULE, "bias_relu_f32") {
             let mut l = self.launcher(&f);
             l.arg(&mut *y);
             match b {
-                Some(b) => l.arg(b),
+                Some(bias) => l.arg(bias),
                 None => l.arg(&null),
             };
             l.arg(&has_bias);
             match mask.as_mut() {
-                Some(m) => l.arg(m),
+                Some(mask) => l.arg(mask),
                 None => l.arg(&null),
             };
-            l.arg(&relu).arg(&c).arg(&p).arg(&n);
+            l.arg(&relu).arg(&channels).arg(&plane).arg(&n);
             self.go(l, n as usize);
         }
         mask
@@ -417,11 +417,11 @@ impl Columns for Cuda {
     fn channel_sums(&self, g: &CudaSlice<f32>, batch: usize, channels: usize) -> CudaSlice<f32> {
         let plane = g.len() / (batch * channels).max(1);
         let mut db = Cuda::alloc::<f32>(self, channels);
-        let (b, c, p) = (batch as i64, channels as i64, plane as i64);
+        let (batch, channels, plane) = (batch as i64, channels as i64, plane as i64);
         if let Some(f) = self.kernel(&MODULE, "channel_sums_f32") {
             let mut l = self.launcher(&f);
-            l.arg(&mut db).arg(g).arg(&b).arg(&c).arg(&p);
-            self.go(l, channels);
+            l.arg(&mut db).arg(g).arg(&batch).arg(&channels).arg(&plane);
+            self.go(l, channels as usize);
         }
         db
     }

@@ -11,8 +11,8 @@ pub const MODULE: Module = Module {
 extern "C" __global__ void add_f32(float* out, const float* a, const float* b, i64 n) {
     FOR_EACH(i, n) { out[i] = a[i] + b[i]; }
 }
-extern "C" __global__ void add_assign_f32(float* acc, const float* d, i64 n) {
-    FOR_EACH(i, n) { acc[i] += d[i]; }
+extern "C" __global__ void add_assign_f32(float* acc, const float* delta, i64 n) {
+    FOR_EACH(i, n) { acc[i] += delta[i]; }
 }
 extern "C" __global__ void scale_f64_to_f32(float* out, const double* d, double s, i64 n) {
     FOR_EACH(i, n) { out[i] = (float)(s * d[i]); }

@@ -34,11 +34,11 @@ impl super::BiasKernel<f32> for Cuda {
 
     fn bias_grad(&self, g: &CudaSlice<f32>, rows: usize, cols: usize) -> CudaSlice<f32> {
         let mut db = self.alloc::<f32>(cols);
-        let (r, c) = (rows as i64, cols as i64);
+        let (rows, cols) = (rows as i64, cols as i64);
         if let Some(f) = self.kernel(&MODULE, "bias_grad_f32") {
             let mut l = self.launcher(&f);
-            l.arg(&mut db).arg(g).arg(&r).arg(&c);
-            self.go(l, cols);
+            l.arg(&mut db).arg(g).arg(&rows).arg(&cols);
+            self.go(l, cols as usize);
         }
         db
     }

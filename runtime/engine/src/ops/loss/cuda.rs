@@ -49,7 +49,7 @@ impl Cuda {
     /// `Σ v²` of an f64 buffer (`a`) or an f32 one (`t`), in f64.
     fn sum_squares(&self, a: Option<&CudaSlice<f64>>, t: Option<&CudaSlice<f32>>, n: usize) -> f64 {
         let mut partial = self.alloc_zeros::<f64>(BLOCKS);
-        let (null, len) = (0u64, n as i64);
+        let (null, n) = (0u64, n as i64);
         if let Some(f) = self.kernel(&MODULE, "sum_squares") {
             let mut l = self.launcher(&f);
             l.arg(&mut partial);
@@ -61,7 +61,7 @@ impl Cuda {
                 Some(t) => l.arg(t),
                 None => l.arg(&null),
             };
-            l.arg(&len);
+            l.arg(&n);
             self.go_rows(l, BLOCKS, THREADS);
         }
         self.download(&partial).iter().sum()
@@ -73,24 +73,24 @@ impl LossKernel<f32> for Cuda {
     type SavedCe = Vec<f32>;
 
     fn loss_forward(&self, kind: Loss, p: &CudaSlice<f32>, t: &CudaSlice<f32>) -> (f64, Residual) {
-        let n = p.len();
-        let mut d = self.alloc::<f64>(n);
-        let len = n as i64;
+        let count = p.len();
+        let mut d = self.alloc::<f64>(count);
+        let n = count as i64;
         if let Some(f) = self.kernel(&MODULE, "residual_f64") {
             let mut l = self.launcher(&f);
-            l.arg(&mut d).arg(p).arg(t).arg(&len);
-            self.go(l, n);
+            l.arg(&mut d).arg(p).arg(t).arg(&n);
+            self.go(l, count);
         }
-        let sq = self.sum_squares(Some(&d), None, n);
+        let sq = self.sum_squares(Some(&d), None, count);
         let (value, dscale) = match kind {
             Loss::RelativeL2 => {
-                let norm = self.sum_squares(None, Some(t), n).sqrt();
+                let norm = self.sum_squares(None, Some(t), count).sqrt();
                 let scale = 100.0 / if norm > 0.0 { norm } else { 1.0 };
                 let root = sq.sqrt();
                 (scale * root, if root > 0.0 { scale / root } else { 0.0 })
             }
             Loss::Mse => {
-                let count = n.max(1) as f64;
+                let count = count.max(1) as f64;
                 (sq / count, 2.0 / count)
             }
         };
