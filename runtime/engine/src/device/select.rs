@@ -163,7 +163,7 @@ mod tests {
     /// was looked for, and `auto` is the CPU with that reason; with one, both open it.
     #[test]
     fn cuda_without_a_driver_is_an_error_and_auto_is_the_cpu() {
-        let auto = DeviceChoice::Auto.open().expect("auto always opens");
+        let auto = DeviceChoice::Auto.open().expect("auto always opens"); // ok: test
         match probe::device_count() {
             Err(reason) => {
                 let e = DeviceChoice::Cuda(0).open().unwrap_err().to_string();
