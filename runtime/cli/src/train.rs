@@ -257,7 +257,7 @@ pub fn bench(
     };
     rrae_report::run::set_steps(&mut ir, train_steps);
     ir.train.fine_tune_steps = fine_steps;
-    rrae_report::run::fits(&ir).map_err(fail)?;
+    rrae_report::run::fits(&ir, device).map_err(fail)?;
     let data_ir = ir
         .data
         .clone()

@@ -287,11 +287,27 @@ fn steps_logged(dir: &Path) -> (u64, u64) {
 /// everything to `dir`; with `opts.resume`, continues the checkpoint there.
 /// Refuses a model whose estimated peak memory (`rrae_lang::memory`) exceeds what the
 /// machine has available: before any allocation, rather than an abort mid-training or
-/// a trained model lost to an evaluation that cannot fit.
-pub fn fits(ir: &Ir) -> Result<()> {
+/// a trained model lost to an evaluation that cannot fit. On a GPU the parameters, the
+/// optimiser's moments and a step's activations must also fit in its free memory (the
+/// data stays on the host).
+pub fn fits(ir: &Ir, device: &rrae_engine::device::Opened) -> Result<()> {
     use rrae_engine::device::Device;
     use rrae_lang::memory::{estimate, human};
     let m = estimate(ir);
+    if let Some(free) = device.gpu_free() {
+        let need = m.parameters + m.activations;
+        if need > free as f64 {
+            return Err(RuntimeError::TooBig {
+                what: format!("training `{}` on {}", ir.name, device.name()),
+                need: human(need),
+                available: human(free as f64),
+                lower: format!(
+                    "lower `batch` (a step's activations take {}), or train with `--device cpu`",
+                    human(m.activations)
+                ),
+            });
+        }
+    }
     let Some(available) = rrae_engine::device::Cpu.memory_available() else {
         return Ok(());
     };
@@ -370,7 +386,7 @@ pub fn run(
 ) -> Result<Report> {
     let t0 = Instant::now();
     let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
-    fits(ir)?;
+    fits(ir, &opts.device)?;
     let created = !dir.exists();
     let lock = open_folder(dir)?;
     let (model, checkpoint, data) = match prepare(ir, data_ir, dir, progress, opts) {
