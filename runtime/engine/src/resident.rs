@@ -54,7 +54,7 @@ impl<D: OptimizerKernel + TapeKernel<f32>> Resident<D> {
 
     /// Takes the gradients of the bound `vars` out of `grads` (zeros where none arrived,
     /// `None` for frozen parameters, which get no update), and refuses a non-finite
-    /// one, naming the parameter.
+    /// one, naming the first such parameter.
     pub fn gradients(
         &self,
         dev: &D,
@@ -62,20 +62,23 @@ impl<D: OptimizerKernel + TapeKernel<f32>> Resident<D> {
         vars: &[Var],
         ps: &ParamSet,
     ) -> std::result::Result<Vec<Option<D::Buf<f32>>>, String> {
-        let mut out = Vec::with_capacity(vars.len());
-        for (v, p) in vars.iter().zip(&ps.params) {
-            let g = grads.take(*v);
-            if p.frozen {
-                out.push(None);
-                continue;
-            }
-            let g = g.unwrap_or_else(|| dev.zeros(v.len()));
-            if !dev.all_finite(&g) {
-                return Err(p.name.clone());
-            }
-            out.push(Some(g));
+        let out: Vec<Option<D::Buf<f32>>> = vars
+            .iter()
+            .zip(&ps.params)
+            .map(|(v, p)| {
+                let g = grads.take(*v);
+                (!p.frozen).then(|| g.unwrap_or_else(|| dev.zeros(v.len())))
+            })
+            .collect();
+        let (names, checked): (Vec<&str>, Vec<&D::Buf<f32>>) = out
+            .iter()
+            .zip(&ps.params)
+            .filter_map(|(g, p)| g.as_ref().map(|g| (p.name.as_str(), g)))
+            .unzip();
+        match dev.first_non_finite(&checked) {
+            Some(i) => Err(names[i].to_string()),
+            None => Ok(out),
         }
-        Ok(out)
     }
 
     /// One optimiser step at learning rate `lr` with the gradients from

@@ -123,4 +123,24 @@ impl OptimizerKernel for Cuda {
         };
         counted == 0
     }
+
+    fn first_non_finite(&self, xs: &[&CudaSlice<f32>]) -> Option<usize> {
+        let mut counts = self.alloc_zeros::<u32>(xs.len());
+        for (i, x) in xs.iter().enumerate() {
+            let n = x.len() as i64;
+            let mut count = counts.slice_mut(i..i + 1);
+            if let Some(f) = self.kernel(&MODULE, "count_non_finite") {
+                let mut l = self.launcher(&f);
+                l.arg(&mut count).arg(*x).arg(&n);
+                self.go(l, n as usize);
+            }
+        }
+        let mut host = vec![0u32; xs.len()];
+        if !self.failed() {
+            if let Err(e) = self.stream().memcpy_dtoh(&counts, &mut host) {
+                self.fail("copying from the GPU", e);
+            }
+        }
+        host.iter().position(|&c| c > 0)
+    }
 }

@@ -68,6 +68,12 @@ pub trait OptimizerKernel: Device {
 
     /// Whether every element of `x` is finite.
     fn all_finite(&self, x: &Self::Buf<f32>) -> bool;
+
+    /// The first of `xs` with an element that is not finite. A GPU overrides this to
+    /// count all of them in one pass and cross to the host once, not once per tensor.
+    fn first_non_finite(&self, xs: &[&Self::Buf<f32>]) -> Option<usize> {
+        xs.iter().position(|x| !self.all_finite(x))
+    }
 }
 
 impl Optimizer {

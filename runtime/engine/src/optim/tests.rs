@@ -141,3 +141,15 @@ fn kernel_matches_closed_forms<D: OptimizerKernel>(dev: &D) {
     assert!(!dev.all_finite(&dev.upload(&[f32::INFINITY])));
 }
 crate::device::matrix::test_device!(kernel_matches_closed_forms);
+
+#[test]
+fn the_first_non_finite_tensor_is_found() {
+    use crate::device::{Cpu, Device};
+    let ok = Cpu.upload(&[1.0f32, -2.0, 3.5]);
+    let nan = Cpu.upload(&[0.0f32, f32::NAN]);
+    let inf = Cpu.upload(&[f32::NEG_INFINITY]);
+    assert_eq!(Cpu.first_non_finite(&[&ok, &ok]), None);
+    assert_eq!(Cpu.first_non_finite(&[&ok, &nan, &inf]), Some(1));
+    assert_eq!(Cpu.first_non_finite(&[&inf, &nan]), Some(0));
+    assert_eq!(Cpu.first_non_finite(&[]), None);
+}

@@ -405,6 +405,9 @@ fn optimisers_over_ten_steps() {
     assert!(!d.all_finite(&d.upload(&bad)));
     bad[4321] = f32::INFINITY;
     assert!(!d.all_finite(&d.upload(&bad)));
+    let (good, bad) = (d.upload(&noise(n, 106)), d.upload(&bad));
+    assert_eq!(d.first_non_finite(&[&good, &bad, &good, &bad]), Some(1));
+    assert_eq!(d.first_non_finite(&[&good, &good]), None);
     d.synchronize();
     assert_eq!(d.failure(), None);
 }
