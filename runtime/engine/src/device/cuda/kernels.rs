@@ -69,7 +69,7 @@ fn nvrtc() {
 fn every_kernel_source_compiles_to_ptx() {
     nvrtc();
     let mut names = std::collections::HashSet::new();
-    for m in MODULES {
+    for m in MODULES.iter().chain([&super::module::SMOKE]) {
         let ptx = compile(m.source, Some("compute_80".into()))
             .unwrap_or_else(|e| panic!("the {} kernels: {e}", m.op)); // ok: test
         let text = ptx.to_src();

@@ -26,7 +26,7 @@ use super::{Device, Element};
 use cudarc::cublas::{sys::cublasOperation_t, CudaBlas, Gemm, GemmConfig, StridedBatchedConfig};
 use cudarc::driver::{
     CudaContext, CudaFunction, CudaSlice, CudaStream, DevicePtr, DevicePtrMut, DeviceRepr,
-    LaunchArgs, LaunchConfig, ValidAsZeroBits,
+    LaunchArgs, LaunchConfig, PushKernelArg, ValidAsZeroBits,
 };
 use module::Module;
 use std::collections::HashMap;
@@ -75,7 +75,7 @@ impl Cuda {
         let (major, minor) = ctx
             .compute_capability()
             .map_err(|e| format!("cannot read the compute capability of {name}: {e}"))?;
-        Ok(Cuda {
+        let dev = Cuda {
             inner: Arc::new(Inner {
                 label: format!("cuda:{ordinal} ({name}, sm_{major}{minor})"),
                 ctx,
@@ -85,7 +85,32 @@ impl Cuda {
                 functions: Mutex::new(HashMap::new()),
                 failure: Mutex::new(None),
             }),
-        })
+        };
+        dev.smoke_test()?;
+        Ok(dev)
+    }
+
+    /// Compiles, loads and runs [`module::SMOKE`] and reads its result back.
+    fn smoke_test(&self) -> Result<(), String> {
+        let mut x = self.alloc_zeros::<f32>(4);
+        let n = 4i64;
+        if let Some(f) = self.kernel(&module::SMOKE, "rrae_smoke") {
+            let mut l = self.launcher(&f);
+            l.arg(&mut x).arg(&n);
+            self.go(l, 4);
+        }
+        let got = self.download(&x);
+        match self.failure() {
+            Some(e) => Err(format!(
+                "{} cannot run rrae's kernels: {e}",
+                self.inner.label
+            )),
+            None if got != [0.0, 1.0, 2.0, 3.0] => Err(format!(
+                "{} ran the smoke-test kernel and returned {got:?}",
+                self.inner.label
+            )),
+            None => Ok(()),
+        }
     }
 
     pub(crate) fn stream(&self) -> &Arc<CudaStream> {

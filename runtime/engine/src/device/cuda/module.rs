@@ -35,3 +35,17 @@ pub fn compile(source: &str, arch: Option<String>) -> Result<Ptx, String> {
         other => other.to_string(),
     })
 }
+
+/// A kernel every device runs once when it opens: NVRTC compiles it for the device's
+/// architecture, the driver loads it, and it runs, so a toolkit the driver cannot load
+/// (a newer NVRTC than the driver, a missing builtins library) is found at `--device`,
+/// where `auto` can still take the CPU, not at the first step.
+pub const SMOKE: Module = Module {
+    op: "smoke test",
+    source: r#"
+extern "C" __global__ void rrae_smoke(float* x, i64 n) {
+    FOR_EACH(i, n) { x[i] = (float)i; }
+}
+"#,
+    functions: &["rrae_smoke"],
+};
