@@ -241,7 +241,7 @@ impl Cuda {
         c: &mut C,
         accumulate: bool,
     ) {
-        if self.failed() || m == 0 || n == 0 {
+        if self.failed() || m == 0 || n == 0 || !self.bound() {
             return;
         }
         let cfg = gemm_config((m, k, n), ta, tb, accumulate);
@@ -262,7 +262,7 @@ impl Cuda {
         (c, stride_c): (&mut C, usize),
         count: usize,
     ) {
-        if self.failed() || m == 0 || n == 0 || count == 0 {
+        if self.failed() || m == 0 || n == 0 || count == 0 || !self.bound() {
             return;
         }
         let cfg = batched_config((m, k, n), (ta, tb), (stride_a, stride_b, stride_c), count);
@@ -276,6 +276,18 @@ impl Cuda {
     /// small tensors (the SVD, the penalties, the learned basis) read it.
     pub(crate) fn to_host(&self, b: &CudaSlice<f32>) -> crate::pool::Buf<f32> {
         super::Cpu.upload(&self.download(b))
+    }
+
+    /// Makes the device's context this thread's, as cudarc's own calls do; cuBLAS's
+    /// calls do not, and a run's steps may start on a thread that has made no other.
+    fn bound(&self) -> bool {
+        match self.inner.ctx.bind_to_thread() {
+            Ok(()) => true,
+            Err(e) => {
+                self.fail("binding the CUDA context to this thread", e);
+                false
+            }
+        }
     }
 
     /// Waits for the stream; a failure of anything queued on it is recorded.
