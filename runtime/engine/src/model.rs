@@ -283,7 +283,20 @@ pub fn infer<D: Backend<E>, E: Real>(
         tape.release(x);
         tape.release(y);
     }
+    healthy(dev)?;
     Ok(out)
+}
+
+/// An error if a kernel on `dev` failed (a GPU records failures instead of returning
+/// them; the CPU's kernels cannot fail), so no caller reads a failed device's outputs.
+pub fn healthy<D: crate::device::Device>(dev: &D) -> Result<()> {
+    match dev.failure() {
+        Some(reason) => Err(crate::error::RuntimeError::Device {
+            asked: dev.name(),
+            reason,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// `rows · P` (`l` values each) for the projector `p` (`l × l`) on an inference tape.
@@ -297,5 +310,7 @@ pub fn project_rows<D: Backend<E>, E: Real>(
     let x = tape.constant(dev.upload(rows), rows.len() / l.max(1), l);
     let p = tape.constant(dev.upload(p), l, l);
     let y = crate::latent::project::project(&mut tape, x, p)?;
-    Ok(tape.download(y))
+    let out = tape.download(y);
+    healthy(dev)?;
+    Ok(out)
 }

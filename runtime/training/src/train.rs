@@ -17,7 +17,7 @@ use rrae_engine::latent::project::projector;
 use rrae_engine::latent::svd_truncate::project_rank_k;
 use rrae_engine::latent::BasisSource;
 use rrae_engine::linalg::{from_rows, leading, svd};
-use rrae_engine::model::{infer, project_rows, Model, Profile};
+use rrae_engine::model::{healthy, infer, project_rows, Model, Profile};
 use rrae_engine::ops::elementwise::add;
 use rrae_engine::ops::loss::loss;
 use rrae_engine::optim::{Optimizer, OptimizerKernel};
@@ -512,6 +512,8 @@ fn step_on<D: Train>(
         }
     };
     let value = tape.item(l);
+    // A failed GPU reads back zeros: say so before judging the loss.
+    healthy(dev)?;
     let t2 = Instant::now();
     let mut grads = tape.backward(l)?;
     if let Some(p) = cx.profile.as_mut() {
@@ -535,13 +537,8 @@ fn step_on<D: Train>(
     res.update(dev, cx.opt, &grads, lr)?;
     res.download_params(dev, &mut cx.model.params);
 
-    match dev.failure() {
-        Some(reason) => Err(RuntimeError::Device {
-            asked: dev.name(),
-            reason,
-        }),
-        None => Ok(value),
-    }
+    healthy(dev)?;
+    Ok(value)
 }
 
 /// `rows × L` latents → coefficients in the basis (`rows × k`).
