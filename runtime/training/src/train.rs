@@ -137,6 +137,9 @@ pub struct Trainer<'a> {
     /// The device the steps and the inference run on, with the parameters and moments
     /// resident there while steps run.
     engine: Engine,
+    /// Whether steps have changed the resident parameters since `model.params` was last
+    /// brought up to date ([`Trainer::sync_params`]).
+    stale: bool,
 }
 
 /// What a device needs for training: every kernel, and the optimiser's.
@@ -145,8 +148,11 @@ impl<D: Backend<f32> + OptimizerKernel> Train for D {}
 
 /// A trainer's device and the parameters and moments kept on it while steps run
 /// (`None` before the first step and after anything that replaces them on the host).
-/// `model.params` mirrors the parameters after every step; `opt` keeps the step count
-/// and, while a resident copy exists, no moments (see [`Trainer::optimizer`]).
+/// `model.params` is brought up to date from it by [`Trainer::sync_params`], which
+/// everything that reads the parameters during a run calls first (decisions,
+/// checkpoints, the end of the run), so a step on a GPU copies nothing back but its
+/// loss; `opt` keeps the step count and, while a resident copy exists, no moments (see
+/// [`Trainer::optimizer`]).
 enum Engine {
     Cpu(Cpu, Option<Resident<Cpu>>),
     Cuda(Cuda, Option<Resident<Cuda>>),
@@ -202,12 +208,28 @@ impl<'a> Trainer<'a> {
             trained: None,
             data_fingerprint: std::sync::OnceLock::new(),
             engine: Engine::Cpu(Cpu, None),
+            stale: false,
         }
+    }
+
+    /// Copies the resident parameters into `model.params` if steps have changed them
+    /// since the last copy.
+    pub fn sync_params(&mut self) {
+        if !std::mem::take(&mut self.stale) {
+            return;
+        }
+        let params = &mut self.model.params;
+        on_engine!(&self.engine, dev, res => {
+            if let Some(r) = res {
+                r.download_params(dev, params);
+            }
+        });
     }
 
     /// This trainer on `device`: steps, inference, the common basis's latents and the
     /// evaluation all run there from now on.
     pub fn on_device(mut self, device: Opened) -> Self {
+        self.sync_params();
         let opt = self.optimizer();
         self.opt = opt;
         self.engine = match device {
@@ -266,12 +288,14 @@ impl<'a> Trainer<'a> {
 
     /// Replaces the optimiser; the device copy is made again at the next step.
     pub(crate) fn set_optimizer(&mut self, opt: Optimizer) {
+        self.sync_params();
         self.opt = opt;
         on_engine!(&mut self.engine, _dev, res => *res = None);
     }
 
     /// Puts back parameter values taken with `ParamSet::values` (the moments stay).
     pub fn set_params(&mut self, values: &[Vec<f32>]) {
+        self.sync_params();
         let opt = self.optimizer();
         self.opt = opt;
         on_engine!(&mut self.engine, _dev, res => *res = None);
@@ -303,6 +327,7 @@ impl<'a> Trainer<'a> {
             base,
         };
         let value = on_engine!(&mut self.engine, dev, res => step_on(&*dev, res, cx, idx, x))?;
+        self.stale = true;
         self.log.push(StepLog {
             phase,
             step,
@@ -320,6 +345,7 @@ impl<'a> Trainer<'a> {
     /// Carries out one controller decision. Ending the training phase of an RRAE
     /// computes the common basis, returned as (rank, singular values).
     pub fn apply(&mut self, d: &Decision) -> Result<Option<(usize, Vec<f64>)>> {
+        self.sync_params();
         self.decisions.push(d.clone());
         match d.action {
             Action::SetK { k } => self.set_rank(k),
@@ -535,7 +561,6 @@ fn step_on<D: Train>(
         .map_err(|name| non_finite(format!("the gradient of {name}")))?;
     let lr = learning_rate(&cx.model.ir.train.schedule, base, step, total);
     res.update(dev, cx.opt, &grads, lr)?;
-    res.download_params(dev, &mut cx.model.params);
 
     healthy(dev)?;
     Ok(value)

@@ -130,6 +130,8 @@ pub fn run(
         let prior = &prior;
         let monitor = s.spawn(move || monitor::run(rx, sink, dir, append, prior));
         let trained = drive(t, control, &tx, s, artifact);
+        // Whatever ended the run, its readers find the parameters on the host.
+        t.sync_params();
         drop(tx);
         let monitored = monitor.join().unwrap_or_else(|_| {
             Err(RuntimeError::Stage {
@@ -237,6 +239,7 @@ fn drive<'s, 'd: 's>(
         let done = t.controller.as_ref().map_or(0, |c| c.steps_done());
         if let (Some(every), true) = (t.model.ir.train.checkpoint_every, has_dir) {
             if every > 0 && done.is_multiple_of(every) {
+                t.sync_params();
                 if let Some(ck) = Checkpoint::of(t) {
                     let msg = Msg::Save {
                         checkpoint: Box::new(ck),
@@ -272,7 +275,8 @@ fn apply_all(t: &mut Trainer, tx: &Sender<Msg>, ds: Vec<Decision>) -> Result<()>
 }
 
 /// A stop request: write the checkpoint (and wait until it is on disk), then report.
-fn interrupt(t: &Trainer, tx: &Sender<Msg>, artifact: Option<ArtifactWriter>) -> Result<()> {
+fn interrupt(t: &mut Trainer, tx: &Sender<Msg>, artifact: Option<ArtifactWriter>) -> Result<()> {
+    t.sync_params();
     let step = t.controller.as_ref().map_or(0, |c| c.steps_done());
     let mut path = None;
     if let (Some(ck), Some(artifact)) = (Checkpoint::of(t), artifact) {
