@@ -251,6 +251,7 @@ pub fn run<D: Backend<E>, E: Real>(
             tape.release(input);
         }
         if let Some(p) = prof.as_deref_mut() {
+            tape.dev().synchronize();
             if fuse {
                 p.record(&format!("{} + {}", l.label, layers[i + 1].label), t0);
             } else {

@@ -327,6 +327,12 @@ pub mod timing {
         ON.store(on, Ordering::Relaxed);
     }
 
+    /// Whether ops are being timed: a GPU then waits for each op to finish, so that
+    /// its time is the op's and not its launch's.
+    pub fn on() -> bool {
+        ON.load(Ordering::Relaxed)
+    }
+
     /// Runs `f`, adding its time under `label` when profiling.
     pub fn timed<R>(label: impl FnOnce() -> String, f: impl FnOnce() -> R) -> R {
         if !ON.load(Ordering::Relaxed) {

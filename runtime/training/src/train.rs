@@ -511,6 +511,7 @@ fn step_on<D: Train>(
             let t1 = Instant::now();
             let (z, penalty) = cx.model.latent.forward(&mut tape, y, &params)?;
             if let Some(p) = prof.as_mut() {
+                dev.synchronize();
                 p.record("latent", t1);
             }
             let pred = cx.model.decode(&mut tape, &params, z, prof.as_mut());
@@ -544,6 +545,7 @@ fn step_on<D: Train>(
     let mut grads = tape.backward(l)?;
     if let Some(p) = cx.profile.as_mut() {
         if phase == Phase::Train {
+            dev.synchronize();
             p.record("backward (all layers)", t2);
         }
     }

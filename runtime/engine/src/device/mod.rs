@@ -66,4 +66,9 @@ pub trait Device: Clone + std::fmt::Debug + Send + Sync + 'static {
     fn failure(&self) -> Option<String> {
         None
     }
+
+    /// Waits until everything queued on the device has run (a GPU's kernels run
+    /// asynchronously; the CPU's have finished when they return). Only profiling
+    /// needs it: transfers to the host wait by themselves.
+    fn synchronize(&self) {}
 }

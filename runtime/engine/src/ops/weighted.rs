@@ -46,7 +46,11 @@ pub fn weighted_op<D: TapeKernel<E>, E: Real, K: Send + Sync + 'static>(
             return Ok(());
         };
         let (dx, dw, db) = timing::timed(label, || {
-            backward(pass.dev(), &state, pass.value(x), pass.value(w), g)
+            let grads = backward(pass.dev(), &state, pass.value(x), pass.value(w), g);
+            if timing::on() {
+                pass.dev().synchronize();
+            }
+            grads
         });
         pass.add_grad(x, dx);
         pass.add_grad(w, dw);

@@ -290,12 +290,6 @@ impl Cuda {
         }
     }
 
-    /// Waits for the stream; a failure of anything queued on it is recorded.
-    pub fn synchronize(&self) {
-        if let Err(e) = self.inner.stream.synchronize() {
-            self.fail("the CUDA stream", e);
-        }
-    }
 }
 
 /// The column-major call for row-major `(m, k, n)`: cuBLAS's first operand is `op(b)ᵀ`
@@ -426,6 +420,13 @@ impl Device for Cuda {
 
     fn failure(&self) -> Option<String> {
         self.inner.failure.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// Waits for the stream; a failure of anything queued on it is recorded.
+    fn synchronize(&self) {
+        if let Err(e) = self.inner.stream.synchronize() {
+            self.fail("the CUDA stream", e);
+        }
     }
 }
 

@@ -96,6 +96,9 @@ pub fn matmul_backward<D: MatmulKernel<E>, E: Real>(
                     .matmul_into((k, n, m), x, Tr::Yes, g, Tr::No, &mut gw, true);
                 pass.put_grad(w, gw);
             }
+            if timing::on() {
+                pass.dev().synchronize();
+            }
         },
     );
 }
