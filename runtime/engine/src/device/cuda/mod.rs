@@ -289,7 +289,6 @@ impl Cuda {
             }
         }
     }
-
 }
 
 /// The column-major call for row-major `(m, k, n)`: cuBLAS's first operand is `op(b)ᵀ`
