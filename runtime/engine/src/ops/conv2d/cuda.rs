@@ -7,7 +7,7 @@
 //! The composition is written once over [`Columns`], the column kernels and the
 //! products: [`Cuda`] implements it with these kernels and cuBLAS, and a test implements
 //! it with the same CUDA C compiled for the host and a column-major product that follows
-//! cuBLAS's definition (`device/cuda/emulate.rs`), so the composition, the kernels'
+//! cuBLAS's definition (`device/cuda/emulate/`), so the composition, the kernels'
 //! index arithmetic and the cuBLAS calls are checked against the CPU's convolutions on
 //! machines without a GPU.
 
