@@ -105,23 +105,7 @@ impl OptimizerKernel for Cuda {
     }
 
     fn all_finite(&self, x: &CudaSlice<f32>) -> bool {
-        let mut count = self.alloc_zeros::<u32>(1);
-        let n = x.len() as i64;
-        if let Some(f) = self.kernel(&MODULE, "count_non_finite") {
-            let mut l = self.launcher(&f);
-            l.arg(&mut count).arg(x).arg(&n);
-            self.go(l, n as usize);
-        }
-        let counted = {
-            let mut host = [0u32];
-            if !self.failed() {
-                if let Err(e) = self.stream().memcpy_dtoh(&count, &mut host) {
-                    self.fail("copying from the GPU", e);
-                }
-            }
-            host[0]
-        };
-        counted == 0
+        self.first_non_finite(&[x]).is_none()
     }
 
     fn first_non_finite(&self, xs: &[&CudaSlice<f32>]) -> Option<usize> {

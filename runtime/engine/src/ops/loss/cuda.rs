@@ -107,8 +107,7 @@ impl LossKernel<f32> for Cuda {
         c: usize,
         labels: &[usize],
     ) -> (f64, Vec<f32>) {
-        let host = Cpu.upload(&self.download(v));
-        Cpu.cross_entropy_forward(&host, c, labels)
+        Cpu.cross_entropy_forward(&self.to_host(v), c, labels)
     }
 
     fn cross_entropy_backward(&self, d: &Vec<f32>, g: f32) -> CudaSlice<f32> {
