@@ -5,7 +5,8 @@
 # compared, and a mismatch stops the run). Each side reports the median of STEPS timed
 # steps after 3 warm-up steps; the two sides alternate ROUNDS times and the medians of
 # the rounds are compared, so a burst of load on the machine hits both. PyTorch is
-# installed with pip into target/torch-venv on first use (never the default Python).
+# installed with pip into target/torch-venv on first use (bench/torch_venv.sh; never the
+# default Python).
 #
 #   bench/compare_torch.sh            # (a) the bumps model, (b) the MNIST model
 #   bench/compare_torch.sh --sweep    # and the paper's Appendix C network, batches 16 and
@@ -24,10 +25,7 @@ THREADS=${THREADS:-2}
 STEPS=${STEPS:-20}
 ROUNDS=${ROUNDS:-3}
 venv=target/torch-venv
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q torch numpy
-fi
+bench/torch_venv.sh -c ""  # makes the environment on first use
 if [ -z "${RRAE:-}" ]; then
     cargo build -q --release -p rrae
 fi
