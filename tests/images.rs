@@ -360,3 +360,65 @@ fn the_colour_row_models_are_one_line_apart_and_check() {
         assert!(check.contains(latent), "{stem}: {check}");
     }
 }
+
+#[test]
+fn save_images_writes_the_evaluated_sets_that_give_the_runs_metrics() {
+    let s = scratch("save-images");
+    let names = s.images(20, 16, 16);
+    let partition: String = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{n} {}\n", [0, 0, 0, 2][i % 4]))
+        .collect();
+    std::fs::write(s.path("list_eval_partition.txt"), partition).unwrap();
+    s.model("images(train = \"img\", partition = \"list_eval_partition.txt\")");
+    // Without the flag, no images are written.
+    ok(s.rrae(&["run", "m.rrae", "--out", "plain", "-q"]));
+    assert!(!s.path("plain/images").exists());
+    ok(s.rrae(&["run", "m.rrae", "--out", "run", "-q", "--save-images"]));
+    let read = |name: &str| {
+        let (h, v) =
+            rrae_engine::files::read_npy(&s.path("run/images").join(format!("{name}.npy")))
+                .unwrap();
+        assert_eq!(h.dtype, "f32", "{name}");
+        let mut shape = vec![h.count];
+        shape.extend(h.sample);
+        (shape, v)
+    };
+    let (test_shape, test) = read("test");
+    let (rec_shape, rec) = read("reconstructions");
+    // eval: 2 pairs × 5 points and 10 samples (the model's eval block).
+    assert_eq!(test_shape, [5, 3, 16, 16]);
+    assert_eq!(rec_shape, [5, 3, 16, 16]);
+    assert_eq!(read("interpolations").0, [10, 3, 16, 16]);
+    assert_eq!(read("samples").0, [10, 3, 16, 16]);
+    // The real test images in original units: the files' bytes (0 … 255), and the
+    // reconstruction error of the two files is the run's test error.
+    assert!(test
+        .iter()
+        .all(|v| (v - v.round()).abs() < 1e-3 && (0.0..=255.0).contains(v)));
+    assert!(test.iter().any(|&v| v > 200.0), "the red squares");
+    let (num, den) = rec.iter().zip(&test).fold((0.0, 0.0), |(n, d), (r, t)| {
+        let (r, t) = (f64::from(*r), f64::from(*t));
+        (n + (r - t).powi(2), d + t * t)
+    });
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("run/metrics.json")).unwrap())
+            .unwrap();
+    let reported = m["metrics"]["test_error"].as_f64().unwrap();
+    let from_files = 100.0 * (num / den).sqrt();
+    assert!(
+        (from_files - reported).abs() < 1e-4 * reported,
+        "{from_files} against {reported}"
+    );
+    // `rrae eval --save-images` repeats the run's draws: the same files, byte for byte.
+    let bytes = |d: &str| -> Vec<Vec<u8>> {
+        ["test", "reconstructions", "interpolations", "samples"]
+            .iter()
+            .map(|n| std::fs::read(s.path(d).join(format!("images/{n}.npy"))).unwrap())
+            .collect()
+    };
+    let first = bytes("run");
+    ok(s.rrae(&["eval", "run", "--save-images"]));
+    assert!(first == bytes("run"), "eval wrote other images");
+}

@@ -129,6 +129,9 @@ enum Command {
         /// Stop after this many steps (training and fine-tuning together) and write a checkpoint, as Ctrl-C does.
         #[arg(long, value_name = "N")]
         stop_after: Option<usize>,
+        /// Also write the evaluated images to RUN_DIR/images/ (test, reconstructions, interpolations, samples: f32 .npy in original units), for metrics computed elsewhere.
+        #[arg(long)]
+        save_images: bool,
         /// Where to train and evaluate: `cpu`, `cuda`, `cuda:N`, or `auto` (the first GPU if a CUDA driver and a device are found, else the CPU).
         #[arg(long, default_value = "auto")]
         device: rrae_engine::device::DeviceChoice,
@@ -137,6 +140,9 @@ enum Command {
     Eval {
         /// The run folder written by `rrae run`.
         dir: PathBuf,
+        /// Also write the evaluated images to DIR/images/ (test, reconstructions, interpolations, samples: f32 .npy in original units), for metrics computed elsewhere.
+        #[arg(long)]
+        save_images: bool,
         /// Where to train and evaluate: `cpu`, `cuda`, `cuda:N`, or `auto` (the first GPU if a CUDA driver and a device are found, else the CPU).
         #[arg(long, default_value = "auto")]
         device: rrae_engine::device::DeviceChoice,
@@ -289,6 +295,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             quiet,
             resume,
             stop_after,
+            save_images,
             device,
         } => {
             let (ir, text) = checked(&file)?;
@@ -303,10 +310,15 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 device,
                 resume: resume.is_some(),
                 stop_after,
+                save_images,
             };
             train::run(ir, &text, &file.to_string_lossy(), resume.or(out), o, how)
         }
-        Command::Eval { dir, device } => train::eval(dir, &train::open_device(device, false)?),
+        Command::Eval {
+            dir,
+            save_images,
+            device,
+        } => train::eval(dir, &train::open_device(device, false)?, save_images),
         Command::Inspect { artifact } => artifact::inspect(artifact),
         Command::Compare {
             inputs,
@@ -463,6 +475,7 @@ fn compare(
                     device: device.clone(),
                     resume,
                     stop_after: None,
+                    save_images: false,
                 };
                 if resume {
                     errln!("== {} (resuming {})", input.display(), dir.display());

@@ -50,6 +50,8 @@ pub struct How {
     pub device: Opened,
     pub resume: bool,
     pub stop_after: Option<usize>,
+    /// Write the evaluated images to RUN_DIR/images/.
+    pub save_images: bool,
 }
 
 /// Ctrl-C and SIGTERM set the stop switch: the run ends after the current step and
@@ -112,6 +114,7 @@ pub fn run(
             stop: stop_on_signals(),
         },
         resume: how.resume,
+        save_images: how.save_images,
     };
     match run_model(&ir, source, file, &dir, &mut bar, &opts) {
         Ok(r) => {
@@ -208,8 +211,8 @@ fn print_metrics(m: &rrae_report::eval::Metrics) {
 }
 
 /// `rrae eval RUN_DIR`: re-evaluates a saved run.
-pub fn eval(dir: PathBuf, device: &Opened) -> Result<(), ExitCode> {
-    match rrae_report::run::eval_saved(&dir, device) {
+pub fn eval(dir: PathBuf, device: &Opened, save_images: bool) -> Result<(), ExitCode> {
+    match rrae_report::run::eval_saved(&dir, device, save_images) {
         Ok(m) => {
             print_metrics(&m);
             Ok(())

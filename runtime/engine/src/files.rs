@@ -143,6 +143,16 @@ pub fn npy_f64_bytes(shape: &[usize], data: &[f64]) -> Vec<u8> {
     out
 }
 
+/// Writes f64 values as an f32 `.npy` array of any shape (generated images: half the
+/// bytes of f64, and every consumer reads f32).
+pub fn npy_f32_bytes(shape: &[usize], data: &[f64]) -> Vec<u8> {
+    let mut out = npy_start("<f4", shape);
+    for v in data {
+        out.extend_from_slice(&(*v as f32).to_le_bytes());
+    }
+    out
+}
+
 /// Writes a uint8 array of any shape as `.npy` (decoded images).
 pub fn npy_u8_bytes(shape: &[usize], data: &[u8]) -> Vec<u8> {
     let mut out = npy_start("|u1", shape);

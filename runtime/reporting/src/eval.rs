@@ -114,6 +114,34 @@ pub struct Gallery {
     /// Encoder outputs of the training set (n × L) and their coefficients (n × k).
     pub latents: Vec<f32>,
     pub coefficients: DMatrix<f64>,
+    /// Every image the metrics were computed on, for `--save-images`.
+    pub sets: Sets,
+}
+
+/// The four sets the errors and FIDs compare, whole, in original units (rows of the
+/// sample's shape): what `--save-images` writes for metrics computed elsewhere.
+#[derive(Default)]
+pub struct Sets {
+    /// The real test set.
+    pub test: Vec<f64>,
+    /// Its reconstructions through the inference form.
+    pub reconstructions: Vec<f64>,
+    /// The interpolated images, endpoints excluded: `pairs × points`.
+    pub interpolations: Vec<f64>,
+    /// The random samples.
+    pub samples: Vec<f64>,
+}
+
+impl Sets {
+    /// `(file stem, rows)` in the order they are written.
+    pub fn named(&self) -> [(&'static str, &[f64]); 4] {
+        [
+            ("test", &self.test),
+            ("reconstructions", &self.reconstructions),
+            ("interpolations", &self.interpolations),
+            ("samples", &self.samples),
+        ]
+    }
 }
 
 pub struct Evaluator<'t, 'a> {
@@ -444,6 +472,12 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         self.standard_fid(&mut m, &rec_test, &interpolated, &samples)?;
         g.latents = y_train;
         g.coefficients = coeff;
+        g.sets = Sets {
+            test: self.original(&d.test),
+            reconstructions: rec_test,
+            interpolations: interpolated,
+            samples,
+        };
         Ok((m, g))
     }
 }

@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub control: RunControl,
     /// Continue from `DIR/checkpoint.safetensors`.
     pub resume: bool,
+    /// Write the evaluated sets to `DIR/images/` ([`write_sets`]).
+    pub save_images: bool,
 }
 
 /// Sets the training phase's length: `steps`, and the adaptive search's budget.
@@ -175,8 +177,44 @@ fn write_model(
     write_atomic(path, &bytes)
 }
 
-/// Evaluates a trained model and writes the basis, latents, coefficients and plots.
-fn evaluate_and_write(dir: &Path, trainer: &Trainer, ir: &Ir) -> Result<(Metrics, Gallery)> {
+/// The folder of a run where `--save-images` writes the evaluated sets.
+pub const IMAGES: &str = "images";
+
+/// Writes the evaluated sets as `DIR/images/{test,reconstructions,interpolations,
+/// samples}.npy`, f32 in original units, shaped `[N, …sample shape]`, so that any
+/// other metric (another FID implementation, precision and recall) can be computed
+/// on exactly the images rrae's own were. A set this evaluation did not make (no test
+/// set, no samples) has its file from an earlier evaluation removed, so the folder
+/// never mixes two evaluations.
+pub fn write_sets(dir: &Path, sets: &crate::eval::Sets, sample: &[usize]) -> Result<()> {
+    let folder = dir.join(IMAGES);
+    std::fs::create_dir_all(&folder).map_err(|e| RuntimeError::write(folder.clone(), e))?;
+    let dim: usize = sample.iter().product::<usize>().max(1);
+    for (name, rows) in sets.named() {
+        let path = folder.join(format!("{name}.npy"));
+        if rows.is_empty() {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(RuntimeError::write(path, e))
+                }
+                _ => continue,
+            }
+        }
+        let mut shape = vec![rows.len() / dim];
+        shape.extend_from_slice(sample);
+        write_atomic(&path, &rrae_engine::files::npy_f32_bytes(&shape, rows))?;
+    }
+    Ok(())
+}
+
+/// Evaluates a trained model and writes the basis, latents, coefficients and plots
+/// (and, with `save_images`, the evaluated sets).
+fn evaluate_and_write(
+    dir: &Path,
+    trainer: &Trainer,
+    ir: &Ir,
+    save_images: bool,
+) -> Result<(Metrics, Gallery)> {
     let (metrics, gallery) = Evaluator {
         t: trainer,
         cfg: ir.eval.clone(),
@@ -198,6 +236,9 @@ fn evaluate_and_write(dir: &Path, trainer: &Trainer, ir: &Ir) -> Result<(Metrics
     let cbytes =
         rrae_engine::files::npy_bytes(c.nrows(), c.ncols(), &rrae_engine::linalg::to_rows(c));
     write_atomic(&dir.join("coefficients.npy"), &cbytes)?;
+    if save_images {
+        write_sets(dir, &gallery.sets, &trainer.data.sample)?;
+    }
     Ok((metrics, gallery))
 }
 
@@ -209,7 +250,11 @@ fn run_seed(dir: &Path) -> Option<u64> {
 
 /// Re-evaluates the model saved in a run folder (`rrae eval`): writes `eval.json`
 /// and redraws the plots; the training log and the model are left as they are.
-pub fn eval_saved(dir: &Path, device: &rrae_engine::device::Opened) -> Result<Metrics> {
+pub fn eval_saved(
+    dir: &Path,
+    device: &rrae_engine::device::Opened,
+    save_images: bool,
+) -> Result<Metrics> {
     if !dir.is_dir() {
         return Err(RuntimeError::Read {
             path: dir.to_path_buf(),
@@ -245,7 +290,7 @@ pub fn eval_saved(dir: &Path, device: &rrae_engine::device::Opened) -> Result<Me
     if saved.basis.is_some() {
         trainer.basis = saved.basis.clone();
     }
-    let (metrics, gallery) = evaluate_and_write(dir, &trainer, &ir)?;
+    let (metrics, gallery) = evaluate_and_write(dir, &trainer, &ir, save_images)?;
     let json = serde_json::to_string_pretty(&metrics)
         .map_err(|e| RuntimeError::write(dir.join("eval.json"), e))?;
     write_atomic(&dir.join("eval.json"), json.as_bytes())?;
@@ -431,7 +476,7 @@ pub fn run(
         file,
         data.norm,
     )?;
-    let (metrics, gallery) = evaluate_and_write(dir, &trainer, ir)?;
+    let (metrics, gallery) = evaluate_and_write(dir, &trainer, ir, opts.save_images)?;
     let art = crate::artifact::build(
         &trainer,
         &crate::artifact::Summary {
