@@ -94,6 +94,7 @@ fn rrae_fid_agrees_with_the_python_implementation() {
                 .args([&real, &fake])
                 .arg("--model")
                 .arg(&model)
+                .env("RRAE_FID_CACHE", "off")
                 .output()
                 .unwrap(),
             "rrae fid",
@@ -126,6 +127,7 @@ fn a_run_on_images_reports_the_standard_fid() {
         .args(["run", "m.rrae", "--out", "run", "-q"])
         .current_dir(&dir)
         .env("RRAE_INCEPTION", model())
+        .env("RRAE_FID_CACHE", dir.join("cache"))
         .output()
         .unwrap();
     assert!(
@@ -148,4 +150,65 @@ fn a_run_on_images_reports_the_standard_fid() {
             "{key}: {m}"
         );
     }
+}
+
+/// `rrae fid` with the real-set cache in `cache` (or `off`).
+fn cached_fid(real: &Path, fake: &Path, cache: &std::ffi::OsStr) -> f64 {
+    fid_of(
+        &Command::new(env!("CARGO_BIN_EXE_rrae"))
+            .arg("fid")
+            .args([real, fake])
+            .arg("--model")
+            .arg(model())
+            .env("RRAE_FID_CACHE", cache)
+            .output()
+            .unwrap(),
+        "rrae fid",
+    )
+}
+
+#[test]
+fn the_real_sets_statistics_are_cached_per_set_and_a_bad_cache_is_recomputed() {
+    let dir = root().join("target/tmp/fid-cache");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (real, fake, cache) = (
+        dir.join("real.npy"),
+        dir.join("fake.npy"),
+        dir.join("cache"),
+    );
+    npy(&real, &[20, 1, 28, 28], &images(20, 1, 28, 10.0));
+    npy(&fake, &[20, 1, 28, 28], &images(20, 1, 28, 90.0));
+    let entries = || -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&cache)
+            .map(|r| r.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let uncached = cached_fid(&real, &fake, "off".as_ref());
+    assert!(entries().is_empty(), "`off` writes nothing");
+    let first = cached_fid(&real, &fake, cache.as_os_str());
+    let files = entries();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("real-") && name.ends_with(".npy"),
+        "{name}"
+    );
+    // Read back, the statistics give the distance to the last printed digit.
+    assert_eq!(cached_fid(&real, &fake, cache.as_os_str()), first);
+    assert_eq!(first, uncached);
+    // A truncated cache file is recomputed and rewritten whole.
+    let len = std::fs::metadata(&files[0]).unwrap().len();
+    std::fs::write(&files[0], b"\x93NUMPY truncated").unwrap();
+    assert_eq!(cached_fid(&real, &fake, cache.as_os_str()), first);
+    assert_eq!(std::fs::metadata(&files[0]).unwrap().len(), len);
+    // Another real set has its own entry: the key covers the images.
+    let swapped = cached_fid(&fake, &real, cache.as_os_str());
+    assert_eq!(entries().len(), 2);
+    assert!(
+        (swapped - first).abs() < 1e-3 * first,
+        "{swapped} vs {first}"
+    );
 }

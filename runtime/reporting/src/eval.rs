@@ -250,18 +250,18 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let hi = d.train.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let (lo, hi) = (d.norm.invert(lo as f64), d.norm.invert(hi as f64));
         let shape = [c, h, w];
+        if d.n_test() < 2 {
+            return Ok(());
+        }
         let real_rows = self.original(&d.test);
-        let real = net.features(&Images::new(&real_rows, shape, (lo, hi)))?;
+        let real = net.real_stats(&Images::new(&real_rows, shape, (lo, hi)))?;
         let score = |x: &[f64]| -> Result<Option<f64>> {
-            if x.len() / d.dim < 2 || real.len() < 2 * crate::inception::FEATURES {
+            if x.len() / d.dim < 2 {
                 return Ok(None);
             }
             let f = net.features(&Images::new(x, shape, (lo, hi)))?;
-            Ok(Some(crate::fid::frechet(
-                &real,
-                &f,
-                crate::inception::FEATURES,
-            )))
+            let f = crate::fid::Stats::of(&f, crate::inception::FEATURES);
+            Ok(Some(crate::fid::frechet_of(&real, &f)))
         };
         m.fid_inception_reconstruction = score(rec)?;
         m.fid_inception_interpolation = score(interp)?;

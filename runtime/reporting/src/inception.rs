@@ -45,6 +45,26 @@ impl<'a> Images<'a> {
     }
 }
 
+/// The environment variable naming the folder of cached real-set statistics.
+pub const CACHE_VAR: &str = "RRAE_FID_CACHE";
+
+/// Where the statistics of real image sets are cached: `RRAE_FID_CACHE` (`off` turns
+/// the cache off), else `$XDG_CACHE_HOME/rrae/fid`, else `$HOME/.cache/rrae/fid`.
+/// Every model evaluated on one test set compares against the same real statistics,
+/// and computing them is a full Inception pass over the test set (on a CPU, minutes
+/// per thousand images): the cache makes that pass once per test set.
+pub fn cache_dir() -> Option<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    match var(CACHE_VAR) {
+        Some(v) if v == "off" => None,
+        Some(v) => Some(PathBuf::from(v)),
+        None => var("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|d| d.join("rrae").join("fid")),
+    }
+}
+
 /// The model file `RRAE_INCEPTION` names, if set.
 pub fn model_path() -> Option<PathBuf> {
     std::env::var_os(MODEL_VAR).map(PathBuf::from)
@@ -62,6 +82,7 @@ fn unavailable(path: &std::path::Path, reason: String) -> RuntimeError {
 #[cfg(feature = "inception")]
 mod net {
     use super::*;
+    use crate::fid::Stats;
     use tch::{CModule, Device, Kind, Tensor};
 
     /// The loaded network, on the GPU when libtorch sees one.
@@ -82,6 +103,53 @@ mod net {
                 device,
                 path: path.to_path_buf(),
             })
+        }
+
+        /// The statistics of a real set's features, from the cache ([`cache_dir`])
+        /// when it holds them. The key covers the network file (path, length, time),
+        /// the image shape and range, and every value, so a changed file or test set
+        /// never reads another's statistics.
+        pub fn real_stats(&self, images: &Images) -> Result<Stats> {
+            let path = cache_dir().map(|d| d.join(format!("real-{:016x}.npy", self.key(images))));
+            if let Some(s) = path
+                .as_ref()
+                .and_then(|p| std::fs::read(p).ok())
+                .and_then(|b| Stats::from_npy(&b, FEATURES))
+            {
+                return Ok(s);
+            }
+            let s = Stats::of(&self.features(images)?, FEATURES);
+            if let Some(p) = path {
+                // Best effort: a read-only place costs only the pass next time.
+                let _ = std::fs::create_dir_all(p.parent().unwrap_or(std::path::Path::new(".")))
+                    .map_err(|e| RuntimeError::write(p.clone(), e))
+                    .and_then(|_| rrae_train::output::write_atomic(&p, &s.to_npy()));
+            }
+            Ok(s)
+        }
+
+        fn key(&self, images: &Images) -> u64 {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            h.update(b"rrae fid real v1");
+            h.update(self.path.to_string_lossy().as_bytes());
+            if let Ok(meta) = std::fs::metadata(&self.path) {
+                h.update(&meta.len().to_le_bytes());
+                let mtime = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                h.update(&mtime.to_le_bytes());
+            }
+            for v in [images.channels, images.height, images.width] {
+                h.update(&(v as u64).to_le_bytes());
+            }
+            h.update(&images.range.0.to_le_bytes());
+            h.update(&images.range.1.to_le_bytes());
+            for v in images.rows {
+                h.update(&v.to_le_bytes());
+            }
+            h.digest()
         }
 
         /// Pool features, a row of [`FEATURES`] per image, in batches of 50.
@@ -131,11 +199,12 @@ mod net {
 #[cfg(feature = "inception")]
 pub use net::Inception;
 
-/// The standard FID of `generated` against `real`.
+/// The standard FID of `generated` against `real` (whose statistics are cached).
 #[cfg(feature = "inception")]
 pub fn fid(net: &Inception, real: &Images, generated: &Images) -> Result<f64> {
-    let (a, b) = (net.features(real)?, net.features(generated)?);
-    Ok(crate::fid::frechet(&a, &b, FEATURES))
+    let real = net.real_stats(real)?;
+    let generated = crate::fid::Stats::of(&net.features(generated)?, FEATURES);
+    Ok(crate::fid::frechet_of(&real, &generated))
 }
 
 /// The network `RRAE_INCEPTION` names, loaded; `None` when the variable is unset.
