@@ -231,6 +231,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     fn standard_fid(
         &self,
         m: &mut Metrics,
+        real_rows: &[f64],
         rec: &[f64],
         interp: &[f64],
         samples: &[f64],
@@ -253,8 +254,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         if d.n_test() < 2 {
             return Ok(());
         }
-        let real_rows = self.original(&d.test);
-        let real = net.real_stats(&Images::new(&real_rows, shape, (lo, hi)))?;
+        let real = net.real_stats(&Images::new(real_rows, shape, (lo, hi)))?;
         let score = |x: &[f64]| -> Result<Option<f64>> {
             if x.len() / d.dim < 2 {
                 return Ok(None);
@@ -271,7 +271,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     }
 
     #[cfg(not(feature = "inception"))]
-    fn standard_fid(&self, _: &mut Metrics, _: &[f64], _: &[f64], _: &[f64]) -> Result<()> {
+    fn standard_fid(
+        &self,
+        _: &mut Metrics,
+        _: &[f64],
+        _: &[f64],
+        _: &[f64],
+        _: &[f64],
+    ) -> Result<()> {
         Ok(())
     }
 
@@ -416,12 +423,15 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let x_train = self.original(&d.train);
         m.train_error = rel_error(&rec_train, &x_train);
         m.train_error_normalised = rel_error_in(d.norm, &rec_train, &x_train);
+        // The test set in original units, made once: the test errors, the parametric
+        // error, the standard FID and `--save-images` all read it.
+        let x_test = self.original(&d.test);
         let mut rec_test = vec![];
         if d.n_test() > 0 {
             let z_test = self.t.inference_latents(self.t.encode_all(&d.test)?)?;
-            let (pred, truth) = (self.decode(&z_test)?, self.original(&d.test));
-            m.test_error = rel_error(&pred, &truth);
-            m.test_error_normalised = rel_error_in(d.norm, &pred, &truth);
+            let pred = self.decode(&z_test)?;
+            m.test_error = rel_error(&pred, &x_test);
+            m.test_error_normalised = rel_error_in(d.norm, &pred, &x_test);
             rec_test = pred;
         }
         let n = d.n_train();
@@ -448,9 +458,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
 
         if let (Some(p), true) = (&d.params, d.n_test() > 0) {
             let pred = self.decode(&p.test_latents(&z_train, l))?;
-            let truth = self.original(&d.test);
-            m.test_error_parametric = Some(rel_error(&pred, &truth));
-            m.test_error_parametric_normalised = Some(rel_error_in(d.norm, &pred, &truth));
+            m.test_error_parametric = Some(rel_error(&pred, &x_test));
+            m.test_error_parametric_normalised = Some(rel_error_in(d.norm, &pred, &x_test));
             // Four test samples spread over the set (the centres of four equal parts).
             let n = d.n_test();
             g.parametric_index = (0..n.min(4))
@@ -469,11 +478,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let interpolated = self.interpolate(&coeff, &basis, &mut rng, &mut m, &mut g)?;
         let samples = self.sample(&coeff, &basis, &mut rng, &rec_train, &mut m, &mut g)?;
         self.fid(&mut m, seed, &rec_test, &interpolated, &samples)?;
-        self.standard_fid(&mut m, &rec_test, &interpolated, &samples)?;
+        self.standard_fid(&mut m, &x_test, &rec_test, &interpolated, &samples)?;
         g.latents = y_train;
         g.coefficients = coeff;
         g.sets = Sets {
-            test: self.original(&d.test),
+            test: x_test,
             reconstructions: rec_test,
             interpolations: interpolated,
             samples,
