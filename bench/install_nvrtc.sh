@@ -12,13 +12,24 @@ if ls "$home"/lib/libnvrtc.so.* >/dev/null 2>&1; then
 fi
 tmp=$(mktemp -d "$root/target/nvrtc-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-python3 -m pip download --quiet --disable-pip-version-check --no-deps \
+# No pip cache and no full unpack: the disk holds the wheel once and its two
+# libraries, nothing more (CI's disk is small; the wheel's other files are headers).
+python3 -m pip download --quiet --disable-pip-version-check --no-deps --no-cache-dir \
     --only-binary=:all: --dest "$tmp/wheel" 'nvidia-cuda-nvrtc>=13,<14'
-python3 -m zipfile -e "$tmp"/wheel/*.whl "$tmp/unpacked"
-lib=$(dirname "$(find "$tmp/unpacked" -name 'libnvrtc.so.*' | head -n 1)")
-[ -d "$lib" ] || { echo "error: the wheel holds no libnvrtc.so" >&2; exit 1; }
-mkdir -p "$tmp/home"
-mv "$lib" "$tmp/home/lib"
+mkdir -p "$tmp/home/lib"
+python3 - "$tmp"/wheel/*.whl "$tmp/home/lib" <<'PY'
+import os, shutil, sys, zipfile
+wheel, dest = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    libs = [m for m in z.namelist() if os.path.basename(m).startswith("libnvrtc")
+            and ".so" in os.path.basename(m)]
+    if not any(os.path.basename(m).startswith("libnvrtc.so") for m in libs):
+        sys.exit("error: the wheel holds no libnvrtc.so")
+    for m in libs:
+        with z.open(m) as src, open(os.path.join(dest, os.path.basename(m)), "wb") as out:
+            shutil.copyfileobj(src, out)
+PY
+rm -rf "$tmp/wheel"
 # The folder appears whole or not at all: a second test process waits for nothing.
 rm -rf "$home"
 mv "$tmp/home" "$home"
