@@ -14,18 +14,19 @@ with its epsilon fallback for a singular product. Prints `FID <value>`.
 import argparse
 
 import numpy as np
-import scipy.linalg
 import torch
 import torch.nn.functional as F
 
 
-def features(model, x, black, white):
+def features(model, x, black, white, device="cpu", batch=50):
+    """The 2048 pool features of every image, float64, a row each."""
     if x.ndim == 3:
         x = x[:, None]
     out = []
     with torch.no_grad():
-        for i in range(0, len(x), 50):
-            t = torch.from_numpy(np.ascontiguousarray(x[i : i + 50], dtype=np.float32))
+        for i in range(0, len(x), batch):
+            t = torch.from_numpy(np.ascontiguousarray(x[i : i + batch], dtype=np.float32))
+            t = t.to(device)
             t = ((t - black) / (white - black)).clamp(0, 1)
             if t.shape[1] == 1:
                 t = t.repeat(1, 3, 1, 1)
@@ -34,11 +35,18 @@ def features(model, x, black, white):
             f = model(t)
             if f.ndim > 2:
                 f = f.mean(dim=list(range(2, f.ndim)))
-            out.append(f.double().numpy())
+            out.append(f.double().cpu().numpy())
     return np.concatenate(out)
 
 
+def stats(f):
+    """pytorch-fid's statistics of a feature matrix: the mean and the covariance."""
+    return f.mean(axis=0), np.cov(f, rowvar=False)
+
+
 def frechet(mu1, s1, mu2, s2, eps=1e-6):
+    import scipy.linalg  # here, so that a machine without scipy can use features()
+
     diff = mu1 - mu2
     covmean, _ = scipy.linalg.sqrtm(s1.dot(s2), disp=False)
     if not np.isfinite(covmean).all():
@@ -61,7 +69,6 @@ def main():
     model = torch.jit.load(a.model, map_location="cpu").eval()
     fa = features(model, np.load(a.real), a.black, a.white)
     fb = features(model, np.load(a.generated), a.black, a.white)
-    stats = lambda f: (f.mean(axis=0), np.cov(f, rowvar=False))
     print(f"FID {frechet(*stats(fa), *stats(fb)):.9f}")
 
 
