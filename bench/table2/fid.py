@@ -23,9 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import fid_reference  # noqa: E402
-
-MODELS = ["rrae", "long", "diabolo", "irmae", "arrae"]
-SETS = ["interpolations", "samples"]
+from pack import MODELS, SETS  # noqa: E402  (this folder is on the path as the script's)
 
 
 def frechet_eigh(mu1, s1, mu2, s2):
