@@ -1,20 +1,36 @@
-//! The runtime's architecture as a test: the crates' dependency direction (engine ←
+//! The architecture as a test: the crates' dependency direction (lang ← engine ←
 //! training ← reporting ← CLI) and no import circle among any crate's modules.
 //!
-//! It reads the sources as text, as a reviewer would: every `crate::a::b` path a
-//! module's non-test code (comments aside) names is an edge to the deepest module of that path, and
-//! every `rrae_*::` path an edge to that crate. Parent and child modules may name each
+//! It reads the sources as text, as a reviewer would: every `crate::a::b`, `super::b` or
+//! `self::b` path a module's non-test code (comments aside) names, `use` groups
+//! expanded, is an edge to the deepest module of that path, and every `rrae_*::` path
+//! an edge to that crate. Parent and child modules may name each
 //! other (that is how Rust nests them); any other circle fails with its path printed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// The runtime's crates from the bottom up: each may use only those before it.
-const LAYERS: [(&str, &str); 4] = [
+/// Our crates that stack, from the bottom up: each may use only those before it.
+const LAYERS: [(&str, &str); 5] = [
+    ("rrae_lang", "lang"),
     ("rrae_engine", "runtime/engine"),
     ("rrae_train", "runtime/training"),
     ("rrae_report", "runtime/reporting"),
     ("rrae", "runtime/cli"),
+];
+
+/// Every crate of ours, whose modules must have no import circle; the artifact crate
+/// (read by microcontrollers and other programs) uses none of the others.
+const CRATES: [(&str, &str); 9] = [
+    ("rrae_lang", "lang"),
+    ("rrae_engine", "runtime/engine"),
+    ("rrae_train", "runtime/training"),
+    ("rrae_report", "runtime/reporting"),
+    ("rrae", "runtime/cli"),
+    ("rrae_artifact", "runtime/artifact"),
+    ("rrae_python", "python"),
+    ("rrae_fuzz", "fuzz"),
+    ("rrae_artifact_demo", "examples/artifact-demo"),
 ];
 
 fn root() -> PathBuf {
@@ -51,21 +67,130 @@ fn non_test(text: &str) -> &str {
     text
 }
 
-/// Modules declared `#[cfg(test)] mod name;`: their files are test code.
-fn test_modules(text: &str) -> Vec<String> {
+/// Modules a file declares with `mod name;`: (name, the `#[path]` file if given,
+/// whether `#[cfg(test)]` guards it).
+fn declared_modules(text: &str) -> Vec<(String, Option<String>, bool)> {
     let mut out = vec![];
-    let mut lines = text.lines().map(str::trim).peekable();
-    while let Some(l) = lines.next() {
+    let (mut test, mut path) = (false, None);
+    for l in text.lines().map(str::trim) {
         if l == "#[cfg(test)]" {
-            if let Some(next) = lines.peek() {
-                let d = next.strip_prefix("pub ").unwrap_or(next);
-                if let Some(name) = d.strip_prefix("mod ").and_then(|d| d.strip_suffix(';')) {
-                    out.push(name.trim().to_string());
-                }
-            }
+            test = true;
+            continue;
+        }
+        if let Some(p) = l
+            .strip_prefix("#[path = \"")
+            .and_then(|p| p.strip_suffix("\"]"))
+        {
+            path = Some(p.to_string());
+            continue;
+        }
+        let d = l
+            .strip_prefix("pub(crate) ")
+            .or(l.strip_prefix("pub "))
+            .unwrap_or(l);
+        if let Some(name) = d.strip_prefix("mod ").and_then(|d| d.strip_suffix(';')) {
+            out.push((name.trim().to_string(), path.take(), test));
+        }
+        if !l.starts_with("#[") {
+            test = false;
+            path = None;
         }
     }
     out
+}
+
+/// Modules declared `#[cfg(test)] mod name;`: their files are test code.
+fn test_modules(text: &str) -> Vec<String> {
+    declared_modules(text)
+        .into_iter()
+        .filter(|(_, _, test)| *test)
+        .map(|(name, _, _)| name)
+        .collect()
+}
+
+/// The module paths `code` names, written in module `m`: every `crate::…`, `super::…`
+/// and `self::…` path, with `use` groups (`crate::{a::b, c}`) expanded.
+fn module_paths(code: &str, m: &[String]) -> Vec<Vec<String>> {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = vec![];
+    for (i, _) in code.match_indices("::") {
+        // The word before this `::`, which must start the path.
+        let start = code[..i]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| ident(*c))
+            .last()
+            .map_or(i, |(j, _)| j);
+        let before = code[..start].trim_end();
+        if before.ends_with("::") || code[..start].chars().last().is_some_and(ident) {
+            continue;
+        }
+        let base: Vec<String> = match &code[start..i] {
+            "crate" => vec![],
+            "self" => m.to_vec(),
+            "super" => {
+                // `super::super::x` climbs again.
+                let mut base = m[..m.len().saturating_sub(1)].to_vec();
+                let mut rest = &code[i + 2..];
+                while let Some(r) = rest.strip_prefix("super::") {
+                    base.pop();
+                    rest = r;
+                }
+                base
+            }
+            _ => continue,
+        };
+        let mut rest = &code[i + 2..];
+        while let Some(r) = rest.strip_prefix("super::") {
+            rest = r;
+        }
+        use_tree(rest, &base, &mut out);
+    }
+    out
+}
+
+/// Expands one use tree (`a::b`, `a::{b, c::d}`, `{a, b}`) after `base`.
+fn use_tree(text: &str, base: &[String], out: &mut Vec<Vec<String>>) {
+    let mut path = base.to_vec();
+    let mut rest = text.trim_start();
+    loop {
+        if let Some(inner) = rest.strip_prefix('{') {
+            // Split the group at its top-level commas.
+            let (mut depth, mut from) = (0usize, 0usize);
+            for (j, c) in inner.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        use_tree(&inner[from..j], &path, out);
+                        return;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        use_tree(&inner[from..j], &path, out);
+                        from = j + 1;
+                    }
+                    _ => {}
+                }
+            }
+            return;
+        }
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if word.is_empty() || word == "self" {
+            break;
+        }
+        path.push(word.clone());
+        rest = &rest[word.len()..];
+        match rest.strip_prefix("::") {
+            Some(r) => rest = r.trim_start(),
+            None => break,
+        }
+    }
+    if path.len() > base.len() || !base.is_empty() {
+        out.push(path);
+    }
 }
 
 struct Crate {
@@ -89,7 +214,7 @@ fn read_crate(dir: &Path) -> Crate {
         }
     }
     files.sort();
-    let texts: Vec<(Vec<String>, String)> = files
+    let mut texts: Vec<(Vec<String>, String)> = files
         .iter()
         .map(|p| {
             (
@@ -98,6 +223,22 @@ fn read_crate(dir: &Path) -> Crate {
             )
         })
         .collect();
+    // `#[path = "x.rs"] mod name;` makes x.rs the module `name` of the declaring file.
+    let mut renamed: Vec<(PathBuf, Vec<String>)> = vec![];
+    for (p, (m, t)) in files.iter().zip(&texts) {
+        for (name, path, _) in declared_modules(t) {
+            if let (Some(path), Some(dir)) = (path, p.parent()) {
+                let mut child = m.clone();
+                child.push(name);
+                renamed.push((dir.join(path), child));
+            }
+        }
+    }
+    for (file, m) in renamed {
+        if let Some(i) = files.iter().position(|p| *p == file) {
+            texts[i].0 = m;
+        }
+    }
     // Files of `#[cfg(test)]` modules, and everything below them, are test code.
     let mut tests: Vec<Vec<String>> = vec![];
     for (m, t) in &texts {
@@ -124,23 +265,8 @@ fn read_crate(dir: &Path) -> Crate {
             .filter(|l| !l.trim_start().starts_with("//"))
             .collect::<Vec<_>>()
             .join("\n");
-        let code = code.as_str();
         let mut to = BTreeSet::new();
-        for (i, _) in code.match_indices("crate::") {
-            // `rrae_engine::…` is another crate, not this one's `crate::`.
-            let before = code[..i].chars().last();
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                continue;
-            }
-            let path: Vec<String> = code[i + "crate::".len()..]
-                .split("::")
-                .map(|s| {
-                    s.chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect::<String>()
-                })
-                .take_while(|s| !s.is_empty())
-                .collect();
+        for path in module_paths(&code, m) {
             // The deepest module the path names.
             let target = (1..=path.len())
                 .rev()
@@ -150,7 +276,7 @@ fn read_crate(dir: &Path) -> Crate {
                 to.insert(target.join("::"));
             }
         }
-        for (name, _) in LAYERS {
+        for (name, _) in CRATES {
             if code.contains(&format!("{name}::")) {
                 to.insert(format!("crate {name}"));
             }
@@ -255,14 +381,82 @@ fn each_runtime_crate_uses_only_the_crates_below_it() {
 }
 
 #[test]
-fn no_runtime_crate_has_an_import_circle_among_its_modules() {
-    for (name, dir) in LAYERS {
+fn no_crate_has_an_import_circle_among_its_modules() {
+    for (name, dir) in CRATES {
         let c = read_crate(&root().join(dir));
-        assert!(c.modules.len() > 1, "{dir}: no modules read");
+        assert!(!c.modules.is_empty(), "{dir}: no modules read");
         if let Some(found) = circle(&c) {
             panic!("{name}: import circle {}", found.join(" → "));
         }
     }
+}
+
+#[test]
+fn the_artifact_crate_uses_no_other_crate_of_ours() {
+    let c = read_crate(&root().join("runtime/artifact"));
+    for (m, to) in &c.uses {
+        for t in to {
+            assert!(
+                !t.starts_with("crate ") || t == "crate rrae_artifact",
+                "rrae_artifact::{} names {t}",
+                m.join("::")
+            );
+        }
+    }
+    let manifest = std::fs::read_to_string(root().join("runtime/artifact/Cargo.toml")).unwrap();
+    let deps = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .and_then(|d| d.split("\n[").next())
+        .unwrap_or("");
+    assert!(
+        !deps.contains("rrae-") && deps.contains("rkyv"),
+        "runtime/artifact/Cargo.toml depends on a crate of ours (or was not read):\n{deps}"
+    );
+}
+
+/// The language's modules are read like the runtime's: a planted circle (the error
+/// module reaching up for the latent operators' list, as it once did) is found.
+#[test]
+fn a_circle_planted_in_the_language_is_found() {
+    let dir = std::env::temp_dir().join(format!("rrae-arch-{}", std::process::id()));
+    let src = dir.join("src");
+    let copy = |from: &Path, to: &Path| {
+        let mut stack = vec![(from.to_path_buf(), to.to_path_buf())];
+        while let Some((f, t)) = stack.pop() {
+            std::fs::create_dir_all(&t).unwrap();
+            for e in std::fs::read_dir(&f).unwrap() {
+                let p = e.unwrap().path();
+                let dst = t.join(p.file_name().unwrap());
+                if p.is_dir() {
+                    stack.push((p, dst));
+                } else {
+                    std::fs::copy(&p, &dst).unwrap();
+                }
+            }
+        }
+    };
+    copy(&root().join("lang/src"), &src);
+    let clean = read_crate(&dir);
+    assert_eq!(
+        circle(&clean),
+        None,
+        "the copy has a circle before planting"
+    );
+    let error = src.join("error.rs");
+    let text = std::fs::read_to_string(&error).unwrap();
+    std::fs::write(
+        &error,
+        format!("{text}\nfn planted() -> usize {{ crate::latent::LATENT_OPS.len() }}\n"),
+    )
+    .unwrap();
+    let found = circle(&read_crate(&dir)).map(|p| p.join(" → "));
+    let _ = std::fs::remove_dir_all(&dir); // ok: best effort
+    let found = found.unwrap_or_else(|| panic!("the planted circle was not found"));
+    assert!(
+        found.contains("error") && found.contains("latent"),
+        "{found}"
+    );
 }
 
 #[test]
@@ -295,11 +489,36 @@ fn the_circle_finder_finds_a_planted_circle_and_ignores_parent_and_child() {
 
 #[test]
 fn test_code_is_told_apart_from_the_code_it_tests() {
-    let text = "use crate::a;\n#[cfg(test)]\nmod tests;\nfn f() {}\n#[cfg(test)]\nmod inline {\n    use crate::b;\n}\n";
-    assert_eq!(test_modules(text), vec!["tests".to_string()]);
+    let text = "use crate::a;\n#[cfg(test)]\nmod tests;\nfn f() {}\n#[cfg(test)]\nmod inline {\n    use crate::b;\n}\n#[cfg(test)]\n#[path = \"x_tests.rs\"]\nmod more;\n#[path = \"y.rs\"]\nmod y;\n";
+    assert_eq!(
+        test_modules(text),
+        vec!["tests".to_string(), "more".to_string()]
+    );
+    assert_eq!(
+        declared_modules(text)[2],
+        ("y".to_string(), Some("y.rs".to_string()), false)
+    );
     let code = non_test(text);
     assert!(
         code.contains("crate::a") && !code.contains("crate::b"),
         "{code}"
+    );
+}
+
+#[test]
+fn paths_are_read_through_groups_super_and_self() {
+    let m = |s: &str| s.split("::").map(String::from).collect::<Vec<String>>();
+    let code = "use crate::{a::b, c::{d, self}};\nuse super::f::g;\nlet x = self::h::i();\nuse super::super::j;\nrrae_lang::crate_x::y;";
+    let got = module_paths(code, &m("x::y"));
+    assert_eq!(
+        got,
+        vec![
+            m("a::b"),
+            m("c::d"),
+            m("c"),
+            m("x::f::g"),
+            m("x::y::h::i"),
+            vec!["j".to_string()]
+        ]
     );
 }

@@ -1,10 +1,10 @@
-//! `docs/extending.md` walks through adding a latent operator with complete code. This
-//! test applies that code to a copy of the sources and runs the tests it adds, so the
-//! page cannot drift from the code: a renamed trait method, a moved module or a step the
-//! page forgets fails here.
+//! `docs/extending.md` walks through adding a latent operator and a layer with complete
+//! code. This test applies that code to a copy of the sources, runs the tests it adds and
+//! `rrae check` on the page's model, so the page cannot drift from the code: a renamed
+//! trait method, a moved module or a step the page forgets fails here.
 //!
 //! The copy builds in its own target folder (`target/extending`, kept between runs), with
-//! the dependencies unoptimised: the walkthrough's tests are tiny.
+//! the dependencies unoptimised: the walkthroughs' tests are tiny.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -103,62 +103,164 @@ impl Drop for Scratch {
     }
 }
 
-#[test]
-fn the_latent_operator_walkthrough_builds_and_its_tests_pass() {
-    let page = std::fs::read_to_string(root().join("docs/extending.md"))
-        .unwrap_or_else(|e| panic!("docs/extending.md: {e}")); // ok: test
-    let blocks = blocks(&page);
-    // The operator touches its definition, its row in the list and its engine folder:
-    // every block goes to one of those three places.
-    let places: std::collections::BTreeSet<&str> = blocks
+/// The page's section under `## heading`, up to the next `## `.
+fn section<'p>(page: &'p str, heading: &str) -> &'p str {
+    let start = page
+        .find(&format!("\n## {heading}\n"))
+        .unwrap_or_else(|| panic!("docs/extending.md has no section `{heading}`")); // ok: test
+    let rest = &page[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 4);
+    &rest[..end]
+}
+
+/// The text of the fenced block whose info string is `info` (```` ```text rrae check ````).
+fn fenced<'p>(text: &'p str, info: &str) -> &'p str {
+    let open = format!("```{info}\n");
+    let start = text
+        .find(&open)
+        .unwrap_or_else(|| panic!("no ```{info} block")) // ok: test
+        + open.len();
+    let len = text[start..].find("```").unwrap_or(0);
+    &text[start..start + len]
+}
+
+/// The places a walkthrough's blocks touch, by a classification of their files;
+/// a block outside every place fails the test.
+fn places(blocks: &[Block], place: impl Fn(&Block) -> Option<&'static str>) -> usize {
+    let set: std::collections::BTreeSet<&str> = blocks
         .iter()
-        .map(|b| match b.file.as_str() {
-            "lang/src/latent/mod.rs" if b.after.is_some() => "the list",
-            f if f.starts_with("lang/src/latent/") && b.after.is_none() => "the definition",
-            f if f.starts_with("runtime/engine/src/latent/l2/") => "the engine folder",
-            f => panic!("the walkthrough touches {f}, outside its three places"), // ok: test
+        .map(|b| {
+            place(b)
+                .unwrap_or_else(|| panic!("the walkthrough touches {}, outside its places", b.file))
+            // ok: test
         })
         .collect();
-    assert_eq!(places.len(), 3, "{blocks:#?}");
-    let tests = blocks
-        .iter()
-        .map(|b| b.text.matches("#[test]").count())
-        .sum::<usize>();
-    assert!(tests >= 3, "the walkthrough adds {tests} tests");
+    set.len()
+}
 
-    let dir = Scratch(std::env::temp_dir().join(format!("rrae-extending-{}", std::process::id())));
-    copy_sources(&root(), &dir.0).unwrap_or_else(|e| panic!("copy: {e}")); // ok: test
-    apply(&dir.0, &blocks).unwrap_or_else(|e| panic!("{e}")); // ok: test
+/// The names of the `#[test]` functions in `blocks`.
+fn test_names(blocks: &[Block]) -> Vec<String> {
+    let mut out = vec![];
+    for b in blocks {
+        let mut lines = b.text.lines().map(str::trim);
+        while let Some(l) = lines.next() {
+            if l == "#[test]" {
+                let f = lines.by_ref().find(|l| l.starts_with("fn ")).unwrap_or("");
+                let name = f["fn ".len().min(f.len())..]
+                    .split('(')
+                    .next()
+                    .unwrap_or("");
+                out.push(name.to_string());
+            }
+        }
+    }
+    out
+}
 
+/// `cargo` in the copy, building into `target/extending` with the dependencies
+/// unoptimised (the walkthroughs' tests are tiny).
+fn cargo(dir: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(option_env!("CARGO").unwrap_or("cargo"))
-        .current_dir(&dir.0)
+        .current_dir(dir)
         .env("CARGO_TARGET_DIR", root().join("target/extending"))
         .args([
-            "test",
+            args[0],
             "--offline",
-            "--quiet",
-            "-p",
-            "rrae-engine",
-            "--lib",
             "--config",
             "profile.dev.opt-level=0",
             "--config",
             "profile.dev.package.\"*\".opt-level=0",
             "--config",
             "profile.dev.debug=0",
-            "latent::l2::",
         ])
+        .args(&args[1..])
         .output()
         .unwrap_or_else(|e| panic!("cargo: {e}")); // ok: test
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Both walkthroughs applied to one copy of the sources: each touches only its places,
+/// the code builds, every test it adds runs and passes (with the tests that every
+/// layer's examples run through), and `rrae check` on the page's model prints what the
+/// page shows.
+#[test]
+fn the_walkthroughs_build_and_their_tests_pass() {
+    let page = std::fs::read_to_string(root().join("docs/extending.md"))
+        .unwrap_or_else(|e| panic!("docs/extending.md: {e}")); // ok: test
+
+    // A latent operator: its definition, its row in the list and its engine folder.
+    let latent = blocks(section(&page, "A latent operator"));
+    let n = places(&latent, |b| match b.file.as_str() {
+        "lang/src/latent/mod.rs" if b.after.is_some() => Some("the list"),
+        f if f.starts_with("lang/src/latent/") && b.after.is_none() => Some("the definition"),
+        f if f.starts_with("runtime/engine/src/latent/l2/") => Some("the engine folder"),
+        _ => None,
+    });
+    assert_eq!(n, 3, "{latent:#?}");
+
+    // A layer: the same three, and the artifact's form.
+    let layer = blocks(section(&page, "A layer"));
+    let n = places(&layer, |b| match b.file.as_str() {
+        "lang/src/layer/mod.rs" if b.after.is_some() => Some("the list"),
+        f if f.starts_with("lang/src/layer/") && b.after.is_none() => Some("the definition"),
+        f if f.starts_with("runtime/engine/src/layer/scale/") => Some("the engine folder"),
+        "runtime/artifact/src/layer.rs" if b.after.is_some() => Some("the artifact form"),
+        _ => None,
+    });
+    assert_eq!(n, 4, "{layer:#?}");
+
+    let all: Vec<Block> = latent.into_iter().chain(layer).collect();
+    let mut names = test_names(&all);
+    assert!(names.len() >= 8, "the walkthroughs add {names:?}");
+    // Run beside them: every layer's examples through the engine and the artifact.
+    names.push("every_layer_runs_alike_in_the_artifact".into());
+    names.push("every_layer_name_has_an_example".into());
+
+    let dir = Scratch(std::env::temp_dir().join(format!("rrae-extending-{}", std::process::id())));
+    copy_sources(&root(), &dir.0).unwrap_or_else(|e| panic!("copy: {e}")); // ok: test
+    apply(&dir.0, &all).unwrap_or_else(|e| panic!("{e}")); // ok: test
+
+    let (ok, out, err) = cargo(
+        &dir.0,
+        &[
+            "test",
+            "-p",
+            "rrae-lang",
+            "-p",
+            "rrae-engine",
+            "--lib",
+            "--",
+            "latent::l2::",
+            "layer::",
+        ],
     );
-    assert!(out.status.success(), "the walkthrough's code fails:\n{log}");
-    // `--quiet` prints one `.` per passing test.
-    assert!(
-        log.contains(&format!("test result: ok. {tests} passed")),
-        "expected the walkthrough's {tests} tests to run and pass:\n{log}"
+    let log = format!("{out}{err}");
+    assert!(ok, "the walkthroughs' code fails:\n{log}");
+    for name in &names {
+        assert!(
+            log.lines()
+                .any(|l| l.starts_with("test ") && l.contains(&format!("::{name} ... ok"))),
+            "the test `{name}` did not run and pass:\n{log}"
+        );
+    }
+
+    // `rrae check` on the page's model file prints the page's output.
+    let text = section(&page, "A layer");
+    std::fs::write(dir.0.join("scaled.rrae"), fenced(text, "rrae scaled.rrae"))
+        .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let (ok, out, err) = cargo(
+        &dir.0,
+        &["run", "-q", "-p", "rrae", "--", "check", "scaled.rrae"],
+    );
+    assert!(ok, "rrae check fails:\n{out}{err}");
+    let want = fenced(text, "text rrae check scaled.rrae");
+    assert_eq!(
+        out.trim_end(),
+        want.trim_end(),
+        "rrae check prints otherwise"
     );
 }

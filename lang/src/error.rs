@@ -57,6 +57,8 @@ pub enum ErrorKind {
         span: Span,
         name: String,
         suggestion: Option<String>,
+        /// The layers there are, listed in the note.
+        known: Vec<&'static str>,
     },
     /// E011 `linear(widht)`
     UnknownName {
@@ -69,6 +71,8 @@ pub enum ErrorKind {
         span: Span,
         name: String,
         suggestion: Option<String>,
+        /// The latent operators there are, listed in the note.
+        known: Vec<&'static str>,
     },
     /// E013 `conv2d(32, 3, strides = 2)`
     UnknownOption {
@@ -314,10 +318,10 @@ impl ErrorKind {
             TooDeep { span } => d("E006", "nesting too deep".to_string(), *span)
                 .label("more than 64 levels of brackets, blocks or chained operators")
                 .help("flatten the expression with `let` bindings"),
-            UnknownLayer { span, name, suggestion } => {
+            UnknownLayer { span, name, suggestion, known } => {
                 let r = d("E010", format!("unknown layer or block `{name}`"), *span)
                     .label("not a layer, nor a block in scope")
-                    .note("layers: conv1d, conv2d, conv_transpose1d, conv_transpose2d, linear, flatten, reshape, relu, sigmoid, tanh, leaky_relu; blocks come from `block` items and `use`");
+                    .note(format!("layers: {}; blocks come from `block` items and `use`", known.join(", ")));
                 match did_you_mean(suggestion) { Some(h) => r.help(h), None => r }
             }
             UnknownName { span, name, suggestion } => {
@@ -325,10 +329,10 @@ impl ErrorKind {
                     .label("not a constant, parameter or loop variable in scope");
                 match did_you_mean(suggestion) { Some(h) => r.help(h), None => r.help(format!("define it first with `let {name} = …`")) }
             }
-            UnknownLatentOp { span, name, suggestion } => {
+            UnknownLatentOp { span, name, suggestion, known } => {
                 let r = d("E012", format!("unknown latent operator `{name}`"), *span)
                     .label("not a latent operator")
-                    .note(format!("latent operators: {}", crate::latent::LATENT_OPS.iter().map(|o| o.name).collect::<Vec<_>>().join(", ")));
+                    .note(format!("latent operators: {}", known.join(", ")));
                 match did_you_mean(suggestion) { Some(h) => r.help(h), None => r }
             }
             UnknownOption { span, op, option, suggestion, allowed } => {

@@ -3,261 +3,28 @@
 //! output = input) and builds the [`Ir`]. Errors point at the offending layer and say
 //! how to fix it.
 
+use crate::checks::{positive, too_large, too_many};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::*;
+use crate::latent::LATENT_OPS;
+use crate::layer::LAYERS;
 use crate::resolve::{LayerCall, Resolved};
 use crate::shape::Shape;
-use crate::signature::Bound;
-use crate::span::Span;
-use crate::value::Value;
-
-/// Tensors and parameter counts above this are refused (and cannot overflow).
-pub const MAX_ELEMENTS: usize = 1 << 40;
-
-pub(crate) fn too_large(span: Span, what: &str) -> Error {
-    ErrorKind::TooLarge {
-        span,
-        what: what.into(),
-    }
-    .into()
-}
-
-pub(crate) fn positive(b: &Bound, name: &str, min: i64) -> Result<()> {
-    let vals: Vec<i64> = match b.get(name) {
-        Some(Value::List(_)) => b.pair(name).to_vec(),
-        Some(Value::Int(v)) => vec![*v],
-        _ => return Ok(()),
-    };
-    for v in vals {
-        if v < min {
-            return Err(ErrorKind::InvalidValue {
-                span: b.span(name),
-                what: format!("`{name}` of `{}`", b.op),
-                value: v.to_string(),
-                reason: if min == 0 {
-                    format!("`{name}` cannot be negative")
-                } else {
-                    format!("`{name}` must be at least {min}")
-                },
-            }
-            .into());
-        }
-        if v > (1 << 30) {
-            return Err(too_large(b.span(name), &format!("`{name}` of `{}`", b.op)));
-        }
-    }
-    Ok(())
-}
-
-fn spatial(b: &Bound, name: &str, axes: usize) -> Vec<usize> {
-    if axes == 1 {
-        vec![b.int(name).max(0) as usize]
-    } else {
-        b.pair(name).iter().map(|v| (*v).max(0) as usize).collect()
-    }
-}
-
-pub(crate) fn checked_params(parts: &[usize], span: Span) -> Result<usize> {
-    let mut p: usize = 1;
-    for x in parts {
-        p = p
-            .checked_mul(*x)
-            .filter(|v| *v <= MAX_ELEMENTS)
-            .ok_or_else(|| too_large(span, "the layer's parameter count"))?;
-    }
-    Ok(p)
-}
 
 /// Infer one layer's output shape and parameter count.
 fn layer(call: &LayerCall, input: &Shape) -> Result<(Op, Shape, usize)> {
-    let b = &call.bound;
-    let span = b.span;
-    let op = b.op.as_str();
-    let need = |expected: &'static str, help: &str| -> Error {
-        ErrorKind::RankMismatch {
-            span,
-            layer: op.into(),
-            expected,
-            found: input.clone(),
-            help: help.into(),
-        }
-        .into()
+    let cx = crate::layer::Cx {
+        b: &call.bound,
+        input,
     };
-    Ok(match op {
-        "conv2d" | "conv_transpose2d" | "conv1d" | "conv_transpose1d" => {
-            let axes = if op.ends_with("2d") { 2 } else { 1 };
-            if input.rank() != axes + 1 {
-                let (expected, help) = if axes == 2 {
-                    (
-                        "a [C, H, W] input",
-                        if input.rank() == 1 {
-                            "add `reshape([C, H, W])` before it"
-                        } else {
-                            "use conv1d for [C, N] inputs"
-                        },
-                    )
-                } else {
-                    (
-                        "a [C, N] input",
-                        if input.rank() == 1 {
-                            "add `reshape([C, N])` before it"
-                        } else {
-                            "use conv2d for [C, H, W] inputs"
-                        },
-                    )
-                };
-                return Err(need(expected, help));
-            }
-            for (name, min) in [
-                ("out", 1),
-                ("kernel", 1),
-                ("stride", 1),
-                ("padding", 0),
-                ("dilation", 1),
-            ] {
-                positive(b, name, min)?;
-            }
-            let transpose = op.starts_with("conv_transpose");
-            if transpose {
-                positive(b, "output_padding", 0)?;
-            }
-            let c = Conv {
-                in_channels: input.0[0],
-                out_channels: b.int("out") as usize,
-                kernel: spatial(b, "kernel", axes),
-                stride: spatial(b, "stride", axes),
-                padding: spatial(b, "padding", axes),
-                output_padding: if transpose {
-                    spatial(b, "output_padding", axes)
-                } else {
-                    vec![0; axes]
-                },
-                dilation: spatial(b, "dilation", axes),
-                bias: b.bool("bias"),
-            };
-            let mut out = vec![c.out_channels];
-            for a in 0..axes {
-                let (n, k, s, p, d) = (
-                    input.0[a + 1] as i64,
-                    c.kernel[a] as i64,
-                    c.stride[a] as i64,
-                    c.padding[a] as i64,
-                    c.dilation[a] as i64,
-                );
-                let extent = d * (k - 1) + 1;
-                let size = if transpose {
-                    let op_ = c.output_padding[a] as i64;
-                    if op_ >= s.max(d) {
-                        return Err(ErrorKind::OutputPadding {
-                            span: b.span("output_padding"),
-                            output_padding: op_,
-                            stride: s,
-                            dilation: d,
-                        }
-                        .into());
-                    }
-                    (n - 1) * s - 2 * p + extent + op_
-                } else {
-                    if n + 2 * p < extent {
-                        return Err(ErrorKind::KernelTooLarge {
-                            span,
-                            layer: op.into(),
-                            input: input.clone(),
-                            axis: a + 1,
-                            padded: n + 2 * p,
-                            extent,
-                        }
-                        .into());
-                    }
-                    (n + 2 * p - extent) / s + 1
-                };
-                if size <= 0 {
-                    return Err(ErrorKind::InvalidValue {
-                        span,
-                        what: format!("`{op}` on {input}"),
-                        value: format!("output size {size} along axis {}", a + 1),
-                        reason: "the padding removes the whole output; use less padding".into(),
-                    }
-                    .into());
-                }
-                out.push(size as usize);
-            }
-            let shape = Shape(out);
-            if shape
-                .0
-                .iter()
-                .try_fold(1usize, |acc, d| acc.checked_mul(*d))
-                .is_none_or(|n| n > MAX_ELEMENTS)
-            {
-                return Err(too_large(span, "the layer's output"));
-            }
-            let mut parts = vec![c.in_channels, c.out_channels];
-            parts.extend(&c.kernel);
-            let params = checked_params(&parts, span)? + if c.bias { c.out_channels } else { 0 };
-            (
-                if transpose {
-                    Op::ConvTranspose(c)
-                } else {
-                    Op::Conv(c)
-                },
-                shape,
-                params,
-            )
+    Op::check(&cx).unwrap_or_else(|| {
+        Err(ErrorKind::UnknownLayer {
+            span: call.bound.span,
+            name: call.bound.op.clone(),
+            suggestion: None,
+            known: LAYERS.iter().map(|l| l.name).collect(),
         }
-        "linear" => {
-            if input.rank() != 1 {
-                return Err(need("a vector input", "add `flatten` before it"));
-            }
-            positive(b, "out", 1)?;
-            let (i, o) = (input.0[0], b.int("out") as usize);
-            let bias = b.bool("bias");
-            let params = checked_params(&[i, o], span)? + if bias { o } else { 0 };
-            (
-                Op::Linear {
-                    in_features: i,
-                    out_features: o,
-                    bias,
-                },
-                Shape(vec![o]),
-                params,
-            )
-        }
-        "flatten" => (Op::Flatten, Shape(vec![input.numel()]), 0),
-        "reshape" => {
-            let to = b.int_list("shape");
-            if to.is_empty() || to.len() > 3 || to.iter().any(|d| *d <= 0) {
-                return Err(ErrorKind::InvalidValue {
-                    span: b.span("shape"),
-                    what: "reshape target".into(),
-                    value: format!("{to:?}"),
-                    reason: "1 to 3 positive dimensions".into(),
-                }
-                .into());
-            }
-            let n = to.iter().try_fold(1i64, |a, d| a.checked_mul(*d));
-            if n != Some(input.numel() as i64) {
-                return Err(ErrorKind::ReshapeMismatch {
-                    span: b.span("shape"),
-                    from: input.clone(),
-                    to,
-                }
-                .into());
-            }
-            let s = Shape(to.iter().map(|d| *d as usize).collect());
-            (Op::Reshape(s.clone()), s, 0)
-        }
-        "relu" => (Op::Relu, input.clone(), 0),
-        "sigmoid" => (Op::Sigmoid, input.clone(), 0),
-        "tanh" => (Op::Tanh, input.clone(), 0),
-        "leaky_relu" => (Op::LeakyRelu(b.float("slope")), input.clone(), 0),
-        other => {
-            return Err(ErrorKind::UnknownLayer {
-                span,
-                name: other.into(),
-                suggestion: None,
-            }
-            .into());
-        }
+        .into())
     })
 }
 
@@ -303,7 +70,7 @@ fn output_fix(decoder: &[Node], produced: &Shape, expected: &Shape) -> (usize, S
     if produced.0[0] != expected.0[0] {
         let at = decoder
             .iter()
-            .rposition(|n| matches!(n.op, Op::Conv(_) | Op::ConvTranspose(_) | Op::Linear { .. }))
+            .rposition(|n| n.op.out().is_some())
             .unwrap_or(last);
         return (at, format!("set this layer's `out` to {}", expected.0[0]));
     }
@@ -376,6 +143,7 @@ fn latent_ir(
             span: b.span,
             name: b.op.clone(),
             suggestion: None,
+            known: LATENT_OPS.iter().map(|o| o.name).collect(),
         }
         .into())
     })?;
@@ -391,12 +159,7 @@ fn latent_ir(
 /// Check shapes and build the IR.
 pub fn infer(r: &Resolved) -> Result<Ir> {
     let input = Shape(r.input.iter().map(|d| *d as usize).collect());
-    if input
-        .0
-        .iter()
-        .try_fold(1usize, |a, d| a.checked_mul(*d))
-        .is_none_or(|n| n > MAX_ELEMENTS)
-    {
+    if too_many(&input.0) {
         return Err(too_large(r.input_span, "the input shape"));
     }
     let train = crate::settings::train_ir(&r.train)?;

@@ -7,6 +7,7 @@
 
 pub mod ast;
 pub mod catalog;
+pub mod checks;
 pub mod diag;
 pub mod error;
 pub mod eval;
@@ -15,6 +16,7 @@ pub mod images;
 pub mod infer;
 pub mod ir;
 pub mod latent;
+pub mod layer;
 pub mod loader;
 pub mod memory;
 pub mod parser;

@@ -7,7 +7,7 @@
 //! its size in f32, with factors for the copies it is known to make. It is in f64, so
 //! that a `linear(1000000000)` gives a large number, not an overflow.
 
-use crate::ir::{DataIr, Ir, Node, Op};
+use crate::ir::{DataIr, Ir, Node};
 use std::fmt;
 
 const F32: f64 = 4.0;
@@ -107,25 +107,10 @@ impl fmt::Display for Memory {
 /// One sample's bytes that layer `n` keeps during a training step.
 fn layer(n: &Node) -> f64 {
     let (inp, out) = (n.input.numel() as f64, n.output.numel() as f64);
-    // Output and its gradient; the saved input and a ReLU mask (or the input gradient).
+    // Output and its gradient; the saved input and a ReLU mask (or the input gradient);
+    // whatever else the layer keeps for its backward (a convolution's columns).
     let base = 2.0 * out + 2.0 * inp;
-    let columns = match &n.op {
-        // Each sample's column matrix, kept for the backward: C_in·Πkernel × Πoutput.
-        Op::Conv(c) => {
-            let taps: usize = c.kernel.iter().product();
-            let spatial: usize = n.output.0.iter().skip(1).product();
-            (c.in_channels * taps) as f64 * spatial as f64
-        }
-        Op::ConvTranspose(_)
-        | Op::Linear { .. }
-        | Op::Flatten
-        | Op::Reshape(_)
-        | Op::Relu
-        | Op::Sigmoid
-        | Op::Tanh
-        | Op::LeakyRelu(_) => 0.0,
-    };
-    (base + columns) * F32
+    (base + n.op.saved(&n.input, &n.output)) * F32
 }
 
 /// The estimate for `ir`. Without a data block only the model's parts count.

@@ -137,6 +137,7 @@ impl Resolver<'_> {
             span: call.name.span,
             name: name.clone(),
             suggestion: closest(name, candidates),
+            known: LAYERS.iter().map(|l| l.name).collect(),
         })
         .with_trace(trace))
     }

@@ -162,6 +162,7 @@ impl Resolver<'_> {
                 span: op.name.span,
                 name: op.name.name.clone(),
                 suggestion: closest(&op.name.name, LATENT_OPS.iter().map(|s| s.name)),
+                known: LATENT_OPS.iter().map(|s| s.name).collect(),
             }
             .into());
         };

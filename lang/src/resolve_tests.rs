@@ -26,7 +26,7 @@ fn widths(ir: &Ir) -> Vec<usize> {
     ir.encoder
         .iter()
         .filter_map(|n| match &n.op {
-            Op::Linear { out_features, .. } => Some(*out_features),
+            Op::Linear(l) => Some(l.out_features),
             _ => None,
         })
         .collect()

@@ -2,8 +2,8 @@
 //! data loaded) with its values in range and its sets non-empty, and the training
 //! settings built, constructors read from what the resolver bound.
 
+use crate::checks::{positive, too_large};
 use crate::error::{ErrorKind, Result};
-use crate::infer::{positive, too_large};
 use crate::ir::*;
 use crate::probe;
 use crate::resolve::Resolved;

@@ -501,17 +501,18 @@ model p {
         nodes
             .iter()
             .filter_map(|n| match (&n.op, transposed) {
-                (Op::Conv(c), false) | (Op::ConvTranspose(c), true) => Some(c.out_channels),
+                (Op::Conv(c), false) => Some(c.out_channels),
+                (Op::ConvTranspose(c), true) => Some(c.0.out_channels),
                 _ => None,
             })
             .collect()
     };
     assert_eq!(widths(&ir.encoder, false), [32, 64]);
     assert_eq!(widths(&ir.decoder, true), [256, 128, 32, 8]);
-    assert!(ir
-        .decoder
-        .iter()
-        .any(|n| n.op == Op::Reshape(rrae_lang::shape::Shape(vec![300, 4, 4]))));
+    assert!(ir.decoder.iter().any(|n| n.op
+        == Op::Reshape(rrae_lang::layer::reshape::Reshape(rrae_lang::shape::Shape(
+            vec![300, 4, 4]
+        )))));
     assert_eq!(ir.encoder_params() + ir.decoder_params(), 5_286_329);
 }
 

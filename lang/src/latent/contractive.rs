@@ -2,7 +2,9 @@
 
 use super::{Cx, LatentDef, LatentOp};
 use crate::error::{ErrorKind, Result};
-use crate::ir::{Inference, Node, Op};
+use crate::ir::inference::Inference;
+use crate::ir::node::Node;
+use crate::layer::Op;
 use crate::signature::{p, ArgTy::Float, Dflt, OpSpec};
 use crate::value::fmt_float;
 use std::fmt;
@@ -26,7 +28,7 @@ impl LatentDef for Contractive {
     fn check(cx: &Cx) -> Result<LatentOp> {
         match cx.encoder.last() {
             Some(Node {
-                op: Op::Linear { .. },
+                op: Op::Linear(_),
                 ..
             }) => {}
             other => {

@@ -2,7 +2,7 @@
 
 use super::{Cx, LatentDef, LatentOp};
 use crate::error::Result;
-use crate::ir::Inference;
+use crate::ir::inference::Inference;
 use crate::signature::OpSpec;
 use std::fmt;
 

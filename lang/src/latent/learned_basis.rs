@@ -2,7 +2,7 @@
 
 use super::{Cx, LatentDef, LatentOp};
 use crate::error::Result;
-use crate::ir::{Basis, Inference};
+use crate::ir::inference::{Basis, Inference};
 use crate::signature::{p, ArgTy::Int, Dflt, OpSpec};
 use std::fmt;
 

@@ -11,7 +11,9 @@
 //! compiler then asks for every method either trait requires.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::ir::{Inference, Node, TrainIr};
+use crate::ir::inference::Inference;
+use crate::ir::node::Node;
+use crate::ir::train::TrainIr;
 use crate::signature::{Bound, OpSpec};
 use crate::span::Span;
 use crate::value::fmt_float;
@@ -202,7 +204,7 @@ impl Cx<'_> {
 
     /// Integer argument `name`, if given: at least `min`, and not absurdly large.
     pub fn at_least(&self, name: &str, min: i64) -> Result<Option<usize>> {
-        crate::infer::positive(self.b, name, min)?;
+        crate::checks::positive(self.b, name, min)?;
         Ok(self
             .b
             .get(name)
@@ -212,11 +214,11 @@ impl Cx<'_> {
 
     /// `parts` multiplied, refused past what a tensor may hold.
     pub fn checked_params(&self, parts: &[usize]) -> Result<usize> {
-        crate::infer::checked_params(parts, self.b.span)
+        crate::checks::checked_params(parts, self.b.span)
     }
 
     /// "`what` is too large", pointing at argument `name`.
     pub fn too_large(&self, name: &str, what: &str) -> Error {
-        crate::infer::too_large(self.b.span(name), what)
+        crate::checks::too_large(self.b.span(name), what)
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Cx, LatentDef, LatentOp};
 use crate::error::{ErrorKind, Result};
-use crate::ir::{Basis, Inference};
+use crate::ir::inference::{Basis, Inference};
 use crate::probe;
 use crate::signature::{p, ArgTy::*, Dflt, OpSpec};
 use std::fmt;

@@ -2,7 +2,7 @@
 
 use super::{Cx, LatentDef, LatentOp};
 use crate::error::Result;
-use crate::ir::Inference;
+use crate::ir::inference::Inference;
 use crate::signature::{p, ArgTy::Float, Dflt, OpSpec};
 use crate::value::fmt_float;
 use std::fmt;

@@ -2,9 +2,8 @@
 
 use super::identity::Identity;
 use super::{Cx, LatentDef, LatentOp};
-use crate::catalog::{ADAPTIVE_PATIENCE, ADAPTIVE_TOLERANCE, ADAPTIVE_WINDOW, SEARCHES};
 use crate::error::{ErrorKind, Result};
-use crate::ir::{Basis, Inference};
+use crate::ir::inference::{Basis, Inference};
 use crate::signature::{p, ArgTy::*, Dflt, OpSpec};
 use crate::value::{fmt_float, Value};
 use std::fmt;
@@ -25,14 +24,49 @@ pub enum Search {
     Trend,
 }
 
+/// The adaptive search's defaults (`svd_truncate(k = adaptive)` without `patience`,
+/// `tolerance` or `window`): declared here, read by the checker below and the trainer's
+/// controller options; the parameter docs quote them (a test checks).
+pub const ADAPTIVE_PATIENCE: usize = 500;
+pub const ADAPTIVE_TOLERANCE: f64 = 0.01;
+pub const ADAPTIVE_WINDOW: usize = 100;
+
+impl Search {
+    /// Every search, in the order `rrae check` and the LSP list them.
+    pub const ALL: [Search; 4] = [
+        Search::Decreasing,
+        Search::Parsimonious,
+        Search::Bisect,
+        Search::Trend,
+    ];
+
+    /// Its word in a model file (`search = bisect`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Search::Decreasing => "decreasing",
+            Search::Parsimonious => "parsimonious",
+            Search::Bisect => "bisect",
+            Search::Trend => "trend",
+        }
+    }
+
+    /// The search a word names.
+    pub fn from_name(word: &str) -> Option<Search> {
+        Search::ALL.into_iter().find(|s| s.name() == word)
+    }
+}
+
+/// The words of `search = …`, from [`Search::name`].
+pub const SEARCHES: &[&str] = &[
+    Search::ALL[0].name(),
+    Search::ALL[1].name(),
+    Search::ALL[2].name(),
+    Search::ALL[3].name(),
+];
+
 impl fmt::Display for Search {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Search::Decreasing => write!(f, "decreasing"),
-            Search::Parsimonious => write!(f, "parsimonious"),
-            Search::Bisect => write!(f, "bisect"),
-            Search::Trend => write!(f, "trend"),
-        }
+        write!(f, "{}", self.name())
     }
 }
 
@@ -180,13 +214,12 @@ fn adaptive(cx: &Cx) -> Result<Rank> {
     if cx.b.word("search") != Some("trend") {
         refuse(cx, &["horizon"], "only the trend search (`search = trend`) has a horizon")?;
     }
-    let search = match cx.b.word("search") {
-        Some("parsimonious") => Search::Parsimonious,
-        Some("bisect") => Search::Bisect,
-        Some("trend") => Search::Trend,
-        // The resolver admits only the words of `SEARCHES`.
-        Some(_) | None => Search::Decreasing,
-    };
+    // The resolver admits only the words of `SEARCHES`; without one, Algorithm 1.
+    let search = cx
+        .b
+        .word("search")
+        .and_then(Search::from_name)
+        .unwrap_or(Search::Decreasing);
     let horizon = (search == Search::Trend).then(|| horizon.unwrap_or(patience.saturating_mul(5)));
     let tolerance = if cx.b.get("tolerance").is_some() {
         cx.float_in("tolerance", 0.0, 1.0, "a relative tolerance in (0, 1)")?
@@ -201,4 +234,34 @@ fn adaptive(cx: &Cx) -> Result<Rank> {
         window,
         max_steps,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The adaptive defaults are declared once (the constants); the parameter docs
+    /// `rrae check` and the LSP show quote them, and must quote the same numbers.
+    #[test]
+    fn the_adaptive_parameter_docs_quote_the_declared_defaults() {
+        let doc = |name: &str| {
+            <Rank as LatentDef>::SPEC
+                .params
+                .iter()
+                .find(|p| p.name == name)
+                .map_or("", |p| p.doc)
+        };
+        assert!(doc("patience").ends_with(&format!("({ADAPTIVE_PATIENCE})")));
+        assert!(doc("tolerance").ends_with(&format!("({ADAPTIVE_TOLERANCE})")));
+        assert!(doc("window").ends_with(&format!("({ADAPTIVE_WINDOW})")));
+    }
+
+    #[test]
+    fn every_search_is_named_once_and_read_back() {
+        for s in Search::ALL {
+            assert_eq!(Search::from_name(s.name()), Some(s));
+            assert_eq!(SEARCHES.iter().filter(|w| **w == s.name()).count(), 1);
+        }
+        assert_eq!(SEARCHES.len(), Search::ALL.len());
+    }
 }

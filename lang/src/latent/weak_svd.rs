@@ -2,7 +2,7 @@
 
 use super::{Cx, LatentDef, LatentOp};
 use crate::error::Result;
-use crate::ir::{Basis, Inference};
+use crate::ir::inference::{Basis, Inference};
 use crate::signature::{p, ArgTy::*, Dflt, OpSpec};
 use crate::value::fmt_float;
 use std::fmt;

@@ -5,6 +5,7 @@
 //! `[in, out]`; a conv weight `[out, in·kh·kw]`; a transposed conv weight
 //! `[in, out·kh·kw]`; the basis U_f is `[L, k]`. Samples are flattened `C·H·W`.
 
+use crate::layer::Layer;
 use alloc::string::String;
 use alloc::vec::Vec;
 use rkyv::{Archive, Deserialize, Serialize};
@@ -43,40 +44,6 @@ pub enum Latent {
     Identity,
     /// `α = U_fᵀ y`, `z = U_f α`; `basis` indexes `tensors` (`[L, k]`).
     Project { basis: u32 },
-}
-
-#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub enum Layer {
-    Conv(Conv),
-    ConvTranspose(Conv),
-    Linear {
-        inputs: u32,
-        outputs: u32,
-        weight: u32,
-        bias: Option<u32>,
-    },
-    Relu,
-    Sigmoid,
-    Tanh,
-    LeakyRelu(f32),
-    /// Flatten or reshape: the row layout already is the flattening.
-    View,
-}
-
-/// A 2-D convolution; `big` is the larger grid (the input of a convolution, the output
-/// of a transposed one), `small` the other.
-#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Conv {
-    pub channels_in: u32,
-    pub channels_out: u32,
-    pub big: [u32; 2],
-    pub small: [u32; 2],
-    pub kernel: [u32; 2],
-    pub stride: [u32; 2],
-    pub padding: [u32; 2],
-    pub dilation: [u32; 2],
-    pub weight: u32,
-    pub bias: Option<u32>,
 }
 
 #[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -29,12 +29,14 @@ mod error;
 mod format;
 pub mod geometry;
 mod interp;
+mod layer;
 mod open;
 mod sample;
 
 pub use error::Error;
 pub use format::*;
 pub use geometry::Geometry;
+pub use layer::{ArchivedConv, ArchivedLayer, Conv, Layer};
 #[cfg(feature = "std")]
 pub use open::Mapped;
 pub use open::{checksum, encode_file, from_bytes, View, HEADER_LEN, MAGIC, VERSION};

@@ -2,7 +2,8 @@
 //! the graph adds up, so that the interpreter can index without a panic.
 
 use crate::error::Error;
-use crate::format::{ArchivedArtifact, ArchivedConv, ArchivedLatent, ArchivedLayer, Artifact};
+use crate::format::{ArchivedArtifact, ArchivedLatent, Artifact};
+use crate::layer::ArchivedLayer;
 use alloc::format;
 use alloc::string::ToString;
 use alloc::vec::Vec;
@@ -226,109 +227,17 @@ impl<'a> View<'a> {
             let at = |why: alloc::string::String| {
                 Error::Inconsistent(format!("{stage} layer {i}: {why}"))
             };
-            len = match layer {
-                ArchivedLayer::Conv(c) => self.conv_len(c, len, false).map_err(at)?,
-                ArchivedLayer::ConvTranspose(c) => self.conv_len(c, len, true).map_err(at)?,
-                ArchivedLayer::Linear {
-                    inputs,
-                    outputs,
-                    weight,
-                    bias,
-                } => {
-                    let (i, o) = (inputs.to_native() as usize, outputs.to_native() as usize);
-                    if i != len {
-                        return Err(at(format!("linear takes {i} values, gets {len}")));
-                    }
-                    self.sized(weight.to_native(), i.checked_mul(o), "weight")
-                        .map_err(at)?;
-                    if let Some(b) = bias.as_ref() {
-                        self.sized(b.to_native(), Some(o), "bias").map_err(at)?;
-                    }
-                    o
-                }
-                ArchivedLayer::LeakyRelu(s) if !s.to_native().is_finite() => {
-                    return Err(at("the leaky_relu slope is not finite".into()))
-                }
-                _ => len,
-            };
+            len = layer
+                .out_len(
+                    &|t| self.a.tensors.get(t as usize).map(|t| t.data.as_slice()),
+                    len,
+                )
+                .map_err(at)?;
             if len == 0 || len > MAX_LEN {
                 return Err(at(format!("{len} values")));
             }
         }
         Ok(len)
-    }
-
-    fn sized(&self, t: u32, want: Option<usize>, what: &str) -> Result<(), alloc::string::String> {
-        let have = self.a.tensors.get(t as usize).map(|t| t.data.len());
-        match (have, want) {
-            (Some(h), Some(w)) if h == w => Ok(()),
-            (None, _) => Err(format!("its {what} tensor {t} does not exist")),
-            (Some(h), w) => Err(format!("its {what} has {h} values, expected {w:?}")),
-        }
-    }
-
-    fn conv_len(
-        &self,
-        c: &ArchivedConv,
-        len: usize,
-        transpose: bool,
-    ) -> Result<usize, alloc::string::String> {
-        let n = |v: &rkyv::rend::u32_le| v.to_native() as usize;
-        let (cin, cout) = (n(&c.channels_in), n(&c.channels_out));
-        let (big, small) = (
-            [n(&c.big[0]), n(&c.big[1])],
-            [n(&c.small[0]), n(&c.small[1])],
-        );
-        let (k, s, p, d) = (
-            [n(&c.kernel[0]), n(&c.kernel[1])],
-            [n(&c.stride[0]), n(&c.stride[1])],
-            [n(&c.padding[0]), n(&c.padding[1])],
-            [n(&c.dilation[0]), n(&c.dilation[1])],
-        );
-        if cin == 0 || cout == 0 || k.contains(&0) || s.contains(&0) || d.contains(&0) {
-            return Err("a zero channel count, kernel, stride or dilation".into());
-        }
-        for a in 0..2 {
-            // small = ⌊(big + 2p − d(k−1) − 1) / s⌋ + 1; a transposed conv may add
-            // an output padding below max(s, d) to big.
-            let reach = d[a].checked_mul(k[a] - 1).ok_or("kernel reach overflows")? + 1;
-            let span = big[a].checked_add(2 * p[a]).ok_or("padding overflows")?;
-            let fits =
-                |b: usize| b + 2 * p[a] >= reach && (b + 2 * p[a] - reach) / s[a] + 1 == small[a];
-            let ok = if transpose {
-                (0..s[a].max(d[a])).any(|op| big[a] >= op && fits(big[a] - op) && span >= reach)
-            } else {
-                fits(big[a])
-            };
-            if !ok {
-                return Err(format!("grid {big:?} ↔ {small:?} does not match kernel {k:?}, stride {s:?}, padding {p:?}, dilation {d:?}"));
-            }
-        }
-        let area = |g: [usize; 2]| g[0].checked_mul(g[1]);
-        let (inp, out) = if transpose {
-            (
-                area(small).and_then(|a| a.checked_mul(cin)),
-                area(big).and_then(|a| a.checked_mul(cout)),
-            )
-        } else {
-            (
-                area(big).and_then(|a| a.checked_mul(cin)),
-                area(small).and_then(|a| a.checked_mul(cout)),
-            )
-        };
-        if inp != Some(len) {
-            return Err(format!("it takes {inp:?} values, gets {len}"));
-        }
-        let taps = k[0] * k[1];
-        self.sized(
-            c.weight.to_native(),
-            cin.checked_mul(cout).and_then(|v| v.checked_mul(taps)),
-            "weight",
-        )?;
-        if let Some(b) = c.bias.as_ref() {
-            self.sized(b.to_native(), Some(cout), "bias")?;
-        }
-        out.ok_or_else(|| "its output is too large".into())
     }
 }
 

@@ -17,10 +17,7 @@ macro_rules! backend {
 backend!(
     crate::tape::TapeKernel<E>,
     crate::ops::matmul::MatmulKernel<E>,
-    crate::ops::linear::BiasKernel<E>,
-    crate::ops::activation::ActivationKernel<E>,
-    crate::ops::conv2d::Conv2dKernel<E>,
-    crate::ops::conv_transpose2d::ConvTranspose2dKernel<E>,
     crate::ops::loss::LossKernel<E>,
+    crate::layer::LayerKernels<E>,
     crate::latent::LatentKernels<E>,
 );

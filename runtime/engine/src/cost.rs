@@ -6,7 +6,7 @@
 //! them. Element-wise work, the SVD and the optimiser are not: they are memory-bound
 //! and under 1 % of the products here.
 
-use crate::model::{Layer, Lowered, Model};
+use crate::model::{Lowered, Model};
 
 /// FLOPs of one sample through a model.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -24,17 +24,7 @@ pub struct Flops {
 
 /// Forward FLOPs of one layer for one sample (zero for unweighted layers).
 pub fn layer_forward(model: &Model, l: &Lowered) -> f64 {
-    let shape = |w: usize| &model.params.params[w].shape;
-    match &l.layer {
-        // Each output point is a dot product over C_in·kh·kw inputs.
-        Layer::Conv { geo, w, .. } => 2.0 * (shape(*w)[0] * geo.col_rows() * geo.col_cols()) as f64,
-        // Each input point is spread over C_out·kh·kw outputs.
-        Layer::ConvT { geo, w, .. } => {
-            2.0 * (shape(*w)[0] * geo.col_rows() * geo.col_cols()) as f64
-        }
-        Layer::Linear { w, .. } => 2.0 * (shape(*w)[0] * shape(*w)[1]) as f64,
-        Layer::Act(_) | Layer::View => 0.0,
-    }
+    l.layer.flops(&model.params)
 }
 
 /// The FLOPs of one sample of `model` (the decoder runs once, as in training).

@@ -8,15 +8,11 @@
 use crate::backend::Backend;
 use crate::error::Result;
 use crate::latent::LowerCx;
-use crate::ops::activation::{activate, Activation};
-use crate::ops::linear::linear;
 use crate::ops::weighted::Epilogue;
-use crate::ops::{conv2d, conv_transpose2d};
 use crate::params::{Init, ParamSet};
 use crate::tape::{Tape, Var};
 use crate::tensor::Real;
-use rrae_artifact::Geometry;
-use rrae_lang::ir::{Conv, Ir, Node, Op};
+use rrae_lang::ir::Ir;
 use std::time::Instant;
 
 pub use crate::latent::Latent;
@@ -34,89 +30,6 @@ pub struct Model {
 
 pub use crate::profile::Profile;
 
-fn geometry(c: &Conv, node: &Node, transpose: bool) -> Geometry {
-    // 1-D convolutions run as 2-D ones of height 1.
-    let two = |v: &[usize], one: usize| -> [usize; 2] {
-        if v.len() == 1 {
-            [one, v[0]]
-        } else {
-            [v[0], v[1]]
-        }
-    };
-    let grid = |s: &[usize]| -> [usize; 2] { two(&s[1..], 1) };
-    let (big, small) = if transpose {
-        (grid(node.output.dims()), grid(node.input.dims()))
-    } else {
-        (grid(node.input.dims()), grid(node.output.dims()))
-    };
-    Geometry {
-        channels: if transpose {
-            c.out_channels
-        } else {
-            c.in_channels
-        },
-        big,
-        small,
-        kernel: two(&c.kernel, 1),
-        stride: two(&c.stride, 1),
-        padding: two(&c.padding, 0),
-        dilation: two(&c.dilation, 1),
-    }
-}
-
-fn lower_node(node: &Node, stage: &str, ps: &mut ParamSet, init: &mut Init) -> Lowered {
-    let name = |p: &str| format!("{stage}.{}.{p}", node.id);
-    let bias = |ps: &mut ParamSet, init: &mut Init, on: bool, n: usize, fan_in: usize| {
-        on.then(|| ps.push(name("bias"), vec![n], init.uniform(n, fan_in)))
-    };
-    let layer = match &node.op {
-        Op::Conv(c) => {
-            let geo = geometry(c, node, false);
-            let k = geo.col_rows();
-            let w = ps.push(
-                name("weight"),
-                vec![c.out_channels, k],
-                init.uniform(c.out_channels * k, k),
-            );
-            let b = bias(ps, init, c.bias, c.out_channels, k);
-            Layer::Conv { geo, w, b }
-        }
-        Op::ConvTranspose(c) => {
-            let geo = geometry(c, node, true);
-            let k = geo.col_rows();
-            // PyTorch's fan-in of a transposed convolution's weight [C_in, C_out, kh, kw]
-            // is C_out·kh·kw.
-            let w = ps.push(
-                name("weight"),
-                vec![c.in_channels, k],
-                init.uniform(c.in_channels * k, k),
-            );
-            let b = bias(ps, init, c.bias, c.out_channels, k);
-            Layer::ConvT { geo, w, b }
-        }
-        Op::Linear {
-            in_features,
-            out_features,
-            bias: has_bias,
-        } => {
-            let (i, o) = (*in_features, *out_features);
-            let w = ps.push(name("weight"), vec![i, o], init.uniform(i * o, i));
-            let b = bias(ps, init, *has_bias, o, i);
-            Layer::Linear { w, b }
-        }
-        Op::Flatten | Op::Reshape(_) => Layer::View,
-        Op::Relu => Layer::Act(Activation::Relu),
-        Op::Sigmoid => Layer::Act(Activation::Sigmoid),
-        Op::Tanh => Layer::Act(Activation::Tanh),
-        Op::LeakyRelu(a) => Layer::Act(Activation::LeakyRelu(*a)),
-    };
-    Lowered {
-        node: node.id,
-        label: format!("%{} {}", node.id, node.op),
-        layer,
-    }
-}
-
 impl Model {
     /// Lowers a checked IR; parameters are drawn from `seed`.
     pub fn lower(ir: &Ir, seed: u64) -> Result<Model> {
@@ -125,7 +38,7 @@ impl Model {
         let mut encoder: Vec<_> = ir
             .encoder
             .iter()
-            .map(|n| lower_node(n, "encoder", &mut params, &mut init))
+            .map(|n| Lowered::lower(n, "encoder", &mut params, &mut init))
             .collect();
         let mut cx = LowerCx {
             ir,
@@ -139,7 +52,7 @@ impl Model {
         let decoder = ir
             .decoder
             .iter()
-            .map(|n| lower_node(n, "decoder", &mut params, &mut init))
+            .map(|n| Lowered::lower(n, "decoder", &mut params, &mut init))
             .collect();
         Ok(Model {
             ir: ir.clone(),
@@ -188,24 +101,7 @@ impl Model {
     pub fn describe(&self) -> String {
         let mut s = String::new();
         let line = |s: &mut String, l: &Lowered| {
-            let p = |i: &Option<usize>| i.map(|i| self.params.params[i].name.clone());
-            let what = match &l.layer {
-                Layer::Conv { geo, w, b } | Layer::ConvT { geo, w, b } => format!(
-                    "im2col {:?}→{:?} kernel {:?} · {} {}",
-                    geo.big,
-                    geo.small,
-                    geo.kernel,
-                    self.params.params[*w].name,
-                    p(b).unwrap_or_default()
-                ),
-                Layer::Linear { w, b } => format!(
-                    "gemm · {} {}",
-                    self.params.params[*w].name,
-                    p(b).unwrap_or_default()
-                ),
-                Layer::Act(a) => format!("{a:?}"),
-                Layer::View => "view (no copy)".into(),
-            };
+            let what = l.layer.describe(&self.params);
             s.push_str(&format!("  {:<40} {}\n", l.label, what));
         };
         s.push_str("encoder:\n");
@@ -230,23 +126,10 @@ pub fn run<D: Backend<E>, E: Real>(
         let l = &layers[i];
         let t0 = Instant::now();
         // A ReLU right after a convolution runs in the convolution's epilogue.
-        let fuse = matches!(l.layer, Layer::Conv { .. } | Layer::ConvT { .. })
-            && layers
-                .get(i + 1)
-                .is_some_and(|n| n.layer == Layer::Act(Activation::Relu));
+        let fuse = l.layer.fuses_relu() && layers.get(i + 1).is_some_and(|n| n.layer.is_relu());
         let epilogue = if fuse { Epilogue::Relu } else { Epilogue::None };
         let input = x;
-        x = match &l.layer {
-            Layer::Conv { geo, w, b } => {
-                conv2d(tape, x, params[*w], b.map(|b| params[b]), *geo, epilogue)
-            }
-            Layer::ConvT { geo, w, b } => {
-                conv_transpose2d(tape, x, params[*w], b.map(|b| params[b]), *geo, epilogue)
-            }
-            Layer::Linear { w, b } => linear(tape, x, params[*w], b.map(|b| params[b]))?,
-            Layer::Act(a) => activate(tape, x, *a),
-            Layer::View => x,
-        };
+        x = l.layer.forward(tape, x, params, epilogue)?;
         if x != input && i > 0 {
             tape.release(input);
         }

@@ -5,54 +5,11 @@
 use crate::eval::Metrics;
 use nalgebra::DMatrix;
 use rrae_artifact as art;
-use rrae_artifact::Geometry;
-use rrae_engine::model::{Layer, Lowered};
-use rrae_engine::ops::activation::Activation;
+use rrae_engine::layer;
 use rrae_train::train::{Phase, Trainer};
 
 /// Training samples kept in the artifact for demos and self-checks.
 const EXAMPLES: usize = 8;
-
-fn conv(geo: &Geometry, cin: usize, cout: usize, w: usize, b: Option<usize>) -> art::Conv {
-    let two = |v: [usize; 2]| [v[0] as u32, v[1] as u32];
-    art::Conv {
-        channels_in: cin as u32,
-        channels_out: cout as u32,
-        big: two(geo.big),
-        small: two(geo.small),
-        kernel: two(geo.kernel),
-        stride: two(geo.stride),
-        padding: two(geo.padding),
-        dilation: two(geo.dilation),
-        weight: w as u32,
-        bias: b.map(|b| b as u32),
-    }
-}
-
-fn layers(t: &Trainer, ls: &[Lowered]) -> Vec<art::Layer> {
-    let shape = |i: usize| &t.model.params.params[i].shape;
-    ls.iter()
-        .map(|l| match &l.layer {
-            Layer::Conv { geo, w, b } => {
-                art::Layer::Conv(conv(geo, geo.channels, shape(*w)[0], *w, *b))
-            }
-            Layer::ConvT { geo, w, b } => {
-                art::Layer::ConvTranspose(conv(geo, shape(*w)[0], geo.channels, *w, *b))
-            }
-            Layer::Linear { w, b } => art::Layer::Linear {
-                inputs: shape(*w)[0] as u32,
-                outputs: shape(*w)[1] as u32,
-                weight: *w as u32,
-                bias: b.map(|b| b as u32),
-            },
-            Layer::Act(Activation::Relu) => art::Layer::Relu,
-            Layer::Act(Activation::Sigmoid) => art::Layer::Sigmoid,
-            Layer::Act(Activation::Tanh) => art::Layer::Tanh,
-            Layer::Act(Activation::LeakyRelu(s)) => art::Layer::LeakyRelu(*s as f32),
-            Layer::View => art::Layer::View,
-        })
-        .collect()
-}
 
 /// Mean and covariance (n − 1 in the denominator) of the rows of `c`.
 fn stats(c: &DMatrix<f64>) -> (Vec<f64>, Vec<f64>) {
@@ -124,9 +81,9 @@ pub fn build(t: &Trainer, s: &Summary) -> art::Artifact {
         ir: ir.to_string(),
         input: d.sample.iter().map(|&v| v as u32).collect(),
         latent_dim: t.model.latent_dim() as u32,
-        encoder: layers(t, &t.model.encoder),
+        encoder: layer::artifact(&t.model.encoder, &t.model.params),
         latent,
-        decoder: layers(t, &t.model.decoder),
+        decoder: layer::artifact(&t.model.decoder, &t.model.params),
         tensors,
         norm: art::Norm {
             shift: norm.shift,

@@ -9,8 +9,9 @@
 use rrae_artifact::Geometry;
 use rrae_engine::device::{Cpu, Device};
 use rrae_engine::error::Result;
+use rrae_engine::layer::conv::Weighted;
+use rrae_engine::layer::linear::Dense;
 use rrae_engine::model::{infer, run, Layer, Lowered};
-use rrae_engine::ops::activation::Activation;
 use rrae_engine::ops::loss::cross_entropy;
 use rrae_engine::optim::Optimizer;
 use rrae_engine::params::{gradients, Init, ParamSet};
@@ -51,14 +52,17 @@ impl Classifier {
                 init.uniform(cout * k, k),
             );
             let b = ps.push(format!("{name}.bias"), vec![cout], init.uniform(cout, k));
-            (layer(name, Layer::Conv { geo, w, b: Some(b) }), small)
+            (
+                layer(name, Layer::Conv(Weighted { geo, w, b: Some(b) })),
+                small,
+            )
         };
         let lin = |ps: &mut ParamSet, init: &mut Init, i: usize, o: usize, name: &str| {
             let w = ps.push(format!("{name}.weight"), vec![i, o], init.uniform(i * o, i));
             let b = ps.push(format!("{name}.bias"), vec![o], init.uniform(o, i));
-            layer(name, Layer::Linear { w, b: Some(b) })
+            layer(name, Layer::Linear(Dense { w, b: Some(b) }))
         };
-        let relu = || layer("relu", Layer::Act(Activation::Relu));
+        let relu = || layer("relu", Layer::Relu(()));
         let (c1, s1) = conv(&mut ps, &mut init, c, 16, [h, w], "conv1");
         let (c2, s2) = conv(&mut ps, &mut init, 16, 32, s1, "conv2");
         let flat = 32 * s2[0] * s2[1];

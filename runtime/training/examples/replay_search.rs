@@ -13,7 +13,7 @@
 //! did not leave at their defaults: `window=250`, `patience=`, `tolerance=`,
 //! `max_steps=`, `horizon=` (5 · patience)).
 
-use rrae_lang::catalog::{ADAPTIVE_PATIENCE, ADAPTIVE_TOLERANCE, ADAPTIVE_WINDOW};
+use rrae_lang::latent::svd_truncate::{ADAPTIVE_PATIENCE, ADAPTIVE_TOLERANCE, ADAPTIVE_WINDOW};
 use rrae_train::control::{Action, Controller, Decision, Options, Phase, Search};
 use std::collections::BTreeMap;
 use std::path::Path;

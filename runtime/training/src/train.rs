@@ -73,7 +73,7 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
     let l = model.latent_dim();
     let has_basis = model.latent.has_common_basis(&model.params);
     // The adaptive defaults; only the adaptive search reads them.
-    use rrae_lang::catalog::{ADAPTIVE_PATIENCE, ADAPTIVE_TOLERANCE, ADAPTIVE_WINDOW};
+    use rrae_lang::latent::svd_truncate::{ADAPTIVE_PATIENCE, ADAPTIVE_TOLERANCE, ADAPTIVE_WINDOW};
     let mut opts = Options {
         window: ADAPTIVE_WINDOW,
         tolerance: ADAPTIVE_TOLERANCE,

@@ -28,9 +28,13 @@ impl LatentForm for Contractive {
             .encoder
             .iter()
             .rev()
-            .find_map(|l| match l.layer {
-                Layer::Linear { w, .. } => Some(w),
-                Layer::Conv { .. } | Layer::ConvT { .. } | Layer::Act(_) | Layer::View => None,
+            .find_map(|l| {
+                // The penalty differentiates through the last linear layer.
+                if let Layer::Linear(d) = &l.layer {
+                    Some(d.w)
+                } else {
+                    None
+                }
             })
             .ok_or_else(|| RuntimeError::Unsupported {
                 what: "`contractive` on an encoder without a linear layer".into(),

@@ -4,6 +4,7 @@
 
 use super::{LatentKernels, LatentForm, LowerCx};
 use crate::error::Result;
+use crate::layer::linear::Dense;
 use crate::layer::{Layer, Lowered};
 use crate::params::ParamSet;
 use crate::tape::{Tape, Var};
@@ -28,7 +29,7 @@ impl LatentForm for LinearStack {
             cx.encoder.push(Lowered {
                 node: id,
                 label: format!("%{id} linear_stack[{i}] (no bias)"),
-                layer: Layer::Linear { w, b: None },
+                layer: Layer::Linear(Dense { w, b: None }),
             });
         }
         Ok(())

@@ -19,6 +19,13 @@ pub(super) const MODULES: &[Module] = &[
     crate::optim::cuda::MODULE,
 ];
 
+/// The engine's kernels and every layer's own ([`crate::layer::CUDA`]).
+pub(super) fn modules() -> impl Iterator<Item = &'static Module> {
+    MODULES
+        .iter()
+        .chain(crate::layer::CUDA.iter().flat_map(|m| m.iter()))
+}
+
 /// Where `bench/install_nvrtc.sh` unpacks NVRTC, relative to the workspace.
 const NVRTC_HOME: &str = "target/nvrtc/lib";
 
@@ -69,7 +76,7 @@ fn nvrtc() {
 fn every_kernel_source_compiles_to_ptx() {
     nvrtc();
     let mut names = std::collections::HashSet::new();
-    for m in MODULES.iter().chain([&super::module::SMOKE]) {
+    for m in modules().chain([&super::module::SMOKE]) {
         let ptx = compile(m.source, Some("compute_80".into()))
             .unwrap_or_else(|e| panic!("the {} kernels: {e}", m.op)); // ok: test
         let text = ptx.to_src();
@@ -108,7 +115,7 @@ fn a_broken_kernel_does_not_compile() {
 /// Each kernel's parameter names, from its C signature.
 fn signatures() -> std::collections::HashMap<String, Vec<String>> {
     let mut out = std::collections::HashMap::new();
-    for m in MODULES {
+    for m in modules() {
         for part in m.source.split("extern \"C\" __global__ void ").skip(1) {
             let (name, rest) = part.split_once('(').expect("a parameter list"); // ok: test
             let params = rest.split_once(')').map_or("", |(p, _)| p);
@@ -167,15 +174,32 @@ fn every_launch_passes_its_kernels_parameters_in_order() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let sigs = signatures();
     let (mut seen, mut wrong) = (std::collections::HashSet::new(), vec![]);
-    for file in [
-        "ops/elementwise/cuda.rs",
-        "ops/linear/cuda.rs",
-        "ops/activation/cuda.rs",
-        "ops/conv2d/cuda.rs",
-        "ops/loss/cuda.rs",
-        "optim/cuda.rs",
-    ] {
-        let code = std::fs::read_to_string(root.join(file)).expect("the file"); // ok: test
+    // Every `cuda.rs` of the engine: the ops', the optimiser's, the layers'.
+    let mut files = vec![];
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir)
+            .expect("the source folder")
+            .flatten()
+        {
+            // ok: test
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "cuda.rs") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 6, "{files:?}");
+    for path in &files {
+        let file = path
+            .strip_prefix(&root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        let code = std::fs::read_to_string(path).expect("the file"); // ok: test
         for (name, args) in launches(&code) {
             let want = sigs
                 .get(&name)

@@ -14,7 +14,7 @@
 //! reads [`Device::failure`] after each step.
 
 #[cfg(test)]
-mod emulate;
+pub(crate) mod emulate;
 #[cfg(test)]
 mod kernels;
 pub mod module;

@@ -7,7 +7,7 @@
 //! CPU's kernels. What this cannot check is the GPU itself: launch sizes, races between
 //! threads, the reductions' shared memory; `parity.rs` does, on a GPU.
 
-use super::kernels::MODULES;
+use super::kernels::modules;
 use super::module::PRELUDE;
 use super::{batched_config, gemm_config, Tr};
 use crate::ops::conv2d::cuda::{Columns, Geo};
@@ -42,7 +42,7 @@ fn host() -> &'static libloading::Library {
         std::fs::create_dir_all(&dir).expect("a scratch folder"); // ok: test
         let src = dir.join("kernels.cpp");
         let mut text = format!("{SHIM}{PRELUDE}");
-        for m in MODULES {
+        for m in modules() {
             text.push_str(m.source);
         }
         std::fs::write(&src, text).expect("the source is written"); // ok: test
@@ -67,7 +67,7 @@ fn host() -> &'static libloading::Library {
 }
 
 /// Kernel `name` of the host library, as a function of type `F`.
-fn kernel<F: Copy>(name: &str) -> F {
+pub(crate) fn kernel<F: Copy>(name: &str) -> F {
     // SAFETY: `F` is the kernel's C signature, written beside each use.
     let f = unsafe { host().get::<F>(name.as_bytes()) };
     *f.unwrap_or_else(|e| panic!("kernel {name}: {e}")) // ok: test
