@@ -128,10 +128,12 @@ fn latent_ir(
     // A batch holds at most the training set (the loader clamps it), so fewer training
     // samples than `batch` bound the rank too.
     let samples = samples.filter(|&n| n < train.batch);
+    let batch = train.batch.min(samples.unwrap_or(usize::MAX));
     let cx = crate::latent::Cx {
         b,
         dim,
-        batch: train.batch.min(samples.unwrap_or(usize::MAX)),
+        batch,
+        k_max: dim.min(batch),
         train,
         samples,
         batch_span: r.train.given("batch").then(|| r.train.span("batch")),
@@ -152,6 +154,7 @@ fn latent_ir(
         params: op.params(dim),
         op,
         dim,
+        k_max: cx.k_max,
         span: b.span,
     })
 }

@@ -212,3 +212,22 @@ fn optimizer_and_schedule_take_their_defaults_from_the_catalog() {
     let e = train("schedule = step").err().map(|e| e.code());
     assert_eq!(e, Some("E014"));
 }
+
+/// k_max = min(L, batch) is computed once, with the batch clamped to a smaller
+/// training set as the loader clamps it; the rank check reads the same number.
+#[test]
+fn k_max_is_min_of_latent_batch_and_training_samples() {
+    let model = |data: &str, k: &str| {
+        format!(
+            "{data}\nmodel m {{ input [1, 8, 8] encoder {{ flatten linear(32) }} latent svd_truncate(k = {k}) decoder {{ linear(64) reshape([1, 8, 8]) }} }}\ntrain {{ batch = 64 }}"
+        )
+    };
+    let ir = |src: String| crate::check_str("m.rrae", &src).result;
+    // No data: min(32, 64).
+    assert_eq!(ok(ir(model("", "adaptive"))).latent.k_max, 32);
+    // 3 × 3 = 9 training bumps: a batch holds at most 9.
+    let nine = "data d = gaussian_bumps(grid = 8, train_per_axis = 3, test = 4)";
+    assert_eq!(ok(ir(model(nine, "adaptive"))).latent.k_max, 9);
+    assert!(ir(model(nine, "9")).is_ok());
+    assert!(ir(model(nine, "10")).is_err());
+}

@@ -43,6 +43,10 @@ pub struct LatentNode {
     pub op: LatentOp,
     /// L, the latent length.
     pub dim: usize,
+    /// The largest rank of a batch's L × batch latent matrix: min(L, batch), with
+    /// `batch` clamped to the training set where the data is known to be smaller (as
+    /// the loader clamps it). Checks, the rank controller and lowering all read it here.
+    pub k_max: usize,
     pub params: usize,
     pub span: Span,
 }

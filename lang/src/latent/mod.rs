@@ -137,6 +137,9 @@ pub struct Cx<'a> {
     pub dim: usize,
     /// The largest batch a step sees: `batch`, or fewer training samples.
     pub batch: usize,
+    /// The largest rank of a batch's latents, min(L, batch) with `batch` as above:
+    /// computed here once and kept in the IR ([`crate::ir::LatentNode::k_max`]).
+    pub k_max: usize,
     pub train: &'a TrainIr,
     /// The training set's size, where it is smaller than `batch`.
     pub samples: Option<usize>,
@@ -181,7 +184,7 @@ impl Cx<'_> {
 
     /// A rank of the batch's latents: `rank(name, min(L, batch), true)`.
     pub fn batch_rank(&self, name: &str) -> Result<usize> {
-        self.rank(name, self.dim.min(self.batch), true)
+        self.rank(name, self.k_max, true)
     }
 
     /// Argument `name` as a float in the open interval (`lo`, `hi`).

@@ -170,7 +170,7 @@ fn fits_samples(n: usize, len: usize) -> Result<(), ExitCode> {
     let need = n as f64 * len as f64 * (4.0 + 8.0);
     match rrae_engine::device::Cpu.memory_available() {
         Some(have) if need > have as f64 => Err(fail(
-            rrae_engine::RuntimeError::TooBig {
+            rrae_report::RunError::TooBig {
                 what: format!("{n} samples"),
                 need: human(need),
                 available: human(have as f64),

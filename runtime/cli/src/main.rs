@@ -452,10 +452,7 @@ fn compare(
         return Err(ExitCode::from(2));
     }
     let device = train::open_device(device, false)?;
-    let fail = |e: rrae_engine::RuntimeError| {
-        errln!("error: {e}");
-        ExitCode::from(1)
-    };
+    let fail = train::fail::<rrae_report::RunError>;
     let mut rows = vec![];
     for input in inputs {
         let dir = if input.is_dir() {

@@ -2,10 +2,11 @@
 
 use crate::progress::Bar;
 use rrae_engine::device::{DeviceChoice, Found, Opened};
-use rrae_engine::RuntimeError;
 use rrae_report::eval::median;
 use rrae_report::run::{default_dir, run as run_model, Overrides, RunOptions};
+use rrae_report::RunError;
 use rrae_train::schedule::RunControl;
+use rrae_train::TrainError;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -138,7 +139,7 @@ pub fn run(
             );
             Ok(())
         }
-        Err(e @ RuntimeError::Interrupted { .. }) => {
+        Err(e @ RunError::Train(TrainError::Interrupted { .. })) => {
             errln!("{e}");
             Err(ExitCode::from(130))
         }
@@ -147,7 +148,7 @@ pub fn run(
             // This run's log, if it got as far as writing one (a folder another run
             // holds has that run's).
             let losses = dir.join("losses.csv");
-            if losses.is_file() && !matches!(e, RuntimeError::InUse { .. }) {
+            if losses.is_file() && !matches!(e, RunError::InUse { .. }) {
                 errln!("  (losses so far are in {})", losses.display());
             }
             Err(ExitCode::from(1))
@@ -246,10 +247,6 @@ pub fn bench(
     phase: BenchPhase,
     device: &Opened,
 ) -> Result<(), ExitCode> {
-    let fail = |e: rrae_engine::RuntimeError| {
-        errln!("error: {e}");
-        ExitCode::from(1)
-    };
     let rounds = warmup + steps;
     // Fine-tuning and inference need a trained model's common basis: one training step
     // makes one (its values do not change the cost).
@@ -261,21 +258,20 @@ pub fn bench(
     rrae_report::run::set_steps(&mut ir, train_steps);
     ir.train.fine_tune_steps = fine_steps;
     rrae_report::run::fits(&ir, device).map_err(fail)?;
-    let data_ir = ir
-        .data
-        .clone()
-        .ok_or(rrae_engine::RuntimeError::NoData)
-        .map_err(fail)?;
+    let data_ir = ir.data.clone().ok_or(RunError::NoData).map_err(fail)?;
     let data = rrae_train::data::Dataset::load(&data_ir).map_err(fail)?;
     let model = rrae_engine::model::Model::lower(&ir, ir.train.seed).map_err(fail)?;
     if phase == BenchPhase::FineTune && !model.latent.has_common_basis(&model.params) {
-        return Err(fail(rrae_engine::RuntimeError::Unsupported {
-            what: format!(
-                "fine-tuning `{}`, whose latent operator has no common basis",
-                ir.name
-            ),
-            hint: "bench the training step, or a model with `svd_truncate` or `weak_svd`".into(),
-        }));
+        return Err(fail(RunError::from(
+            rrae_engine::EngineError::Unsupported {
+                what: format!(
+                    "fine-tuning `{}`, whose latent operator has no common basis",
+                    ir.name
+                ),
+                hint: "bench the training step, or a model with `svd_truncate` or `weak_svd`"
+                    .into(),
+            },
+        )));
     }
     let flops = rrae_engine::cost::flops(&model);
     let timed_phase = match phase {
@@ -425,7 +421,7 @@ fn time_inference(
     data: &rrae_train::data::Dataset,
     warmup: usize,
     rounds: usize,
-) -> Result<(Vec<f64>, Counts), rrae_engine::RuntimeError> {
+) -> Result<(Vec<f64>, Counts), RunError> {
     let batch = ir.train.batch.min(data.n_train()).max(1);
     let rows = &data.train[..batch * data.dim];
     let mut ms = vec![];
@@ -458,4 +454,10 @@ fn rayon_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
+}
+
+/// Prints `e` as `error: …` and gives the exit code of a failed command (1).
+pub(crate) fn fail<E: Into<RunError>>(e: E) -> ExitCode {
+    errln!("error: {}", e.into());
+    ExitCode::from(1)
 }

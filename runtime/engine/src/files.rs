@@ -2,14 +2,14 @@
 //! parsers the checker uses. A file shorter than its header promises is an error
 //! naming both sizes, never a short dataset.
 
-use crate::error::{Result, RuntimeError};
+use crate::error::{EngineError, Result};
 use flate2::read::GzDecoder;
 use rrae_lang::probe::{idx_header, npy_header, Header};
 use std::io::Read;
 use std::path::Path;
 
-fn bad(path: &Path, reason: impl Into<String>) -> RuntimeError {
-    RuntimeError::Data {
+fn bad(path: &Path, reason: impl Into<String>) -> EngineError {
+    EngineError::Data {
         path: path.to_path_buf(),
         reason: reason.into(),
     }

@@ -22,4 +22,4 @@ pub mod tape;
 pub mod tensor;
 pub mod truncation;
 
-pub use error::{Result, RuntimeError};
+pub use error::{EngineError, Result};

@@ -175,7 +175,7 @@ pub fn infer<D: Backend<E>, E: Real>(
 /// them; the CPU's kernels cannot fail), so no caller reads a failed device's outputs.
 pub fn healthy<D: crate::device::Device>(dev: &D) -> Result<()> {
     match dev.failure() {
-        Some(reason) => Err(crate::error::RuntimeError::Device {
+        Some(reason) => Err(crate::error::EngineError::Device {
             asked: dev.name(),
             reason,
         }),

@@ -5,12 +5,17 @@
 //! binds the parameters to the tape without copying them ([`Resident::bind`]), the
 //! gradients stay where the backward left them, and the optimiser kernel updates
 //! parameters and moments in place ([`Resident::update`]). What crosses to the host is
-//! chosen by the caller: the parameters after each step ([`Resident::download_params`],
-//! the mirror every reader of `ParamSet` sees), the moments only when a checkpoint or a
-//! snapshot asks ([`Resident::moments`]).
+//! chosen by the caller: the parameters only when something reads them (the trainer's
+//! `sync_params` before a decision, a checkpoint, a stop or the end of the run, through
+//! [`Resident::download_params`]), so a GPU step returns only its loss; the moments only
+//! when a checkpoint or a snapshot asks ([`Resident::moments`]).
+//!
+//! [`Placed`], the run's device with its resident copy, is generated from the device
+//! list ([`crate::with_devices!`]); the trainer runs its device-generic code on it with
+//! `on_placed!`.
 
-use crate::device::Device;
-use crate::error::{Result, RuntimeError};
+use crate::device::{Cpu, Cuda, Device, Opened};
+use crate::error::{EngineError, Result};
 use crate::optim::{Optimizer, OptimizerKernel};
 use crate::params::ParamSet;
 use crate::tape::{Grads, Tape, TapeKernel, Var};
@@ -91,13 +96,10 @@ impl<D: OptimizerKernel + TapeKernel<f32>> Resident<D> {
         lr: f64,
     ) -> Result<()> {
         if grads.len() != self.params.len() {
-            return Err(RuntimeError::Stage {
-                stage: "optimiser",
-                reason: format!(
-                    "{} gradients for {} parameters",
-                    grads.len(),
-                    self.params.len()
-                ),
+            return Err(EngineError::ShapeMismatch {
+                op: "optimiser update (gradients, parameters)",
+                lhs: (grads.len(), 1),
+                rhs: (self.params.len(), 1),
             });
         }
         let u = opt.next_update(lr);
@@ -128,3 +130,38 @@ impl<D: OptimizerKernel + TapeKernel<f32>> Resident<D> {
         out
     }
 }
+
+macro_rules! placed {
+    ($d:tt $($variant:ident($ty:ident)),* $(,)?) => {
+        /// A run's device and the parameters and moments kept on it while steps run
+        /// (`None` before the first step and after anything that replaces them on the
+        /// host): one variant per device of [`crate::with_devices!`]. Code generic over
+        /// the device runs on it through `on_placed!`.
+        pub enum Placed {
+            $($variant($ty, Option<Resident<$ty>>),)*
+        }
+
+        impl Placed {
+            /// `device`, with nothing resident yet.
+            pub fn new(device: Opened) -> Placed {
+                match device {
+                    $(Opened::$variant(d) => Placed::$variant(d, None),)*
+                }
+            }
+        }
+
+        /// `on_placed!(placed, dev, res => body)`: `body` with `dev` the device and
+        /// `res` its resident slot, once per device of the list (each arm is compiled
+        /// for its own device type).
+        #[macro_export]
+        macro_rules! on_placed {
+            ($d placed:expr, $d dev:ident, $d res:ident => $d body:expr) => {
+                match $d placed {
+                    $($crate::resident::Placed::$variant($d dev, $d res) => $d body,)*
+                }
+            };
+        }
+    };
+}
+
+crate::with_devices!(placed);

@@ -17,7 +17,7 @@
 //! would throw away. A tape made with [`Tape::inference`] records no backward at all.
 
 use crate::device::Device;
-use crate::error::{Result, RuntimeError};
+use crate::error::{EngineError, Result};
 use crate::tensor::Real;
 
 /// What the tape itself needs from a device: zeros for a gradient accumulated in
@@ -225,12 +225,10 @@ impl<'p, D: Device + TapeKernel<E>, E: Real> Tape<'p, D, E> {
     /// Runs every recorded backward, last first, from `∂ℓ/∂loss = 1`.
     pub fn backward(mut self, loss: Var) -> Result<Grads<D, E>> {
         if loss.len() != 1 {
-            return Err(RuntimeError::Stage {
-                stage: "tape",
-                reason: format!(
-                    "backward from a {} × {} value, not a scalar",
-                    loss.rows, loss.cols
-                ),
+            return Err(EngineError::ShapeMismatch {
+                op: "backward (from a scalar)",
+                lhs: loss.shape(),
+                rhs: (1, 1),
             });
         }
         let mut grads: Vec<Option<D::Buf<E>>> = Vec::with_capacity(self.values.len());

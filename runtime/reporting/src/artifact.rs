@@ -115,8 +115,8 @@ pub fn build(t: &Trainer, s: &Summary) -> art::Artifact {
 }
 
 /// The artifact file's bytes.
-pub fn to_bytes(a: &art::Artifact) -> rrae_engine::Result<Vec<u8>> {
-    art::encode_file(a).map_err(|e| rrae_engine::RuntimeError::Stage {
+pub fn to_bytes(a: &art::Artifact) -> rrae_train::Result<Vec<u8>> {
+    art::encode_file(a).map_err(|e| rrae_train::TrainError::Stage {
         stage: "artifact",
         reason: e.to_string(),
     })

@@ -6,9 +6,9 @@
 //! `conv 3×3/2 (16) → relu → conv 3×3/2 (32) → relu → linear (64) → relu → linear (classes)`,
 //! trained with Adam on softmax cross-entropy, seeded.
 
+use crate::error::Result;
 use rrae_artifact::Geometry;
 use rrae_engine::device::{Cpu, Device};
-use rrae_engine::error::Result;
 use rrae_engine::layer::conv::Weighted;
 use rrae_engine::layer::linear::Dense;
 use rrae_engine::model::{infer, run, Layer, Lowered};
@@ -106,7 +106,14 @@ impl Classifier {
 
     /// Feature rows (`n × 64`) of image rows `x`.
     pub fn features(&self, x: &[f32]) -> Result<Vec<f32>> {
-        infer(&self.dev, &self.body, &self.params, x, self.dim, 512)
+        Ok(infer(
+            &self.dev,
+            &self.body,
+            &self.params,
+            x,
+            self.dim,
+            512,
+        )?)
     }
 
     /// Fraction of `x` classified as `y`.

@@ -8,10 +8,10 @@
 //! It reads run folders (`metrics.json`, or the newer `eval.json` of `rrae eval`, and
 //! the PNGs `rrae run` wrote); the CLI trains the `.rrae` files it is given first.
 
+use crate::error::{Result, RunError};
 use crate::plot::{line_plot, Canvas, Figure, Series, PALETTE};
 use crate::report::{document_start, figures_html, read_figures, DOCUMENT_END};
 use html_escape::encode_text as esc;
-use rrae_engine::error::{Result, RuntimeError};
 use rrae_train::output::write_atomic;
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -55,10 +55,7 @@ fn mean_std(v: &Value) -> Option<(f64, f64)> {
 /// Reads a finished run folder.
 pub fn read_run(dir: &Path) -> Result<Row> {
     let path = dir.join("metrics.json");
-    let bad = |reason: String| RuntimeError::Read {
-        path: path.clone(),
-        reason,
-    };
+    let bad = |reason: String| RunError::read(path.clone(), reason);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| bad(format!("{e} (is it a finished run folder?)")))?;
     let mut r: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
@@ -66,10 +63,8 @@ pub fn read_run(dir: &Path) -> Result<Row> {
     // newer (they may have measures the run's own evaluation did not have yet).
     let eval_path = dir.join("eval.json");
     if let Ok(text) = std::fs::read_to_string(&eval_path) {
-        let e: Value = serde_json::from_str(&text).map_err(|e| RuntimeError::Read {
-            path: eval_path.clone(),
-            reason: e.to_string(),
-        })?;
+        let e: Value = serde_json::from_str(&text)
+            .map_err(|e| RunError::read(eval_path.clone(), e.to_string()))?;
         r["metrics"] = e;
     }
     let m = &r["metrics"];
@@ -237,7 +232,7 @@ fn stack(rows: &[Row], name: &str) -> Result<Option<Canvas>> {
 
 /// Writes `compare.md`, `compare.json` and the figures to `out`; returns the table.
 pub fn write(rows: &[Row], out: &Path) -> Result<String> {
-    std::fs::create_dir_all(out).map_err(|e| RuntimeError::write(out.to_path_buf(), e))?;
+    std::fs::create_dir_all(out).map_err(|e| RunError::write(out.to_path_buf(), e))?;
     let t = table(rows);
     let mut md = String::from("Colours in the singular-value figures follow the rows: ");
     let names: Vec<String> = rows
@@ -259,7 +254,7 @@ pub fn write(rows: &[Row], out: &Path) -> Result<String> {
     md = format!("{t}\n{md}.\n");
     write_atomic(&out.join("compare.md"), md.as_bytes())?;
     let json = serde_json::to_string_pretty(rows)
-        .map_err(|e| RuntimeError::write(out.join("compare.json"), e))?;
+        .map_err(|e| RunError::write(out.join("compare.json"), e))?;
     write_atomic(&out.join("compare.json"), json.as_bytes())?;
     let sv: Vec<Vec<f64>> = rows
         .iter()
@@ -344,7 +339,7 @@ fn write_html(rows: &[Row], out: &Path) -> Result<()> {
     h.push_str("</table>\n</section>\n");
     h.push_str(&figures_html(&read_figures(out, COMPARE_FIGURES)));
     h.push_str(DOCUMENT_END);
-    write_atomic(&out.join("compare.html"), h.as_bytes())
+    Ok(write_atomic(&out.join("compare.html"), h.as_bytes())?)
 }
 
 #[cfg(test)]

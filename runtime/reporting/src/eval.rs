@@ -3,10 +3,10 @@
 //! to the training coefficients, the bump-fit error of generated samples, and the
 //! normalised singular values of the latent matrices.
 
+use crate::error::Result;
 use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
-use rrae_engine::error::Result;
 use rrae_engine::linalg::{from_rows, svd};
 use rrae_lang::ir::EvalIr;
 use rrae_train::data::Dataset;

@@ -3,9 +3,9 @@
 //! or, for 1-D samples, signal plots; with parameters, the test samples beside their
 //! predictions from interpolated latents (`parametric.png`).
 
+use crate::error::Result;
 use crate::eval::{Gallery, Metrics};
 use crate::plot::{image_grid, line_plot, Canvas, Figure, Series, BLUE, GREY, ORANGE};
-use rrae_engine::error::Result;
 use rrae_train::control::Action;
 use rrae_train::train::{Phase, Trainer};
 use std::path::Path;

@@ -11,7 +11,9 @@
 //! resize to 299 × 299 (`align_corners = false`, no antialiasing), then the network's
 //! input range [−1, 0.9921875] (TensorFlow's `x / 128 − 1` on bytes).
 
-use rrae_engine::error::{Result, RuntimeError};
+use crate::error::Result;
+#[cfg(feature = "inception")]
+use crate::error::RunError;
 use std::path::PathBuf;
 
 /// Length of the pool features.
@@ -72,11 +74,8 @@ pub fn model_path() -> Option<PathBuf> {
 
 /// A failure of the network file (loading it, or what it computes).
 #[cfg(feature = "inception")]
-fn unavailable(path: &std::path::Path, reason: String) -> RuntimeError {
-    RuntimeError::Read {
-        path: path.to_path_buf(),
-        reason,
-    }
+fn unavailable(path: &std::path::Path, reason: String) -> RunError {
+    RunError::read(path.to_path_buf(), reason)
 }
 
 #[cfg(feature = "inception")]
@@ -122,7 +121,7 @@ mod net {
             if let Some(p) = path {
                 // Best effort: a read-only place costs only the pass next time.
                 let _ = std::fs::create_dir_all(p.parent().unwrap_or(std::path::Path::new(".")))
-                    .map_err(|e| RuntimeError::write(p.clone(), e))
+                    .map_err(|e| RunError::write(p.clone(), e))
                     .and_then(|_| rrae_train::output::write_atomic(&p, &s.to_npy()));
             }
             Ok(s)
@@ -216,8 +215,9 @@ pub fn from_env() -> Result<Option<Inception>> {
 /// Without the feature there is no network; asking for one explicitly is an error.
 #[cfg(not(feature = "inception"))]
 pub fn require() -> Result<()> {
-    Err(RuntimeError::Unsupported {
+    Err(rrae_engine::EngineError::Unsupported {
         what: "the standard FID (this build has no libtorch)".into(),
         hint: "install libtorch and rebuild with `--features inception` (docs/fid.md)".into(),
-    })
+    }
+    .into())
 }

@@ -3,6 +3,7 @@
 pub mod artifact;
 pub mod classifier;
 pub mod compare;
+pub mod error;
 pub mod eval;
 pub mod fid;
 pub mod figures;
@@ -13,4 +14,4 @@ pub mod plot;
 pub mod report;
 pub mod run;
 
-pub use rrae_engine::{Result, RuntimeError};
+pub use error::{Result, RunError};

@@ -2,8 +2,8 @@
 //! parameters and the basis, so a run can be re-evaluated without retraining
 //! (`rrae eval`). Every mismatch is an error naming the tensor, never a panic.
 
+use crate::error::{Result, RunError};
 use nalgebra::DMatrix;
-use rrae_engine::error::{Result, RuntimeError};
 use rrae_engine::params::ParamSet;
 use std::path::Path;
 
@@ -15,11 +15,8 @@ pub struct Saved {
     pub basis: Option<DMatrix<f64>>,
 }
 
-fn bad(path: &Path, reason: impl Into<String>) -> RuntimeError {
-    RuntimeError::Read {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
+fn bad(path: &Path, reason: impl Into<String>) -> RunError {
+    RunError::read(path.to_path_buf(), reason.into())
 }
 
 pub fn read_model(path: &Path) -> Result<Saved> {

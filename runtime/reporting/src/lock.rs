@@ -3,7 +3,7 @@
 //! `--out` cannot interleave their logs; the lock goes when the holder ends, and a lock
 //! left by a killed process is taken over.
 
-use rrae_engine::error::{Result, RuntimeError};
+use crate::error::{Result, RunError};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,7 +24,7 @@ impl RunLock {
     /// Takes `dir`'s lock, or says which process holds it.
     pub fn acquire(dir: &Path) -> Result<RunLock> {
         let path = dir.join(FILE);
-        let write_err = |source| RuntimeError::write(path.clone(), source);
+        let write_err = |source| RunError::write(path.clone(), source);
         // Twice: the second try follows the removal of a stale lock.
         for _ in 0..2 {
             match std::fs::OpenOptions::new()
@@ -37,7 +37,7 @@ impl RunLock {
                     return Ok(RunLock { path });
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => match holder(&path) {
-                    Holder::Running(pid) => return Err(RuntimeError::InUse { lock: path, pid }),
+                    Holder::Running(pid) => return Err(RunError::InUse { lock: path, pid }),
                     Holder::Gone => {
                         let _ = std::fs::remove_file(&path);
                     }
@@ -45,7 +45,7 @@ impl RunLock {
                 Err(e) => return Err(write_err(e)),
             }
         }
-        Err(RuntimeError::InUse {
+        Err(RunError::InUse {
             lock: path,
             pid: None,
         })
@@ -110,7 +110,7 @@ mod tests {
         let held = std::fs::read_to_string(d.join(FILE)).unwrap(); // ok: test
         assert_eq!(held.trim(), std::process::id().to_string());
         match RunLock::acquire(&d) {
-            Err(RuntimeError::InUse { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            Err(RunError::InUse { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
             other => panic!("a second holder: {other:?}"), // ok: test
         }
         drop(lock);

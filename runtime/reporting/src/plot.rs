@@ -2,7 +2,7 @@
 //! titles, legends and marks, in the embedded DejaVu Sans) and image grids (grey or RGB);
 //! a 3×5 digit font numbers the rows of `rrae compare`'s stacked grids.
 
-use rrae_engine::error::{Result, RuntimeError};
+use crate::error::{Result, RunError};
 use rrae_train::output::write_atomic;
 use std::path::Path;
 
@@ -87,10 +87,7 @@ impl Canvas {
     }
     /// Reads an RGB or greyscale 8-bit PNG (the plots this module writes).
     pub fn load(path: &Path) -> Result<Canvas> {
-        let bad = |reason: String| rrae_engine::error::RuntimeError::Read {
-            path: path.to_path_buf(),
-            reason,
-        };
+        let bad = |reason: String| RunError::read(path.to_path_buf(), reason);
         let f = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
         let mut r = png::Decoder::new(std::io::BufReader::new(f))
             .read_info()
@@ -127,12 +124,12 @@ impl Canvas {
             enc.set_color(png::ColorType::Rgb);
             enc.set_depth(png::BitDepth::Eight);
             enc.set_compression(png::Compression::Best);
-            let err = |e: png::EncodingError| RuntimeError::write(path.to_path_buf(), e);
+            let err = |e: png::EncodingError| RunError::write(path.to_path_buf(), e);
             let mut w = enc.write_header().map_err(err)?;
             let flat: Vec<u8> = self.px.iter().flatten().copied().collect();
             w.write_image_data(&flat).map_err(err)?;
         }
-        write_atomic(path, &bytes)
+        Ok(write_atomic(path, &bytes)?)
     }
 }
 

@@ -8,9 +8,9 @@
 //! rewriting them. Its one script counts the images the browser decoded into
 //! `data-images` on `<body>` (`"7/7"`), which the browser test reads back.
 
+use crate::error::Result;
 use base64::Engine as _;
 use html_escape::encode_text as esc;
-use rrae_engine::error::Result;
 use rrae_lang::Ir;
 use rrae_train::output::write_atomic;
 use serde_json::Value;
@@ -38,7 +38,7 @@ pub fn write(dir: &Path, ir: &Ir) -> Result<()> {
         .collect();
     let figures = read_figures(dir, FIGURES);
     let page = page(ir, &metrics, &decisions, &figures);
-    write_atomic(&dir.join("report.html"), page.as_bytes())
+    Ok(write_atomic(&dir.join("report.html"), page.as_bytes())?)
 }
 
 /// The page itself (pure: the tests build it from values).

@@ -8,8 +8,8 @@
 //! `reconstructions.png`, `interpolations.png`, `samples.png`, and `parametric.png` for
 //! data with parameters.
 
+use crate::error::{Result, RunError};
 use crate::eval::{median, Evaluator, Gallery, Metrics};
-use rrae_engine::error::{Result, RuntimeError};
 use rrae_engine::model::Model;
 use rrae_lang::Ir;
 use rrae_train::checkpoint::ARTIFACT;
@@ -17,6 +17,7 @@ use rrae_train::data::Dataset;
 use rrae_train::output::write_atomic;
 use rrae_train::schedule::{Progress, RunControl, RunFolder};
 use rrae_train::train::{Phase, Trainer};
+use rrae_train::TrainError;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -149,7 +150,7 @@ fn write_model(
     let mut names: Vec<&String> = bufs.iter().map(|b| &b.0).collect();
     names.sort();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(RuntimeError::write(
+        return Err(RunError::write(
             path,
             format!("two tensors are named `{}`", w[0]),
         ));
@@ -173,8 +174,8 @@ fn write_model(
         ),
     ]);
     let bytes = safetensors::serialize(views, &Some(meta))
-        .map_err(|e| RuntimeError::write(path.to_path_buf(), e))?;
-    write_atomic(path, &bytes)
+        .map_err(|e| RunError::write(path.to_path_buf(), e))?;
+    Ok(write_atomic(path, &bytes)?)
 }
 
 /// The folder of a run where `--save-images` writes the evaluated sets.
@@ -188,14 +189,14 @@ pub const IMAGES: &str = "images";
 /// never mixes two evaluations.
 pub fn write_sets(dir: &Path, sets: &crate::eval::Sets, sample: &[usize]) -> Result<()> {
     let folder = dir.join(IMAGES);
-    std::fs::create_dir_all(&folder).map_err(|e| RuntimeError::write(folder.clone(), e))?;
+    std::fs::create_dir_all(&folder).map_err(|e| RunError::write(folder.clone(), e))?;
     let dim: usize = sample.iter().product::<usize>().max(1);
     for (name, rows) in sets.named() {
         let path = folder.join(format!("{name}.npy"));
         if rows.is_empty() {
             match std::fs::remove_file(&path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(RuntimeError::write(path, e))
+                    return Err(RunError::write(path, e))
                 }
                 _ => continue,
             }
@@ -256,10 +257,7 @@ pub fn eval_saved(
     save_images: bool,
 ) -> Result<Metrics> {
     if !dir.is_dir() {
-        return Err(RuntimeError::Read {
-            path: dir.to_path_buf(),
-            reason: "no such run folder".into(),
-        });
+        return Err(RunError::read(dir.to_path_buf(), "no such run folder"));
     }
     let _lock = crate::lock::RunLock::acquire(dir)?;
     let path = dir.join("model.safetensors");
@@ -268,13 +266,13 @@ pub fn eval_saved(
     let mut ir = match (&checked.result, checked.render_error()) {
         (Ok(ir), _) => ir.clone(),
         (Err(_), diag) => {
-            return Err(RuntimeError::Read {
+            return Err(RunError::read(
                 path,
-                reason: format!(
+                format!(
                     "its model source no longer checks:\n{}",
                     diag.unwrap_or_default()
                 ),
-            })
+            ))
         }
     };
     // The run's own seed (`rrae run --seed` overrides the file's): the evaluation draws
@@ -282,7 +280,7 @@ pub fn eval_saved(
     if let Some(seed) = run_seed(dir) {
         ir.train.seed = seed;
     }
-    let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
+    let data_ir = ir.data.as_ref().ok_or(RunError::NoData)?;
     let mut model = Model::lower(&ir, ir.train.seed)?;
     saved.restore(&mut model.params, &path)?;
     let data = Dataset::load(data_ir)?;
@@ -292,7 +290,7 @@ pub fn eval_saved(
     }
     let (metrics, gallery) = evaluate_and_write(dir, &trainer, &ir, save_images)?;
     let json = serde_json::to_string_pretty(&metrics)
-        .map_err(|e| RuntimeError::write(dir.join("eval.json"), e))?;
+        .map_err(|e| RunError::write(dir.join("eval.json"), e))?;
     write_atomic(&dir.join("eval.json"), json.as_bytes())?;
     // The artifact anew, from model.safetensors: for a run whose own was never written
     // (a full disk or a second Ctrl-C at the end) or is damaged. Its training summary
@@ -342,7 +340,7 @@ pub fn fits(ir: &Ir, device: &rrae_engine::device::Opened) -> Result<()> {
     if let Some(free) = device.gpu_free() {
         let need = m.parameters + m.activations;
         if need > free as f64 {
-            return Err(RuntimeError::TooBig {
+            return Err(RunError::TooBig {
                 what: format!("training `{}` on {}", ir.name, device.name()),
                 need: human(need),
                 available: human(free as f64),
@@ -365,7 +363,7 @@ pub fn fits(ir: &Ir, device: &rrae_engine::device::Opened) -> Result<()> {
     } else {
         "evaluation"
     };
-    Err(RuntimeError::TooBig {
+    Err(RunError::TooBig {
         what: format!("{what} of `{}`", ir.name),
         need: human(m.peak()),
         available: human(available as f64),
@@ -376,11 +374,11 @@ pub fn fits(ir: &Ir, device: &rrae_engine::device::Opened) -> Result<()> {
 /// Creates (if need be) and locks a run folder for this process.
 fn open_folder(dir: &Path) -> Result<crate::lock::RunLock> {
     if dir.exists() && !dir.is_dir() {
-        return Err(RuntimeError::NotAFolder {
+        return Err(RunError::NotAFolder {
             path: dir.to_path_buf(),
         });
     }
-    std::fs::create_dir_all(dir).map_err(|e| RuntimeError::write(dir.to_path_buf(), e))?;
+    std::fs::create_dir_all(dir).map_err(|e| RunError::write(dir.to_path_buf(), e))?;
     crate::lock::RunLock::acquire(dir)
 }
 
@@ -430,7 +428,7 @@ pub fn run(
     opts: &RunOptions,
 ) -> Result<Report> {
     let t0 = Instant::now();
-    let data_ir = ir.data.as_ref().ok_or(RuntimeError::NoData)?;
+    let data_ir = ir.data.as_ref().ok_or(RunError::NoData)?;
     fits(ir, &opts.device)?;
     let created = !dir.exists();
     let lock = open_folder(dir)?;
@@ -499,19 +497,20 @@ pub fn run(
         diverged.as_ref(),
     );
     let json = serde_json::to_string_pretty(&report)
-        .map_err(|e| RuntimeError::write(dir.join("metrics.json"), e))?;
+        .map_err(|e| RunError::write(dir.join("metrics.json"), e))?;
     write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
     crate::report::write(dir, ir)?;
     if let Some(s) = profile_report(&trainer) {
         progress.message(&s);
     }
     match diverged {
-        Some((step, what)) => Err(RuntimeError::NonFinite {
+        Some((step, what)) => Err(TrainError::NonFinite {
             phase: "fine_tune",
             step,
             what,
             kept: Some(dir.to_path_buf()),
-        }),
+        }
+        .into()),
         None => Ok(report),
     }
 }
@@ -600,12 +599,12 @@ fn report_of(
 /// training left it (to be evaluated and written as usual) and the step and what
 /// diverged are returned, for the error that follows. Any other error is passed on.
 fn keep_training_on_divergence(
-    result: Result<()>,
+    result: rrae_train::Result<()>,
     trainer: &mut Trainer,
     progress: &mut dyn Progress,
 ) -> Result<Option<(usize, String)>> {
     Ok(match result {
-        Err(RuntimeError::NonFinite {
+        Err(TrainError::NonFinite {
             phase: "fine_tune",
             step,
             what,

@@ -2,10 +2,11 @@
 //! fine-tuning leaves the encoder untouched, runs are deterministic, NaN is reported.
 
 use rrae_engine::model::Model;
-use rrae_engine::RuntimeError;
+use rrae_engine::EngineError;
 use rrae_report::eval::Evaluator;
 use rrae_train::data::Dataset;
 use rrae_train::train::{Phase, Trainer};
+use rrae_train::TrainError;
 
 fn ir(latent: &str, train: &str) -> rrae_lang::Ir {
     let src = format!(
@@ -26,7 +27,7 @@ eval {{ interpolation_pairs = 5 random_samples = 10 }}"
     }
 }
 
-fn train(ir: &rrae_lang::Ir) -> (Trainer<'static>, Result<(), RuntimeError>) {
+fn train(ir: &rrae_lang::Ir) -> (Trainer<'static>, Result<(), TrainError>) {
     let data: &'static Dataset =
         Box::leak(Box::new(Dataset::load(ir.data.as_ref().unwrap()).unwrap())); // ok: test
     let model = Model::lower(ir, ir.train.seed).unwrap(); // ok: test
@@ -144,7 +145,7 @@ fn a_diverging_run_stops_with_a_nan_error_and_keeps_its_log() {
         "steps = 50 batch = 12 lr = 1e30 optimizer = sgd seed = 2",
     ));
     match r {
-        Err(RuntimeError::NonFinite { phase, step, .. }) => {
+        Err(TrainError::NonFinite { phase, step, .. }) => {
             assert_eq!(phase, "train");
             assert_eq!(t.log.len(), step, "every good step is logged");
         }
@@ -176,7 +177,7 @@ fn lowering_matches_the_checkers_parameter_counts_across_the_zoo() {
                 assert_eq!(m.params.count(), ir.total_params(), "{}", path.display());
                 lowered += 1;
             }
-            Err(RuntimeError::Unsupported { .. }) => {}
+            Err(EngineError::Unsupported { .. }) => {}
             Err(e) => panic!("{}: {e}", path.display()), // ok: test
         }
     }

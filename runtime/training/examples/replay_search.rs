@@ -32,11 +32,13 @@ fn main() -> Result<(), Error> {
         opt.insert(key, value.parse()?);
     }
     let get = |key: &str, default: f64| opt.get(key).copied().unwrap_or(default);
-    let algorithm = match search {
-        "decreasing" => Search::Decreasing,
-        "bisect" => Search::Bisect,
-        "trend" => Search::Trend,
-        _ => return Err(format!("unknown search {search}").into()),
+    let algorithm = match Search::from_name(search) {
+        Some(s @ (Search::Decreasing | Search::Bisect | Search::Trend)) => s,
+        // It grows from k = 1, so a replay cannot read k_max from its first decision.
+        Some(Search::Parsimonious) => {
+            return Err("replaying a parsimonious search is not supported".into())
+        }
+        None => return Err(format!("unknown search {search}").into()),
     };
     let patience = get("patience", ADAPTIVE_PATIENCE as f64) as usize;
     let horizon = get("horizon", 5.0 * patience as f64) as usize;

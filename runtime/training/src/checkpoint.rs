@@ -9,8 +9,8 @@
 //! written to a temporary name and renamed.
 
 use crate::control::{Controller, Decision, Phase};
+use crate::error::{Result, TrainError};
 use crate::train::{Snapshot, StepLog, Trainer};
-use rrae_engine::error::{Result, RuntimeError};
 use rrae_engine::optim::Optimizer;
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
@@ -160,12 +160,12 @@ impl Checkpoint {
     pub fn write(&self, path: &Path) -> Result<()> {
         let bytes = self
             .to_bytes()
-            .map_err(|e| RuntimeError::write(path.to_path_buf(), e))?;
+            .map_err(|e| TrainError::write(path.to_path_buf(), e))?;
         crate::output::write_atomic(path, &bytes)
     }
 
     pub fn read(path: &Path) -> Result<Checkpoint> {
-        let bad = |reason: String| RuntimeError::Read {
+        let bad = |reason: String| TrainError::Read {
             path: path.to_path_buf(),
             reason,
         };
@@ -252,7 +252,7 @@ impl Checkpoint {
     /// Puts the trainer back where the checkpoint was taken. The trainer must hold
     /// the same model (same checked IR) as the run that wrote it.
     pub fn restore(self, t: &mut Trainer, path: &Path) -> Result<()> {
-        let bad = |reason: String| RuntimeError::Read {
+        let bad = |reason: String| TrainError::Read {
             path: path.to_path_buf(),
             reason,
         };

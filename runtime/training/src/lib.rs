@@ -4,8 +4,9 @@
 pub mod checkpoint;
 pub mod control;
 pub mod data;
+pub mod error;
 pub mod output;
 pub mod schedule;
 pub mod train;
 
-pub use rrae_engine::{Result, RuntimeError};
+pub use error::{Result, TrainError};

@@ -1,12 +1,12 @@
 //! Atomic file output: every file is written to a temporary name in the same folder
 //! and renamed, so a crash never leaves a half-written checkpoint, model or report.
 
-use rrae_engine::error::{Result, RuntimeError};
+use crate::error::{Result, TrainError};
 use std::io::Write;
 use std::path::Path;
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let err = |source| RuntimeError::write(path.to_path_buf(), source);
+    let err = |source| TrainError::write(path.to_path_buf(), source);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -8,20 +8,21 @@
 
 use crate::control::{Action, Controller, Decision, Options};
 use crate::data::{gather, Dataset};
+use crate::error::{Result, TrainError};
 use nalgebra::DMatrix;
 use rrae_engine::backend::Backend;
+use rrae_engine::device::Device;
 use rrae_engine::device::Opened;
-use rrae_engine::device::{Cpu, Cuda, Device};
-use rrae_engine::error::{Result, RuntimeError};
 use rrae_engine::latent::project::projector;
 use rrae_engine::latent::svd_truncate::project_rank_k;
 use rrae_engine::latent::BasisSource;
 use rrae_engine::linalg::{from_rows, leading, svd};
 use rrae_engine::model::{healthy, infer, project_rows, Model, Profile};
+use rrae_engine::on_placed;
 use rrae_engine::ops::elementwise::add;
 use rrae_engine::ops::loss::loss;
 use rrae_engine::optim::{Optimizer, OptimizerKernel};
-use rrae_engine::resident::Resident;
+use rrae_engine::resident::{Placed, Resident};
 use rrae_engine::tape::Tape;
 use rrae_lang::ir::{LatentOp, Rank, Schedule, TrainIr};
 use std::time::{Duration, Instant};
@@ -96,11 +97,11 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
             opts.tolerance = *tolerance;
             opts.patience = *patience;
             opts.horizon = horizon.unwrap_or(0);
-            Controller::adaptive(*search, l.min(cfg.batch), opts)
+            Controller::adaptive(*search, model.ir.latent.k_max, opts)
         }
         Some(Rank::Annealed { k, steps }) => {
             opts.anneal = *steps;
-            Controller::annealed(*k, l.min(cfg.batch), opts)
+            Controller::annealed(*k, model.ir.latent.k_max, opts)
         }
         Some(Rank::Fixed(_)) | None => Controller::fixed(model.latent.rank().unwrap_or(l), opts),
     }
@@ -136,7 +137,7 @@ pub struct Trainer<'a> {
     data_fingerprint: std::sync::OnceLock<String>,
     /// The device the steps and the inference run on, with the parameters and moments
     /// resident there while steps run.
-    engine: Engine,
+    placed: Placed,
     /// Whether steps have changed the resident parameters since `model.params` was last
     /// brought up to date ([`Trainer::sync_params`]).
     stale: bool,
@@ -145,29 +146,6 @@ pub struct Trainer<'a> {
 /// What a device needs for training: every kernel, and the optimiser's.
 pub trait Train: Backend<f32> + OptimizerKernel {}
 impl<D: Backend<f32> + OptimizerKernel> Train for D {}
-
-/// A trainer's device and the parameters and moments kept on it while steps run
-/// (`None` before the first step and after anything that replaces them on the host).
-/// `model.params` is brought up to date from it by [`Trainer::sync_params`], which
-/// everything that reads the parameters during a run calls first (decisions,
-/// checkpoints, the end of the run), so a step on a GPU copies nothing back but its
-/// loss; `opt` keeps the step count and, while a resident copy exists, no moments (see
-/// [`Trainer::optimizer`]).
-enum Engine {
-    Cpu(Cpu, Option<Resident<Cpu>>),
-    Cuda(Cuda, Option<Resident<Cuda>>),
-}
-
-/// `$body` with `$dev` the engine's device and `$res` its resident slot, once per
-/// device (each arm is compiled for its own device type).
-macro_rules! on_engine {
-    ($engine:expr, $dev:ident, $res:ident => $body:expr) => {
-        match $engine {
-            Engine::Cpu($dev, $res) => $body,
-            Engine::Cuda($dev, $res) => $body,
-        }
-    };
-}
 
 /// What one step reads and updates of its trainer, apart from the device.
 struct StepCx<'s> {
@@ -207,7 +185,7 @@ impl<'a> Trainer<'a> {
             z_all: None,
             trained: None,
             data_fingerprint: std::sync::OnceLock::new(),
-            engine: Engine::Cpu(Cpu, None),
+            placed: Placed::new(Opened::default()),
             stale: false,
         }
     }
@@ -219,7 +197,7 @@ impl<'a> Trainer<'a> {
             return;
         }
         let params = &mut self.model.params;
-        on_engine!(&self.engine, dev, res => {
+        on_placed!(&self.placed, dev, res => {
             if let Some(r) = res {
                 r.download_params(dev, params);
             }
@@ -232,16 +210,13 @@ impl<'a> Trainer<'a> {
         self.sync_params();
         let opt = self.optimizer();
         self.opt = opt;
-        self.engine = match device {
-            Opened::Cpu(d) => Engine::Cpu(d, None),
-            Opened::Cuda(d) => Engine::Cuda(d, None),
-        };
+        self.placed = Placed::new(device);
         self
     }
 
     /// How output and metrics.json name the device: `cpu`, `cuda:0 (…)`.
     pub fn device_name(&self) -> String {
-        on_engine!(&self.engine, dev, _res => dev.name())
+        on_placed!(&self.placed, dev, _res => dev.name())
     }
 
     /// [`Dataset::fingerprint`] of the data this trainer trains on.
@@ -280,7 +255,7 @@ impl<'a> Trainer<'a> {
     /// The optimiser with its moments, wherever they are: what a checkpoint or a
     /// snapshot keeps.
     pub fn optimizer(&self) -> Optimizer {
-        on_engine!(&self.engine, dev, res => match res {
+        on_placed!(&self.placed, dev, res => match res {
             Some(r) => r.moments(dev, &self.opt),
             None => self.opt.clone(),
         })
@@ -290,7 +265,7 @@ impl<'a> Trainer<'a> {
     pub(crate) fn set_optimizer(&mut self, opt: Optimizer) {
         self.sync_params();
         self.opt = opt;
-        on_engine!(&mut self.engine, _dev, res => *res = None);
+        on_placed!(&mut self.placed, _dev, res => *res = None);
     }
 
     /// Puts back parameter values taken with `ParamSet::values` (the moments stay).
@@ -298,7 +273,7 @@ impl<'a> Trainer<'a> {
         self.sync_params();
         let opt = self.optimizer();
         self.opt = opt;
-        on_engine!(&mut self.engine, _dev, res => *res = None);
+        on_placed!(&mut self.placed, _dev, res => *res = None);
         self.model.params.set_values(values);
     }
 
@@ -326,7 +301,7 @@ impl<'a> Trainer<'a> {
             total,
             base,
         };
-        let value = on_engine!(&mut self.engine, dev, res => step_on(&*dev, res, cx, idx, x))?;
+        let value = on_placed!(&mut self.placed, dev, res => step_on(&*dev, res, cx, idx, x))?;
         self.stale = true;
         self.log.push(StepLog {
             phase,
@@ -361,7 +336,7 @@ impl<'a> Trainer<'a> {
                     self.saved
                         .take()
                         .filter(|s| s.k == k)
-                        .ok_or_else(|| RuntimeError::Stage {
+                        .ok_or_else(|| TrainError::Stage {
                             stage: "controller",
                             reason: format!(
                                 "asked to restore k = {k}, but no checkpoint of that rank is kept"
@@ -428,13 +403,17 @@ impl<'a> Trainer<'a> {
     /// Encoder outputs (n × L, row per sample) of `rows`, in chunks.
     pub fn encode_all(&self, rows: &[f32]) -> Result<Vec<f32>> {
         let m = &self.model;
-        on_engine!(&self.engine, dev, _res => infer(dev, &m.encoder, &m.params, rows, self.data.dim, 256))
+        Ok(
+            on_placed!(&self.placed, dev, _res => infer(dev, &m.encoder, &m.params, rows, self.data.dim, 256))?,
+        )
     }
 
     /// Decoder outputs (model units, row per sample) of latents `z`, in chunks.
     pub fn decode_all(&self, z: &[f32]) -> Result<Vec<f32>> {
         let m = &self.model;
-        on_engine!(&self.engine, dev, _res => infer(dev, &m.decoder, &m.params, z, m.latent_dim(), 256))
+        Ok(
+            on_placed!(&self.placed, dev, _res => infer(dev, &m.decoder, &m.params, z, m.latent_dim(), 256))?,
+        )
     }
 
     /// Inference latents: encoder outputs `y` mapped by the inference form, `U Uᵀ`
@@ -443,7 +422,7 @@ impl<'a> Trainer<'a> {
         match &self.basis {
             Some(b) => {
                 let (l, p) = (self.model.latent_dim(), projector(b));
-                on_engine!(&self.engine, dev, _res => project_rows(dev, &y, l, &p))
+                Ok(on_placed!(&self.placed, dev, _res => project_rows(dev, &y, l, &p))?)
             }
             None => Ok(y),
         }
@@ -527,7 +506,7 @@ fn step_on<D: Train>(
             let rows = match cx.z_all {
                 Some(z) => gather(z, lat, idx),
                 None => {
-                    return Err(RuntimeError::Stage {
+                    return Err(TrainError::Stage {
                         stage: "trainer",
                         reason: "fine-tuning started without its latents".into(),
                     })
@@ -549,7 +528,7 @@ fn step_on<D: Train>(
             p.record("backward (all layers)", t2);
         }
     }
-    let non_finite = |what: String| RuntimeError::NonFinite {
+    let non_finite = |what: String| TrainError::NonFinite {
         phase: phase.name(),
         step,
         what,

@@ -9,6 +9,21 @@ use crate::pool::{self, Buf};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Cpu;
 
+impl super::Open for Cpu {
+    const WORD: &'static str = "cpu";
+    const COUNTED: bool = false;
+    const OWN_MEMORY: bool = false;
+
+    fn open(n: usize) -> Result<Cpu, String> {
+        match n {
+            0 => Ok(Cpu),
+            n => Err(format!(
+                "cpu:{n} asked for: the host is one device, `cpu` (its threads are RAYON_NUM_THREADS)"
+            )),
+        }
+    }
+}
+
 impl Device for Cpu {
     type Buf<E: Element> = Buf<E>;
 

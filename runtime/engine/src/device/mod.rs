@@ -9,6 +9,22 @@
 //!
 //! The tape ([`crate::tape`]) holds a device's buffers and runs its kernels, so a
 //! model, its training step and its inference are written once over [`Backend`].
+//!
+//! The devices are one list, [`with_devices!`]: `--device` ([`DeviceChoice`], [`Opened`])
+//! and the trainer's device with its resident parameters
+//! ([`crate::resident::Placed`], dispatched by `on_placed!`) are generated from it. A
+//! new device is its module here (its [`Device`] and [`Open`] impls), a row of the list
+//! and the kernel traits, which the compiler lists.
+
+/// Calls the macro `$m` with the list of devices, one row each: `Variant(Type)`, in the
+/// order `--device auto` tries them (the CPU, which always opens, last). The `$` passed
+/// first lets `$m` define macros of its own over the list.
+#[macro_export]
+macro_rules! with_devices {
+    ($m:ident) => {
+        $m! { $Cuda(Cuda), Cpu(Cpu) }
+    };
+}
 
 mod cpu;
 pub mod cuda;
@@ -18,7 +34,7 @@ mod select;
 
 pub use cpu::Cpu;
 pub use cuda::Cuda;
-pub use select::{DeviceChoice, Found, Opened};
+pub use select::{DeviceChoice, Found, Kind, Opened};
 
 use crate::pool::Shelved;
 
@@ -71,4 +87,19 @@ pub trait Device: Clone + std::fmt::Debug + Send + Sync + 'static {
     /// asynchronously; the CPU's have finished when they return). Only profiling
     /// needs it: transfers to the host wait by themselves.
     fn synchronize(&self) {}
+}
+
+/// What `--device` needs of a device: the word it is named by and how to open it.
+pub trait Open: Device + Sized {
+    /// `cpu`, `cuda`: `--device` names it by this word, or `word:N` for instance N.
+    const WORD: &'static str;
+    /// Other words for it (`gpu` for `cuda`).
+    const ALIASES: &'static [&'static str] = &[];
+    /// Whether there can be several (`cuda:1`), so that names print the instance.
+    const COUNTED: bool;
+    /// Whether its memory is its own (a GPU's), which the memory budget is checked
+    /// against before anything is allocated; the host's is not.
+    const OWN_MEMORY: bool;
+    /// Opens instance `n`, or says why it cannot.
+    fn open(n: usize) -> std::result::Result<Self, String>;
 }

@@ -5,36 +5,130 @@
 //! is none is an error naming what was looked for, never a panic: cudarc panics when a
 //! library is missing, so [`super::cuda::probe`] looks for every library first.
 
-use super::cuda::{probe, Cuda};
-use super::Cpu;
-use crate::error::{Result, RuntimeError};
+use super::{Cpu, Cuda, Device, Open};
+use crate::error::{EngineError, Result};
 use std::fmt;
 use std::str::FromStr;
 
 /// The device a user asked for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DeviceChoice {
-    /// The first GPU if one can be used, else the CPU.
+    /// The first device of the list that opens: a GPU if one can be used, else the CPU.
     #[default]
     Auto,
-    Cpu,
-    /// The GPU with this ordinal (`cuda` is `cuda:0`).
-    Cuda(usize),
+    /// Instance `n` of a kind (`cuda:1`; `cpu` is `cpu:0`).
+    Named(Kind, usize),
+}
+
+macro_rules! devices {
+    ($d:tt $($variant:ident($ty:ident)),* $(,)?) => {
+        /// A kind of device, one per row of [`crate::with_devices!`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Kind {
+            $($variant,)*
+        }
+
+        impl Kind {
+            /// Every kind, in the order `auto` tries them.
+            pub const ALL: &[Kind] = &[$(Kind::$variant,)*];
+
+            /// The word `--device` names it by.
+            pub fn word(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => <$ty as Open>::WORD,)*
+                }
+            }
+
+            fn aliases(self) -> &'static [&'static str] {
+                match self {
+                    $(Kind::$variant => <$ty as Open>::ALIASES,)*
+                }
+            }
+
+            fn counted(self) -> bool {
+                match self {
+                    $(Kind::$variant => <$ty as Open>::COUNTED,)*
+                }
+            }
+
+            /// Opens instance `n` of this kind.
+            fn open(self, n: usize) -> std::result::Result<Opened, String> {
+                match self {
+                    $(Kind::$variant => <$ty as Open>::open(n).map(Opened::$variant),)*
+                }
+            }
+        }
+
+        /// An opened device; the CPU unless one is chosen.
+        #[derive(Clone, Debug)]
+        pub enum Opened {
+            $($variant($ty),)*
+        }
+
+        impl Opened {
+            /// How output and `metrics.json` name it: `cpu`, `cuda:0 (NVIDIA H100 …)`.
+            pub fn name(&self) -> String {
+                match self {
+                    $(Opened::$variant(d) => d.name(),)*
+                }
+            }
+
+            /// Free memory of a device with memory of its own (a GPU) as its driver
+            /// reports it; `None` for the host, whose figure is the process's peak
+            /// resident memory.
+            pub fn gpu_free(&self) -> Option<u64> {
+                match self {
+                    $(Opened::$variant(d) => {
+                        if <$ty as Open>::OWN_MEMORY { d.memory_available() } else { None }
+                    })*
+                }
+            }
+        }
+    };
+}
+
+crate::with_devices!(devices);
+
+impl Default for Opened {
+    fn default() -> Self {
+        Opened::Cpu(Cpu)
+    }
+}
+
+/// The words `--device` accepts, for the error about one it does not.
+fn expected() -> String {
+    let mut kinds = Kind::ALL.to_vec();
+    kinds.sort_by_key(|k| k.word());
+    let mut words: Vec<String> = vec![];
+    for k in kinds {
+        words.push(format!("`{}`", k.word()));
+        if k.counted() {
+            words.push(format!("`{}:N`", k.word()));
+        }
+    }
+    format!("{} or `auto`", words.join(", "))
 }
 
 impl FromStr for DeviceChoice {
     type Err = String;
 
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        let bad = || format!("unknown device `{s}`: expected `cpu`, `cuda`, `cuda:N` or `auto`");
-        match s.trim() {
-            "auto" => Ok(DeviceChoice::Auto),
-            "cpu" => Ok(DeviceChoice::Cpu),
-            "cuda" | "gpu" => Ok(DeviceChoice::Cuda(0)),
-            other => match other.strip_prefix("cuda:") {
-                Some(n) => n.parse().map(DeviceChoice::Cuda).map_err(|_| bad()),
-                None => Err(bad()),
-            },
+        let s = s.trim();
+        if s == "auto" {
+            return Ok(DeviceChoice::Auto);
+        }
+        let (word, n) = match s.split_once(':') {
+            Some((w, n)) => (w, n.parse::<usize>().ok()),
+            None => (s, Some(0)),
+        };
+        let kind = Kind::ALL
+            .iter()
+            .find(|k| k.word() == word || k.aliases().contains(&word));
+        match (kind, n) {
+            (Some(k), Some(n)) => Ok(DeviceChoice::Named(*k, n)),
+            (None, _) | (Some(_), None) => {
+                Err(format!("unknown device `{s}`: expected {}", expected()))
+            }
         }
     }
 }
@@ -43,113 +137,70 @@ impl fmt::Display for DeviceChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DeviceChoice::Auto => write!(f, "auto"),
-            DeviceChoice::Cpu => write!(f, "cpu"),
-            DeviceChoice::Cuda(n) => write!(f, "cuda:{n}"),
+            DeviceChoice::Named(k, n) if k.counted() || *n > 0 => write!(f, "{}:{n}", k.word()),
+            DeviceChoice::Named(k, _) => write!(f, "{}", k.word()),
         }
     }
 }
 
-/// An opened device; the CPU unless one is chosen.
-#[derive(Clone, Debug)]
-pub enum Opened {
-    Cpu(Cpu),
-    Cuda(Cuda),
-}
-
-impl Default for Opened {
-    fn default() -> Self {
-        Opened::Cpu(Cpu)
-    }
-}
-
-impl Opened {
-    /// How output and `metrics.json` name it: `cpu`, `cuda:0 (NVIDIA H100 …)`.
-    pub fn name(&self) -> String {
-        use super::Device;
-        match self {
-            Opened::Cpu(d) => d.name(),
-            Opened::Cuda(d) => d.name(),
-        }
-    }
-
-    /// Free memory on a GPU as its driver reports it; `None` on the CPU, whose figure
-    /// is the process's peak resident memory.
-    pub fn gpu_free(&self) -> Option<u64> {
-        use super::Device;
-        match self {
-            Opened::Cpu(_) => None,
-            Opened::Cuda(d) => d.memory_available(),
-        }
-    }
-}
-
-/// What [`DeviceChoice::open`] found: the device, and for `auto`, why it is the CPU.
+/// What [`DeviceChoice::open`] found: the device, and for `auto`, why it is not the
+/// list's first.
 #[derive(Debug)]
 pub struct Found {
     pub device: Opened,
-    /// Set when `auto` fell back to the CPU: the reason (no driver, no device, …).
+    /// Set when `auto` fell back past a device: the reason (no driver, no device, …).
     pub note: Option<String>,
 }
 
 impl DeviceChoice {
-    /// Opens the device asked for. `auto` never fails: without a usable GPU it is the
-    /// CPU, with the reason in the note.
+    /// Opens the device asked for. `auto` never fails: it takes the first device of
+    /// the list that opens (the CPU always does), with the reasons for those before it
+    /// in the note.
     pub fn open(self) -> Result<Found> {
         match self {
-            DeviceChoice::Cpu => Ok(Found {
-                device: Opened::Cpu(Cpu),
-                note: None,
-            }),
-            DeviceChoice::Cuda(n) => {
-                let dev = open_cuda(n).map_err(|reason| RuntimeError::Device {
+            DeviceChoice::Named(k, n) => {
+                let device = k.open(n).map_err(|reason| EngineError::Device {
                     asked: self.to_string(),
                     reason,
                 })?;
+                Ok(Found { device, note: None })
+            }
+            DeviceChoice::Auto => {
+                let mut why = vec![];
+                for k in Kind::ALL {
+                    match k.open(0) {
+                        Ok(device) => {
+                            let note = (!why.is_empty()).then(|| why.join("; "));
+                            return Ok(Found { device, note });
+                        }
+                        Err(reason) => why.push(reason),
+                    }
+                }
                 Ok(Found {
-                    device: Opened::Cuda(dev),
-                    note: None,
+                    device: Opened::default(),
+                    note: Some(why.join("; ")),
                 })
             }
-            DeviceChoice::Auto => Ok(match open_cuda(0) {
-                Ok(dev) => Found {
-                    device: Opened::Cuda(dev),
-                    note: None,
-                },
-                Err(reason) => Found {
-                    device: Opened::Cpu(Cpu),
-                    note: Some(reason),
-                },
-            }),
         }
     }
-}
-
-fn open_cuda(ordinal: usize) -> std::result::Result<Cuda, String> {
-    let count = probe::device_count()?;
-    if ordinal >= count {
-        return Err(format!(
-            "cuda:{ordinal} asked for, but the driver lists {count} device{}",
-            if count == 1 { "" } else { "s" }
-        ));
-    }
-    Cuda::new(ordinal)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::cuda::probe;
 
     #[test]
     fn device_names_parse_and_print_back() {
         for (text, want) in [
-            ("cpu", DeviceChoice::Cpu),
+            ("cpu", DeviceChoice::Named(Kind::Cpu, 0)),
             ("auto", DeviceChoice::Auto),
-            ("cuda", DeviceChoice::Cuda(0)),
-            ("cuda:3", DeviceChoice::Cuda(3)),
+            ("cuda", DeviceChoice::Named(Kind::Cuda, 0)),
+            ("cuda:3", DeviceChoice::Named(Kind::Cuda, 3)),
         ] {
             assert_eq!(text.parse::<DeviceChoice>(), Ok(want), "{text}");
         }
-        assert_eq!(DeviceChoice::Cuda(2).to_string(), "cuda:2");
+        assert_eq!(DeviceChoice::Named(Kind::Cuda, 2).to_string(), "cuda:2");
         for bad in ["tpu", "cuda:", "cuda:x", "cuda:-1", ""] {
             let e = bad.parse::<DeviceChoice>().unwrap_err();
             assert!(
@@ -166,14 +217,20 @@ mod tests {
         let auto = DeviceChoice::Auto.open().expect("auto always opens"); // ok: test
         match probe::device_count() {
             Err(reason) => {
-                let e = DeviceChoice::Cuda(0).open().unwrap_err().to_string();
+                let e = DeviceChoice::Named(Kind::Cuda, 0)
+                    .open()
+                    .unwrap_err()
+                    .to_string();
                 assert!(e.starts_with("cannot run on cuda:0: "), "{e}");
                 assert!(e.contains("--device cpu"), "{e}");
                 assert!(matches!(auto.device, Opened::Cpu(_)));
                 assert_eq!(auto.note.as_deref(), Some(reason.as_str()));
             }
             Ok(n) => {
-                let e = DeviceChoice::Cuda(n).open().unwrap_err().to_string();
+                let e = DeviceChoice::Named(Kind::Cuda, n)
+                    .open()
+                    .unwrap_err()
+                    .to_string();
                 assert!(e.contains(&format!("the driver lists {n} device")), "{e}");
                 assert!(matches!(auto.device, Opened::Cuda(_)), "{:?}", auto.note);
             }

@@ -2,7 +2,7 @@
 //! linear layer, whose weight the Jacobian penalty reads (kernel: `ops::penalty`).
 
 use super::{LatentKernels, LatentForm, LowerCx};
-use crate::error::{Result, RuntimeError};
+use crate::error::{Result, EngineError};
 use crate::layer::{Layer, Lowered};
 use crate::ops::penalty::contractive;
 use crate::params::ParamSet;
@@ -36,7 +36,7 @@ impl LatentForm for Contractive {
                     None
                 }
             })
-            .ok_or_else(|| RuntimeError::Unsupported {
+            .ok_or_else(|| EngineError::Unsupported {
                 what: "`contractive` on an encoder without a linear layer".into(),
                 hint: "end the encoder with `linear(L)`".into(),
             })?;

@@ -222,7 +222,7 @@ impl Controller {
         let k_max = k_max.max(1);
         let (stage, k) = match algorithm {
             Search::Parsimonious => (Stage::Grow, 1),
-            _ => (Stage::Warmup, k_max),
+            Search::Decreasing | Search::Bisect | Search::Trend => (Stage::Warmup, k_max),
         };
         Controller::with(Some(algorithm), stage, k, k_max, opts)
     }
@@ -297,7 +297,9 @@ impl Controller {
         if let Some(a) = self.algorithm {
             let why = match a {
                 Search::Parsimonious => "the parsimonious search starts at k = 1".to_string(),
-                _ => format!("the search starts at k = min(batch, L) = {}", self.k),
+                Search::Decreasing | Search::Bisect | Search::Trend => {
+                    format!("the search starts at k = min(batch, L) = {}", self.k)
+                }
             };
             self.push(&mut out, Action::SetK { k: self.k }, why);
         }
@@ -470,9 +472,10 @@ impl Controller {
     fn next_probe(&mut self, out: &mut Vec<Decision>) {
         let best = self.hi;
         let next = match self.algorithm {
-            Some(Search::Bisect) if self.lo < best => Some((self.lo + best) / 2),
-            Some(Search::Decreasing | Search::Trend) if best > 1 => Some(best - 1),
-            _ => None,
+            Some(Search::Bisect) => (self.lo < best).then(|| (self.lo + best) / 2),
+            Some(Search::Decreasing | Search::Trend) => (best > 1).then(|| best - 1),
+            // The parsimonious search grows k instead; a fixed rank probes nothing.
+            Some(Search::Parsimonious) | None => None,
         };
         match next {
             Some(k) => {
@@ -484,7 +487,9 @@ impl Controller {
                     Some(Search::Bisect) => format!(
                         "bisecting [1, {best}]: {best} reached the target, no rank has failed yet"
                     ),
-                    _ => format!("k = {best} reached the target; trying one rank less"),
+                    Some(Search::Decreasing | Search::Trend | Search::Parsimonious) | None => {
+                        format!("k = {best} reached the target; trying one rank less")
+                    }
                 };
                 self.set_k(out, k, Stage::Probe, why);
             }
@@ -565,7 +570,8 @@ impl Controller {
         self.restore(out, best, why);
         match self.algorithm {
             Some(Search::Bisect) if self.lo < best => self.next_probe(out),
-            _ => self.settle(),
+            Some(Search::Bisect | Search::Decreasing | Search::Trend | Search::Parsimonious)
+            | None => self.settle(),
         }
     }
 

@@ -8,10 +8,10 @@
 //! modification time and by the decoding options; it is written atomically, and one
 //! that cannot be written only costs the next run the decoding.
 
+use crate::error::{Result, TrainError};
 use image::imageops::FilterType;
 use image::GenericImageView;
 use rayon::prelude::*;
-use rrae_engine::error::{Result, RuntimeError};
 use rrae_engine::files;
 use rrae_lang::images;
 use rrae_lang::ir::{DataIr, ImagesIr};
@@ -21,10 +21,7 @@ use std::path::{Path, PathBuf};
 /// cut to `limit_train` / `limit_test` before decoding, so a small run on a large
 /// folder decodes only what it uses.
 pub fn load(d: &DataIr, ir: &ImagesIr) -> Result<(Vec<f32>, Vec<f32>, Option<super::Labels>)> {
-    let bad = |path: &Path, reason: String| RuntimeError::Data {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let bad = |path: &Path, reason: String| TrainError::data(path.to_path_buf(), reason);
     let files = images::list(&ir.train).map_err(|e| bad(&ir.train, e))?;
     let (mut train, mut test) = match (&ir.test, &ir.partition) {
         (Some(t), _) => (files, images::list(t).map_err(|e| bad(t, e))?),
@@ -73,7 +70,7 @@ pub fn load(d: &DataIr, ir: &ImagesIr) -> Result<(Vec<f32>, Vec<f32>, Option<sup
     for (path, bytes) in train_cache.into_iter().chain(test_cache) {
         // Best effort: a read-only place costs only the decoding next time.
         let _ = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
-            .map_err(|e| RuntimeError::write(path.clone(), e))
+            .map_err(|e| TrainError::write(path.clone(), e))
             .and_then(|_| crate::output::write_atomic(&path, &bytes));
     }
     Ok((train, test, labels))
@@ -128,10 +125,7 @@ fn key(files: &[PathBuf], ir: &ImagesIr, shape: [usize; 3]) -> Result<String> {
         h.update(&(v as u64).to_le_bytes());
     }
     for f in files {
-        let meta = std::fs::metadata(f).map_err(|e| RuntimeError::Data {
-            path: f.clone(),
-            reason: e.to_string(),
-        })?;
+        let meta = std::fs::metadata(f).map_err(|e| TrainError::data(f.clone(), e.to_string()))?;
         let mtime = meta
             .modified()
             .ok()
@@ -147,10 +141,7 @@ fn key(files: &[PathBuf], ir: &ImagesIr, shape: [usize; 3]) -> Result<String> {
 /// One image as [C, H, W] bytes: decoded, cropped and resized as `ir` says, or checked
 /// to be the sample's size.
 fn decode(path: &Path, ir: &ImagesIr, [c, h, w]: [usize; 3]) -> Result<Vec<u8>> {
-    let bad = |reason: String| RuntimeError::Data {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let bad = |reason: String| TrainError::data(path.to_path_buf(), reason);
     let img = image::ImageReader::open(path)
         .and_then(|r| r.with_guessed_format())
         .map_err(|e| bad(e.to_string()))?

@@ -6,11 +6,11 @@ pub mod images;
 pub mod params;
 pub mod replay;
 
+use crate::error::{Result, TrainError};
 use bumps::Bumps;
 use params::Params;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use rrae_engine::error::{Result, RuntimeError};
 use rrae_engine::files;
 use rrae_lang::ir::{DataIr, DataSource, Normalize};
 
@@ -101,10 +101,7 @@ fn labels_of(images: &std::path::Path) -> Result<Option<Vec<u8>>> {
         return Ok(None);
     }
     let (h, data) = files::read_idx(&path)?;
-    let bad = |reason: String| RuntimeError::Data {
-        path: path.clone(),
-        reason,
-    };
+    let bad = |reason: String| TrainError::data(path.clone(), reason);
     if !h.sample.is_empty() || data.iter().any(|&v| !(0.0..256.0).contains(&v)) {
         return Err(bad(format!(
             "a label file holds one byte per image; this one holds samples of {:?}",
@@ -216,12 +213,12 @@ impl Dataset {
                     DataSource::Images(ir) => ir.train.clone(),
                     DataSource::GaussianBumps { .. } => d.name.clone().into(),
                 };
-                return Err(RuntimeError::Data {
+                return Err(TrainError::data(
                     path,
-                    reason: format!(
+                    format!(
                         "the {set} set has no samples (has the file changed since `rrae check`?)"
                     ),
-                });
+                ));
             }
         }
         let norm = Norm::of(d.normalize, &train);
@@ -233,12 +230,10 @@ impl Dataset {
             b
         });
         let params = match (params, &bumps, &d.params) {
-            (Some((p, tr, te)), _, Some(files)) => {
-                Some(Params::new(p, tr, te).map_err(|reason| RuntimeError::Data {
-                    path: files.train.clone(),
-                    reason,
-                })?)
-            }
+            (Some((p, tr, te)), _, Some(files)) => Some(
+                Params::new(p, tr, te)
+                    .map_err(|reason| TrainError::data(files.train.clone(), reason))?,
+            ),
             // The bump centres are the bumps' parameters; a `limit_train` that breaks
             // their grid only drops the parametric error.
             (_, Some(b), _) => {
@@ -271,14 +266,14 @@ fn read_params(d: &DataIr, n_train: usize, n_test: usize) -> Result<Option<Param
     let read = |path: &std::path::Path, rows: usize| -> Result<Vec<f64>> {
         let (h, v) = files::read_npy(path)?;
         if h.count != rows || v.len() != rows * p.dim {
-            return Err(RuntimeError::Data {
-                path: path.to_path_buf(),
-                reason: format!(
+            return Err(TrainError::data(
+                path.to_path_buf(),
+                format!(
                     "{} rows of {:?} parameters for {rows} samples of {} each (has the file \
                      changed since `rrae check`?)",
                     h.count, h.sample, p.dim
                 ),
-            });
+            ));
         }
         Ok(v.into_iter().map(f64::from).collect())
     };
@@ -309,13 +304,13 @@ fn read_files(
             files::read_npy(p)?
         };
         if h.sample.iter().product::<usize>() != dim {
-            return Err(RuntimeError::Data {
-                path: p.to_path_buf(),
-                reason: format!(
+            return Err(TrainError::data(
+                p.to_path_buf(),
+                format!(
                     "samples are {:?}, the model expects {:?}",
                     h.sample, d.sample.0
                 ),
-            });
+            ));
         }
         Ok(data)
     };

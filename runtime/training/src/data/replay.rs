@@ -7,7 +7,7 @@
 //! sample indices per step (the format of the `batch_order` example).
 
 use crate::control::Phase;
-use rrae_engine::error::{Result, RuntimeError};
+use crate::error::{Result, TrainError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -32,10 +32,7 @@ impl Replay {
     }
 
     pub fn read(path: &Path, n: usize, batch: usize) -> Result<Replay> {
-        let bad = |reason: String| RuntimeError::Data {
-            path: PathBuf::from(path),
-            reason,
-        };
+        let bad = |reason: String| TrainError::data(PathBuf::from(path), reason);
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
         let v: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;

@@ -18,10 +18,10 @@ pub mod monitor;
 
 use crate::checkpoint::Checkpoint;
 use crate::control::{Decision, Phase};
+use crate::error::{Result, TrainError};
 use crate::train::{StepLog, Trainer};
 use crossbeam_channel::{bounded, Sender};
 use monitor::Msg;
-use rrae_engine::error::{Result, RuntimeError};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -105,7 +105,7 @@ impl RunControl {
 
 /// Trains `t` to the end (or until stopped). With a run folder, events and decisions
 /// are logged there, checkpoints are written every `checkpoint_every` steps, and a
-/// stop writes one and returns [`RuntimeError::Interrupted`].
+/// stop writes one and returns [`TrainError::Interrupted`].
 pub fn run(
     t: &mut Trainer,
     control: &RunControl,
@@ -134,7 +134,7 @@ pub fn run(
         t.sync_params();
         drop(tx);
         let monitored = monitor.join().unwrap_or_else(|_| {
-            Err(RuntimeError::Stage {
+            Err(TrainError::Stage {
                 stage: "monitor",
                 reason: "it panicked".into(),
             })
@@ -142,7 +142,7 @@ pub fn run(
         match (trained, monitored) {
             // A monitor failure is the cause when the trainer only saw it hang up.
             (
-                Err(RuntimeError::Stage {
+                Err(TrainError::Stage {
                     stage: "monitor", ..
                 }),
                 Err(e),
@@ -154,7 +154,7 @@ pub fn run(
 }
 
 fn send(tx: &Sender<Msg>, e: Event) -> Result<()> {
-    tx.send(Msg::Event(e)).map_err(|_| RuntimeError::Stage {
+    tx.send(Msg::Event(e)).map_err(|_| TrainError::Stage {
         stage: "monitor",
         reason: "it stopped".into(),
     })
@@ -216,7 +216,7 @@ fn drive<'s, 'd: 's>(
         let batch = match loader.as_ref().map(|(_, rx)| rx.recv()) {
             Some(Ok(b)) => b,
             _ => {
-                return Err(RuntimeError::Stage {
+                return Err(TrainError::Stage {
                     stage: "loader",
                     reason: "it stopped before the run ended".into(),
                 })
@@ -246,7 +246,7 @@ fn drive<'s, 'd: 's>(
                         artifact: artifact.and_then(|a| a(t)),
                         done: None,
                     };
-                    tx.send(msg).map_err(|_| RuntimeError::Stage {
+                    tx.send(msg).map_err(|_| TrainError::Stage {
                         stage: "monitor",
                         reason: "it stopped".into(),
                     })?;
@@ -286,14 +286,14 @@ fn interrupt(t: &mut Trainer, tx: &Sender<Msg>, artifact: Option<ArtifactWriter>
             artifact: artifact(t),
             done: Some(done_tx),
         };
-        let hung_up = || RuntimeError::Stage {
+        let hung_up = || TrainError::Stage {
             stage: "monitor",
             reason: "it stopped".into(),
         };
         tx.send(msg).map_err(|_| hung_up())?;
         path = Some(done_rx.recv().map_err(|_| hung_up())??);
     }
-    Err(RuntimeError::Interrupted {
+    Err(TrainError::Interrupted {
         step,
         checkpoint: path,
     })

@@ -6,10 +6,10 @@
 use super::Event;
 use crate::checkpoint::Checkpoint;
 use crate::control::Decision;
+use crate::error::{Result, TrainError};
 use crate::schedule::Progress;
 use crate::train::StepLog;
 use crossbeam_channel::{Receiver, Sender};
-use rrae_engine::error::{Result, RuntimeError};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -32,7 +32,7 @@ fn rewritten(path: &Path, bytes: &[u8]) -> Result<BufWriter<File>> {
     let f = OpenOptions::new()
         .append(true)
         .open(path)
-        .map_err(|e| RuntimeError::write(path.to_path_buf(), e))?;
+        .map_err(|e| TrainError::write(path.to_path_buf(), e))?;
     Ok(BufWriter::new(f))
 }
 
@@ -50,7 +50,7 @@ impl Jsonl {
             .append(append)
             .truncate(!append)
             .open(&path)
-            .map_err(|e| RuntimeError::write(path.clone(), e))?;
+            .map_err(|e| TrainError::write(path.clone(), e))?;
         Ok(Jsonl {
             path,
             out: BufWriter::new(f),
@@ -60,8 +60,7 @@ impl Jsonl {
     fn restart<T: serde::Serialize>(path: PathBuf, prior: &[T]) -> Result<Jsonl> {
         let mut bytes = vec![];
         for v in prior {
-            serde_json::to_writer(&mut bytes, v)
-                .map_err(|e| RuntimeError::write(path.clone(), e))?;
+            serde_json::to_writer(&mut bytes, v).map_err(|e| TrainError::write(path.clone(), e))?;
             bytes.push(b'\n');
         }
         Ok(Jsonl {
@@ -71,15 +70,15 @@ impl Jsonl {
     }
     fn line<T: serde::Serialize>(&mut self, v: &T) -> Result<()> {
         serde_json::to_writer(&mut self.out, v)
-            .map_err(|e| RuntimeError::write(self.path.clone(), e))?;
+            .map_err(|e| TrainError::write(self.path.clone(), e))?;
         self.out
             .write_all(b"\n")
-            .map_err(|e| RuntimeError::write(self.path.clone(), e))
+            .map_err(|e| TrainError::write(self.path.clone(), e))
     }
     fn flush(&mut self) -> Result<()> {
         self.out
             .flush()
-            .map_err(|e| RuntimeError::write(self.path.clone(), e))
+            .map_err(|e| TrainError::write(self.path.clone(), e))
     }
 }
 
@@ -109,7 +108,7 @@ impl Losses {
     fn raw(&mut self, s: &str) -> Result<()> {
         self.out
             .write_all(s.as_bytes())
-            .map_err(|e| RuntimeError::write(self.path.clone(), e))
+            .map_err(|e| TrainError::write(self.path.clone(), e))
     }
     fn row(&mut self, s: &StepLog) -> Result<()> {
         self.raw(&Losses::format(s))
@@ -117,7 +116,7 @@ impl Losses {
     fn flush(&mut self) -> Result<()> {
         self.out
             .flush()
-            .map_err(|e| RuntimeError::write(self.path.clone(), e))
+            .map_err(|e| TrainError::write(self.path.clone(), e))
     }
 }
 
@@ -182,7 +181,7 @@ pub fn run(
                         };
                         art.and_then(|_| checkpoint.write(&path)).map(|_| path)
                     }
-                    None => Err(RuntimeError::Stage {
+                    None => Err(TrainError::Stage {
                         stage: "monitor",
                         reason: "a checkpoint needs a run folder".into(),
                     }),

@@ -3,6 +3,8 @@
 //! looked for here first (with cudarc's own list of names) and a missing one becomes a
 //! message that names it.
 
+use super::Cuda;
+use crate::device::Open;
 use std::sync::OnceLock;
 
 /// The libraries a run on the GPU opens: the driver's, and the two it loads kernels
@@ -67,6 +69,26 @@ pub fn device_count() -> Result<usize, String> {
             }
         })
         .clone()
+}
+
+/// `--device cuda:N`: opened only after the libraries and the device are found, so that
+/// a machine without them gets this message, not cudarc's panic.
+impl Open for Cuda {
+    const WORD: &'static str = "cuda";
+    const ALIASES: &'static [&'static str] = &["gpu"];
+    const COUNTED: bool = true;
+    const OWN_MEMORY: bool = true;
+
+    fn open(n: usize) -> std::result::Result<Cuda, String> {
+        let count = device_count()?;
+        if n >= count {
+            return Err(format!(
+                "cuda:{n} asked for, but the driver lists {count} device{}",
+                if count == 1 { "" } else { "s" }
+            ));
+        }
+        Cuda::new(n)
+    }
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ impl super::LatentForm for rrae_lang::latent::project::Project {
         let (h, data) = crate::files::read_npy(&self.basis)?;
         let rows = h.count;
         if rows != l || h.sample != vec![self.columns] {
-            return Err(crate::RuntimeError::Data {
+            return Err(crate::EngineError::Data {
                 path: self.basis.clone(),
                 reason: format!(
                     "basis is {rows} × {:?}, expected {l} × {}",

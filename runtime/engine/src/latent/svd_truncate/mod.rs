@@ -78,9 +78,7 @@ impl super::LatentForm for rrae_lang::ir::Rank {
         Ok(match self {
             Rank::Fixed(k) => *k,
             // The controller lowers k from min(batch, L) (or raises it from 1).
-            Rank::Adaptive { .. } | Rank::Annealed { .. } => {
-                cx.ir.latent.dim.min(cx.ir.train.batch)
-            }
+            Rank::Adaptive { .. } | Rank::Annealed { .. } => cx.ir.latent.k_max,
         })
     }
 

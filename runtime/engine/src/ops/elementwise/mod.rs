@@ -6,16 +6,17 @@ pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 
-use crate::error::{Result, RuntimeError};
+use crate::error::{EngineError, Result};
 use crate::tape::{Tape, TapeKernel, Var};
 use crate::tensor::Real;
 
 /// `a + b` for two values of one shape; the gradient reaches both unchanged.
 pub fn add<D: TapeKernel<E>, E: Real>(tape: &mut Tape<D, E>, a: Var, b: Var) -> Result<Var> {
     if a.shape() != b.shape() {
-        return Err(RuntimeError::Stage {
-            stage: "tape",
-            reason: format!("adding a {:?} value to a {:?} one", a.shape(), b.shape()),
+        return Err(EngineError::ShapeMismatch {
+            op: "add",
+            lhs: a.shape(),
+            rhs: b.shape(),
         });
     }
     let out = tape.dev().add(tape.value(a), tape.value(b));

@@ -8,7 +8,7 @@ pub(crate) mod cuda;
 #[cfg(test)]
 mod tests;
 
-use crate::error::{Result, RuntimeError};
+use crate::error::{EngineError, Result};
 use crate::ops::matmul::{matmul, matmul_backward, product, MatmulKernel};
 use crate::tape::{Tape, Var};
 use crate::tensor::Real;
@@ -35,9 +35,10 @@ pub fn linear<D: BiasKernel<E>, E: Real>(
     };
     let (m, n) = (x.rows, w.cols);
     if b.len() != n {
-        return Err(RuntimeError::Stage {
-            stage: "tape",
-            reason: format!("a linear layer of {n} outputs with {} biases", b.len()),
+        return Err(EngineError::ShapeMismatch {
+            op: "linear (bias)",
+            lhs: (m, n),
+            rhs: (1, b.len()),
         });
     }
     let mut out = product(tape, x, w)?;

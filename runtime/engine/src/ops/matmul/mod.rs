@@ -9,7 +9,7 @@ pub(crate) mod tests;
 
 pub use crate::ops::gemm::Tr;
 
-use crate::error::{Result, RuntimeError};
+use crate::error::{EngineError, Result};
 use crate::tape::TapeKernel;
 use crate::tape::{timing, Pass, Tape, Var};
 use crate::tensor::Real;
@@ -39,9 +39,10 @@ pub fn product<D: MatmulKernel<E>, E: Real>(
 ) -> Result<D::Buf<E>> {
     let ((m, k), (k2, n)) = (x.shape(), w.shape());
     if k != k2 {
-        return Err(RuntimeError::Stage {
-            stage: "tape",
-            reason: format!("matmul of {m} × {k} by {k2} × {n}"),
+        return Err(EngineError::ShapeMismatch {
+            op: "matmul",
+            lhs: (m, k),
+            rhs: (k2, n),
         });
     }
     let dev = tape.dev();
