@@ -141,6 +141,35 @@ macro_rules! define_layers {
     };
 }
 
+/// A parameter-free element-wise layer (`relu`, `sigmoid`, `tanh`): its output has its
+/// input's shape, and its catalog row and IR line are its name.
+macro_rules! pointwise {
+    ($ty:ident, $name:literal, $doc:literal) => {
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $ty;
+
+        impl $crate::layer::LayerDef for $ty {
+            const SPECS: &'static [$crate::signature::OpSpec] = &[$crate::signature::OpSpec {
+                name: $name,
+                params: &[],
+                positional: 0,
+                doc: $doc,
+            }];
+            const EXAMPLES: &'static [(&'static [usize], &'static str)] = &[(&[2, 3], $name)];
+
+            fn check(
+                cx: &$crate::layer::Cx,
+            ) -> $crate::error::Result<($ty, $crate::shape::Shape, usize)> {
+                Ok(($ty, cx.input.clone(), 0))
+            }
+
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($name)
+            }
+        }
+    };
+}
+
 with_layers!(define_layers);
 
 /// What checking a layer knows: its bound arguments (defaults filled in from its

@@ -164,6 +164,74 @@ macro_rules! layer_forms {
     };
 }
 
+/// The runtime form of a parameter-free activation (`relu`, `sigmoid`, `tanh`): the
+/// activation kernel, and the artifact's layer of the same name.
+macro_rules! activation_form {
+    ($ty:ty, $act:ident) => {
+        impl $crate::layer::LayerForm for $ty {
+            type State = ();
+
+            fn lower(&self, _: &mut $crate::layer::LayerCx) {}
+
+            fn forward<D: $crate::layer::LayerKernels<E>, E: $crate::tensor::Real>(
+                _: &(),
+                tape: &mut $crate::tape::Tape<D, E>,
+                x: $crate::tape::Var,
+                _: &[$crate::tape::Var],
+                _: $crate::ops::weighted::Epilogue,
+            ) -> $crate::error::Result<$crate::tape::Var> {
+                let a = $crate::ops::activation::Activation::$act;
+                Ok($crate::ops::activation::activate(tape, x, a))
+            }
+
+            fn artifact(_: &(), _: &$crate::params::ParamSet) -> rrae_artifact::Layer {
+                rrae_artifact::Layer::$act
+            }
+
+            fn describe(_: &(), _: &$crate::params::ParamSet) -> String {
+                format!("{:?}", $crate::ops::activation::Activation::$act)
+            }
+
+            fn is_relu(_: &()) -> bool {
+                matches!(
+                    $crate::ops::activation::Activation::$act,
+                    $crate::ops::activation::Activation::Relu
+                )
+            }
+        }
+    };
+}
+
+/// The runtime form of a layer that only renames the shape (`flatten`, `reshape`):
+/// nothing to compute, since a sample's row already is its flattening.
+macro_rules! view_form {
+    ($ty:ty) => {
+        impl $crate::layer::LayerForm for $ty {
+            type State = ();
+
+            fn lower(&self, _: &mut $crate::layer::LayerCx) {}
+
+            fn forward<D: $crate::layer::LayerKernels<E>, E: $crate::tensor::Real>(
+                _: &(),
+                _: &mut $crate::tape::Tape<D, E>,
+                x: $crate::tape::Var,
+                _: &[$crate::tape::Var],
+                _: $crate::ops::weighted::Epilogue,
+            ) -> $crate::error::Result<$crate::tape::Var> {
+                Ok(x)
+            }
+
+            fn artifact(_: &(), _: &$crate::params::ParamSet) -> rrae_artifact::Layer {
+                rrae_artifact::Layer::View
+            }
+
+            fn describe(_: &(), _: &$crate::params::ParamSet) -> String {
+                "view (no copy)".into()
+            }
+        }
+    };
+}
+
 rrae_lang::with_layers!(layer_forms);
 
 /// A lowered layer and the IR node it came from.
