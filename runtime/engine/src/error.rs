@@ -22,6 +22,9 @@ pub enum EngineError {
     },
     /// The device asked for (`--device cuda:1`) cannot be used, or failed during the run.
     Device { asked: String, reason: String },
+    /// An exchange between the ranks of a distributed run failed; `rank` is the one
+    /// that failed or is to blame.
+    Collective { rank: usize, reason: String },
 }
 
 impl fmt::Display for EngineError {
@@ -42,6 +45,9 @@ impl fmt::Display for EngineError {
                 f,
                 "cannot run on {asked}: {reason}\n  help: run on the CPU with `--device cpu`"
             ),
+            EngineError::Collective { rank, reason } => {
+                write!(f, "the ranks' exchange failed at rank {rank}: {reason}")
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! checked IR onto them. It knows nothing of run folders, stages or reports: the
 //! training and reporting crates build on it (docs/architecture.md).
 pub mod backend;
+pub mod collective;
 pub mod cost;
 pub mod device;
 pub mod error;
