@@ -26,6 +26,10 @@ pub struct Model {
     pub params: ParamSet,
     /// Parameters `0..encoder_params` belong to the encoder.
     pub encoder_params: usize,
+    /// The latent map's own parameters (a learned basis), between the encoder's and the
+    /// decoder's: computed on the global batch in a data-parallel step, so their
+    /// gradients are the same on every rank and are not summed over ranks.
+    pub latent_params: std::ops::Range<usize>,
 }
 
 pub use crate::profile::Profile;
@@ -49,6 +53,7 @@ impl Model {
         let mut latent = Latent::lower(&ir.latent.op, &mut cx)?;
         let encoder_params = cx.params.params.len();
         latent.latent_params(&mut cx);
+        let latent_params = encoder_params..cx.params.params.len();
         let decoder = ir
             .decoder
             .iter()
@@ -61,6 +66,7 @@ impl Model {
             decoder,
             params,
             encoder_params,
+            latent_params,
         })
     }
 

@@ -57,6 +57,10 @@ impl LatentForm for Contractive {
         None
     }
 
+    fn sharding(_: &State) -> super::Sharding {
+        super::Sharding::Unsupported("its penalty differentiates h = σ(W x + b) through the encoder's last linear layer over the whole batch, so every rank would add W's penalty gradient once more; a per-shard penalty is not written yet")
+    }
+
     fn label(s: &State, params: &ParamSet) -> String {
         format!(
             "identity + {}·‖∂h/∂x‖² (weight {})",

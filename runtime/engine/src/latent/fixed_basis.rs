@@ -33,6 +33,10 @@ impl LatentForm for FixedBasis {
         <Project as LatentForm>::rank(basis)
     }
 
+    fn sharding(_: &DMatrix<f64>) -> super::Sharding {
+        super::Sharding::GlobalBatch
+    }
+
     fn label(basis: &DMatrix<f64>, params: &ParamSet) -> String {
         <Project as LatentForm>::label(basis, params)
     }

@@ -29,6 +29,10 @@ impl LatentForm for Identity {
         None
     }
 
+    fn sharding(_: &()) -> super::Sharding {
+        super::Sharding::GlobalBatch
+    }
+
     fn label(_: &(), _: &ParamSet) -> String {
         "identity".into()
     }

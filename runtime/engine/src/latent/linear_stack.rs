@@ -49,6 +49,10 @@ impl LatentForm for LinearStack {
         <Identity as LatentForm>::rank(s)
     }
 
+    fn sharding(_: &()) -> super::Sharding {
+        super::Sharding::GlobalBatch
+    }
+
     fn label(s: &(), params: &ParamSet) -> String {
         <Identity as LatentForm>::label(s, params)
     }

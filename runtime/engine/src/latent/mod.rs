@@ -40,6 +40,19 @@ pub enum BasisSource {
     Trained(DMatrix<f64>),
 }
 
+/// How a latent operator runs in a data-parallel step, where each rank holds a shard
+/// of the batch (`ops::shard`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharding {
+    /// On the global batch's latents, gathered from every rank, the same on every rank:
+    /// its output and penalty depend on the latents (and its own parameters) only. Its
+    /// own parameters' gradients are then the same on every rank, and are taken once
+    /// rather than summed over the ranks.
+    GlobalBatch,
+    /// Not distributed yet, and why.
+    Unsupported(&'static str),
+}
+
 /// A latent operator's training form.
 pub trait LatentForm {
     /// The lowered operator: what a step reads.
@@ -69,6 +82,9 @@ pub trait LatentForm {
 
     /// The latent map as `RRAE_DEBUG=1` and `rrae bench` describe it.
     fn label(state: &Self::State, params: &ParamSet) -> String;
+
+    /// How the operator runs when the batch is split across ranks (`ops::shard`).
+    fn sharding(state: &Self::State) -> Sharding;
 
     /// Where inference's basis comes from.
     fn basis(_state: &Self::State, _params: &ParamSet) -> BasisSource {
@@ -145,6 +161,13 @@ macro_rules! latent_forms {
                     $(Latent::$variant(s) => {
                         <rrae_lang::latent::$module::$ty as LatentForm>::label(s, params)
                     })*
+                }
+            }
+
+            /// See [`LatentForm::sharding`].
+            pub fn sharding(&self) -> Sharding {
+                match self {
+                    $(Latent::$variant(s) => <rrae_lang::latent::$module::$ty as LatentForm>::sharding(s),)*
                 }
             }
 

@@ -35,6 +35,10 @@ impl LatentForm for SigmoidSparse {
         None
     }
 
+    fn sharding(_: &SigmoidSparse) -> super::Sharding {
+        super::Sharding::GlobalBatch
+    }
+
     fn label(s: &SigmoidSparse, _: &ParamSet) -> String {
         format!("identity + {}·KL(ρ = {} ‖ mean σ(Y))", s.beta, s.rho)
     }

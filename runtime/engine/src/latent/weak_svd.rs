@@ -31,6 +31,10 @@ impl LatentForm for WeakSvd {
         Some(s.k)
     }
 
+    fn sharding(_: &WeakSvd) -> super::Sharding {
+        super::Sharding::GlobalBatch
+    }
+
     fn label(s: &WeakSvd, _: &ParamSet) -> String {
         format!("identity + {}·‖Y − Y_{}‖", s.beta, s.k)
     }

@@ -11,6 +11,7 @@ pub mod linear;
 pub mod loss;
 pub mod matmul;
 pub mod penalty;
+pub mod shard;
 pub mod weighted;
 
 #[cfg(test)]

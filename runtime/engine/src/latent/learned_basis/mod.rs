@@ -110,6 +110,10 @@ impl super::LatentForm for rrae_lang::latent::learned_basis::LearnedBasis {
         Some(s.k)
     }
 
+    fn sharding(_: &State) -> crate::latent::Sharding {
+        crate::latent::Sharding::GlobalBatch
+    }
+
     fn label(s: &State, _: &crate::params::ParamSet) -> String {
         format!(
             "Û Ûᵀ Y, Û = latent.basis.weight normalised (L × {})",

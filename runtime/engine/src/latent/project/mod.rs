@@ -62,6 +62,10 @@ impl super::LatentForm for rrae_lang::latent::project::Project {
         Some(basis.ncols())
     }
 
+    fn sharding(_: &DMatrix<f64>) -> crate::latent::Sharding {
+        crate::latent::Sharding::GlobalBatch
+    }
+
     fn label(basis: &DMatrix<f64>, _: &crate::params::ParamSet) -> String {
         format!("project({} × {})", basis.nrows(), basis.ncols())
     }

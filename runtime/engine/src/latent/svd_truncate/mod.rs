@@ -99,6 +99,10 @@ impl super::LatentForm for rrae_lang::ir::Rank {
         *k = new;
     }
 
+    fn sharding(_: &usize) -> crate::latent::Sharding {
+        crate::latent::Sharding::GlobalBatch
+    }
+
     fn label(k: &usize, _: &crate::params::ParamSet) -> String {
         format!("svd_truncate(k={k}) (host SVD, stable backward)")
     }
