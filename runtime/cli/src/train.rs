@@ -106,6 +106,8 @@ pub fn run(
     o.apply(&mut ir);
     let dir = out.unwrap_or_else(|| default_dir(&ir));
     let _ = RUN_DIR.set(dir.clone());
+    let ranks = join_ranks(source)?;
+    let rank = ranks.rank();
     let mut bar = Bar::new(how.quiet);
     let opts = RunOptions {
         debug: debug(),
@@ -116,7 +118,23 @@ pub fn run(
         },
         resume: how.resume,
         save_images: how.save_images,
+        ranks: ranks.clone(),
     };
+    if rank > 0 {
+        // Rank 0 writes the folder and reports; this rank trains its shards beside it.
+        let mut silent = rrae_train::schedule::Silent;
+        return match rrae_report::run::follow(&ir, source, &dir, &mut silent, &opts) {
+            Ok(()) => Ok(()),
+            Err(e @ RunError::Train(TrainError::Interrupted { .. })) => {
+                errln!("rank {rank}: {e}");
+                Err(ExitCode::from(130))
+            }
+            Err(e) => {
+                errln!("error on rank {rank}: {e}");
+                ranks.abort(1)
+            }
+        };
+    }
     match run_model(&ir, source, file, &dir, &mut bar, &opts) {
         Ok(r) => {
             outln!("run folder: {}", dir.display());
@@ -144,15 +162,56 @@ pub fn run(
             Err(ExitCode::from(130))
         }
         Err(e) => {
-            errln!("error: {e}");
+            let on = if ranks.size() > 1 { " on rank 0" } else { "" };
+            errln!("error{on}: {e}");
             // This run's log, if it got as far as writing one (a folder another run
             // holds has that run's).
             let losses = dir.join("losses.csv");
             if losses.is_file() && !matches!(e, RunError::InUse { .. }) {
                 errln!("  (losses so far are in {})", losses.display());
             }
+            if ranks.size() > 1 {
+                // The other ranks wait in their next exchange: end them too.
+                ranks.abort(1)
+            }
             Err(ExitCode::from(1))
         }
+    }
+}
+
+/// The ranks of this run: MPI's when an MPI launcher started several (`mpirun -np N`,
+/// `srun`), after checking that every rank runs the same model file and program; one
+/// otherwise. A build without the `mpi` feature started as several ranks is an error,
+/// since each would train alone into the same folder.
+fn join_ranks(source: &str) -> Result<rrae_engine::collective::Ranks, ExitCode> {
+    use rrae_engine::collective::{agree, launched_size, Ranks};
+    let n = launched_size().unwrap_or(1);
+    if n <= 1 {
+        return Ok(Ranks::default());
+    }
+    #[cfg(feature = "mpi")]
+    {
+        let mpi = rrae_engine::collective::Mpi::init().map_err(fail)?;
+        let ranks = Ranks(std::sync::Arc::new(mpi));
+        let program = format!(
+            "model source {:016x}; rrae {} ({})",
+            rrae_artifact::source_hash(source),
+            env!("CARGO_PKG_VERSION"),
+            env!("RRAE_COMMIT")
+        );
+        if let Err(e) = agree(&*ranks, "the model file or the rrae program", &program) {
+            errln!("error on rank {}: {e}", ranks.rank());
+            return Err(ExitCode::from(1));
+        }
+        Ok(ranks)
+    }
+    #[cfg(not(feature = "mpi"))]
+    {
+        let _ = (source, agree);
+        errln!(
+            "error: started as {n} MPI ranks, but this rrae was built without MPI\n  help: build it with `cargo install --path runtime/cli --features mpi` (README, \"Beyond one machine\"), or run one process"
+        );
+        Err(ExitCode::from(2))
     }
 }
 

@@ -67,14 +67,35 @@ impl<D: OptimizerKernel + TapeKernel<f32>> Resident<D> {
         vars: &[Var],
         ps: &ParamSet,
     ) -> std::result::Result<Vec<Option<D::Buf<f32>>>, String> {
-        let out: Vec<Option<D::Buf<f32>>> = vars
-            .iter()
+        let out = self.raw_gradients(dev, grads, vars, ps);
+        Self::check(dev, &out, ps)?;
+        Ok(out)
+    }
+
+    /// The gradients of the trainable parameters (zeros where none reached one),
+    /// unchecked: a data-parallel step sums them over the ranks first.
+    pub fn raw_gradients(
+        &self,
+        dev: &D,
+        grads: &mut Grads<D, f32>,
+        vars: &[Var],
+        ps: &ParamSet,
+    ) -> Vec<Option<D::Buf<f32>>> {
+        vars.iter()
             .zip(&ps.params)
             .map(|(v, p)| {
                 let g = grads.take(*v);
                 (!p.frozen).then(|| g.unwrap_or_else(|| dev.zeros(v.len())))
             })
-            .collect();
+            .collect()
+    }
+
+    /// The name of the first parameter whose gradient is not finite, as the error.
+    pub fn check(
+        dev: &D,
+        out: &[Option<D::Buf<f32>>],
+        ps: &ParamSet,
+    ) -> std::result::Result<(), String> {
         let (names, checked): (Vec<&str>, Vec<&D::Buf<f32>>) = out
             .iter()
             .zip(&ps.params)
@@ -82,7 +103,7 @@ impl<D: OptimizerKernel + TapeKernel<f32>> Resident<D> {
             .unzip();
         match dev.first_non_finite(&checked) {
             Some(i) => Err(names[i].to_string()),
-            None => Ok(out),
+            None => Ok(()),
         }
     }
 

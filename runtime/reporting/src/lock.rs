@@ -89,7 +89,18 @@ fn holder(lock: &Path) -> Holder {
 /// holder is taken to run (the message says how to remove a stale lock).
 fn alive(pid: u32) -> bool {
     let proc = Path::new("/proc");
-    !proc.is_dir() || proc.join(pid.to_string()).exists()
+    if !proc.is_dir() {
+        return true;
+    }
+    // A zombie has exited (killed, its parent gone before reaping it: a rank of an
+    // MPI job that was killed); its state is the field after the name's `)`.
+    match std::fs::read_to_string(proc.join(pid.to_string()).join("stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
 }
 
 #[cfg(test)]
@@ -127,6 +138,27 @@ mod tests {
         let lock = RunLock::acquire(&d);
         assert!(lock.is_ok(), "{lock:?}");
         drop(lock);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// A killed MPI rank whose parent is gone stays a zombie until something reaps it;
+    /// it has exited, so its lock is stale.
+    #[test]
+    fn the_lock_of_a_zombie_is_taken_over() {
+        let d = scratch("zombie");
+        let mut child = std::process::Command::new("true").spawn().unwrap(); // ok: test
+                                                                             // Not reaped yet: the child is a zombie once it has exited.
+        let stat = format!("/proc/{}/stat", child.id());
+        let t0 = std::time::Instant::now();
+        while !std::fs::read_to_string(&stat).is_ok_and(|s| s.contains(") Z")) {
+            assert!(t0.elapsed().as_secs() < 10, "the child never exited");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        std::fs::write(d.join(FILE), format!("{}\n", child.id())).unwrap(); // ok: test scaffolding
+        let lock = RunLock::acquire(&d);
+        assert!(lock.is_ok(), "{lock:?}");
+        drop(lock);
+        let _ = child.wait();
         let _ = std::fs::remove_dir_all(&d);
     }
 }

@@ -53,6 +53,9 @@ pub struct RunOptions {
     pub resume: bool,
     /// Write the evaluated sets to `DIR/images/` ([`write_sets`]).
     pub save_images: bool,
+    /// The ranks of a data-parallel run (`mpirun -np N rrae run`); one by default.
+    /// Rank 0 runs [`run`] (the run folder, the evaluation), the others [`follow`].
+    pub ranks: rrae_engine::collective::Ranks,
 }
 
 /// Sets the training phase's length: `steps`, and the adaptive search's budget.
@@ -447,7 +450,9 @@ pub fn run(
     if opts.debug {
         progress.message(&format!("lowered graph:\n{}", model.describe()));
     }
-    let mut trainer = Trainer::new(model, &data, opts.debug).on_device(opts.device.clone());
+    let mut trainer = Trainer::new(model, &data, opts.debug)
+        .on_device(opts.device.clone())
+        .with_ranks(opts.ranks.clone())?;
     trainer.source = source.to_string();
     if let Some((ck, path)) = checkpoint {
         let step = ck.step();
@@ -512,6 +517,37 @@ pub fn run(
         }
         .into()),
         None => Ok(report),
+    }
+}
+
+/// A rank other than 0 of a data-parallel run: the same training as rank 0's [`run`],
+/// step for step (its shard of each batch, the exchanges), without a run folder: rank
+/// 0 alone writes the folder, the checkpoints and the artifact, and evaluates. With
+/// `resume`, it reads the checkpoint in `dir` as rank 0 does (a folder every rank
+/// sees: one machine, or a shared file system).
+pub fn follow(
+    ir: &Ir,
+    source: &str,
+    dir: &Path,
+    progress: &mut dyn Progress,
+    opts: &RunOptions,
+) -> Result<()> {
+    let data_ir = ir.data.as_ref().ok_or(RunError::NoData)?;
+    let (model, checkpoint, data) = prepare(ir, data_ir, dir, progress, opts)?;
+    let mut trainer = Trainer::new(model, &data, opts.debug)
+        .on_device(opts.device.clone())
+        .with_ranks(opts.ranks.clone())?;
+    trainer.source = source.to_string();
+    if let Some((ck, path)) = checkpoint {
+        ck.restore(&mut trainer, &path)?;
+    }
+    let result = rrae_train::schedule::run(&mut trainer, &opts.control, progress, None);
+    // A fine-tuning that diverged is rank 0's to report; this rank is done either way.
+    match result {
+        Err(TrainError::NonFinite {
+            phase: "fine_tune", ..
+        }) if trainer.trained.is_some() => Ok(()),
+        other => Ok(other?),
     }
 }
 

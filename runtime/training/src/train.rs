@@ -11,19 +11,23 @@ use crate::data::{gather, Dataset};
 use crate::error::{Result, TrainError};
 use nalgebra::DMatrix;
 use rrae_engine::backend::Backend;
+use rrae_engine::collective::{shard_counts, shard_start, Ranks};
 use rrae_engine::device::Device;
 use rrae_engine::device::Opened;
 use rrae_engine::latent::project::projector;
 use rrae_engine::latent::svd_truncate::project_rank_k;
 use rrae_engine::latent::BasisSource;
+use rrae_engine::latent::Sharding;
 use rrae_engine::linalg::{from_rows, leading, svd};
 use rrae_engine::model::{healthy, infer, project_rows, Model, Profile};
 use rrae_engine::on_placed;
 use rrae_engine::ops::elementwise::add;
 use rrae_engine::ops::loss::loss;
+use rrae_engine::ops::shard::{gather_rows, shard_rows, sharded_loss, Shards};
 use rrae_engine::optim::{Optimizer, OptimizerKernel};
 use rrae_engine::resident::{Placed, Resident};
 use rrae_engine::tape::Tape;
+use rrae_engine::EngineError;
 use rrae_lang::ir::{LatentOp, Rank, Schedule, TrainIr};
 use std::time::{Duration, Instant};
 
@@ -138,6 +142,8 @@ pub struct Trainer<'a> {
     /// The device the steps and the inference run on, with the parameters and moments
     /// resident there while steps run.
     placed: Placed,
+    /// The ranks of a data-parallel run ([`Trainer::with_ranks`]); one by default.
+    ranks: Ranks,
     /// Whether steps have changed the resident parameters since `model.params` was last
     /// brought up to date ([`Trainer::sync_params`]).
     stale: bool,
@@ -150,6 +156,7 @@ impl<D: Backend<f32> + OptimizerKernel> Train for D {}
 /// What one step reads and updates of its trainer, apart from the device.
 struct StepCx<'s> {
     model: &'s mut Model,
+    ranks: &'s Ranks,
     profile: &'s mut Option<Profile>,
     opt: &'s mut Optimizer,
     z_all: Option<&'s [f32]>,
@@ -186,6 +193,7 @@ impl<'a> Trainer<'a> {
             trained: None,
             data_fingerprint: std::sync::OnceLock::new(),
             placed: Placed::new(Opened::default()),
+            ranks: Ranks::default(),
             stale: false,
         }
     }
@@ -212,6 +220,51 @@ impl<'a> Trainer<'a> {
         self.opt = opt;
         self.placed = Placed::new(device);
         self
+    }
+
+    /// This trainer as one rank of a data-parallel run: each step takes this rank's
+    /// contiguous shard of the global batch, the latent operator runs on the global
+    /// batch's latents gathered from every rank (`ops::shard`), the loss is the global
+    /// batch's and the gradients are summed over the ranks in rank order, so every
+    /// rank makes the same update. An error for more ranks than a batch has samples, or
+    /// a latent operator that is not distributed yet.
+    pub fn with_ranks(mut self, ranks: Ranks) -> Result<Self> {
+        let n = ranks.size();
+        let batch = self.model.ir.train.batch.min(self.data.n_train());
+        if n > batch.max(1) {
+            return Err(EngineError::Unsupported {
+                what: format!("{n} ranks for a batch of {batch} samples (a rank would have none)"),
+                hint: format!("run at most {batch} ranks, or raise `batch`"),
+            }
+            .into());
+        }
+        if let Sharding::Unsupported(why) = self.model.latent.sharding() {
+            if n > 1 {
+                return Err(EngineError::Unsupported {
+                    what: format!("`{}` on {n} ranks", self.model.ir.latent.op.name()),
+                    hint: why.to_string(),
+                }
+                .into());
+            }
+        }
+        self.ranks = ranks;
+        Ok(self)
+    }
+
+    /// The ranks this trainer runs with.
+    pub fn ranks(&self) -> &Ranks {
+        &self.ranks
+    }
+
+    /// Whether `flag` holds on any rank (one exchange in a run of several ranks), so
+    /// that every rank takes the same turn (a stop asked on one of them).
+    pub fn on_any_rank(&self, flag: bool) -> Result<bool> {
+        if self.ranks.size() == 1 {
+            return Ok(flag);
+        }
+        let mut v = [f64::from(u8::from(flag))];
+        self.ranks.sum_f64(&mut v)?;
+        Ok(v[0] > 0.0)
     }
 
     /// How output and metrics.json name the device: `cpu`, `cuda:0 (…)`.
@@ -292,6 +345,7 @@ impl<'a> Trainer<'a> {
         };
         let cx = StepCx {
             model: &mut self.model,
+            ranks: &self.ranks,
             profile: &mut self.profile,
             opt: &mut self.opt,
             z_all: self.z_all.as_deref(),
@@ -480,6 +534,20 @@ fn step_on<D: Train>(
             slot.insert(r)
         }
     };
+    // A data-parallel step takes this rank's contiguous shard of the global batch.
+    let shards = (cx.ranks.size() > 1).then(|| Shards {
+        comm: cx.ranks.0.clone(),
+        rows: shard_counts(idx.len(), cx.ranks.size()),
+    });
+    let (idx, x) = match &shards {
+        Some(s) => {
+            let start = shard_start(&s.rows, s.comm.rank());
+            let end = start + s.rows[s.comm.rank()];
+            (&idx[start..end], x[start * cx.dim..end * cx.dim].to_vec())
+        }
+        None => (idx, x),
+    };
+    let kind = cx.model.ir.train.loss;
     let mut tape = Tape::new(dev.clone());
     let params = res.bind(&mut tape, &cx.model.params);
     let x = tape.constant(dev.upload(&x), idx.len(), cx.dim);
@@ -488,14 +556,25 @@ fn step_on<D: Train>(
             let mut prof = cx.profile.take();
             let y = cx.model.encode(&mut tape, &params, x, prof.as_mut())?;
             let t1 = Instant::now();
+            let y = match &shards {
+                Some(s) => gather_rows(&mut tape, s, y)?,
+                None => y,
+            };
             let (z, penalty) = cx.model.latent.forward(&mut tape, y, &params)?;
+            let z = match &shards {
+                Some(s) => shard_rows(&mut tape, s, z)?,
+                None => z,
+            };
             if let Some(p) = prof.as_mut() {
                 dev.synchronize();
                 p.record("latent", t1);
             }
             let pred = cx.model.decode(&mut tape, &params, z, prof.as_mut());
             *cx.profile = prof;
-            let l = loss(&mut tape, cx.model.ir.train.loss, pred?, x);
+            let l = match &shards {
+                Some(s) => sharded_loss(&mut tape, s, kind, pred?, x)?,
+                None => loss(&mut tape, kind, pred?, x),
+            };
             match penalty {
                 Some(p) => add(&mut tape, l, p)?,
                 None => l,
@@ -514,7 +593,10 @@ fn step_on<D: Train>(
             };
             let z = tape.constant(dev.upload(&rows), idx.len(), lat);
             let pred = cx.model.decode(&mut tape, &params, z, None)?;
-            loss(&mut tape, cx.model.ir.train.loss, pred, x)
+            match &shards {
+                Some(s) => sharded_loss(&mut tape, s, kind, pred, x)?,
+                None => loss(&mut tape, kind, pred, x),
+            }
         }
     };
     let value = tape.item(l);
@@ -537,14 +619,39 @@ fn step_on<D: Train>(
     if !value.is_finite() {
         return Err(non_finite("the loss".into()));
     }
-    let grads = res
-        .gradients(dev, &mut grads, &params, &cx.model.params)
-        .map_err(|name| non_finite(format!("the gradient of {name}")))?;
+    let grads = match &shards {
+        None => res.gradients(dev, &mut grads, &params, &cx.model.params),
+        Some(s) => {
+            // Summed over the ranks before the check, so every rank judges the same sum.
+            let mut g = res.raw_gradients(dev, &mut grads, &params, &cx.model.params);
+            sum_over_ranks(dev, &mut g, s, &cx.model.latent_params)?;
+            Resident::check(dev, &g, &cx.model.params).map(|()| g)
+        }
+    }
+    .map_err(|name| non_finite(format!("the gradient of {name}")))?;
     let lr = learning_rate(&cx.model.ir.train.schedule, base, step, total);
     res.update(dev, cx.opt, &grads, lr)?;
 
     healthy(dev)?;
     Ok(value)
+}
+
+/// Each gradient summed over the ranks in rank order, on the host; the latent map's own
+/// (`latent`), computed on the global batch alike on every rank, are taken as they are.
+fn sum_over_ranks<D: Train>(
+    dev: &D,
+    grads: &mut [Option<D::Buf<f32>>],
+    s: &Shards,
+    latent: &std::ops::Range<usize>,
+) -> Result<()> {
+    for (i, g) in grads.iter_mut().enumerate() {
+        if let Some(buf) = g.as_mut().filter(|_| !latent.contains(&i)) {
+            let mut host = dev.download(buf);
+            s.comm.sum_f32(&mut host)?;
+            *buf = dev.upload(&host);
+        }
+    }
+    Ok(())
 }
 
 /// `rows × L` latents → coefficients in the basis (`rows × k`).

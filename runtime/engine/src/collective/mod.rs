@@ -19,11 +19,12 @@ mod mpi;
 mod threads;
 
 #[cfg(feature = "mpi")]
-pub use self::mpi::{launched, Mpi};
+pub use self::mpi::Mpi;
 pub use self::threads::Threads;
 
 use crate::error::Result;
 use std::fmt;
+use std::sync::Arc;
 
 /// The ranks of a run, and the exchanges the distributed step needs.
 pub trait Collective: Send + Sync + fmt::Debug {
@@ -42,6 +43,10 @@ pub trait Collective: Send + Sync + fmt::Debug {
 
     /// Root's `bytes` on every rank (the other ranks' are replaced).
     fn broadcast(&self, bytes: &mut Vec<u8>, root: usize) -> Result<()>;
+
+    /// Ends every rank's process with `code`, at once: what a rank that fails does,
+    /// so that the others do not wait for it in their next exchange.
+    fn abort(&self, code: i32) -> !;
 
     /// The element-wise sum over ranks of `v` (the same length on every rank), added in
     /// rank order: ((rank 0 + rank 1) + rank 2) + …, the same bits on every rank.
@@ -94,6 +99,63 @@ pub fn shard_start(counts: &[usize], rank: usize) -> usize {
     counts[..rank.min(counts.len())].iter().sum()
 }
 
+/// The number of ranks an MPI launcher (`mpirun`, `mpiexec`, `srun`) started, from the
+/// variables it sets; `None` for a process started alone.
+pub fn launched_size() -> Option<usize> {
+    [
+        "OMPI_COMM_WORLD_SIZE",
+        "PMI_SIZE",
+        "PMIX_SIZE",
+        "MPI_LOCALNRANKS",
+        "SLURM_NTASKS",
+    ]
+    .iter()
+    .find_map(|v| std::env::var(v).ok()?.parse().ok())
+}
+
+/// An error on every rank unless every rank gives the same `value` (the model file,
+/// the program): ranks started differently are refused before they train, each told
+/// which ranks differ.
+pub fn agree(c: &dyn Collective, what: &str, value: &str) -> Result<()> {
+    if c.size() == 1 {
+        return Ok(());
+    }
+    let mut root = value.as_bytes().to_vec();
+    c.broadcast(&mut root, 0)?;
+    let differs = f64::from(u8::from(root != value.as_bytes()));
+    let flags = c.all_gather_f64(&[differs], &vec![1; c.size()])?;
+    let odd: Vec<usize> = (0..c.size()).filter(|&r| flags[r] > 0.0).collect();
+    match odd.first() {
+        None => Ok(()),
+        Some(&rank) => Err(crate::error::EngineError::Collective {
+            rank,
+            reason: format!(
+                "{what} differs from rank 0's on rank{} {odd:?} (rank 0: {})",
+                if odd.len() == 1 { "" } else { "s" },
+                String::from_utf8_lossy(&root)
+            ),
+        }),
+    }
+}
+
+/// A run's ranks, shared by the trainer and the step's ops: [`Single`] by default.
+#[derive(Clone, Debug)]
+pub struct Ranks(pub Arc<dyn Collective>);
+
+impl Default for Ranks {
+    fn default() -> Ranks {
+        Ranks(Arc::new(Single))
+    }
+}
+
+impl std::ops::Deref for Ranks {
+    type Target = dyn Collective;
+
+    fn deref(&self) -> &(dyn Collective + 'static) {
+        &*self.0
+    }
+}
+
 /// One process: no exchange; every operation returns its input.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Single;
@@ -117,6 +179,10 @@ impl Collective for Single {
 
     fn broadcast(&self, _: &mut Vec<u8>, _: usize) -> Result<()> {
         Ok(())
+    }
+
+    fn abort(&self, code: i32) -> ! {
+        std::process::exit(code)
     }
 }
 

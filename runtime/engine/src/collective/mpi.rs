@@ -31,20 +31,6 @@ impl std::fmt::Debug for Mpi {
     }
 }
 
-/// Whether this process was started by an MPI launcher (`mpirun`, `mpiexec`, `srun`
-/// with PMI), from the variables they set: an `rrae` started alone stays single.
-pub fn launched() -> bool {
-    [
-        "OMPI_COMM_WORLD_SIZE",
-        "PMI_SIZE",
-        "PMIX_RANK",
-        "MPI_LOCALNRANKS",
-        "SLURM_STEP_NUM_TASKS",
-    ]
-    .iter()
-    .any(|v| std::env::var_os(v).is_some())
-}
-
 impl Mpi {
     /// Joins the MPI job. An error if MPI is already initialised or cannot give
     /// serialised threading.
@@ -121,6 +107,17 @@ impl Collective for Mpi {
 
     fn all_gather_f32(&self, local: &[f32], counts: &[usize]) -> Result<Vec<f32>> {
         self.gather(local, counts)
+    }
+
+    /// `MPI_Abort`: the launcher ends every rank.
+    fn abort(&self, code: i32) -> ! {
+        // The lock is not taken: the rank may be failing while another thread holds it.
+        // SAFETY: MPI_Abort may be called from any thread; MPI_COMM_WORLD is valid
+        // while MPI is initialised, as it is for the life of `self`.
+        unsafe {
+            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, code);
+        }
+        std::process::exit(code)
     }
 
     fn broadcast(&self, bytes: &mut Vec<u8>, root: usize) -> Result<()> {

@@ -77,3 +77,20 @@ fn one_process_exchanges_nothing() {
     assert_eq!(v, [1.5, 2.5]);
     assert_eq!(Single.all_gather_f32(&[3.0], &[1]).ok(), Some(vec![3.0]));
 }
+
+#[test]
+fn ranks_started_differently_are_refused_on_every_rank() {
+    let same = on_ranks(3, |c| agree(c, "the model file", "a").is_ok());
+    assert_eq!(same, [true, true, true]);
+    let odd = on_ranks(3, |c| {
+        let v = if c.rank() == 2 { "b" } else { "a" };
+        agree(c, "the model file", v).map_err(|e| e.to_string())
+    });
+    for r in odd {
+        let e = r.err().unwrap_or_default();
+        assert!(
+            e.contains("at rank 2") && e.contains("differs from rank 0's on rank [2]"),
+            "{e}"
+        );
+    }
+}

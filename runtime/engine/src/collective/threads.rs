@@ -120,4 +120,9 @@ impl Collective for Threads {
         *bytes = all.get(root).cloned().unwrap_or_default();
         Ok(())
     }
+
+    /// Threads of one process cannot end only theirs: the whole process ends.
+    fn abort(&self, code: i32) -> ! {
+        std::process::exit(code)
+    }
 }

@@ -61,6 +61,14 @@ pub trait Progress: Send {
     fn message(&mut self, msg: &str);
 }
 
+/// Reports nothing: the progress of a rank other than 0, whose rank 0 reports the run.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn event(&mut self, _: &Event) {}
+    fn message(&mut self, _: &str) {}
+}
+
 /// Makes the artifact of the run so far (`None` while there is none to write).
 pub type ArtifactWriter = fn(&Trainer) -> Option<Vec<u8>>;
 
@@ -194,7 +202,9 @@ fn drive<'s, 'd: 's>(
     while let Some(c) = t.controller.as_ref().filter(|c| !c.done()) {
         let phase = c.phase();
         let (done_train, done_fine) = c.steps();
-        if control.should_stop(done_train + done_fine) {
+        // A stop asked on any rank (Ctrl-C reaches each at its own step) stops all of
+        // them at this one.
+        if t.on_any_rank(control.should_stop(done_train + done_fine))? {
             return interrupt(t, tx, artifact);
         }
         if loader.as_ref().is_none_or(|(p, _)| *p != phase) {
