@@ -20,7 +20,15 @@ fn main() {
             })
             .collect();
         if given.is_empty() {
-            vec![(64, 64), (128, 256), (256, 512), (512, 1024), (1024, 1024), (1024, 2048), (2500, 4096)]
+            vec![
+                (64, 64),
+                (128, 256),
+                (256, 512),
+                (512, 1024),
+                (1024, 1024),
+                (1024, 2048),
+                (2500, 4096),
+            ]
         } else {
             given
         }
@@ -39,7 +47,13 @@ fn main() {
             })
             .collect();
         let g: Vec<f64> = x.iter().rev().copied().collect();
-        let repeats = if l * b > 1 << 21 { 1 } else if l * b > 1 << 18 { 3 } else { 9 };
+        let repeats = if l * b > 1 << 21 {
+            1
+        } else if l * b > 1 << 18 {
+            3
+        } else {
+            9
+        };
         let (mut fwd, mut bwd) = (vec![], vec![]);
         for _ in 0..repeats {
             let t0 = Instant::now();
