@@ -48,25 +48,24 @@ fn run_ranks(n: usize, program: &Path, args: &[&str]) -> std::process::Output {
         .unwrap_or_else(|e| panic!("mpirun: {e}")) // ok: test
 }
 
+/// `cargo build` of `what` with the `mpi` feature, in `target/mpi` (mpirun checked first).
+fn build(what: &[&str]) {
+    mpirun();
+    let mut args = vec!["build", "--offline", "-q", "--features", "mpi"];
+    args.extend(what);
+    let built = cargo(&args);
+    assert!(
+        built.status.success(),
+        "building {what:?} with MPI failed:\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+}
+
 /// `rrae` built with the `mpi` feature (once per test process).
 fn rrae_mpi() -> &'static Path {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
-        mpirun();
-        let built = cargo(&[
-            "build",
-            "--offline",
-            "-q",
-            "-p",
-            "rrae",
-            "--features",
-            "mpi",
-        ]);
-        assert!(
-            built.status.success(),
-            "building rrae with MPI failed:\n{}",
-            String::from_utf8_lossy(&built.stderr)
-        );
+        build(&["-p", "rrae"]);
         root().join("target/mpi/debug/rrae")
     })
 }
@@ -117,6 +116,21 @@ fn train(n: usize, file: &Path, out: &Path, args: &[&str]) -> std::process::Outp
             .unwrap_or_else(|e| panic!("rrae: {e}")); // ok: test
     }
     run_ranks(n, rrae_mpi(), &all)
+}
+
+/// A run refused before training: a non-zero exit, `message` said, no log written.
+fn refused(out: &std::process::Output, message: &str, dir: &Path) {
+    let t = text(out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains(message), "{t}");
+    assert!(!dir.join("losses.csv").exists(), "{t}");
+}
+
+/// `text` written to `name` in `dir`; its path.
+fn model_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}")); // ok: test
+    path
 }
 
 /// losses.csv's phase, step, k and loss columns (the last, wall time, varies).
@@ -221,9 +235,9 @@ fn the_quickstart_on_2_and_3_ranks_trains_as_one_process_does() {
 #[test]
 fn an_adaptive_search_finds_the_same_k_on_3_ranks() {
     let s = Scratch::new("adaptive");
-    let model = s.0.join("arrae.rrae");
-    std::fs::write(
-        &model,
+    let model = model_file(
+        &s.0,
+        "arrae.rrae",
         "data b = gaussian_bumps(grid = 16, train_per_axis = 10, test = 20, sigma = 0.25)
 model a {
     input [1, 16, 16]
@@ -233,8 +247,7 @@ model a {
 }
 train { steps = 900 fine_tune_steps = 20 batch = 25 lr = 2e-3 }
 ",
-    )
-    .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    );
     let k = |n: usize| -> String {
         let dir = s.0.join(format!("r{n}"));
         let out = train(n, &model, &dir, &[]);
@@ -250,20 +263,16 @@ train { steps = 900 fine_tune_steps = 20 batch = 25 lr = 2e-3 }
 #[test]
 fn more_ranks_than_a_batch_has_samples_is_refused_before_training() {
     let s = Scratch::new("small");
-    let model = s.0.join("tiny.rrae");
-    std::fs::write(
-        &model,
+    let model = model_file(
+        &s.0,
+        "tiny.rrae",
         "data b = gaussian_bumps(grid = 8, train_per_axis = 3, test = 4)
 model t { input [1, 8, 8] encoder { flatten linear(8) } latent svd_truncate(k = 1) decoder { linear(64) reshape([1, 8, 8]) } }
 train { steps = 10 fine_tune_steps = 2 batch = 2 }
 ",
-    )
-    .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    );
     let out = train(3, &model, &s.0.join("out"), &[]);
-    let t = text(&out);
-    assert!(!out.status.success(), "{t}");
-    assert!(t.contains("3 ranks for a batch of 2 samples"), "{t}");
-    assert!(!s.0.join("out/losses.csv").exists(), "{t}");
+    refused(&out, "3 ranks for a batch of 2 samples", &s.0.join("out"));
 }
 
 /// Ranks started with different model files (MPMD launch) are refused on every rank.
@@ -295,10 +304,7 @@ fn ranks_with_different_model_files_are_refused() {
         .arg(q.as_ref());
     cmd.args([":", "-np", "1", &bin]).args(args).arg(o.as_ref());
     let out = cmd.output().unwrap_or_else(|e| panic!("mpirun: {e}")); // ok: test
-    let t = text(&out);
-    assert!(!out.status.success(), "{t}");
-    assert!(t.contains("differs from rank 0's on rank [1]"), "{t}");
-    assert!(!s.0.join("out/losses.csv").exists(), "{t}");
+    refused(&out, "differs from rank 0's on rank [1]", &s.0.join("out"));
 }
 
 /// `kill -9` of one rank mid-run: every process has exited, non-zero, within 30 s; the
@@ -306,15 +312,14 @@ fn ranks_with_different_model_files_are_refused() {
 #[test]
 fn a_killed_rank_ends_every_rank_and_the_run_resumes() {
     let s = Scratch::new("kill");
-    let model = s.0.join("long.rrae");
-    std::fs::write(
-        &model,
+    let model = model_file(
+        &s.0,
+        "long.rrae",
         "data b = gaussian_bumps(grid = 16, train_per_axis = 8, test = 20, sigma = 0.25)
 model long { input [1, 16, 16] encoder { flatten linear(64) relu linear(16) } latent svd_truncate(k = 3) decoder { linear(64) relu linear(256) reshape([1, 16, 16]) } }
 train { steps = 40000 fine_tune_steps = 20 batch = 16 checkpoint_every = 25 }
 ",
-    )
-    .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    );
     let dir = s.0.join("out");
     let bin = rrae_mpi().to_string_lossy().to_string();
     let mut job = Command::new(mpirun())
@@ -432,31 +437,11 @@ fn the_default_build_links_no_mpi() {
 
 #[test]
 fn the_mpi_collective_agrees_across_2_and_3_ranks() {
-    mpirun();
-    let built = cargo(&[
-        "build",
-        "--offline",
-        "-q",
-        "-p",
-        "rrae-engine",
-        "--features",
-        "mpi",
-        "--example",
-        "collectives",
-    ]);
-    assert!(
-        built.status.success(),
-        "building the MPI example failed:\n{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    build(&["-p", "rrae-engine", "--example", "collectives"]);
     let program = root().join("target/mpi/debug/examples/collectives");
     for n in [2, 3] {
         let out = run_ranks(n, &program, &[]);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = text(&out);
         assert!(out.status.success(), "{n} ranks:\n{text}");
         for r in 0..n {
             assert!(
