@@ -30,9 +30,11 @@ pub fn open_device(choice: DeviceChoice, json: bool) -> Result<Opened, ExitCode>
                 ),
                 None => format!("device: {}", device.name()),
             };
+            // Under `mpirun` rank 0 speaks for the job.
+            let quiet = rrae_engine::collective::launched_rank().is_some_and(|r| r > 0);
             if json {
                 errln!("{line}");
-            } else {
+            } else if !quiet {
                 outln!("{line}");
             }
             Ok(device)

@@ -113,6 +113,19 @@ pub fn launched_size() -> Option<usize> {
     .find_map(|v| std::env::var(v).ok()?.parse().ok())
 }
 
+/// This process's rank as the MPI launcher numbered it, before MPI is initialised;
+/// `None` for a process started alone.
+pub fn launched_rank() -> Option<usize> {
+    [
+        "OMPI_COMM_WORLD_RANK",
+        "PMI_RANK",
+        "PMIX_RANK",
+        "SLURM_PROCID",
+    ]
+    .iter()
+    .find_map(|v| std::env::var(v).ok()?.parse().ok())
+}
+
 /// An error on every rank unless every rank gives the same `value` (the model file,
 /// the program): ranks started differently are refused before they train, each told
 /// which ranks differ.
