@@ -22,11 +22,6 @@ pub struct Flops {
     pub fine_tune: f64,
 }
 
-/// Forward FLOPs of one layer for one sample (zero for unweighted layers).
-pub fn layer_forward(model: &Model, l: &Lowered) -> f64 {
-    l.layer.flops(&model.params)
-}
-
 /// The FLOPs of one sample of `model` (the decoder runs once, as in training).
 pub fn flops(model: &Model) -> Flops {
     // A layer's backward costs two forwards (input and weight gradients), one when its
@@ -34,7 +29,7 @@ pub fn flops(model: &Model) -> Flops {
     let step = |layers: &[Lowered]| -> (f64, f64) {
         let (mut fwd, mut total, mut first) = (0.0, 0.0, true);
         for l in layers {
-            let f = layer_forward(model, l);
+            let f = l.layer.flops(&model.params);
             if f == 0.0 {
                 continue;
             }

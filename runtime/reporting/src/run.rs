@@ -450,15 +450,7 @@ pub fn run(
     if opts.debug {
         progress.message(&format!("lowered graph:\n{}", model.describe()));
     }
-    let mut trainer = Trainer::new(model, &data, opts.debug)
-        .on_device(opts.device.clone())
-        .with_ranks(opts.ranks.clone())?;
-    trainer.source = source.to_string();
-    if let Some((ck, path)) = checkpoint {
-        let step = ck.step();
-        ck.restore(&mut trainer, &path)?;
-        progress.message(&format!("resuming {} after step {step}", dir.display()));
-    }
+    let mut trainer = trainer(model, &data, source, checkpoint, dir, progress, opts)?;
     let t_train = Instant::now();
     let result = rrae_train::schedule::run(
         &mut trainer,
@@ -520,6 +512,28 @@ pub fn run(
     }
 }
 
+/// The trainer of a run on `opts`' device and ranks, from its checkpoint when resuming.
+fn trainer<'d>(
+    model: Model,
+    data: &'d Dataset,
+    source: &str,
+    checkpoint: Option<(rrae_train::checkpoint::Checkpoint, PathBuf)>,
+    dir: &Path,
+    progress: &mut dyn Progress,
+    opts: &RunOptions,
+) -> Result<Trainer<'d>> {
+    let mut trainer = Trainer::new(model, data, opts.debug)
+        .on_device(opts.device.clone())
+        .with_ranks(opts.ranks.clone())?;
+    trainer.source = source.to_string();
+    if let Some((ck, path)) = checkpoint {
+        let step = ck.step();
+        ck.restore(&mut trainer, &path)?;
+        progress.message(&format!("resuming {} after step {step}", dir.display()));
+    }
+    Ok(trainer)
+}
+
 /// A rank other than 0 of a data-parallel run: the same training as rank 0's [`run`],
 /// step for step (its shard of each batch, the exchanges), without a run folder: rank
 /// 0 alone writes the folder, the checkpoints and the artifact, and evaluates. With
@@ -534,13 +548,7 @@ pub fn follow(
 ) -> Result<()> {
     let data_ir = ir.data.as_ref().ok_or(RunError::NoData)?;
     let (model, checkpoint, data) = prepare(ir, data_ir, dir, progress, opts)?;
-    let mut trainer = Trainer::new(model, &data, opts.debug)
-        .on_device(opts.device.clone())
-        .with_ranks(opts.ranks.clone())?;
-    trainer.source = source.to_string();
-    if let Some((ck, path)) = checkpoint {
-        ck.restore(&mut trainer, &path)?;
-    }
+    let mut trainer = trainer(model, &data, source, checkpoint, dir, progress, opts)?;
     let result = rrae_train::schedule::run(&mut trainer, &opts.control, progress, None);
     // A fine-tuning that diverged is rank 0's to report; this rank is done either way.
     match result {

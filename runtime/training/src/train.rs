@@ -251,11 +251,6 @@ impl<'a> Trainer<'a> {
         Ok(self)
     }
 
-    /// The ranks this trainer runs with.
-    pub fn ranks(&self) -> &Ranks {
-        &self.ranks
-    }
-
     /// Whether `flag` holds on any rank (one exchange in a run of several ranks), so
     /// that every rank takes the same turn (a stop asked on one of them).
     pub fn on_any_rank(&self, flag: bool) -> Result<bool> {
@@ -636,19 +631,28 @@ fn step_on<D: Train>(
     Ok(value)
 }
 
-/// Each gradient summed over the ranks in rank order, on the host; the latent map's own
-/// (`latent`), computed on the global batch alike on every rank, are taken as they are.
+/// Each gradient summed over the ranks in rank order, on the host, in one exchange for
+/// all of them; the latent map's own (`latent`), computed on the global batch alike on
+/// every rank, are taken as they are.
 fn sum_over_ranks<D: Train>(
     dev: &D,
     grads: &mut [Option<D::Buf<f32>>],
     s: &Shards,
     latent: &std::ops::Range<usize>,
 ) -> Result<()> {
+    let mut host = vec![];
+    for (i, g) in grads.iter().enumerate() {
+        if let Some(buf) = g.as_ref().filter(|_| !latent.contains(&i)) {
+            host.extend(dev.download(buf));
+        }
+    }
+    s.comm.sum_f32(&mut host)?;
+    let mut at = 0;
     for (i, g) in grads.iter_mut().enumerate() {
         if let Some(buf) = g.as_mut().filter(|_| !latent.contains(&i)) {
-            let mut host = dev.download(buf);
-            s.comm.sum_f32(&mut host)?;
-            *buf = dev.upload(&host);
+            let n = D::len(buf);
+            *buf = dev.upload(&host[at..at + n]);
+            at += n;
         }
     }
     Ok(())

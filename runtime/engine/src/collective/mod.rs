@@ -51,24 +51,29 @@ pub trait Collective: Send + Sync + fmt::Debug {
     /// The element-wise sum over ranks of `v` (the same length on every rank), added in
     /// rank order: ((rank 0 + rank 1) + rank 2) + …, the same bits on every rank.
     fn sum_f64(&self, v: &mut [f64]) -> Result<()> {
-        if self.size() == 1 {
-            return Ok(());
-        }
-        let all = self.all_gather_f64(v, &vec![v.len(); self.size()])?;
-        ordered_sum(&all, v);
-        Ok(())
+        sum_by_gather(self.size(), v, |l, c| self.all_gather_f64(l, c))
     }
 
     /// [`Collective::sum_f64`] of f32 values (summed in f32, as a single process sums a
     /// batch's gradients).
     fn sum_f32(&self, v: &mut [f32]) -> Result<()> {
-        if self.size() == 1 {
-            return Ok(());
-        }
-        let all = self.all_gather_f32(v, &vec![v.len(); self.size()])?;
-        ordered_sum(&all, v);
-        Ok(())
+        sum_by_gather(self.size(), v, |l, c| self.all_gather_f32(l, c))
     }
+}
+
+/// `v` summed over `ranks` ranks: every rank's `v` gathered by `gather`, then added in
+/// rank order.
+fn sum_by_gather<T: Copy + std::ops::Add<Output = T>>(
+    ranks: usize,
+    v: &mut [T],
+    gather: impl FnOnce(&[T], &[usize]) -> Result<Vec<T>>,
+) -> Result<()> {
+    if ranks == 1 {
+        return Ok(());
+    }
+    let all = gather(v, &vec![v.len(); ranks])?;
+    ordered_sum(&all, v);
+    Ok(())
 }
 
 /// `out[i] = Σ_r all[r·n + i]`, added in rank order.

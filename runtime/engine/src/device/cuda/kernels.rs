@@ -178,11 +178,8 @@ fn every_launch_passes_its_kernels_parameters_in_order() {
     let mut files = vec![];
     let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir)
-            .expect("the source folder")
-            .flatten()
-        {
-            // ok: test
+        let entries = std::fs::read_dir(&dir).expect("the source folder"); // ok: test
+        for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);

@@ -23,19 +23,8 @@ impl<E: Real> super::LossKernel<E> for Cpu {
             *o = a.f64() - b.f64();
         }
         let sq: f64 = d.iter().map(|v| v * v).sum();
-        let (value, dscale) = match kind {
-            Loss::RelativeL2 => {
-                let norm = t.iter().map(|v| v.f64() * v.f64()).sum::<f64>().sqrt();
-                let scale = 100.0 / if norm > 0.0 { norm } else { 1.0 };
-                let root = sq.sqrt();
-                // d/dp (scale·‖d‖) = scale·d/‖d‖; a perfect fit has gradient zero.
-                (scale * root, if root > 0.0 { scale / root } else { 0.0 })
-            }
-            Loss::Mse => {
-                let n = d.len().max(1) as f64;
-                (sq / n, 2.0 / n)
-            }
-        };
+        let norm = || t.iter().map(|v| v.f64() * v.f64()).sum::<f64>().sqrt();
+        let (value, dscale) = super::value_and_scale(kind, sq, norm, d.len() as f64);
         (value, Residual { d, dscale })
     }
 

@@ -82,18 +82,8 @@ impl LossKernel<f32> for Cuda {
             self.go(l, count);
         }
         let sq = self.sum_squares(Some(&d), None, count);
-        let (value, dscale) = match kind {
-            Loss::RelativeL2 => {
-                let norm = self.sum_squares(None, Some(t), count).sqrt();
-                let scale = 100.0 / if norm > 0.0 { norm } else { 1.0 };
-                let root = sq.sqrt();
-                (scale * root, if root > 0.0 { scale / root } else { 0.0 })
-            }
-            Loss::Mse => {
-                let count = count.max(1) as f64;
-                (sq / count, 2.0 / count)
-            }
-        };
+        let norm = || self.sum_squares(None, Some(t), count).sqrt();
+        let (value, dscale) = super::value_and_scale(kind, sq, norm, count as f64);
         (value, Residual { d, dscale })
     }
 

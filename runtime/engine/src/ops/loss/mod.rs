@@ -42,6 +42,26 @@ pub trait LossKernel<E: Real>: Device {
     fn cross_entropy_backward(&self, saved: &Self::SavedCe, g: E) -> Self::Buf<E>;
 }
 
+/// The loss value and the factor its backward scales the residual by, from the sums
+/// every form of the loss computes its own way (the CPU's, the GPU's, the ranks' of a
+/// data-parallel step): `sq` = Σ(pred − target)², `norm` = ‖target‖ (asked only for the
+/// relative L2), `n` values.
+pub fn value_and_scale(kind: Loss, sq: f64, norm: impl FnOnce() -> f64, n: f64) -> (f64, f64) {
+    match kind {
+        Loss::RelativeL2 => {
+            let norm = norm();
+            let scale = 100.0 / if norm > 0.0 { norm } else { 1.0 };
+            let root = sq.sqrt();
+            // d/dp (scale·‖d‖) = scale·d/‖d‖; a perfect fit has gradient zero.
+            (scale * root, if root > 0.0 { scale / root } else { 0.0 })
+        }
+        Loss::Mse => {
+            let n = n.max(1.0);
+            (sq / n, 2.0 / n)
+        }
+    }
+}
+
 pub fn loss<D: LossKernel<E> + TapeKernel<E>, E: Real>(
     tape: &mut Tape<D, E>,
     kind: Loss,

@@ -19,6 +19,7 @@ mod tests;
 
 use crate::collective::{shard_start, Collective};
 use crate::error::Result;
+use crate::ops::loss::value_and_scale;
 use crate::tape::{Tape, TapeKernel, Var};
 use crate::tensor::Real;
 use rrae_lang::ir::Loss;
@@ -131,18 +132,7 @@ pub fn sharded_loss<D: TapeKernel<E>, E: Exchange>(
     ];
     shards.comm.sum_f64(&mut sums)?;
     let [sq, norm2, n] = sums;
-    let (value, dscale) = match kind {
-        Loss::RelativeL2 => {
-            let norm = norm2.sqrt();
-            let scale = 100.0 / if norm > 0.0 { norm } else { 1.0 };
-            let root = sq.sqrt();
-            (scale * root, if root > 0.0 { scale / root } else { 0.0 })
-        }
-        Loss::Mse => {
-            let n = n.max(1.0);
-            (sq / n, 2.0 / n)
-        }
-    };
+    let (value, dscale) = value_and_scale(kind, sq, || norm2.sqrt(), n);
     let out = tape.scalar(E::of(value), &[pred]);
     tape.on_backward(out, move |pass| {
         if let Some(g) = pass.take_grad(out) {
