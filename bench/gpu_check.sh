@@ -9,7 +9,9 @@
 #   3. `rrae bench` on the GPU against PyTorch CUDA eager, same model and batch:
 #      models/rrae.rrae, examples/mnist.rrae and the paper's Appendix C network, with
 #      both sides' GPU memory;
-#   4. examples/mnist_arrae.rrae on the GPU with the paper's 20,000-step budget.
+#   4. the NCCL collective on this machine's GPUs (examples/nccl.rs: gathers, rank-order
+#      sums, broadcast; one rank per GPU; one GPU makes a one-rank communicator);
+#   5. examples/mnist_arrae.rrae on the GPU with the paper's 20,000-step budget.
 # DEVICE=cpu runs the same script on the CPU (a dry run of its plumbing), QUICK=1
 # shortens every run; PY names the Python with PyTorch (default: /opt/torch/.venv).
 set -uo pipefail
@@ -100,7 +102,24 @@ bench "(b) MNIST 1x28x28, batch 32, L 64, k 16" examples/mnist.rrae --size 28 --
 bench "(c) Appendix C network, batch 64, L 200" bench/models/appendix_c.rrae --size 64 --batch 64 \
     --latent 200 --k 2 --enc-widths 32,64 --dec-widths 256,128,32,8 --channels 300
 
-echo "== 4. examples/mnist_arrae.rrae on $DEVICE, 20,000-step budget"
+echo "== 4. NCCL: the collectives' check over NCCL, one rank per GPU"
+if [ "$DEVICE" = cuda ]; then
+    nccl_dir=$(bash bench/nccl_lib.sh "$PY" 2>&1 | tail -n 1)
+    echo "libnccl.so linked in $nccl_dir"
+    LD_LIBRARY_PATH="$nccl_dir:$LD_LIBRARY_PATH" timeout 120 "$G/nccl" 2>&1 | tail -n 20
+    echo "nccl exit: ${PIPESTATUS[0]}"
+    gpus=$(nvidia-smi -L 2>/dev/null | wc -l)
+    if [ "$gpus" -ge 2 ] && command -v mpirun >/dev/null && [ -x "$G/rrae-mpi" ]; then
+        LD_LIBRARY_PATH="$nccl_dir:$LD_LIBRARY_PATH" timeout 300 mpirun --allow-run-as-root -np 2 \
+            "$G/rrae-mpi" run examples/quickstart.rrae --device cuda --steps "$qs" --out "$tmp/quick-nccl" -q 2>&1 | tail -n 6
+    else
+        echo "(2-rank quickstart over NCCL: needs 2 GPUs, mpirun and target/gpu/rrae-mpi; this machine has $gpus GPU(s))"
+    fi
+else
+    echo "(DEVICE=cpu: skipped)"
+fi
+
+echo "== 5. examples/mnist_arrae.rrae on $DEVICE, 20,000-step budget"
 as=$(steps 20000 300)
 af=$(steps 2000 50)
 timeout 420 "$RRAE" run examples/mnist_arrae.rrae --device "$DEVICE" \

@@ -13,6 +13,9 @@ bin=$(cargo test --release -p rrae-engine --lib --no-run --message-format=json 2
     | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
 [ -x "$bin" ] || { echo "error: no rrae-engine test binary was built" >&2; exit 1; }
 cp "$bin" "$out/engine-tests"
+# The NCCL check (one rank per GPU, no MPI needed).
+cargo build --release -p rrae-engine --example nccl
+cp target/release/examples/nccl "$out/nccl"
 cp -r ../shared/data/mnist "$out/data/"
-strip "$out/rrae" "$out/engine-tests" 2>/dev/null || true
+strip "$out/rrae" "$out/engine-tests" "$out/nccl" 2>/dev/null || true
 du -sh "$out"

@@ -19,7 +19,13 @@ fn debug() -> bool {
 /// output (standard error when standard output carries JSON): `device: cpu`, with the
 /// reason when `auto` found no GPU. Asking for a GPU that cannot be used is an error.
 pub fn open_device(choice: DeviceChoice, json: bool) -> Result<Opened, ExitCode> {
-    match choice.open() {
+    use rrae_engine::collective::{launched_local_rank, launched_size};
+    // Under `mpirun` the ranks of one machine take its GPUs in turn.
+    let shift = match launched_size() {
+        Some(n) if n > 1 => launched_local_rank().unwrap_or(0),
+        _ => 0,
+    };
+    match choice.open_shifted(shift) {
         Ok(Found { device, note }) => {
             let line = match note {
                 // The short reason; `--device cuda` gives the whole of it.
@@ -108,7 +114,7 @@ pub fn run(
     o.apply(&mut ir);
     let dir = out.unwrap_or_else(|| default_dir(&ir));
     let _ = RUN_DIR.set(dir.clone());
-    let ranks = join_ranks(source)?;
+    let ranks = join_ranks(source, &how.device)?;
     let rank = ranks.rank();
     let mut bar = Bar::new(how.quiet);
     let opts = RunOptions {
@@ -182,10 +188,11 @@ pub fn run(
 }
 
 /// The ranks of this run: MPI's when an MPI launcher started several (`mpirun -np N`,
-/// `srun`), after checking that every rank runs the same model file and program; one
-/// otherwise. A build without the `mpi` feature started as several ranks is an error,
-/// since each would train alone into the same folder.
-fn join_ranks(source: &str) -> Result<rrae_engine::collective::Ranks, ExitCode> {
+/// `srun`), after checking that every rank runs the same model file and program, with
+/// NCCL moving the data when the ranks train on GPUs; one otherwise. A build without the
+/// `mpi` feature started as several ranks is an error, since each would train alone
+/// into the same folder.
+fn join_ranks(source: &str, device: &Opened) -> Result<rrae_engine::collective::Ranks, ExitCode> {
     use rrae_engine::collective::{agree, launched_size, Ranks};
     let n = launched_size().unwrap_or(1);
     if n <= 1 {
@@ -205,11 +212,23 @@ fn join_ranks(source: &str) -> Result<rrae_engine::collective::Ranks, ExitCode> 
             errln!("error on rank {}: {e}", ranks.rank());
             return Err(ExitCode::from(1));
         }
-        Ok(ranks)
+        match device {
+            Opened::Cuda(gpu) => {
+                let rank = ranks.rank();
+                match rrae_engine::collective::Nccl::join(ranks.0.clone(), gpu.ordinal()) {
+                    Ok(nccl) => Ok(Ranks(std::sync::Arc::new(nccl))),
+                    Err(e) => {
+                        errln!("error on rank {rank}: {e}");
+                        Err(ExitCode::from(1))
+                    }
+                }
+            }
+            Opened::Cpu(_) => Ok(ranks),
+        }
     }
     #[cfg(not(feature = "mpi"))]
     {
-        let _ = (source, agree);
+        let _ = (source, agree, device);
         errln!(
             "error: started as {n} MPI ranks, but this rrae was built without MPI\n  help: build it with `cargo install --path runtime/cli --features mpi` (README, \"Beyond one machine\"), or run one process"
         );

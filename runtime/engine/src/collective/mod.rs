@@ -6,7 +6,8 @@
 //! default: no exchange at all), [`Threads`] (ranks as threads of one process: the
 //! tests' way to check the distributed step against the single one without MPI) and,
 //! behind the `mpi` cargo feature, `Mpi` (rsmpi over any MPI: OpenMPI, MPICH, a
-//! cluster's). Devices and collectives are orthogonal: a rank's buffers cross to the
+//! cluster's), and [`Nccl`] for `--device cuda` ranks (NCCL moves the data between
+//! GPUs; the host collective carries its id). Devices and collectives are orthogonal: a rank's buffers cross to the
 //! host for the exchange, so a CPU rank and a GPU rank run the same trainer code.
 //!
 //! Sums are deterministic: every implementation gathers each rank's vector and adds them
@@ -14,12 +15,16 @@
 //! whose association the standard leaves to the algorithm. So a run is the same bits for
 //! a given number of ranks, and every rank holds the same parameters after every step.
 
+mod check;
 #[cfg(feature = "mpi")]
 mod mpi;
+mod nccl;
 mod threads;
 
+pub use self::check::check;
 #[cfg(feature = "mpi")]
 pub use self::mpi::Mpi;
+pub use self::nccl::{library as nccl_library, Nccl};
 pub use self::threads::Threads;
 
 use crate::error::Result;
@@ -126,6 +131,20 @@ pub fn launched_rank() -> Option<usize> {
         "PMI_RANK",
         "PMIX_RANK",
         "SLURM_PROCID",
+    ]
+    .iter()
+    .find_map(|v| std::env::var(v).ok()?.parse().ok())
+}
+
+/// This process's number among the ranks on its own machine (`OMPI_COMM_WORLD_LOCAL_RANK`,
+/// `MPI_LOCALRANKID`, `SLURM_LOCALID`), which picks its GPU; `None` for a process
+/// started alone.
+pub fn launched_local_rank() -> Option<usize> {
+    [
+        "OMPI_COMM_WORLD_LOCAL_RANK",
+        "MPI_LOCALRANKID",
+        "PMI_LOCAL_RANK",
+        "SLURM_LOCALID",
     ]
     .iter()
     .find_map(|v| std::env::var(v).ok()?.parse().ok())

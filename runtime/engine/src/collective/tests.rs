@@ -94,3 +94,76 @@ fn ranks_started_differently_are_refused_on_every_rank() {
         );
     }
 }
+
+/// The check the MPI and NCCL examples run passes on the thread ranks and on one
+/// process, and fails on a collective that sums in another order.
+#[test]
+fn the_shared_check_passes_on_threads_and_fails_on_a_wrong_sum() {
+    for n in 1..=4 {
+        assert!(
+            on_ranks(n, |c| check(c)).iter().all(|r| r.is_ok()),
+            "{n} ranks"
+        );
+    }
+    assert_eq!(check(&Single), Ok(()));
+
+    /// Thread ranks whose sum adds the ranks backwards.
+    #[derive(Debug)]
+    struct Backwards(Threads);
+    impl Collective for Backwards {
+        fn rank(&self) -> usize {
+            self.0.rank()
+        }
+        fn size(&self) -> usize {
+            self.0.size()
+        }
+        fn all_gather_f64(&self, l: &[f64], c: &[usize]) -> Result<Vec<f64>> {
+            self.0.all_gather_f64(l, c)
+        }
+        fn all_gather_f32(&self, l: &[f32], c: &[usize]) -> Result<Vec<f32>> {
+            self.0.all_gather_f32(l, c)
+        }
+        fn broadcast(&self, b: &mut Vec<u8>, root: usize) -> Result<()> {
+            self.0.broadcast(b, root)
+        }
+        fn abort(&self, code: i32) -> ! {
+            self.0.abort(code)
+        }
+        fn sum_f64(&self, v: &mut [f64]) -> Result<()> {
+            let n = v.len();
+            let all = self.0.all_gather_f64(v, &vec![n; self.size()])?;
+            for (i, x) in v.iter_mut().enumerate() {
+                *x = (0..self.size()).rev().map(|r| all[r * n + i]).sum();
+            }
+            Ok(())
+        }
+    }
+    let got = on_ranks(3, |c| check(&Backwards(c.clone())));
+    assert!(
+        got.iter()
+            .all(|r| r.as_ref().is_err_and(|e| e.contains("sum_f64"))),
+        "{got:?}"
+    );
+}
+
+/// Joining NCCL where its library (or CUDA's) is missing is an error that names what
+/// is missing, on every rank, never cudarc's panic; where both are there, one rank
+/// joins on device 0 and passes the check.
+#[test]
+fn joining_nccl_fails_clearly_without_its_library_and_works_with_it() {
+    if nccl_library().is_ok() {
+        let nccl = Nccl::join(Arc::new(Single), 0).unwrap_or_else(|e| panic!("{e}")); // ok: test
+        assert_eq!(check(&nccl), Ok(()));
+        return;
+    }
+    let got = on_ranks(2, |c| {
+        Nccl::join(Arc::new(c.clone()), 0)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+    for r in got {
+        let e = r.err().unwrap_or_default();
+        assert!(e.contains("was not found"), "{e}");
+        assert!(e.contains("LD_LIBRARY_PATH"), "{e}");
+    }
+}

@@ -157,10 +157,20 @@ impl DeviceChoice {
     /// the list that opens (the CPU always does), with the reasons for those before it
     /// in the note.
     pub fn open(self) -> Result<Found> {
+        self.open_shifted(0)
+    }
+
+    /// [`DeviceChoice::open`] for a rank that shares its machine with others: the
+    /// instances of a counted kind (GPUs) are numbered from `shift`, the rank's number
+    /// on its machine, so that `--device cuda` under `mpirun` gives the ranks of a node
+    /// cuda:0, cuda:1, … and `cuda:2` gives them cuda:2, cuda:3, …
+    pub fn open_shifted(self, shift: usize) -> Result<Found> {
+        let at = |k: Kind, n: usize| if k.counted() { n + shift } else { n };
         match self {
             DeviceChoice::Named(k, n) => {
-                let device = k.open(n).map_err(|reason| EngineError::Device {
-                    asked: self.to_string(),
+                let asked = DeviceChoice::Named(k, at(k, n));
+                let device = k.open(at(k, n)).map_err(|reason| EngineError::Device {
+                    asked: asked.to_string(),
                     reason,
                 })?;
                 Ok(Found { device, note: None })
@@ -168,7 +178,7 @@ impl DeviceChoice {
             DeviceChoice::Auto => {
                 let mut why = vec![];
                 for k in Kind::ALL {
-                    match k.open(0) {
+                    match k.open(at(*k, 0)) {
                         Ok(device) => {
                             let note = (!why.is_empty()).then(|| why.join("; "));
                             return Ok(Found { device, note });
@@ -189,6 +199,21 @@ impl DeviceChoice {
 mod tests {
     use super::*;
     use crate::device::cuda::probe;
+
+    /// A rank's shift moves only counted kinds: the CPU stays the CPU, `cuda` becomes
+    /// the rank's GPU and an error names the GPU the rank asked for.
+    #[test]
+    fn ranks_of_one_machine_take_its_gpus_in_turn() {
+        let cpu = DeviceChoice::Named(Kind::Cpu, 0).open_shifted(3);
+        assert!(matches!(cpu.map(|f| f.device), Ok(Opened::Cpu(_))));
+        let auto = DeviceChoice::Auto.open_shifted(3);
+        assert!(auto.is_ok(), "auto always opens something");
+        match DeviceChoice::Named(Kind::Cuda, 1).open_shifted(2) {
+            Ok(Found { device: Opened::Cuda(gpu), .. }) => assert_eq!(gpu.ordinal(), 3),
+            Ok(other) => panic!("cuda:1 shifted by 2 opened {:?}", other.device),
+            Err(e) => assert!(e.to_string().contains("cuda:3"), "{e}"),
+        }
+    }
 
     #[test]
     fn device_names_parse_and_print_back() {

@@ -42,6 +42,8 @@ pub struct Cuda {
 
 struct Inner {
     label: String,
+    /// The driver's number for this GPU (`cuda:N`).
+    ordinal: usize,
     ctx: Arc<CudaContext>,
     stream: Arc<CudaStream>,
     blas: CudaBlas,
@@ -78,6 +80,7 @@ impl Cuda {
         let dev = Cuda {
             inner: Arc::new(Inner {
                 label: format!("cuda:{ordinal} ({name}, sm_{major}{minor})"),
+                ordinal,
                 ctx,
                 stream,
                 blas,
@@ -88,6 +91,11 @@ impl Cuda {
         };
         dev.smoke_test()?;
         Ok(dev)
+    }
+
+    /// The driver's number for this GPU: where a rank's NCCL communicator lives.
+    pub fn ordinal(&self) -> usize {
+        self.inner.ordinal
     }
 
     /// Compiles, loads and runs [`module::SMOKE`] and reads its result back.
