@@ -1,0 +1,66 @@
+//! What a deployed model does, written once for the board and for the host that checks
+//! it (tests/cortex_m.rs includes this file): decode given coefficients, interpolate
+//! between two training examples through their coefficients, and draw seeded samples.
+//! Every output is reported as its label, its length and an FNV-1a hash of its f32
+//! bits, so the board and the host can be compared bit for bit over a serial line.
+
+use rrae_artifact::{Error, Rng, View};
+
+/// Seed of the samples.
+pub const SEED: u64 = 7;
+
+/// FNV-1a over the little-endian bits of `values`.
+pub fn hash(values: &[f32]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for v in values {
+        for b in v.to_bits().to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    h
+}
+
+/// Runs the three jobs on `view`, giving each output to `emit(label, index, values)`.
+pub fn run(view: &View, emit: &mut dyn FnMut(&str, usize, &[f32])) -> Result<(), Error> {
+    let a = view.artifact();
+    let k = view.k();
+    // Decode: the training coefficients' mean, and the mean moved by ± one standard
+    // deviation along each coefficient in turn.
+    let mean: alloc::vec::Vec<f32> = a
+        .coefficient_mean
+        .iter()
+        .map(|v| v.to_native() as f32)
+        .collect();
+    let sd = |i: usize| libm::sqrt(a.coefficient_cov[i * k + i].to_native()) as f32;
+    let mut inputs = alloc::vec![mean.clone()];
+    for i in 0..k {
+        for sign in [1.0f32, -1.0] {
+            let mut c = mean.clone();
+            c[i] += sign * sd(i);
+            inputs.push(c);
+        }
+    }
+    for (i, c) in inputs.iter().enumerate() {
+        emit("decode", i, &view.decode(c)?);
+    }
+    // Interpolate: between the first two stored training examples.
+    let n = view.input_len();
+    let ex: alloc::vec::Vec<f32> = a.examples.iter().map(|v| v.to_native()).collect();
+    if ex.len() >= 2 * n {
+        for (i, x) in view
+            .interpolate(&ex[..n], &ex[n..2 * n], 3)?
+            .iter()
+            .enumerate()
+        {
+            emit("interpolate", i, x);
+        }
+        emit("coefficients", 0, &view.encode(&ex[..n])?);
+    }
+    // Sample: seeded draws from the training coefficients' Gaussian.
+    let mut rng = Rng::new(SEED);
+    for (i, x) in view.sample(2, &mut rng)?.iter().enumerate() {
+        emit("sample", i, x);
+    }
+    Ok(())
+}
