@@ -209,7 +209,10 @@ mod tests {
         let auto = DeviceChoice::Auto.open_shifted(3);
         assert!(auto.is_ok(), "auto always opens something");
         match DeviceChoice::Named(Kind::Cuda, 1).open_shifted(2) {
-            Ok(Found { device: Opened::Cuda(gpu), .. }) => assert_eq!(gpu.ordinal(), 3),
+            Ok(Found {
+                device: Opened::Cuda(gpu),
+                ..
+            }) => assert_eq!(gpu.ordinal(), 3),
             Ok(other) => panic!("cuda:1 shifted by 2 opened {:?}", other.device),
             Err(e) => assert!(e.to_string().contains("cuda:3"), "{e}"),
         }
