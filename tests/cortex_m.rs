@@ -50,6 +50,57 @@ fn on_board(model: &Path) -> Output {
         .unwrap_or_else(|e| panic!("cargo run for the board: {e}")) // ok: test
 }
 
+/// A `.npy` of f32 rows (what `rrae decode` reads).
+fn npy_f32(rows: &[Vec<f32>]) -> Vec<u8> {
+    let width = rows.first().map_or(0, Vec::len);
+    let mut header = format!(
+        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {width}), }}",
+        rows.len()
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((header.len() as u16).to_le_bytes());
+    out.extend(header.as_bytes());
+    out.extend(rows.iter().flatten().flat_map(|v| v.to_le_bytes()));
+    out
+}
+
+/// The rows of `n` values of an f64 `.npy` (what `rrae sample` and `rrae decode`
+/// write), as the f32 values they were computed as (f32 → f64 is exact).
+fn npy_rows(path: &Path, n: usize) -> Vec<Vec<f32>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())); // ok: test
+    assert!(
+        bytes.starts_with(b"\x93NUMPY"),
+        "{} is not a .npy",
+        path.display()
+    );
+    let header = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+    let text = String::from_utf8_lossy(&bytes[10..10 + header]);
+    assert!(text.contains("'<f8'"), "{text}");
+    let values: Vec<f32> = bytes[10 + header..]
+        .chunks_exact(8)
+        .map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])) as f32)
+        .collect();
+    values.chunks(n).map(<[f32]>::to_vec).collect()
+}
+
+/// Runs the `rrae` command, which must succeed.
+fn rrae(args: &[&std::ffi::OsStr]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("rrae: {e}")); // ok: test
+    assert!(
+        out.status.success(),
+        "rrae {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The lines a workload output makes: `label i: n=N hash=H`.
 fn line(label: &str, i: usize, v: &[f32]) -> String {
     format!("{label} {i}: n={} hash={:016x}", v.len(), workload::hash(v))
@@ -106,6 +157,51 @@ fn the_board_decodes_samples_and_interpolates_as_the_host_does() {
         "the board's outputs differ from the host's:\n{out}"
     );
     assert!(out.contains("heap high-water mark"), "{out}");
+
+    // The command line's decode and samples have the board's bits too.
+    let coefficients = dir.join("coefficients.npy");
+    std::fs::write(&coefficients, npy_f32(&workload::decode_inputs(&view)))
+        .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let (decoded, sampled) = (dir.join("decoded.npy"), dir.join("sampled.npy"));
+    rrae(&[
+        "decode".as_ref(),
+        model.as_ref(),
+        coefficients.as_ref(),
+        "-o".as_ref(),
+        decoded.as_ref(),
+    ]);
+    let seed = workload::SEED.to_string();
+    rrae(&[
+        "sample".as_ref(),
+        model.as_ref(),
+        "-n".as_ref(),
+        "2".as_ref(),
+        "--seed".as_ref(),
+        seed.as_ref(),
+        "-o".as_ref(),
+        sampled.as_ref(),
+    ]);
+    let n = view.input_len();
+    let cli: Vec<String> = npy_rows(&decoded, n)
+        .iter()
+        .enumerate()
+        .map(|(i, v)| line("decode", i, v))
+        .chain(
+            npy_rows(&sampled, n)
+                .iter()
+                .enumerate()
+                .map(|(i, v)| line("sample", i, v)),
+        )
+        .collect();
+    let board_lines: Vec<&String> = got
+        .iter()
+        .filter(|l| l.starts_with("decode ") || l.starts_with("sample "))
+        .collect();
+    assert_eq!(
+        board_lines,
+        cli.iter().collect::<Vec<_>>(),
+        "rrae decode / rrae sample differ from the board"
+    );
 
     // One flipped bit in the weights: refused by the verifying open, non-zero exit.
     let mut damaged = bytes.clone();

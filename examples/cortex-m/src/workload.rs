@@ -21,12 +21,11 @@ pub fn hash(values: &[f32]) -> u64 {
     h
 }
 
-/// Runs the three jobs on `view`, giving each output to `emit(label, index, values)`.
-pub fn run(view: &View, emit: &mut dyn FnMut(&str, usize, &[f32])) -> Result<(), Error> {
+/// The coefficients the decode job decodes: the training coefficients' mean, and the
+/// mean moved by ± one standard deviation along each coefficient in turn.
+pub fn decode_inputs(view: &View) -> alloc::vec::Vec<alloc::vec::Vec<f32>> {
     let a = view.artifact();
     let k = view.k();
-    // Decode: the training coefficients' mean, and the mean moved by ± one standard
-    // deviation along each coefficient in turn.
     let mean: alloc::vec::Vec<f32> = a
         .coefficient_mean
         .iter()
@@ -41,7 +40,13 @@ pub fn run(view: &View, emit: &mut dyn FnMut(&str, usize, &[f32])) -> Result<(),
             inputs.push(c);
         }
     }
-    for (i, c) in inputs.iter().enumerate() {
+    inputs
+}
+
+/// Runs the three jobs on `view`, giving each output to `emit(label, index, values)`.
+pub fn run(view: &View, emit: &mut dyn FnMut(&str, usize, &[f32])) -> Result<(), Error> {
+    let a = view.artifact();
+    for (i, c) in decode_inputs(view).iter().enumerate() {
         emit("decode", i, &view.decode(c)?);
     }
     // Interpolate: between the first two stored training examples.
