@@ -1,6 +1,8 @@
 //! What a deployed model does, written once for the board and for the host that checks
 //! it (tests/cortex_m.rs includes this file): decode given coefficients, interpolate
-//! between two training examples through their coefficients, and draw seeded samples.
+//! between two training examples through their coefficients, the reduced-order path
+//! (a parameter value → coefficients over the training grid → decode), and draw seeded
+//! samples.
 //! Every output is reported as its label, its length and an FNV-1a hash of its f32
 //! bits, so the board and the host can be compared bit for bit over a serial line.
 
@@ -61,6 +63,23 @@ pub fn run(view: &View, emit: &mut dyn FnMut(&str, usize, &[f32])) -> Result<(),
             emit("interpolate", i, x);
         }
         emit("coefficients", 0, &view.encode(&ex[..n])?);
+    }
+    // The reduced-order path: parameter values between training points (a quarter and
+    // a half of the way from each parameter's first value to its second) → the
+    // coefficients interpolated over the training grid → decoded.
+    if let Some(g) = a.grid.as_ref() {
+        for (i, t) in [0.25f64, 0.5].into_iter().enumerate() {
+            let p: alloc::vec::Vec<f64> = g
+                .axes
+                .iter()
+                .map(|ax| match (ax.first(), ax.get(1)) {
+                    (Some(x0), Some(x1)) => x0.to_native() + t * (x1.to_native() - x0.to_native()),
+                    (Some(x0), None) => x0.to_native(),
+                    _ => 0.0,
+                })
+                .collect();
+            emit("rom", i, &view.decode_at(&p)?);
+        }
     }
     // Sample: seeded draws from the training coefficients' Gaussian.
     let mut rng = Rng::new(SEED);

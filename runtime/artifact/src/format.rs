@@ -35,6 +35,18 @@ pub struct Artifact {
     pub examples: Vec<f32>,
     pub dataset: DatasetSummary,
     pub training: TrainingSummary,
+    /// The training parameter grid and each point's coefficients, for the
+    /// reduced-order path (`View::decode_at`); `None` for data without parameters.
+    pub grid: Option<ParamGrid>,
+}
+
+/// The training samples' parameters, a full grid, and their basis coefficients.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ParamGrid {
+    /// Each parameter's distinct values, increasing.
+    pub axes: Vec<Vec<f64>>,
+    /// k coefficients per grid point, the points in flat order (last axis fastest).
+    pub coefficients: Vec<f32>,
 }
 
 /// The latent map at inference.

@@ -28,6 +28,7 @@ extern crate alloc;
 mod error;
 mod format;
 pub mod geometry;
+pub mod grid;
 mod interp;
 mod layer;
 mod open;

@@ -73,6 +73,23 @@ pub fn build(t: &Trainer, s: &Summary) -> art::Artifact {
         .iter()
         .map(|&v| norm.invert(v as f64) as f32)
         .collect();
+    // The reduced-order path: each training grid point's coefficients, in the grid's
+    // flat order, where the data has parameters.
+    let grid = d.params.as_ref().map(|p| art::ParamGrid {
+        axes: p.grid.axes().to_vec(),
+        coefficients: p
+            .grid
+            .samples()
+            .iter()
+            .flat_map(|&i| {
+                s.coefficients
+                    .row(i)
+                    .iter()
+                    .map(|&v| v as f32)
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+    });
     let steps = |p: Phase| t.log.iter().filter(|l| l.phase == p).count() as u64;
     art::Artifact {
         name: ir.name.clone(),
@@ -111,6 +128,7 @@ pub fn build(t: &Trainer, s: &Summary) -> art::Artifact {
             interpolation_error: s.metrics.interpolation_error,
             wall_seconds: s.wall_seconds,
         },
+        grid,
     }
 }
 

@@ -129,41 +129,21 @@ impl Grid {
     /// multilinear weights (which sum to 1). The first axis varies fastest over the
     /// corners.
     pub fn corners(&self, q: &[f64]) -> Result<Vec<(usize, f64)>, String> {
-        // Per axis: the lower index and the fraction t toward the next value.
-        let mut cell = Vec::with_capacity(self.axes.len());
-        for (d, (a, &v)) in self.axes.iter().zip(q).enumerate() {
-            let (lo, hi) = (a[0], a[a.len() - 1]);
-            if !(v >= lo && v <= hi) {
-                return Err(format!(
-                    "parameter {d} = {v} lies outside the training range [{lo}, {hi}]; \
-                     latents are interpolated, not extrapolated"
-                ));
-            }
-            if a.len() == 1 {
-                cell.push((0, 0.0, false));
-                continue;
-            }
-            let i = a
-                .partition_point(|&x| x <= v)
-                .saturating_sub(1)
-                .min(a.len() - 2);
-            cell.push((i, (v - a[i]) / (a[i + 1] - a[i]), true));
-        }
-        let mut out = Vec::with_capacity(1 << cell.len());
-        for mask in 0..1usize << cell.len() {
-            let (mut flat, mut w) = (0, 1.0);
-            let mut valid = true;
-            for (d, (a, &(i, t, two))) in self.axes.iter().zip(&cell).enumerate() {
-                let up = mask >> d & 1 == 1;
-                valid &= two || !up;
-                flat = flat * a.len() + i + usize::from(up && two);
-                w *= if up { t } else { 1.0 - t };
-            }
-            if valid {
-                out.push((self.sample_at[flat], w));
-            }
-        }
-        Ok(out)
+        Ok(rrae_artifact::grid::corners(&self.axes, q)?
+            .into_iter()
+            .map(|(flat, w)| (self.sample_at[flat], w))
+            .collect())
+    }
+
+    /// Each parameter's distinct values, increasing.
+    pub fn axes(&self) -> &[Vec<f64>] {
+        &self.axes
+    }
+
+    /// The training sample at each grid point, the points in flat order (last axis
+    /// fastest, as [`rrae_artifact::grid::corners`] numbers them).
+    pub fn samples(&self) -> &[usize] {
+        &self.sample_at
     }
 
     /// Rows of `l` values at each query (`dim` values each), interpolated from
