@@ -111,26 +111,21 @@ fn the_board_decodes_samples_and_interpolates_as_the_host_does() {
     tools();
     let dir = std::env::temp_dir().join(format!("rrae-cortex-m-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let trained = Command::new(env!("CARGO_BIN_EXE_rrae"))
-        .current_dir(root())
-        .args([
-            "run",
-            "examples/mlp_bumps.rrae",
-            "--steps",
-            "60",
-            "--fine-tune-steps",
-            "10",
-        ])
-        .args(["--device", "cpu", "-q", "--out"])
-        .arg(dir.join("run"))
-        .output()
-        .unwrap_or_else(|e| panic!("rrae run: {e}")); // ok: test
-    assert!(
-        trained.status.success(),
-        "{}",
-        String::from_utf8_lossy(&trained.stderr)
-    );
-    let model = dir.join("run/model.rra");
+    let run = dir.join("run");
+    rrae(&[
+        "run".as_ref(),
+        "examples/mlp_bumps.rrae".as_ref(),
+        "--steps".as_ref(),
+        "60".as_ref(),
+        "--fine-tune-steps".as_ref(),
+        "10".as_ref(),
+        "--device".as_ref(),
+        "cpu".as_ref(),
+        "-q".as_ref(),
+        "--out".as_ref(),
+        run.as_ref(),
+    ]);
+    let model = run.join("model.rra");
 
     // The host's outputs, from the same file and the same workload.
     let bytes = std::fs::read(&model).unwrap_or_else(|e| panic!("{e}")); // ok: test

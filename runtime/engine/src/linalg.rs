@@ -153,7 +153,7 @@ mod tests {
             });
             let (ua, sa, va) = unblocked(&a);
             let Some((ub, sb, vb)) = blocked(&a) else {
-                panic!("faer did not converge on {m} × {n}");
+                panic!("faer did not converge on {m} × {n}"); // ok: test
             };
             let sorted = |s: &[f64]| {
                 let mut s = s.to_vec();

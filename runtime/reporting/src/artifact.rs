@@ -81,13 +81,7 @@ pub fn build(t: &Trainer, s: &Summary) -> art::Artifact {
             .grid
             .samples()
             .iter()
-            .flat_map(|&i| {
-                s.coefficients
-                    .row(i)
-                    .iter()
-                    .map(|&v| v as f32)
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|&i| (0..s.coefficients.ncols()).map(move |j| s.coefficients[(i, j)] as f32))
             .collect(),
     });
     let steps = |p: Phase| t.log.iter().filter(|l| l.phase == p).count() as u64;

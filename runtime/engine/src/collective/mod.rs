@@ -7,8 +7,9 @@
 //! tests' way to check the distributed step against the single one without MPI) and,
 //! behind the `mpi` cargo feature, `Mpi` (rsmpi over any MPI: OpenMPI, MPICH, a
 //! cluster's), and [`Nccl`] for `--device cuda` ranks (NCCL moves the data between
-//! GPUs; the host collective carries its id). Devices and collectives are orthogonal: a rank's buffers cross to the
-//! host for the exchange, so a CPU rank and a GPU rank run the same trainer code.
+//! GPUs; the host collective carries its id). Devices and collectives are orthogonal:
+//! a rank's buffers cross to the host for the exchange, so a CPU rank and a GPU rank
+//! run the same trainer code.
 //!
 //! Sums are deterministic: every implementation gathers each rank's vector and adds them
 //! in rank order on every rank ([`Collective::sum_f64`]), rather than MPI_Allreduce,
@@ -112,42 +113,54 @@ pub fn shard_start(counts: &[usize], rank: usize) -> usize {
 /// The number of ranks an MPI launcher (`mpirun`, `mpiexec`, `srun`) started, from the
 /// variables it sets; `None` for a process started alone.
 pub fn launched_size() -> Option<usize> {
-    [
+    from_launcher(&[
         "OMPI_COMM_WORLD_SIZE",
         "PMI_SIZE",
         "PMIX_SIZE",
         "MPI_LOCALNRANKS",
         "SLURM_NTASKS",
-    ]
-    .iter()
-    .find_map(|v| std::env::var(v).ok()?.parse().ok())
+    ])
 }
 
 /// This process's rank as the MPI launcher numbered it, before MPI is initialised;
 /// `None` for a process started alone.
 pub fn launched_rank() -> Option<usize> {
-    [
+    from_launcher(&[
         "OMPI_COMM_WORLD_RANK",
         "PMI_RANK",
         "PMIX_RANK",
         "SLURM_PROCID",
-    ]
-    .iter()
-    .find_map(|v| std::env::var(v).ok()?.parse().ok())
+    ])
 }
 
 /// This process's number among the ranks on its own machine (`OMPI_COMM_WORLD_LOCAL_RANK`,
 /// `MPI_LOCALRANKID`, `SLURM_LOCALID`), which picks its GPU; `None` for a process
 /// started alone.
 pub fn launched_local_rank() -> Option<usize> {
-    [
+    from_launcher(&[
         "OMPI_COMM_WORLD_LOCAL_RANK",
         "MPI_LOCALRANKID",
         "PMI_LOCAL_RANK",
         "SLURM_LOCALID",
-    ]
-    .iter()
-    .find_map(|v| std::env::var(v).ok()?.parse().ok())
+    ])
+}
+
+/// The first of the launchers' variables `vars` that is set to a number.
+fn from_launcher(vars: &[&str]) -> Option<usize> {
+    vars.iter()
+        .find_map(|v| std::env::var(v).ok()?.parse().ok())
+}
+
+/// An error unless `counts` has one entry per rank and this rank's is `local` values:
+/// what the gathers of the MPI and NCCL collectives check before they exchange.
+fn check_counts(rank: usize, size: usize, local: usize, counts: &[usize]) -> Result<()> {
+    if counts.len() != size || counts[rank] != local {
+        return Err(crate::error::EngineError::Collective {
+            rank,
+            reason: format!("gives {local} values for counts {counts:?} over {size} ranks"),
+        });
+    }
+    Ok(())
 }
 
 /// An error on every rank unless every rank gives the same `value` (the model file,

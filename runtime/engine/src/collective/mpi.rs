@@ -64,16 +64,7 @@ impl Mpi {
         local: &[T],
         counts: &[usize],
     ) -> Result<Vec<T>> {
-        if counts.len() != self.size || counts[self.rank] != local.len() {
-            return Err(EngineError::Collective {
-                rank: self.rank,
-                reason: format!(
-                    "gives {} values for counts {counts:?} over {} ranks",
-                    local.len(),
-                    self.size
-                ),
-            });
-        }
+        super::check_counts(self.rank, self.size, local.len(), counts)?;
         let c: Vec<i32> = counts.iter().map(|&n| n as i32).collect();
         let d: Vec<i32> = c
             .iter()

@@ -114,13 +114,7 @@ impl Nccl {
             rank: self.rank,
             reason,
         };
-        if counts.len() != self.size || counts[self.rank] != local.len() {
-            return Err(fail(format!(
-                "gives {} values for counts {counts:?} over {} ranks",
-                local.len(),
-                self.size
-            )));
-        }
+        super::check_counts(self.rank, self.size, local.len(), counts)?;
         let most = counts.iter().copied().max().unwrap_or(0);
         if most == 0 {
             return Ok(vec![]);

@@ -213,7 +213,7 @@ mod tests {
                 device: Opened::Cuda(gpu),
                 ..
             }) => assert_eq!(gpu.ordinal(), 3),
-            Ok(other) => panic!("cuda:1 shifted by 2 opened {:?}", other.device),
+            Ok(other) => panic!("cuda:1 shifted by 2 opened {:?}", other.device), // ok: test
             Err(e) => assert!(e.to_string().contains("cuda:3"), "{e}"),
         }
     }
