@@ -542,9 +542,18 @@ fn resuming_with_another_model_or_without_a_checkpoint_is_refused() {
         &TINY.replace("steps = 40", "steps = 41"),
     );
     let out = run_tiny(&other, &dir, &["--resume", dir.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("it was written for another model"), "{err}");
+    assert!(
+        err.contains("is not the text this run started from"),
+        "{err}"
+    );
+    // Without the folder's record (a run from before command.json), the checkpoint's
+    // own check still refuses it.
+    std::fs::remove_file(dir.join("command.json")).unwrap();
+    let out = run_tiny(&other, &dir, &["--resume", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("it was written for another model"));
     let empty = f.with_file_name("resume-nothing");
     let out = run_tiny(&f, &empty, &["--resume", empty.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));

@@ -22,6 +22,7 @@ pub mod memory;
 pub mod parser;
 pub mod probe;
 pub mod resolve;
+pub mod set;
 mod settings;
 pub mod shape;
 pub mod signature;

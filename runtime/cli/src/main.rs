@@ -7,6 +7,7 @@ mod fid;
 mod fmt;
 mod lsp;
 mod progress;
+mod runs;
 mod train;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -92,6 +93,9 @@ enum Command {
     Check {
         /// The .rrae file.
         file: PathBuf,
+        /// Change a setting of the model file: `train.lr=3e-4`, `latent.k=4`, `latent=svd_truncate(k = adaptive)`, `data.split=0.9`, `L=32` (a `let`); checked as if written in the file. Repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<rrae_lang::set::Assignment>,
     },
     /// Print a model file in canonical form (or rewrite it with --write).
     Fmt {
@@ -111,6 +115,9 @@ enum Command {
         /// The run folder (default: runs/<model name>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Change a setting of the model file: `train.lr=3e-4`, `latent.k=4`, `latent=svd_truncate(k = adaptive)`, `data.split=0.9`, `L=32` (a `let`); checked as if written in the file. Repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<rrae_lang::set::Assignment>,
         /// Override `train.steps` (and an adaptive search's `max_steps`).
         #[arg(long)]
         steps: Option<usize>,
@@ -155,6 +162,9 @@ enum Command {
         /// Where runs and the table go.
         #[arg(long, default_value = "runs/compare")]
         out: PathBuf,
+        /// Change a setting of every model file: `train.lr=3e-4`, `latent.k=4`, `latent=svd_truncate(k = adaptive)`, `data.split=0.9`, `L=32` (a `let`); checked as if written in the file. Repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<rrae_lang::set::Assignment>,
         /// Override `train.steps` of every file.
         #[arg(long)]
         steps: Option<usize>,
@@ -173,6 +183,29 @@ enum Command {
         /// Where to train and evaluate: `cpu`, `cuda`, `cuda:N`, or `auto` (the first GPU if a CUDA driver and a device are found, else the CPU).
         #[arg(long, default_value = "auto")]
         device: rrae_engine::device::DeviceChoice,
+    },
+    /// Train one model file over every combination of `--set` values (each run in its own folder under --out, as `rrae run` processes), then tabulate them: mean ± spread over seeds, and the compare table and figures over every run. The same command continues an interrupted sweep.
+    Sweep {
+        /// The .rrae file.
+        file: PathBuf,
+        /// One axis: `PATH=V1,V2,…` or `PATH=A..B` (integers, both ends included: `train.seed=0..4` is five seeds). Repeatable; a single value is a fixed change.
+        #[arg(long = "set", value_name = "PATH=VALUES")]
+        set: Vec<runs::Axis>,
+        /// Where the runs and the tables go (default: runs/sweep-<file name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// How many runs train at once.
+        #[arg(long, short, default_value_t = 1)]
+        jobs: usize,
+        /// Override `train.steps` of every run.
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Override `train.fine_tune_steps` of every run.
+        #[arg(long)]
+        fine_tune_steps: Option<usize>,
+        /// Where each run trains: `cpu`, `cuda`, `cuda:N` or `auto`.
+        #[arg(long, default_value = "auto")]
+        device: String,
     },
     /// Describe an artifact (a run folder's model.rra): shapes, k, errors, size, source hash.
     Inspect {
@@ -235,6 +268,9 @@ enum Command {
         /// Timed steps.
         #[arg(long, default_value_t = 20)]
         steps: usize,
+        /// Change a setting of the model file: `train.lr=3e-4`, `latent.k=4`, `latent=svd_truncate(k = adaptive)`, `data.split=0.9`, `L=32` (a `let`); checked as if written in the file. Repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<rrae_lang::set::Assignment>,
         /// Untimed warm-up steps.
         #[arg(long, default_value_t = 3)]
         warmup: usize,
@@ -269,18 +305,29 @@ fn read(file: &std::path::Path) -> Result<String, ExitCode> {
         })
 }
 
-/// Checks a file, printing the diagnostic on failure.
-fn checked(file: &std::path::Path) -> Result<(rrae_lang::Ir, String), ExitCode> {
-    let text = read(file)?;
-    let checked = rrae_lang::check_str(&file.to_string_lossy(), &text);
+/// Checks a file with the command line's `--set` applied, printing the diagnostic on
+/// failure: the IR and the text that was checked.
+fn checked(
+    file: &std::path::Path,
+    set: &[rrae_lang::set::Assignment],
+) -> Result<(rrae_lang::Ir, String), ExitCode> {
+    let name = file.to_string_lossy();
+    let text = rrae_lang::set::apply(&name, &read(file)?, set).map_err(|e| {
+        errln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    let checked = rrae_lang::check_str(&name, &text);
     let diag = checked.render_error();
     match (checked.result, diag) {
         (Ok(ir), _) => Ok((ir, text)),
-        (Err(_), Some(diag)) => {
-            err!("{diag}");
+        (Err(_), diag) => {
+            err!("{}", diag.unwrap_or_default());
+            if !set.is_empty() {
+                let args: Vec<String> = set.iter().map(|a| format!("--set {a}")).collect();
+                errln!("  note: checked with {} applied to {name}", args.join(" "));
+            }
             Err(ExitCode::from(1))
         }
-        (Err(_), None) => Err(ExitCode::from(1)),
     }
 }
 
@@ -289,6 +336,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
         Command::Run {
             file,
             out,
+            set,
             steps,
             fine_tune_steps,
             seed,
@@ -298,13 +346,18 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             save_images,
             device,
         } => {
-            let (ir, text) = checked(&file)?;
-            let device = train::open_device(device, false)?;
             let o = rrae_report::run::Overrides {
+                set,
                 steps,
                 fine_tune_steps,
                 seed,
             };
+            let o = match &resume {
+                Some(dir) => train::resumed_overrides(dir, &file, o)?,
+                None => o,
+            };
+            let (ir, text) = checked(&file, &o.set)?;
+            let device = train::open_device(device, false)?;
             let how = train::How {
                 quiet,
                 device,
@@ -313,6 +366,32 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 save_images,
             };
             train::run(ir, &text, &file.to_string_lossy(), resume.or(out), o, how)
+        }
+        Command::Sweep {
+            file,
+            set,
+            out,
+            jobs,
+            steps,
+            fine_tune_steps,
+            device,
+        } => {
+            if let Err(e) = device.parse::<rrae_engine::device::DeviceChoice>() {
+                errln!("error: --device {device}: {e}");
+                return Err(ExitCode::from(2));
+            }
+            runs::sweep(runs::Sweep {
+                file,
+                axes: set,
+                out,
+                jobs,
+                base: rrae_report::run::Overrides {
+                    steps,
+                    fine_tune_steps,
+                    ..Default::default()
+                },
+                device,
+            })
         }
         Command::Eval {
             dir,
@@ -323,6 +402,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
         Command::Compare {
             inputs,
             out,
+            set,
             steps,
             fine_tune_steps,
             seed,
@@ -331,11 +411,12 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             device,
         } => {
             let o = rrae_report::run::Overrides {
+                set,
                 steps,
                 fine_tune_steps,
                 seed,
             };
-            compare(inputs, out, o, reuse, (quiet, device))
+            runs::compare(inputs, out, o, reuse, (quiet, device))
         }
         Command::Sample {
             artifact,
@@ -362,17 +443,18 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
         } => fid::fid(real, generated, (black, white), model),
         Command::Bench {
             file,
+            set,
             steps,
             warmup,
             json,
             phase,
             device,
         } => {
-            let (ir, _) = checked(&file)?;
+            let (ir, _) = checked(&file, &set)?;
             let device = train::open_device(device, json)?;
             train::bench(ir, steps, warmup, json, phase, &device)
         }
-        Command::Check { file } => check(&file),
+        Command::Check { file, set } => check(&file, &set),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "rrae", &mut script);
@@ -388,21 +470,11 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
 }
 
 /// `rrae check FILE`: the IR and the memory estimate, or the diagnostic.
-fn check(file: &std::path::Path) -> Result<(), ExitCode> {
-    let text = read(file)?;
-    let checked = rrae_lang::check_str(&file.to_string_lossy(), &text);
-    match (&checked.result, checked.render_error()) {
-        (Ok(ir), _) => {
-            out!("{ir}");
-            outln!("{}", rrae_lang::memory::estimate(ir));
-            Ok(())
-        }
-        (Err(_), Some(diag)) => {
-            err!("{diag}");
-            Err(ExitCode::from(1))
-        }
-        (Err(_), None) => Err(ExitCode::from(1)),
-    }
+fn check(file: &std::path::Path, set: &[rrae_lang::set::Assignment]) -> Result<(), ExitCode> {
+    let (ir, _) = checked(file, set)?;
+    out!("{ir}");
+    outln!("{}", rrae_lang::memory::estimate(&ir));
+    Ok(())
 }
 
 /// `rrae fmt FILE`: prints the formatted source, rewrites it (`--write`, atomically) or
@@ -437,64 +509,6 @@ fn format(file: &std::path::Path, write: bool, check: bool) -> Result<(), ExitCo
     } else {
         out!("{formatted}");
     }
-    Ok(())
-}
-
-fn compare(
-    inputs: Vec<PathBuf>,
-    out: PathBuf,
-    o: rrae_report::run::Overrides,
-    reuse: bool,
-    (quiet, device): (bool, rrae_engine::device::DeviceChoice),
-) -> Result<(), ExitCode> {
-    if inputs.is_empty() {
-        errln!("error: give .rrae files or run folders to compare");
-        return Err(ExitCode::from(2));
-    }
-    let device = train::open_device(device, false)?;
-    let fail = train::fail::<rrae_report::RunError>;
-    let mut rows = vec![];
-    for input in inputs {
-        let dir = if input.is_dir() {
-            input
-        } else {
-            let stem = input
-                .file_stem()
-                .map(|s| s.to_string_lossy().to_string())
-                .unwrap_or_default();
-            let dir = out.join(stem);
-            if !(reuse && dir.join("metrics.json").is_file()) {
-                let (ir, text) = checked(&input)?;
-                // An interrupted run (Ctrl-C, SIGTERM) left a checkpoint: go on from it.
-                let resume = reuse && dir.join(rrae_train::checkpoint::FILE).is_file();
-                let how = train::How {
-                    quiet,
-                    device: device.clone(),
-                    resume,
-                    stop_after: None,
-                    save_images: false,
-                };
-                if resume {
-                    errln!("== {} (resuming {})", input.display(), dir.display());
-                } else {
-                    errln!("== {}", input.display());
-                }
-                train::run(
-                    ir,
-                    &text,
-                    &input.to_string_lossy(),
-                    Some(dir.clone()),
-                    o.clone(),
-                    how,
-                )?;
-            }
-            dir
-        };
-        rows.push(rrae_report::compare::read_run(&dir).map_err(fail)?);
-    }
-    let table = rrae_report::compare::write(&rows, &out).map_err(fail)?;
-    out!("{table}");
-    outln!("table, figures and compare.json in {}", out.display());
     Ok(())
 }
 

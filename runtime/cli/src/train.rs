@@ -67,8 +67,54 @@ pub struct How {
 /// writes a checkpoint. Another signal a second or more later exits at once; repeats
 /// within the second are ignored, because `timeout` and process-group kills deliver
 /// the same signal twice.
-/// The run folder a signal handler's last words point to.
-static RUN_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+/// The run folder a signal handler's last words point to, and the model file.
+static RUN_DIR: std::sync::OnceLock<(PathBuf, String)> = std::sync::OnceLock::new();
+
+/// `rrae run FILE --resume DIR`, with the real file and folder: `--resume` repeats
+/// the run's own `--set`, `--steps` and `--seed` (from DIR/command.json), so this is
+/// the whole command.
+fn resume_command(file: &str, dir: &std::path::Path) -> String {
+    use rrae_report::command::quote;
+    format!(
+        "rrae run {} --resume {}",
+        quote(file),
+        quote(&dir.to_string_lossy())
+    )
+}
+
+/// The overrides `rrae run FILE --resume DIR` trains with: the run's own from
+/// `DIR/command.json` (the ones given must be none or the same), after checking that
+/// the model file still has the text the run started from.
+pub fn resumed_overrides(
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    given: Overrides,
+) -> Result<Overrides, ExitCode> {
+    let recorded = rrae_report::run::Command::read(dir).map_err(fail)?;
+    let Some(c) = recorded else { return Ok(given) };
+    let o = c.resumed_with(&given).map_err(|e| {
+        errln!("error: cannot resume {}: {e}", dir.display());
+        ExitCode::from(2)
+    })?;
+    let name = file.to_string_lossy();
+    let text = std::fs::read(file)
+        .map_err(|e| e.to_string())
+        .and_then(rrae_lang::source_text)
+        .and_then(|t| o.source(&name, &t));
+    if let Ok(text) = text {
+        let now = format!("{:016x}", rrae_artifact::source_hash(&text));
+        if now != c.source_hash {
+            errln!(
+                "error: cannot resume {}: {name} is not the text this run started from (it was {}{}; with the same options it now hashes to {now})\n  help: resume with the file as it was, or start a new run folder with --out",
+                dir.display(),
+                c.file,
+                c.overrides.args(),
+            );
+            return Err(ExitCode::from(2));
+        }
+    }
+    Ok(o)
+}
 
 fn stop_on_signals() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     static STOP: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
@@ -81,9 +127,9 @@ fn stop_on_signals() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
             let mut first = first.lock().unwrap_or_else(|e| e.into_inner());
             match *first {
                 Some(t) if t.elapsed().as_secs_f64() >= 1.0 => {
-                    if let Some(dir) = RUN_DIR.get() {
+                    if let Some((dir, file)) = RUN_DIR.get() {
                         let d = dir.display();
-                        errln!("\nquit at once: `rrae run FILE --resume {d}` continues from the last checkpoint; if training had finished, `rrae eval {d}` evaluates its model.safetensors and writes model.rra");
+                        errln!("\nquit at once: `{}` continues from the last checkpoint; if training had finished, `rrae eval {d}` evaluates its model.safetensors and writes model.rra", resume_command(file, dir));
                     }
                     std::process::exit(130)
                 }
@@ -113,7 +159,7 @@ pub fn run(
 ) -> Result<(), ExitCode> {
     o.apply(&mut ir);
     let dir = out.unwrap_or_else(|| default_dir(&ir));
-    let _ = RUN_DIR.set(dir.clone());
+    let _ = RUN_DIR.set((dir.clone(), file.to_string()));
     let ranks = join_ranks(source, &how.device)?;
     let rank = ranks.rank();
     let mut bar = Bar::new(how.quiet);
@@ -127,6 +173,7 @@ pub fn run(
         resume: how.resume,
         save_images: how.save_images,
         ranks: ranks.clone(),
+        command: Some(rrae_report::run::Command::new(file, &o, source)),
     };
     if rank > 0 {
         // Rank 0 writes the folder and reports; this rank trains its shards beside it.
@@ -166,7 +213,12 @@ pub fn run(
             Ok(())
         }
         Err(e @ RunError::Train(TrainError::Interrupted { .. })) => {
-            errln!("{e}");
+            // The error's hint names FILE; here the file is known.
+            let generic = format!("rrae run FILE --resume {}", dir.display());
+            errln!(
+                "{}",
+                e.to_string().replace(&generic, &resume_command(file, &dir))
+            );
             Err(ExitCode::from(130))
         }
         Err(e) => {

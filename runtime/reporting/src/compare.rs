@@ -190,6 +190,24 @@ fn base_cells(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
     (header, body)
 }
 
+/// A table cell's text as Markdown reads it back: `|` escaped, line breaks as spaces,
+/// and `<`, `>`, `&` as entities, so a run folder's name cannot break the table or
+/// inject markup into a renderer.
+pub fn md_cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '\n' | '\r' => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The table in Markdown (the latent operator in code style).
 pub fn table(rows: &[Row]) -> String {
     let (header, body) = cells(rows);
@@ -198,12 +216,16 @@ pub fn table(rows: &[Row]) -> String {
         header.join(" | "),
         " --- |".repeat(header.len())
     );
-    for mut row in body {
-        row[2] = format!("`{}`", row[2]);
+    for row in body {
+        let mut row: Vec<String> = row.iter().map(|c| md_cell(c)).collect();
+        row[2] = format!("`{}`", row[2].replace('`', "'"));
         s.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     s
 }
+
+/// A table above the per-run one in compare.html: its heading, header and cells.
+pub type Extra<'a> = (&'a str, &'a [&'static str], &'a [Vec<String>]);
 
 /// Stacks the same PNG of every run, numbered, with a gap.
 fn stack(rows: &[Row], name: &str) -> Result<Option<Canvas>> {
@@ -230,8 +252,9 @@ fn stack(rows: &[Row], name: &str) -> Result<Option<Canvas>> {
     Ok(Some(out))
 }
 
-/// Writes `compare.md`, `compare.json` and the figures to `out`; returns the table.
-pub fn write(rows: &[Row], out: &Path) -> Result<String> {
+/// Writes `compare.md`, `compare.json` and the figures to `out` (with `extra` at the
+/// top of compare.html); returns the table.
+pub fn write(rows: &[Row], out: &Path, extra: Option<Extra>) -> Result<String> {
     std::fs::create_dir_all(out).map_err(|e| RunError::write(out.to_path_buf(), e))?;
     let t = table(rows);
     let mut md = String::from("Colours in the singular-value figures follow the rows: ");
@@ -243,7 +266,7 @@ pub fn write(rows: &[Row], out: &Path) -> Result<String> {
             format!(
                 "{} {} (#{:02x}{:02x}{:02x})",
                 i + 1,
-                r.name,
+                md_cell(&r.name),
                 c[0],
                 c[1],
                 c[2]
@@ -291,7 +314,7 @@ pub fn write(rows: &[Row], out: &Path) -> Result<String> {
             c.save(&out.join(name))?;
         }
     }
-    write_html(rows, out)?;
+    write_html(rows, out, extra)?;
     Ok(t)
 }
 
@@ -305,15 +328,34 @@ const COMPARE_FIGURES: &[(&str, &str)] = &[
 
 /// Writes `out/compare.html`: the models side by side as the paper's tables put them,
 /// each name linking to its run's own report, and the comparison figures.
-fn write_html(rows: &[Row], out: &Path) -> Result<()> {
+fn write_html(rows: &[Row], out: &Path, extra: Option<Extra>) -> Result<()> {
     let (header, body) = cells(rows);
     let mut h = document_start(&format!("rrae compare: {} models", rows.len()));
     let _ = write!(
         h,
-        "<h1>{} models side by side</h1>\n<nav><a href=\"#table\">Table</a> · <a href=\"#figures\">Figures</a></nav>\n\
-         <section id=\"table\">\n<h2>Table</h2>\n<table>\n<tr>",
+        "<h1>{} models side by side</h1>\n<nav><a href=\"#table\">Table</a> · <a href=\"#figures\">Figures</a></nav>\n",
         rows.len()
     );
+    if let Some((title, header, body)) = extra {
+        let _ = write!(
+            h,
+            "<section id=\"summary\">\n<h2>{}</h2>\n<table>\n<tr>",
+            esc(title)
+        );
+        for c in header {
+            let _ = write!(h, "<th>{}</th>", esc(c));
+        }
+        h.push_str("</tr>\n");
+        for cells in body {
+            h.push_str("<tr>");
+            for c in cells {
+                let _ = write!(h, "<td>{}</td>", esc(c));
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table>\n<p>Mean ± sample standard deviation over each setting's seeds.</p>\n</section>\n");
+    }
+    h.push_str("<section id=\"table\">\n<h2>Table</h2>\n<table>\n<tr>");
     for c in &header {
         let _ = write!(h, "<th>{}</th>", esc(c));
     }

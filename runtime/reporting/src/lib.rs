@@ -2,6 +2,7 @@
 //! artifact writing and the run folder, on top of training and the engine.
 pub mod artifact;
 pub mod classifier;
+pub mod command;
 pub mod compare;
 pub mod error;
 pub mod eval;
@@ -13,5 +14,6 @@ pub mod lock;
 pub mod plot;
 pub mod report;
 pub mod run;
+pub mod sweep;
 
 pub use error::{Result, RunError};

@@ -21,26 +21,7 @@ use rrae_train::TrainError;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-#[derive(Clone, Debug, Default)]
-pub struct Overrides {
-    pub steps: Option<usize>,
-    pub fine_tune_steps: Option<usize>,
-    pub seed: Option<u64>,
-}
-
-impl Overrides {
-    pub fn apply(&self, ir: &mut Ir) {
-        if let Some(s) = self.steps {
-            set_steps(ir, s);
-        }
-        if let Some(s) = self.fine_tune_steps {
-            ir.train.fine_tune_steps = s;
-        }
-        if let Some(s) = self.seed {
-            ir.train.seed = s;
-        }
-    }
-}
+pub use crate::command::{set_steps, Command, Overrides};
 
 /// How `run` goes: debug output, the stop switch, and whether to resume.
 #[derive(Clone, Debug, Default)]
@@ -56,23 +37,18 @@ pub struct RunOptions {
     /// The ranks of a data-parallel run (`mpirun -np N rrae run`); one by default.
     /// Rank 0 runs [`run`] (the run folder, the evaluation), the others [`follow`].
     pub ranks: rrae_engine::collective::Ranks,
-}
-
-/// Sets the training phase's length: `steps`, and the adaptive search's budget.
-pub fn set_steps(ir: &mut Ir, steps: usize) {
-    ir.train.steps = steps;
-    if let rrae_lang::ir::LatentOp::SvdTruncate(rrae_lang::ir::Rank::Adaptive {
-        max_steps, ..
-    }) = &mut ir.latent.op
-    {
-        *max_steps = Some(steps);
-    }
+    /// How the run was asked for, written to `DIR/command.json` when it starts (a
+    /// resumed run keeps the record it started with).
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, serde::Serialize)]
 pub struct Report {
     pub model: String,
+    /// The model file's text as it trained: with the command line's `--set` applied.
     pub source: String,
+    /// The command line's `--set PATH=VALUE`, in order.
+    pub set: Vec<String>,
     /// The device the run trained and evaluated on: `cpu`, `cuda:0 (…)`.
     pub device: String,
     pub seed: u64,
@@ -447,6 +423,9 @@ pub fn run(
         }
     };
     let _lock = lock;
+    if let (Some(c), false) = (&opts.command, opts.resume) {
+        c.write(dir)?;
+    }
     if opts.debug {
         progress.message(&format!("lowered graph:\n{}", model.describe()));
     }
@@ -482,7 +461,7 @@ pub fn run(
         },
     );
     write_atomic(&dir.join(ARTIFACT), &crate::artifact::to_bytes(&art)?)?;
-    let report = report_of(
+    let mut report = report_of(
         ir,
         &trainer,
         &data,
@@ -493,6 +472,9 @@ pub fn run(
         },
         diverged.as_ref(),
     );
+    if let Some(c) = &opts.command {
+        report.set = c.overrides.set.iter().map(|a| a.to_string()).collect();
+    }
     let json = serde_json::to_string_pretty(&report)
         .map_err(|e| RunError::write(dir.join("metrics.json"), e))?;
     write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
@@ -585,6 +567,7 @@ fn report_of(
     Report {
         model: ir.name.clone(),
         source: trainer.source.clone(),
+        set: Vec::new(),
         device: trainer.device_name(),
         seed: ir.train.seed,
         steps: ir.train.steps,

@@ -1,0 +1,240 @@
+//! `--set`, `rrae sweep` and the run folder's record of how a run was asked for, played
+//! as a researcher would: settings changed without editing the file, a sweep over
+//! k and seeds, interrupted and continued, and the resume hint followed verbatim.
+
+#[path = "common/scratch.rs"]
+mod scratch;
+use scratch::Scratch;
+
+const TINY: &str = include_str!("fixtures/tiny.rrae");
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn json(path: std::path::PathBuf) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap() // ok: test
+}
+
+#[test]
+fn set_changes_the_file_as_if_written_and_the_folder_records_it() {
+    let s = Scratch::new("sweep", "set");
+    s.write("tiny.rrae", TINY);
+    let out = s.rrae(&[
+        "check",
+        "tiny.rrae",
+        "--set",
+        "latent.k=3",
+        "--set",
+        "train.lr=3e-4",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ir = text(&out.stdout);
+    assert!(ir.contains("svd_truncate(k=3)"), "{ir}");
+    assert!(ir.contains("lr 3e-4,"), "{ir}");
+    // Checked exactly as the file is: the file's diagnostic, and a note naming the --set.
+    let out = s.rrae(&["check", "tiny.rrae", "--set", "latent.k=9"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("k = 9 exceeds min(L, batch)"), "{err}");
+    assert!(
+        err.contains("note: checked with --set latent.k=9 applied"),
+        "{err}"
+    );
+    let out = s.rrae(&["check", "tiny.rrae", "--set", "train.lr=(3"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`(3` is not a value"));
+    let out = s.rrae(&["check", "tiny.rrae", "--set", "L=4"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no `let L`"));
+    // A run: the text that trained, the assignments and the command are in the folder.
+    let out = s.rrae(&[
+        "run",
+        "tiny.rrae",
+        "-q",
+        "--out",
+        "r",
+        "--set",
+        "latent.k=3",
+        "--set",
+        "train.steps=20",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let m = json(s.path("r/metrics.json"));
+    assert_eq!(
+        m["set"],
+        serde_json::json!(["latent.k=3", "train.steps=20"])
+    );
+    assert_eq!(m["k"], 3);
+    assert_eq!(m["train_steps_done"], 20);
+    assert!(m["source"]
+        .as_str()
+        .unwrap()
+        .contains("svd_truncate(k = 3)")); // ok: test
+    let c = json(s.path("r/command.json"));
+    assert_eq!(c["overrides"]["set"][0]["value"], "3");
+    // `rrae eval` re-checks the text that trained, so it keeps the --set.
+    let out = s.rrae(&["eval", "r", "--device", "cpu"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("latent rank 3"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn the_resume_hint_is_the_whole_command_and_resume_repeats_the_overrides() {
+    let s = Scratch::new("sweep", "resume");
+    s.write("tiny.rrae", TINY);
+    let args = [
+        "run",
+        "tiny.rrae",
+        "-q",
+        "--out",
+        "r",
+        "--set",
+        "latent.k=3",
+        "--seed",
+        "4",
+    ];
+    let out = s.rrae(&[&args[..], &["--stop-after", "15"]].concat());
+    assert_eq!(out.status.code(), Some(130));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("continue with `rrae run tiny.rrae --resume r`"),
+        "{err}"
+    );
+    // Other options are refused with what the run started with.
+    let out = s.rrae(&[
+        "run",
+        "tiny.rrae",
+        "-q",
+        "--resume",
+        "r",
+        "--set",
+        "latent.k=2",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("started with --set latent.k=3 --seed 4"),
+        "{err}"
+    );
+    // A file changed since is named as such, not as a foreign checkpoint.
+    s.write("tiny.rrae", TINY.replace("steps = 40", "steps = 41"));
+    let out = s.rrae(&["run", "tiny.rrae", "-q", "--resume", "r"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("is not the text this run started from"));
+    s.write("tiny.rrae", TINY);
+    // The hint as printed: the trace equals the uninterrupted run's.
+    let out = s.rrae(&["run", "tiny.rrae", "-q", "--resume", "r"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = s.rrae(&[&args[..4], &["whole"], &args[5..]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let trace = |d: &str| -> Vec<String> {
+        std::fs::read_to_string(s.path(d).join("losses.csv"))
+            .unwrap() // ok: test
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string()) // ok: test
+            .collect()
+    };
+    assert_eq!(trace("r"), trace("whole"));
+    assert_eq!(json(s.path("r/metrics.json"))["seed"], 4);
+}
+
+#[test]
+fn a_sweep_runs_every_combination_continues_and_tabulates_over_seeds() {
+    let s = Scratch::new("sweep", "sweep");
+    s.write("tiny.rrae", TINY);
+    let sweep = |extra: &[&str]| {
+        let base = [
+            "sweep",
+            "tiny.rrae",
+            "--set",
+            "latent.k=1,2",
+            "--set",
+            "train.seed=0..1",
+            "--steps",
+            "12",
+            "--fine-tune-steps",
+            "2",
+            "--out",
+            "sw",
+            "--device",
+            "cpu",
+        ];
+        s.rrae(&[&base[..], extra].concat())
+    };
+    let out = sweep(&["-j", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let names = [
+        "latent.k=1,train.seed=0",
+        "latent.k=1,train.seed=1",
+        "latent.k=2,train.seed=0",
+        "latent.k=2,train.seed=1",
+    ];
+    for n in names {
+        let m = json(s.path("sw").join(n).join("metrics.json"));
+        assert_eq!(
+            m["k"].as_u64(),
+            Some(if n.contains("k=1") { 1 } else { 2 }),
+            "{n}"
+        );
+        assert_eq!(
+            m["seed"].as_u64(),
+            Some(if n.ends_with('0') { 0 } else { 1 }),
+            "{n}"
+        );
+        assert_eq!(m["train_steps_done"], 12, "{n}");
+    }
+    // The grouped table: one row per k, two seeds each, mean ± std equal to the runs'.
+    let groups = json(s.path("sw/sweep.json"));
+    assert_eq!(groups.as_array().map(Vec::len), Some(2));
+    let tests: Vec<f64> = names[..2]
+        .iter()
+        .map(|n| {
+            json(s.path("sw").join(n).join("metrics.json"))["metrics"]["test_error"]
+                .as_f64()
+                .unwrap()
+        }) // ok: test
+        .collect();
+    let g = &groups[0];
+    assert_eq!(g["settings"], serde_json::json!(["latent.k=1"]));
+    let mean = (tests[0] + tests[1]) / 2.0;
+    let std = ((tests[0] - mean).powi(2) + (tests[1] - mean).powi(2)).sqrt();
+    assert!((g["test_error"]["mean"].as_f64().unwrap() - mean).abs() < 1e-12); // ok: test
+    assert!((g["test_error"]["std"].as_f64().unwrap() - std).abs() < 1e-12); // ok: test
+    let md = std::fs::read_to_string(s.path("sw/sweep.md")).unwrap(); // ok: test
+    assert!(md.contains("| latent.k=1 | 2 | "), "{md}");
+    let html = std::fs::read_to_string(s.path("sw/compare.html")).unwrap(); // ok: test
+    assert!(html.contains("<h2>Over seeds</h2>") && html.matches("<tr>").count() == 1 + 2 + 1 + 4);
+    // Continued: finished runs are read, not trained again.
+    let before = std::fs::read(s.path("sw").join(names[0]).join("losses.csv")).unwrap(); // ok: test
+    std::fs::remove_dir_all(s.path("sw").join(names[3])).unwrap(); // ok: test
+    let out = sweep(&[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let o = text(&out.stdout);
+    assert_eq!(o.matches("finished earlier").count(), 3, "{o}");
+    assert_eq!(o.matches(": training").count(), 1, "{o}");
+    assert_eq!(
+        std::fs::read(s.path("sw").join(names[0]).join("losses.csv")).unwrap(),
+        before
+    ); // ok: test
+       // A value that does not check fails before anything trains.
+    let out = s.rrae(&[
+        "sweep",
+        "tiny.rrae",
+        "--set",
+        "latent.k=2,9",
+        "--out",
+        "bad",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("k = 9 exceeds"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!s.path("bad").exists());
+}
