@@ -224,7 +224,10 @@ fn run_writes_the_run_folder_with_metrics_losses_model_and_plots() {
     );
     let csv = std::fs::read_to_string(out_dir.join("losses.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 40 + 10);
-    assert!(csv.starts_with("phase,step,k,loss,ms\ntrain,0,2,"), "{csv}");
+    assert!(
+        csv.starts_with("phase,step,k,loss,validation,ms\ntrain,0,2,"),
+        "{csv}"
+    );
     // No temporary file is left behind.
     assert!(std::fs::read_dir(&out_dir).unwrap().all(|e| !e
         .unwrap()

@@ -10,58 +10,11 @@
 //! The same venv runs `examples/signals/make_data.py`, whose arrays the shipped
 //! parametric examples read.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Runs `cmd`, failing the test with its output if it fails; returns its output.
-fn run(cmd: &mut Command, what: &str) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}")); // ok: test
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{what} failed:\n{log}");
-    log
-}
-
-/// The test venv's `bin` folder, with maturin, numpy and pytest installed (once per
-/// test process: the tests share it).
-fn venv() -> PathBuf {
-    static READY: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
-    let mut ready = READY.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = root().join("target/py-venv");
-    let bin = venv.join("bin");
-    if *ready {
-        return bin;
-    }
-    if !bin.join("python").exists() {
-        run(
-            Command::new("python3").args(["-m", "venv"]).arg(&venv),
-            "python3 -m venv",
-        );
-    }
-    // Installed once; pip answers at once when they are there.
-    run(
-        Command::new(bin.join("pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "maturin>=1.7,<2",
-            "numpy>=1.23",
-            "pytest>=7",
-        ]),
-        "pip install maturin numpy pytest",
-    );
-    *ready = true;
-    bin
-}
+#[path = "common/venv.rs"]
+mod venv;
+use venv::{root, run, venv};
 
 #[test]
 fn the_python_extension_agrees_with_the_cli() {

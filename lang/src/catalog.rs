@@ -263,6 +263,12 @@ pub const TRAIN: OpSpec = OpSpec {
             D::Absent,
             "steps between checkpoints",
         ),
+        p(
+            "validate_every",
+            Int,
+            D::Int(100),
+            "steps between validation losses (the loss on the first 1024 test samples; 0: none)",
+        ),
     ],
     positional: 0,
     doc: "training settings",

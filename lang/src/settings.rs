@@ -423,6 +423,7 @@ pub(crate) fn train_ir(b: &Bound) -> Result<TrainIr> {
         ("batch", 1),
         ("seed", 0),
         ("checkpoint_every", 1),
+        ("validate_every", 0),
     ] {
         positive(b, name, min)?;
     }
@@ -497,5 +498,6 @@ pub(crate) fn train_ir(b: &Bound) -> Result<TrainIr> {
         checkpoint_every: b
             .get("checkpoint_every")
             .map(|_| b.int("checkpoint_every") as usize),
+        validate_every: b.int("validate_every") as usize,
     })
 }

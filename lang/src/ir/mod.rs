@@ -219,9 +219,10 @@ impl fmt::Display for Ir {
         };
         writeln!(
             f,
-            "train: steps {}, fine_tune_steps {}, batch {}, lr {}, fine_tune_lr {}, schedule {sched}, optimizer {opt}, loss {:?}, seed {}{}",
+            "train: steps {}, fine_tune_steps {}, batch {}, lr {}, fine_tune_lr {}, schedule {sched}, optimizer {opt}, loss {:?}, seed {}{}, validate_every {}",
             t.steps, t.fine_tune_steps, t.batch, fmt_float(t.lr), fmt_float(t.fine_tune_lr), t.loss, t.seed,
-            t.checkpoint_every.map_or(String::new(), |c| format!(", checkpoint_every {c}"))
+            t.checkpoint_every.map_or(String::new(), |c| format!(", checkpoint_every {c}")),
+            t.validate_every
         )?;
         let e = &self.eval;
         writeln!(

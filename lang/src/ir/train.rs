@@ -44,6 +44,8 @@ pub struct TrainIr {
     pub loss: Loss,
     pub seed: u64,
     pub checkpoint_every: Option<usize>,
+    /// Steps between validation losses (0: none).
+    pub validate_every: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -457,6 +457,6 @@ mod tests {
             .collect();
         let (a, b) = (folder_name(&odd[0]), folder_name(&odd[1]));
         assert_ne!(a, b);
-        assert!(a.starts_with("latent=f_a___1_-"), "{a}");
+        assert!(a.starts_with("latent=f_a_=_1_-"), "{a}");
     }
 }

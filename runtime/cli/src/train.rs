@@ -388,6 +388,8 @@ pub fn bench(
         BenchPhase::Inference => (1, 0),
     };
     rrae_report::run::set_steps(&mut ir, train_steps);
+    // Steps only: a validation pass is not part of a step's time.
+    ir.train.validate_every = 0;
     ir.train.fine_tune_steps = fine_steps;
     rrae_report::run::fits(&ir, device).map_err(fail)?;
     let data_ir = ir.data.clone().ok_or(RunError::NoData).map_err(fail)?;

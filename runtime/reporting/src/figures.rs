@@ -5,7 +5,7 @@
 
 use crate::error::Result;
 use crate::eval::{Gallery, Metrics};
-use crate::plot::{image_grid, line_plot, Canvas, Figure, Series, BLUE, GREY, ORANGE};
+use crate::plot::{image_grid, line_plot, Canvas, Figure, Series, BLUE, GREEN, GREY, ORANGE};
 use rrae_train::control::Action;
 use rrae_train::train::{Phase, Trainer};
 use std::path::Path;
@@ -45,6 +45,23 @@ pub fn write(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery) -> Result<()> {
     if !fine.is_empty() {
         marks.push((train.len() as f64, "fine-tuning".into()));
     }
+    // The validation losses on the same axis: a training step's index, then
+    // fine-tuning's after the training steps.
+    // A gap (a non-finite point) between the phases: they measure different forms.
+    let mut validation: Vec<(f64, f64)> = vec![];
+    let mut last_phase = None;
+    for s in &t.log {
+        let Some(v) = s.validation else { continue };
+        let x0 = match s.phase {
+            Phase::Train => 0,
+            Phase::FineTune => train.len(),
+        };
+        if last_phase.is_some_and(|p| p != s.phase) {
+            validation.push((x0 as f64, f64::NAN));
+        }
+        last_phase = Some(s.phase);
+        validation.push(((x0 + s.step) as f64, v));
+    }
     let loss_name = match t.model.ir.train.loss {
         rrae_lang::ir::Loss::RelativeL2 => "relative L2 error ‖x̂ − x‖ / ‖x‖ (%)",
         rrae_lang::ir::Loss::Mse => "mean squared error",
@@ -62,6 +79,14 @@ pub fn write(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery) -> Result<()> {
                 train.len() as f64,
                 ORANGE,
             ),
+            Series {
+                name: format!(
+                    "validation (first {} test samples)",
+                    rrae_train::validate::SAMPLES.min(t.data.test.len() / t.data.dim.max(1))
+                ),
+                points: validation,
+                colour: GREEN,
+            },
         ],
         marks,
     })

@@ -17,6 +17,7 @@ const BLACK: [u8; 3] = [40, 40, 40];
 pub const BLUE: [u8; 3] = [31, 119, 180];
 pub const ORANGE: [u8; 3] = [255, 127, 14];
 pub const GREY: [u8; 3] = [127, 127, 127];
+pub const GREEN: [u8; 3] = [44, 160, 44];
 /// Line colours for plots with many series (matplotlib's tab10, then two more).
 pub const PALETTE: [[u8; 3]; 12] = [
     [31, 119, 180],

@@ -19,7 +19,7 @@ use std::path::Path;
 
 /// The figures a run writes, in reading order, with what each shows.
 const FIGURES: &[(&str, &str)] = &[
-    ("loss.png", "Loss per step (log scale): training in blue, then fine-tuning in orange."),
+    ("loss.png", "Loss per step (log scale): training in blue, then fine-tuning in orange; the validation loss (test samples) in green."),
     ("singular_values.png", "Normalised singular values by index: the encoder's latents (blue) and the latents the decoder sees (orange)."),
     ("singular_values_log.png", "The same singular values on a log scale: the rank the bottleneck keeps is where orange falls off."),
     ("reconstructions.png", "Training samples (top row) and their reconstructions (bottom row)."),

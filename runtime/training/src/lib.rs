@@ -8,5 +8,6 @@ pub mod error;
 pub mod output;
 pub mod schedule;
 pub mod train;
+pub mod validate;
 
 pub use error::{Result, TrainError};

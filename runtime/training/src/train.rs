@@ -42,6 +42,14 @@ pub struct StepLog {
     pub k: usize,
     pub loss: f64,
     pub ms: f64,
+    /// The validation loss after this step, where one was measured
+    /// ([`crate::validate`]); absent in checkpoints written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<f64>,
+    /// The learning rate this step applied (0 in checkpoints written before it was
+    /// logged).
+    #[serde(default)]
+    pub lr: f64,
 }
 
 /// Parameters and optimiser state, kept for a rank by `Action::Save`.
@@ -141,9 +149,9 @@ pub struct Trainer<'a> {
     data_fingerprint: std::sync::OnceLock<String>,
     /// The device the steps and the inference run on, with the parameters and moments
     /// resident there while steps run.
-    placed: Placed,
+    pub(crate) placed: Placed,
     /// The ranks of a data-parallel run ([`Trainer::with_ranks`]); one by default.
-    ranks: Ranks,
+    pub(crate) ranks: Ranks,
     /// Whether steps have changed the resident parameters since `model.params` was last
     /// brought up to date ([`Trainer::sync_params`]).
     stale: bool,
@@ -358,6 +366,8 @@ impl<'a> Trainer<'a> {
             k: self.k(),
             loss: value,
             ms: t0.elapsed().as_secs_f64() * 1e3,
+            validation: None,
+            lr: learning_rate(&self.model.ir.train.schedule, base, step, total),
         });
         Ok(value)
     }

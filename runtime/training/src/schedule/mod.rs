@@ -15,6 +15,7 @@
 
 pub mod loader;
 pub mod monitor;
+pub mod tensorboard;
 
 use crate::checkpoint::Checkpoint;
 use crate::control::{Decision, Phase};
@@ -234,6 +235,12 @@ fn drive<'s, 'd: 's>(
         };
         t.data_wait += wait.elapsed();
         let loss = t.step(&batch.idx, batch.x)?;
+        if t.log.last().is_some_and(|l| t.validates_after(l.step)) {
+            let v = t.validation_loss()?;
+            if let Some(l) = t.log.last_mut() {
+                l.validation = Some(v);
+            }
+        }
         if let Some(l) = t.log.last() {
             send(tx, Event::Step(l.clone()))?;
         }

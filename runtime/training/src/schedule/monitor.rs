@@ -92,7 +92,7 @@ struct Losses {
 impl Losses {
     /// The header and `prior`'s rows, then appended to.
     fn open(path: PathBuf, prior: &[StepLog]) -> Result<Losses> {
-        let mut text = String::from("phase,step,k,loss,ms\n");
+        let mut text = String::from("phase,step,k,loss,validation,ms\n");
         for s in prior {
             text.push_str(&Losses::format(s));
         }
@@ -103,7 +103,8 @@ impl Losses {
     }
     fn format(s: &StepLog) -> String {
         let (step, k, loss, ms) = (s.step, s.k, s.loss, s.ms);
-        format!("{},{step},{k},{loss},{ms:.3}\n", s.phase.name())
+        let v = s.validation.map(|v| v.to_string()).unwrap_or_default();
+        format!("{},{step},{k},{loss},{v},{ms:.3}\n", s.phase.name())
     }
     fn raw(&mut self, s: &str) -> Result<()> {
         self.out
@@ -143,6 +144,7 @@ pub fn run(
             Jsonl::open(d.join("events.jsonl"), append)?,
             Jsonl::restart(d.join("decisions.jsonl"), &prior.decisions)?,
             Losses::open(d.join("losses.csv"), &prior.steps)?,
+            super::tensorboard::Writer::open(d, &prior.steps)?,
         )),
         None => None,
     };
@@ -150,7 +152,7 @@ pub fn run(
         match msg {
             Msg::Event(e) => {
                 sink.event(&e);
-                if let Some((events, decisions, losses)) = files.as_mut() {
+                if let Some((events, decisions, losses, board)) = files.as_mut() {
                     events.line(&e)?;
                     match &e {
                         Event::Decision(d) => {
@@ -158,9 +160,16 @@ pub fn run(
                             decisions.flush()?;
                             events.flush()?;
                             losses.flush()?;
+                            board.flush()?;
                         }
-                        Event::Step(s) => losses.row(s)?,
-                        _ => {}
+                        Event::Step(s) => {
+                            losses.row(s)?;
+                            board.step(s)?;
+                        }
+                        Event::Basis {
+                            singular_values, ..
+                        } => board.spectrum(singular_values)?,
+                        Event::Start { .. } | Event::Checkpoint { .. } | Event::Resumed { .. } => {}
                     }
                 }
             }
@@ -186,8 +195,9 @@ pub fn run(
                         reason: "a checkpoint needs a run folder".into(),
                     }),
                 };
-                if let (Ok(path), Some((events, _, losses))) = (&result, files.as_mut()) {
+                if let (Ok(path), Some((events, _, losses, board))) = (&result, files.as_mut()) {
                     losses.flush()?;
+                    board.flush()?;
                     let e = Event::Checkpoint {
                         step: checkpoint.step(),
                         path: path.clone(),
@@ -207,10 +217,11 @@ pub fn run(
             }
         }
     }
-    if let Some((events, decisions, losses)) = files.as_mut() {
+    if let Some((events, decisions, losses, board)) = files.as_mut() {
         events.flush()?;
         decisions.flush()?;
         losses.flush()?;
+        board.flush()?;
     }
     Ok(())
 }
