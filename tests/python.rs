@@ -1,11 +1,12 @@
-//! The Python extension (`python/`), built and tested as a user installs it: a venv
-//! under `target/py-venv` with maturin, numpy and pytest from PyPI, the wheel built by
-//! maturin and installed with pip, then `pytest python/tests`, which compares the
-//! extension's `encode`, `decode` and `sample` with this package's `rrae` binary bit
-//! for bit.
+//! The Python package (`python/`), built and tested as a user installs it: a venv
+//! under `target/py-venv` with maturin, numpy and pytest from PyPI, the abi3 wheel
+//! built by `python/build-wheel.sh` into `target/wheels/` (with the `rrae` command in
+//! it) and installed with pip, then `pytest python/tests`: the extension's `encode`,
+//! `decode` and `sample` against this package's `rrae` binary bit for bit, and
+//! training from Python (`rrae.run`, `rrae.check`, run folders).
 //!
-//! The wheel builds in its own target folder (`target/python`), dependencies
-//! unoptimised; the venv and that folder are kept between runs.
+//! The extension builds in its own target folder (`target/python`); the venv and that
+//! folder are kept between runs.
 //!
 //! The same venv runs `examples/signals/make_data.py`, whose arrays the shipped
 //! parametric examples read.
@@ -20,30 +21,25 @@ use venv::{root, run, venv};
 fn the_python_extension_agrees_with_the_cli() {
     let root = root();
     let bin = venv();
-    let wheels = root.join("target/python/wheels");
-    let _ = std::fs::remove_dir_all(&wheels); // ok: only this test's output
+    // The wheel .ci/run builds (python/build-wheel.sh), installed as a user would.
     run(
-        Command::new(bin.join("maturin"))
-            .current_dir(&root)
-            .env("CARGO_TARGET_DIR", root.join("target/python"))
-            .args([
-                "build",
-                "--quiet",
-                "-m",
-                "python/Cargo.toml",
-                "--profile",
-                "dev",
-            ])
-            .args(["--config", "profile.dev.package.\"*\".opt-level=0"])
-            .args(["--config", "profile.dev.debug=0", "-o"])
-            .arg(&wheels),
-        "maturin build",
+        Command::new("bash")
+            .arg(root.join("python/build-wheel.sh"))
+            .env("RRAE_WHEEL_COMMAND", env!("CARGO_BIN_EXE_rrae"))
+            .current_dir(&root),
+        "python/build-wheel.sh",
     );
+    let wheels = root.join("target/wheels");
     let wheel = std::fs::read_dir(&wheels)
         .unwrap_or_else(|e| panic!("{}: {e}", wheels.display())) // ok: test
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|x| x == "whl"))
-        .unwrap_or_else(|| panic!("maturin wrote no wheel")); // ok: test
+        .unwrap_or_else(|| panic!("build-wheel.sh wrote no wheel")); // ok: test
+    assert!(
+        wheel.to_string_lossy().contains("-abi3-"),
+        "not an abi3 wheel: {}",
+        wheel.display()
+    );
     run(
         Command::new(bin.join("pip"))
             .args(["install", "--quiet", "--disable-pip-version-check"])
@@ -66,7 +62,10 @@ fn the_python_extension_agrees_with_the_cli() {
             ]),
         "pytest python/tests",
     );
-    assert!(log.contains("8 passed"), "expected 8 passing tests:\n{log}");
+    assert!(
+        log.contains("14 passed"),
+        "expected 14 passing tests:\n{log}"
+    );
 }
 
 /// `make_data.py` writes what the signal examples read, and the shifted-sine example

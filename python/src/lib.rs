@@ -1,4 +1,5 @@
-//! `import rrae`: a trained model's artifact (`model.rra`) from Python.
+//! `rrae._rrae`: the native half of the `rrae` Python package (`python/rrae/`): a
+//! trained model's artifact (`model.rra`) opened in place.
 //!
 //! ```python
 //! import numpy as np, rrae
@@ -252,11 +253,24 @@ impl Model {
     }
 }
 
-/// Opens `path` (a `model.rra`): maps it read-only and verifies its checksum and
-/// structure once.
+/// Opens `path` (a `model.rra`, or the run folder holding one, as `rrae inspect`
+/// takes): maps it read-only and verifies its checksum and structure once.
 #[pyfunction]
 fn open(path: std::path::PathBuf) -> PyResult<Model> {
-    let file = Mapped::open(&path).map_err(|e| PyIOError::new_err(e.to_string()))?;
+    let path = if path.is_dir() {
+        let inside = path.join("model.rra");
+        if !inside.is_file() {
+            return Err(PyIOError::new_err(format!(
+                "{} is a folder without a model.rra (is it a finished run folder?)",
+                path.display()
+            )));
+        }
+        inside
+    } else {
+        path
+    };
+    let file =
+        Mapped::open(&path).map_err(|e| PyIOError::new_err(format!("{}: {e}", path.display())))?;
     file.view().map_err(value_error)?;
     Ok(Model {
         file,
@@ -265,7 +279,8 @@ fn open(path: std::path::PathBuf) -> PyResult<Model> {
 }
 
 #[pymodule]
-fn rrae(m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _rrae(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(open, m)?)?;
     m.add_class::<Model>()?;
     Ok(())

@@ -130,6 +130,9 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// How progress is shown: `bar`, or `json` (one JSON object per event on standard output, for programs).
+        #[arg(long, value_enum, default_value_t = progress::Style::Bar)]
+        progress: progress::Style,
         /// Continue the interrupted run in this folder from its checkpoint (same file and overrides).
         #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
         resume: Option<PathBuf>,
@@ -341,6 +344,7 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
             fine_tune_steps,
             seed,
             quiet,
+            progress,
             resume,
             stop_after,
             save_images,
@@ -357,9 +361,10 @@ fn run(cli: Cli) -> Result<(), ExitCode> {
                 None => o,
             };
             let (ir, text) = checked(&file, &o.set)?;
-            let device = train::open_device(device, false)?;
+            let device = train::open_device(device, progress == progress::Style::Json)?;
             let how = train::How {
                 quiet,
+                progress,
                 device,
                 resume: resume.is_some(),
                 stop_after,

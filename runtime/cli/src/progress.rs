@@ -11,6 +11,19 @@ pub struct Bar {
     quiet: bool,
     /// An adaptive search announces its first rank; then every decision is shown.
     adaptive: bool,
+    /// `--progress json`: every event as a JSON line on standard output instead, for
+    /// programs that show the run their own way (the Python package's `rrae.run`);
+    /// steps at most every quarter second, and every step with a validation loss.
+    json: Option<std::time::Instant>,
+}
+
+/// How `rrae run` shows its progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Style {
+    /// A progress bar per phase on standard error.
+    Bar,
+    /// One JSON object per event on standard output (steps throttled).
+    Json,
 }
 
 impl Bar {
@@ -19,6 +32,29 @@ impl Bar {
             bar: None,
             quiet,
             adaptive: false,
+            json: None,
+        }
+    }
+
+    pub fn styled(quiet: bool, style: Style) -> Bar {
+        let mut b = Bar::new(quiet);
+        if style == Style::Json {
+            // The first step is always shown.
+            b.json = std::time::Instant::now().checked_sub(std::time::Duration::from_secs(1));
+        }
+        b
+    }
+
+    /// The event as a JSON line, throttled for steps.
+    fn json_event(last: &mut std::time::Instant, e: &Event) {
+        if let Event::Step(s) = e {
+            if s.validation.is_none() && last.elapsed().as_secs_f64() < 0.25 {
+                return;
+            }
+            *last = std::time::Instant::now();
+        }
+        if let Ok(line) = serde_json::to_string(e) {
+            outln!("{line}");
         }
     }
 
@@ -33,6 +69,9 @@ impl Bar {
 
 impl Progress for Bar {
     fn event(&mut self, e: &Event) {
+        if let Some(last) = self.json.as_mut() {
+            return Bar::json_event(last, e);
+        }
         if self.quiet && !matches!(e, Event::Decision(_)) {
             return;
         }
@@ -98,6 +137,10 @@ impl Progress for Bar {
     }
 
     fn message(&mut self, msg: &str) {
+        if self.json.is_some() {
+            let line = serde_json::json!({"event": "message", "text": msg});
+            return outln!("{line}");
+        }
         if let Some(b) = self.bar.take() {
             b.finish();
         }

@@ -38,6 +38,7 @@ pub fn compare(
                 let resume = reuse && dir.join(rrae_train::checkpoint::FILE).is_file();
                 let how = train::How {
                     quiet,
+                    progress: crate::progress::Style::Bar,
                     device: device.clone(),
                     resume,
                     stop_after: None,

@@ -55,6 +55,7 @@ pub fn open_device(choice: DeviceChoice, json: bool) -> Result<Opened, ExitCode>
 /// Flags of `rrae run` beyond the overrides.
 pub struct How {
     pub quiet: bool,
+    pub progress: crate::progress::Style,
     /// The device [`open_device`] opened.
     pub device: Opened,
     pub resume: bool,
@@ -162,7 +163,7 @@ pub fn run(
     let _ = RUN_DIR.set((dir.clone(), file.to_string()));
     let ranks = join_ranks(source, &how.device)?;
     let rank = ranks.rank();
-    let mut bar = Bar::new(how.quiet);
+    let mut bar = Bar::styled(how.quiet, how.progress);
     let opts = RunOptions {
         debug: debug(),
         device: how.device.clone(),
