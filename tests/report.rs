@@ -168,3 +168,103 @@ fn a_grey_and_a_colour_run_leave_a_report_the_browser_renders_whole() {
     );
     let _ = std::fs::remove_dir_all(dir());
 }
+
+/// A float32 `.npy` of `shape` whose values come from `f(sample, position)`.
+fn write_npy(path: &Path, shape: &[usize], f: impl Fn(usize, usize) -> f32) {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let header = format!(
+        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
+        dims.join(", ")
+    );
+    let pad = 64 - (10 + header.len() + 1) % 64;
+    let header = format!("{header}{}\n", " ".repeat(pad));
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    let per: usize = shape[1..].iter().product();
+    for i in 0..shape[0] {
+        for p in 0..per {
+            bytes.extend_from_slice(&f(i, p).to_le_bytes());
+        }
+    }
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{e}")); // ok: test
+}
+
+/// The (width, height) of a PNG, and whether it has more than a few colours (a plot,
+/// not a blank or a grey strip).
+fn png_look(path: &Path) -> ((u32, u32), usize) {
+    let png = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())); // ok: test
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader
+        .next_frame(&mut buf)
+        .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let colours: std::collections::HashSet<&[u8]> = buf.chunks(3).collect();
+    ((info.width, info.height), colours.len())
+}
+
+#[test]
+fn signals_and_vectors_get_curves_not_strips() {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("rrae-report-curves-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}")); // ok: test
+                                                                   // Shifted sines [1, 32] and 12-feature vectors, 40 samples each.
+    write_npy(&d.join("sig.npy"), &[40, 1, 32], |i, p| {
+        ((p as f32 * 0.2) + i as f32 * 0.15).sin()
+    });
+    write_npy(&d.join("vec.npy"), &[40, 12], |i, p| {
+        (i as f32 * 0.05) * (p as f32 + 1.0).sqrt() + (p % 3) as f32
+    });
+    let model = |name: &str, input: &str, file: &str| {
+        format!(
+            "data d = npy(train = \"{file}\", split = 0.8)
+model {name} {{
+    input {input}
+    encoder {{ flatten linear(16) relu linear(8) }}
+    latent svd_truncate(k = 2)
+    decoder {{ linear(16) relu linear({n}) reshape({input}) }}
+}}
+train {{ steps = 30 fine_tune_steps = 5 batch = 8 }}
+eval {{ interpolation_pairs = 3 random_samples = 5 }}
+",
+            n = if input == "[12]" { 12 } else { 32 }
+        )
+    };
+    for (name, input, file) in [("sig", "[1, 32]", "sig.npy"), ("vec", "[12]", "vec.npy")] {
+        let f = d.join(format!("{name}.rrae"));
+        std::fs::write(&f, model(name, input, file)).unwrap_or_else(|e| panic!("{e}")); // ok: test
+        let out_dir = d.join(format!("{name}-run"));
+        let out = Command::new(env!("CARGO_BIN_EXE_rrae"))
+            .args(["run", "-q", "--device", "cpu", "--out"])
+            .arg(&out_dir)
+            .arg(&f)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}")); // ok: test
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Four reconstruction panels and three interpolation panels, two to a row;
+        // the samples in one plot: 800 × 500 each.
+        for (png, size) in [
+            ("reconstructions.png", (1600, 1000)),
+            ("interpolations.png", (1600, 1000)),
+            ("samples.png", (800, 500)),
+        ] {
+            let (got, colours) = png_look(&out_dir.join(png));
+            assert_eq!(got, size, "{name}: {png}");
+            assert!(colours > 20, "{name}: {png} has {colours} colours");
+        }
+        let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap_or_default();
+        for png in ["reconstructions.png", "interpolations.png", "samples.png"] {
+            assert!(
+                html.contains(&format!("alt=\"{png}\"")),
+                "{name}: {png} not in the report"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(d);
+}

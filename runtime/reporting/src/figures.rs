@@ -114,11 +114,15 @@ pub fn write(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery) -> Result<()> {
             signals(t, g, *n).save(&dir.join("parametric.png"))?;
         }
     }
-    // Images: grey for one channel, colour for three; a 1-D sample is a strip.
+    // Images: grey for one channel, colour for three; signals and vectors as curves.
     let (ch, ih, iw) = match sample {
         [c @ (1 | 3), h, w] => (*c, *h, *w),
-        [1, n] => (1, 1, *n),
-        _ => return Ok(()),
+        other => {
+            if let Some(c) = crate::signals::Curves::of(other) {
+                c.write(dir, g)?;
+            }
+            return Ok(());
+        }
     };
     let mut pairs = g.originals.clone();
     pairs.extend_from_slice(&g.reconstructions);
@@ -131,7 +135,7 @@ pub fn write(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery) -> Result<()> {
     if !g.samples.is_empty() {
         image_grid(&g.samples, ch, ih, iw, 8).save(&dir.join("samples.png"))?;
     }
-    if !g.parametric.is_empty() && ih > 1 {
+    if !g.parametric.is_empty() {
         // The test samples over the predictions from their interpolated latents.
         let mut rows = truth(t, &g.parametric_index);
         rows.extend_from_slice(&g.parametric);

@@ -14,6 +14,7 @@ pub mod lock;
 pub mod plot;
 pub mod report;
 pub mod run;
+pub mod signals;
 pub mod sweep;
 
 pub use error::{Result, RunError};

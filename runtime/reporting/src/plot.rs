@@ -229,7 +229,11 @@ pub fn line_plot(fig: &Figure) -> Canvas {
         }
     } else {
         let pad = ((y1 - y0) * 0.05).max(1e-12);
-        (y0, y1) = (y0 - pad, y1 + pad);
+        // Room above the data for the legend (upper right, about 20 px a line of the
+        // plot's 410), so that it hides no curve.
+        let legend = (fig.series.len() as f64 * 20.0 + 12.0) / 410.0;
+        let room = (y1 - y0 + 2.0 * pad) * legend.min(0.6) / (1.0 - legend.min(0.6));
+        (y0, y1) = (y0 - pad, y1 + pad + room);
     }
     let mut buf = vec![255u8; w * h * 3];
     let drawn = if fig.log_y {

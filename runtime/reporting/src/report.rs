@@ -22,9 +22,9 @@ const FIGURES: &[(&str, &str)] = &[
     ("loss.png", "Loss per step (log scale): training in blue, then fine-tuning in orange; the validation loss (test samples) in green."),
     ("singular_values.png", "Normalised singular values by index: the encoder's latents (blue) and the latents the decoder sees (orange)."),
     ("singular_values_log.png", "The same singular values on a log scale: the rank the bottleneck keeps is where orange falls off."),
-    ("reconstructions.png", "Training samples (top row) and their reconstructions (bottom row)."),
-    ("interpolations.png", "Interpolation between pairs of training samples, linear in the basis coefficients: one pair per row, the ends are the pair."),
-    ("samples.png", "Random samples: coefficients drawn from a Gaussian fitted to the training coefficients, decoded."),
+    ("reconstructions.png", "Training samples and their reconstructions: images in two rows (samples above), signals and vectors one panel each (sample grey, reconstruction blue)."),
+    ("interpolations.png", "Interpolation between pairs of training samples, linear in the basis coefficients: images one pair per row (the ends are the pair), signals and vectors one panel per pair (from blue to orange)."),
+    ("samples.png", "Random samples: coefficients drawn from a Gaussian fitted to the training coefficients, decoded (signals and vectors overlaid, one colour each)."),
     ("parametric.png", "Test samples predicted from their parameters alone (data with parameters): the latent interpolated between the training samples around them, decoded; truth beside or above the prediction."),
 ];
 
