@@ -634,11 +634,12 @@ fn npy_f64(shape: &[usize], values: &[f64]) -> Vec<u8> {
     rrae_engine::files::npy_f64_bytes(shape, values)
 }
 
-/// Parameters that are no grid, or test parameters outside the training grid, stop
-/// the run when the data loads, before training: the message names the sample, and no
-/// run folder is left.
+/// Test parameters outside the training range, or training parameters that cannot be
+/// interpolated over, are refused by `rrae check` as by `rrae run` (before training,
+/// naming the sample and the file, leaving no run folder); parameters off a grid are a
+/// scatter, which runs.
 #[test]
-fn parameters_that_cannot_be_interpolated_stop_the_run_before_training() {
+fn parameters_that_cannot_be_interpolated_are_refused_by_check_and_run_alike() {
     let s = scratch("params");
     s.write("x.npy", npy(6, 4, None));
     s.write("xt.npy", npy(2, 4, None));
@@ -646,35 +647,45 @@ fn parameters_that_cannot_be_interpolated_stop_the_run_before_training() {
     let grid = [0.0, 0.0, 1.0, 0.0, 2.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0, 1.0];
     let mut off = grid;
     off[10] = 2.5;
+    let mut line = grid;
+    for (i, v) in line.chunks_mut(2).enumerate() {
+        v.copy_from_slice(&[i as f64, 2.0 * i as f64]);
+    }
     s.write("p_off.npy", npy_f64(&[6, 2], &off));
+    s.write("p_line.npy", npy_f64(&[6, 2], &line));
     s.write("p.npy", npy_f64(&[6, 2], &grid));
     s.write("pt.npy", npy_f64(&[2, 2], &[0.5, 0.5, 1.5, 0.25]));
     s.write("pt_out.npy", npy_f64(&[2, 2], &[0.5, 0.5, 1.5, 1.25]));
+    s.write("pt_line.npy", npy_f64(&[2, 2], &[0.5, 1.0, 1.5, 3.0]));
     let data = |p: &str, pt: &str| {
         format!("npy(train = \"x.npy\", test = \"xt.npy\", params_train = \"{p}\", params_test = \"{pt}\")")
     };
     s.write("case.rrae", "");
     let before = s.entries();
-    for (p, pt, says) in [
-        ("p_off.npy", "pt.npy", "not a full grid: their distinct values per parameter (4 × 2) make 8 combinations"),
-        ("p.npy", "pt_out.npy", "test sample 1 (parameters [1.5, 1.25]): parameter 1 = 1.25 lies outside the training range [0, 1]"),
+    for (p, pt, file, says) in [
+        ("p.npy", "pt_out.npy", "pt_out.npy", "test sample 1 (parameters [1.5, 1.25]): parameter 1 = 1.25 lies outside the training range [0, 1]"),
+        ("p_line.npy", "pt_line.npy", "p_line.npy", "the training parameters are degenerate"),
     ] {
         s.write("case.rrae", model(&data(p, pt), 1, ""));
-        assert!(s.rrae(&["check", "case.rrae"]).status.success(), "headers are fine");
-        let out = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{err}");
-        assert!(!err.contains("panicked"), "{err}");
-        assert!(err.contains(says) && err.contains(p), "{err}");
-        assert_eq!(s.entries(), before, "no run folder");
+        for cmd in [&["check", "case.rrae"][..], &["run", "case.rrae", "--out", "run", "-q"]] {
+            let out = s.rrae(cmd);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{cmd:?}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+            assert!(err.contains(says) && err.contains(file), "{cmd:?}: {err}");
+            assert_eq!(s.entries(), before, "no run folder");
+        }
     }
-    // On the grid and inside it: it runs and reports the parametric error.
-    s.write("case.rrae", model(&data("p.npy", "pt.npy"), 1, ""));
-    let out = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let m = std::fs::read_to_string(s.0.join("run/metrics.json")).unwrap();
-    assert!(m.contains("\"test_error_parametric\": "), "{m}");
-    assert!(s.0.join("run/parametric.png").exists());
+    // On the grid, and off it (a scatter), inside the range: it runs and reports the
+    // parametric error.
+    for p in ["p.npy", "p_off.npy"] {
+        s.write("case.rrae", model(&data(p, "pt.npy"), 1, ""));
+        let out = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
+        assert!(out.status.success(), "{p}: {}", text(&out.stderr));
+        let m = std::fs::read_to_string(s.0.join("run/metrics.json")).unwrap();
+        assert!(m.contains("\"test_error_parametric\": "), "{m}");
+        assert!(s.0.join("run/parametric.png").exists());
+    }
 }
 
 /// A tmpfs of `kib` KiB mounted at `dir` for one test (as root; CI runs as root), and

@@ -63,8 +63,8 @@ fn the_python_extension_agrees_with_the_cli() {
         "pytest python/tests",
     );
     assert!(
-        log.contains("14 passed"),
-        "expected 14 passing tests:\n{log}"
+        log.contains("15 passed"),
+        "expected 15 passing tests:\n{log}"
     );
 }
 

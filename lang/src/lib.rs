@@ -19,6 +19,7 @@ pub mod latent;
 pub mod layer;
 pub mod loader;
 pub mod memory;
+pub mod params;
 pub mod parser;
 pub mod probe;
 pub mod resolve;

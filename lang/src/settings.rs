@@ -30,7 +30,7 @@ pub(crate) fn data_ir(r: &Resolved) -> Result<Option<DataIr>> {
     };
     empty_sets(b, train_count, test_count)?;
     let params = params_ir(b, &d.dir, train_count, test_count)?;
-    Ok(Some(DataIr {
+    let ir = DataIr {
         name: d.name.clone(),
         source,
         sample,
@@ -41,7 +41,36 @@ pub(crate) fn data_ir(r: &Resolved) -> Result<Option<DataIr>> {
         split: b.get("split").and_then(Value::as_f64),
         normalize,
         params,
-    }))
+    };
+    if let Some(p) = &ir.params {
+        params_values(b, &ir, p)?;
+    }
+    Ok(Some(ir))
+}
+
+/// The parameter files' values, as the runtime will check them when the data loads
+/// ([`crate::params`]): `rrae check` accepts exactly what `rrae run` does.
+fn params_values(b: &Bound, d: &DataIr, p: &ParamsIr) -> Result<()> {
+    let fail = |name: &str, path: &std::path::Path, reason: String| -> crate::error::Error {
+        ErrorKind::DataFile {
+            span: b.span(name),
+            path: path.display().to_string(),
+            reason,
+        }
+        .into()
+    };
+    let train = crate::params::read(&p.train).map_err(|e| fail("params_train", &p.train, e))?;
+    let test = match &p.test {
+        Some(t) => Some(crate::params::read(t).map_err(|e| fail("params_test", t, e))?),
+        None => None,
+    };
+    let (train, test) = crate::params::split(d, p, train, test);
+    crate::params::layout(&train, p.dim, &test)
+        .map(|_| ())
+        .map_err(|(which, reason)| match (which, &p.test) {
+            (crate::params::Which::Test, Some(t)) => fail("params_test", t, reason),
+            _ => fail("params_train", &p.train, reason),
+        })
 }
 
 /// A data source's checked form: the source, one sample's shape, and the training and

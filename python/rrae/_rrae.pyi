@@ -1,7 +1,7 @@
 """Type hints of the native half of the package (python/src/lib.rs)."""
 
 import os
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +34,13 @@ class Model:
         """``decode(encode(x))``, shaped as ``x``'s samples."""
     def interpolate(self, a: ArrayLike, b: ArrayLike, points: int) -> Float32Array:
         """``points`` samples between ``a`` and ``b``, linear in the coefficients: ``(points, *input)``."""
+    @property
+    def parameters(self) -> int:
+        """The number of physical parameters trained over (0: no reduced-order path)."""
+    def decode_at(self, p: Sequence[float]) -> Float32Array:
+        """The decoded field at physical parameters ``p``: the reduced-order model."""
+    def coefficients_at(self, p: Sequence[float]) -> Float32Array:
+        """The basis coefficients at physical parameters ``p``: ``(k,)``."""
     def sample(self, n: int, seed: int = 0) -> Float32Array:
         """``n`` samples decoded from N(mean, cov) of the training coefficients: ``(n, *input)``."""
 

@@ -200,6 +200,37 @@ impl Model {
         Self::stack(py, outs, &Self::input_shape_of(&v), false)
     }
 
+    /// The number of physical parameters the model was trained over (0: data without
+    /// parameters, no reduced-order path).
+    #[getter]
+    fn parameters(&self) -> PyResult<usize> {
+        Ok(self.view()?.parameters())
+    }
+
+    /// The reduced-order model: the decoded field at physical parameters `p` (one
+    /// value per parameter), from coefficients interpolated over the training
+    /// parameters (multilinearly on a grid, by a radial basis function on a scatter).
+    fn decode_at<'py>(
+        &self,
+        py: Python<'py>,
+        p: Vec<f64>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let v = self.view()?;
+        let out = v.decode_at(&p).map_err(value_error)?;
+        Self::stack(py, vec![out], &Self::input_shape_of(&v), true)
+    }
+
+    /// The basis coefficients at physical parameters `p`: `(k,)`.
+    fn coefficients_at<'py>(
+        &self,
+        py: Python<'py>,
+        p: Vec<f64>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let v = self.view()?;
+        let out = v.coefficients_at(&p).map_err(value_error)?;
+        Self::stack(py, vec![out], &[v.k()], true)
+    }
+
     /// What the artifact records: the model, its source, the data normalisation, the
     /// data set and the training summary.
     #[getter]

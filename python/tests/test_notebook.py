@@ -75,3 +75,20 @@ def test_open_takes_a_run_folder_and_says_when_it_is_not_one(tmp_path):
     assert rrae.open(run.path).k == rrae.open(run.path / "model.rra").k
     with pytest.raises(OSError, match="without a model.rra"):
         rrae.open(tmp_path)
+
+
+def test_the_reduced_order_model_decodes_at_parameters(tmp_path):
+    # The bump fixture carries its centres as parameters on a 5 x 5 grid.
+    run = rrae.run(TINY, out=tmp_path / "r", progress=False)
+    m = run.model
+    assert m.parameters == 2
+    centres = np.load(run.path / "coefficients.npy")
+    field = m.decode_at([0.1, -0.2])
+    assert field.shape == (1, 16, 16) and np.isfinite(field).all()
+    assert m.coefficients_at([0.1, -0.2]).shape == (2,)
+    assert np.allclose(m.decode(m.coefficients_at([0.1, -0.2])), field)
+    with pytest.raises(ValueError, match="outside the training range"):
+        m.decode_at([5.0, 0.0])
+    with pytest.raises(ValueError):
+        m.decode_at([0.1])
+    assert centres.shape[1] == 2

@@ -76,7 +76,7 @@ fn artifact() -> Artifact {
             interpolation_error: None,
             wall_seconds: 0.0,
         },
-        grid: None,
+        parameters: None,
     }
 }
 

@@ -65,19 +65,37 @@ pub fn run(view: &View, emit: &mut dyn FnMut(&str, usize, &[f32])) -> Result<(),
         emit("coefficients", 0, &view.encode(&ex[..n])?);
     }
     // The reduced-order path: parameter values between training points (a quarter and
-    // a half of the way from each parameter's first value to its second) → the
-    // coefficients interpolated over the training grid → decoded.
-    if let Some(g) = a.grid.as_ref() {
-        for (i, t) in [0.25f64, 0.5].into_iter().enumerate() {
-            let p: alloc::vec::Vec<f64> = g
-                .axes
+    // a half of the way from each parameter's first value to its second, on a grid;
+    // from the first training sample to the second, scattered) → the coefficients
+    // interpolated over the training parameters → decoded.
+    let ends: Option<(alloc::vec::Vec<f64>, alloc::vec::Vec<f64>)> = match a.parameters.as_ref() {
+        Some(rrae_artifact::ArchivedParamMap::Grid(g)) => Some(
+            g.axes
                 .iter()
-                .map(|ax| match (ax.first(), ax.get(1)) {
-                    (Some(x0), Some(x1)) => x0.to_native() + t * (x1.to_native() - x0.to_native()),
-                    (Some(x0), None) => x0.to_native(),
-                    _ => 0.0,
+                .map(|ax| {
+                    let x0 = ax.first().map_or(0.0, |v| v.to_native());
+                    (x0, ax.get(1).map_or(x0, |v| v.to_native()))
                 })
-                .collect();
+                .unzip(),
+        ),
+        Some(rrae_artifact::ArchivedParamMap::Scattered(r)) => {
+            let d = r.lo.len();
+            let un = |i: usize| -> alloc::vec::Vec<f64> {
+                (0..d)
+                    .map(|j| {
+                        let (lo, hi) = (r.lo[j].to_native(), r.hi[j].to_native());
+                        lo + r.centres.get(i * d + j).map_or(0.0, |c| c.to_native()) * (hi - lo)
+                    })
+                    .collect()
+            };
+            Some((un(0), un(1)))
+        }
+        None => None,
+    };
+    if let Some((p0, p1)) = ends {
+        for (i, t) in [0.25f64, 0.5].into_iter().enumerate() {
+            let p: alloc::vec::Vec<f64> =
+                p0.iter().zip(&p1).map(|(a, b)| a + t * (b - a)).collect();
             emit("rom", i, &view.decode_at(&p)?);
         }
     }

@@ -74,7 +74,7 @@ fn big() -> Artifact {
             interpolation_error: None,
             wall_seconds: 0.0,
         },
-        grid: None,
+        parameters: None,
     }
 }
 

@@ -35,9 +35,20 @@ pub struct Artifact {
     pub examples: Vec<f32>,
     pub dataset: DatasetSummary,
     pub training: TrainingSummary,
-    /// The training parameter grid and each point's coefficients, for the
-    /// reduced-order path (`View::decode_at`); `None` for data without parameters.
-    pub grid: Option<ParamGrid>,
+    /// The training samples' parameters and coefficients, for the reduced-order path
+    /// (`View::decode_at`); `None` for data without parameters.
+    pub parameters: Option<ParamMap>,
+}
+
+/// How basis coefficients are interpolated over the training parameters.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub enum ParamMap {
+    /// The parameters form a full grid: multilinear interpolation in its cells (the
+    /// authors' `AE_interpolate`).
+    Grid(ParamGrid),
+    /// Scattered parameters (a Latin hypercube, measured operating points): a cubic
+    /// polyharmonic radial basis function with a linear tail ([`crate::rbf`]).
+    Scattered(ParamRbf),
 }
 
 /// The training samples' parameters, a full grid, and their basis coefficients.
@@ -47,6 +58,22 @@ pub struct ParamGrid {
     pub axes: Vec<Vec<f64>>,
     /// k coefficients per grid point, the points in flat order (last axis fastest).
     pub coefficients: Vec<f32>,
+}
+
+/// A radial basis function interpolant of the coefficients over scattered
+/// parameters, in coordinates scaled to the training box (each parameter's training
+/// range mapped to [0, 1]).
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ParamRbf {
+    /// Each parameter's training minimum and maximum.
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
+    /// The training samples' scaled parameters, `dim` per sample.
+    pub centres: Vec<f64>,
+    /// The kernel weights, `k` per training sample.
+    pub weights: Vec<f64>,
+    /// The linear tail: `k` constants, then `k` per parameter.
+    pub linear: Vec<f64>,
 }
 
 /// The latent map at inference.

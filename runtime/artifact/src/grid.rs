@@ -4,7 +4,7 @@
 //! artifact's [`View::coefficients_at`] and for the trainer's evaluation, which reads
 //! them through `rrae_train::data::params::Grid`.
 
-use crate::{Error, View};
+use crate::{ArchivedParamGrid, ArchivedParamMap, Error, View};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -55,45 +55,55 @@ pub fn corners<A: AsRef<[f64]>>(axes: &[A], q: &[f64]) -> Result<Vec<(usize, f64
 }
 
 impl View<'_> {
-    /// The number of parameters of the training grid; 0 for a model trained on data
+    /// The number of parameters of the training samples; 0 for a model trained on data
     /// without parameters (no reduced-order path).
     pub fn parameters(&self) -> usize {
-        self.artifact().grid.as_ref().map_or(0, |g| g.axes.len())
+        match self.artifact().parameters.as_ref() {
+            Some(ArchivedParamMap::Grid(g)) => g.axes.len(),
+            Some(ArchivedParamMap::Scattered(r)) => r.lo.len(),
+            None => 0,
+        }
     }
 
-    /// The basis coefficients at parameter value `p`, interpolated multilinearly from
-    /// the training samples' coefficients at the corners of its grid cell.
+    /// The basis coefficients at parameter value `p`: interpolated multilinearly from
+    /// the training samples' coefficients at the corners of its grid cell, or by the
+    /// radial basis function of scattered training parameters ([`crate::rbf`]).
     pub fn coefficients_at(&self, p: &[f64]) -> Result<Vec<f32>, Error> {
-        let Some(g) = self.artifact().grid.as_ref() else {
+        let Some(map) = self.artifact().parameters.as_ref() else {
             return Err(Error::Inconsistent(
-                "this model was trained on data without parameters: it has no grid".into(),
+                "this model was trained on data without parameters: it has no parameter map".into(),
             ));
         };
-        if p.len() != g.axes.len() {
+        if p.len() != self.parameters() {
             return Err(Error::Input {
                 op: "coefficients_at",
-                expected: g.axes.len(),
+                expected: self.parameters(),
                 got: p.len(),
             });
         }
         let k = self.k();
-        let axes: Vec<Vec<f64>> = g
-            .axes
-            .iter()
-            .map(|a| a.iter().map(|v| v.to_native()).collect())
-            .collect();
-        let corners = corners(&axes, p).map_err(Error::Inconsistent)?;
-        let mut out = alloc::vec![0.0f64; k];
-        for (flat, w) in corners {
-            let Some(row) = g.coefficients.get(flat * k..(flat + 1) * k) else {
-                return Err(Error::Inconsistent(format!(
-                    "the grid's coefficients end before point {flat}"
-                )));
-            };
-            for (o, c) in out.iter_mut().zip(row) {
-                *o += w * c.to_native() as f64;
+        let out = match map {
+            ArchivedParamMap::Grid(g) => grid_at(g, p, k)?,
+            ArchivedParamMap::Scattered(r) => {
+                let native = |v: &rkyv::vec::ArchivedVec<rkyv::rend::f64_le>| -> Vec<f64> {
+                    v.iter().map(|x| x.to_native()).collect()
+                };
+                let (lo, hi) = (native(&r.lo), native(&r.hi));
+                let (centres, weights, linear) =
+                    (native(&r.centres), native(&r.weights), native(&r.linear));
+                let n = centres.len() / lo.len().max(1);
+                if weights.len() != n * k || linear.len() != (lo.len() + 1) * k {
+                    return Err(Error::Inconsistent(format!(
+                        "the parameter map holds {} weights and {} linear terms for {n} samples, {} parameters and k = {k}",
+                        weights.len(),
+                        linear.len(),
+                        lo.len()
+                    )));
+                }
+                let s = crate::rbf::scale(&lo, &hi, p).map_err(Error::Inconsistent)?;
+                crate::rbf::evaluate(&s, &centres, &weights, &linear, k)
             }
-        }
+        };
         Ok(out.into_iter().map(|v| v as f32).collect())
     }
 
@@ -101,4 +111,26 @@ impl View<'_> {
     pub fn decode_at(&self, p: &[f64]) -> Result<Vec<f32>, Error> {
         self.decode(&self.coefficients_at(p)?)
     }
+}
+
+/// Multilinear interpolation of a grid's coefficients at `p`.
+fn grid_at(g: &ArchivedParamGrid, p: &[f64], k: usize) -> Result<Vec<f64>, Error> {
+    let axes: Vec<Vec<f64>> = g
+        .axes
+        .iter()
+        .map(|a| a.iter().map(|v| v.to_native()).collect())
+        .collect();
+    let corners = corners(&axes, p).map_err(Error::Inconsistent)?;
+    let mut out = alloc::vec![0.0f64; k];
+    for (flat, w) in corners {
+        let Some(row) = g.coefficients.get(flat * k..(flat + 1) * k) else {
+            return Err(Error::Inconsistent(format!(
+                "the grid's coefficients end before point {flat}"
+            )));
+        };
+        for (o, c) in out.iter_mut().zip(row) {
+            *o += w * c.to_native() as f64;
+        }
+    }
+    Ok(out)
 }

@@ -32,6 +32,7 @@ pub mod grid;
 mod interp;
 mod layer;
 mod open;
+pub mod rbf;
 mod sample;
 
 pub use error::Error;

@@ -11,8 +11,9 @@ use rkyv::rend::f32_le;
 
 pub const MAGIC: [u8; 8] = *b"RRAEARTF";
 /// Bumped on any layout change; readers refuse other versions (see docs/artifact.md).
-/// Version 2 added the payload checksum, version 3 the parameter grid.
-pub const VERSION: u32 = 3;
+/// Version 2 added the payload checksum, version 3 the parameter grid, version 4
+/// scattered parameters (the grid became one kind of parameter map).
+pub const VERSION: u32 = 4;
 /// Magic (8), version (4), zero (4), xxh3-64 of the payload (8), zero (8): the archive
 /// starts 16-byte aligned.
 pub const HEADER_LEN: usize = 32;

@@ -6,6 +6,7 @@ use crate::eval::Metrics;
 use nalgebra::DMatrix;
 use rrae_artifact as art;
 use rrae_engine::layer;
+use rrae_train::data::params::Map;
 use rrae_train::train::{Phase, Trainer};
 
 /// Training samples kept in the artifact for demos and self-checks.
@@ -73,16 +74,35 @@ pub fn build(t: &Trainer, s: &Summary) -> art::Artifact {
         .iter()
         .map(|&v| norm.invert(v as f64) as f32)
         .collect();
-    // The reduced-order path: each training grid point's coefficients, in the grid's
-    // flat order, where the data has parameters.
-    let grid = d.params.as_ref().map(|p| art::ParamGrid {
-        axes: p.grid.axes().to_vec(),
-        coefficients: p
-            .grid
-            .samples()
-            .iter()
-            .flat_map(|&i| (0..s.coefficients.ncols()).map(move |j| s.coefficients[(i, j)] as f32))
-            .collect(),
+    // The reduced-order path, where the data has parameters: each training grid
+    // point's coefficients in the grid's flat order, or the radial basis function of
+    // the coefficients over scattered parameters.
+    let k = s.coefficients.ncols();
+    let parameters = d.params.as_ref().and_then(|p| match &p.map {
+        Map::Grid(g) => Some(art::ParamMap::Grid(art::ParamGrid {
+            axes: g.axes().to_vec(),
+            coefficients: g
+                .samples()
+                .iter()
+                .flat_map(|&i| (0..k).map(move |j| s.coefficients[(i, j)] as f32))
+                .collect(),
+        })),
+        Map::Scattered(sc) => {
+            let values: Vec<f64> = (0..sc.len())
+                .flat_map(|i| (0..k).map(move |j| s.coefficients[(i, j)]))
+                .collect();
+            // The scatter was fitted when the data loaded; a fit that fails now leaves
+            // the artifact without a reduced-order path rather than failing the run.
+            sc.fit(&values, k).ok().map(|fit| {
+                art::ParamMap::Scattered(art::ParamRbf {
+                    lo: sc.lo.clone(),
+                    hi: sc.hi.clone(),
+                    centres: sc.centres.clone(),
+                    weights: fit.weights,
+                    linear: fit.linear,
+                })
+            })
+        }
     });
     let steps = |p: Phase| t.log.iter().filter(|l| l.phase == p).count() as u64;
     art::Artifact {
@@ -122,7 +142,7 @@ pub fn build(t: &Trainer, s: &Summary) -> art::Artifact {
             interpolation_error: s.metrics.interpolation_error,
             wall_seconds: s.wall_seconds,
         },
-        grid,
+        parameters,
     }
 }
 

@@ -70,7 +70,7 @@ pub(crate) fn artifact_of(m: &Model) -> art::Artifact {
             interpolation_error: None,
             wall_seconds: 0.0,
         },
-        grid: None,
+        parameters: None,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod bumps;
 pub mod images;
 pub mod params;
 pub mod replay;
+pub mod scattered;
 
 use crate::error::{Result, TrainError};
 use bumps::Bumps;

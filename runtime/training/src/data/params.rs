@@ -4,42 +4,87 @@
 //! latent interpolated multilinearly from the training samples around those
 //! parameters. The encoder never sees the test samples.
 //!
-//! The training parameters must form a full grid (every combination of each axis's
-//! distinct values, once), as in the authors' interpolator, and every test parameter
-//! must lie inside it: neither they nor we extrapolate. Both are checked when the data
+//! Training parameters on a full grid (every combination of each axis's distinct
+//! values, once) are interpolated multilinearly in their cells, as the authors'
+//! interpolator does; scattered ones (random draws, measured operating points) by a
+//! radial basis function ([`super::scattered`]). Every test parameter must lie inside
+//! the training range: neither they nor we extrapolate. Both are checked when the data
 //! loads, before any training, so a bad parameter file costs no run.
 
-use std::fmt::Write;
-
-/// Each sample's parameters (row-major, `dim` per sample) and the training grid.
+/// Each sample's parameters (row-major, `dim` per sample) and how values are
+/// interpolated over the training ones.
 #[derive(Clone, Debug)]
 pub struct Params {
     pub dim: usize,
     pub train: Vec<f64>,
     pub test: Vec<f64>,
-    pub grid: Grid,
+    pub map: Map,
+}
+
+/// The training parameters' layout, and with it the interpolation.
+#[derive(Clone, Debug)]
+pub enum Map {
+    Grid(Grid),
+    Scattered(super::scattered::Scattered),
 }
 
 impl Params {
-    /// Checks that the training rows form a grid and that every test row lies in it.
+    /// Checks the training rows (finite, distinct; a grid or an interpolable scatter)
+    /// and that every test row lies in their range.
     pub fn new(dim: usize, train: Vec<f64>, test: Vec<f64>) -> Result<Params, String> {
-        let grid = Grid::new(&train, dim)?;
-        for (i, q) in test.chunks(dim).enumerate() {
-            grid.corners(q)
-                .map_err(|e| format!("test sample {i} (parameters {q:?}): {e}"))?;
-        }
+        use rrae_lang::params::Layout;
+        // Experiment hook: `RRAE_INTERPOLATE=rbf` interpolates a grid's samples by the
+        // radial basis function too, to compare the two on the same data
+        // (bench/interpolation_compare.sh).
+        let rbf = std::env::var("RRAE_INTERPOLATE").is_ok_and(|v| v == "rbf");
+        let map = match rrae_lang::params::layout(&train, dim, &test).map_err(|(_, e)| e)? {
+            Layout::Grid(_) if !rbf => Map::Grid(Grid::new(&train, dim)?),
+            Layout::Grid(_) | Layout::Scattered(_) => {
+                Map::Scattered(super::scattered::Scattered::new(&train, dim)?)
+            }
+        };
         Ok(Params {
             dim,
             train,
             test,
-            grid,
+            map,
         })
     }
 
     /// The test samples' latents, interpolated from `latents` (a row of `l` values per
     /// training sample).
     pub fn test_latents(&self, latents: &[f32], l: usize) -> Vec<f32> {
-        self.grid.interpolate(latents, l, &self.test)
+        match &self.map {
+            Map::Grid(g) => g.interpolate(latents, l, &self.test),
+            Map::Scattered(s) => {
+                let values: Vec<f64> = latents.iter().map(|&v| v as f64).collect();
+                // The scatter was checked to be interpolable when it loaded.
+                let Ok(fit) = s.fit(&values, l) else {
+                    return vec![f32::NAN; self.test.len() / self.dim.max(1) * l];
+                };
+                self.test
+                    .chunks(self.dim)
+                    .flat_map(|q| match s.at(&fit, q) {
+                        Ok(v) => v.into_iter().map(|x| x as f32).collect(),
+                        Err(_) => vec![f32::NAN; l],
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The kind of layout, as the report says it.
+    pub fn layout(&self) -> String {
+        match &self.map {
+            Map::Grid(g) => {
+                let sizes: Vec<String> = g.axes().iter().map(|a| a.len().to_string()).collect();
+                format!("a {} grid, interpolated multilinearly", sizes.join(" × "))
+            }
+            Map::Scattered(s) => format!(
+                "{} scattered points, interpolated by a cubic radial basis function",
+                s.len()
+            ),
+        }
     }
 }
 
@@ -52,7 +97,8 @@ pub struct Grid {
 }
 
 impl Grid {
-    /// The grid the rows of `train` (`dim` values each) form, or why they do not.
+    /// The grid the rows of `train` (`dim` values each; finite and distinct, as
+    /// [`rrae_lang::params::layout`] checks) form, or why they do not.
     pub fn new(train: &[f64], dim: usize) -> Result<Grid, String> {
         let n = train.len() / dim.max(1);
         if dim == 0 || n == 0 || n * dim != train.len() {
@@ -61,54 +107,16 @@ impl Grid {
                 train.len()
             ));
         }
-        if let Some(i) = train.iter().position(|v| !v.is_finite()) {
-            return Err(format!(
-                "training sample {} has a NaN or infinite parameter",
-                i / dim
-            ));
-        }
-        // Repeated parameters first: they explain a count that is not a grid's.
-        let row = |i: usize| &train[i * dim..(i + 1) * dim];
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| {
-            row(a)
-                .iter()
-                .zip(row(b))
-                .map(|(x, y)| x.total_cmp(y))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(a.cmp(&b))
-        });
-        if let Some(w) = order.windows(2).find(|w| row(w[0]) == row(w[1])) {
-            return Err(format!(
-                "training samples {} and {} have the same parameters {:?}",
-                w[0],
-                w[1],
-                row(w[0])
-            ));
-        }
-        let axes: Vec<Vec<f64>> = (0..dim)
-            .map(|d| {
-                let mut v: Vec<f64> = train.chunks(dim).map(|r| r[d]).collect();
-                v.sort_by(f64::total_cmp);
-                v.dedup();
-                v
-            })
-            .collect();
+        let axes = distinct(train, dim);
         let points = axes
             .iter()
             .try_fold(1usize, |acc, a| acc.checked_mul(a.len()));
         if points != Some(n) {
-            let mut sizes = String::new();
-            for (d, a) in axes.iter().enumerate() {
-                let sep = if d == 0 { "" } else { " × " };
-                let _ = write!(sizes, "{sep}{}", a.len());
-            }
+            let sizes: Vec<String> = axes.iter().map(|a| a.len().to_string()).collect();
             return Err(format!(
                 "the {n} training samples' parameters are not a full grid: their distinct \
-                 values per parameter ({sizes}) make {} combinations; interpolation needs \
-                 every combination exactly once (where `split` or `limit_train` cut the \
-                 grid, give `test` and `params_test` files instead)",
+                 values per parameter ({}) make {} combinations",
+                sizes.join(" × "),
                 points.map_or_else(|| "too many".to_string(), |p| p.to_string())
             ));
         }
@@ -169,6 +177,18 @@ impl Grid {
         }
         out
     }
+}
+
+/// Each parameter's distinct values, increasing.
+fn distinct(train: &[f64], dim: usize) -> Vec<Vec<f64>> {
+    (0..dim)
+        .map(|d| {
+            let mut v: Vec<f64> = train.chunks(dim).map(|r| r[d]).collect();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -242,14 +262,14 @@ mod tests {
             gap.contains("not a full grid") && gap.contains("2 × 2"),
             "{gap}"
         );
-        let dup = Grid::new(&[0.0, 1.0, 0.0, 0.0], 1).unwrap_err();
+        let dup = Params::new(1, vec![0.0, 1.0, 0.0], vec![]).unwrap_err();
         assert!(dup.contains("samples 0 and 2"), "{dup}");
         let out = Params::new(1, vec![0.0, 1.0, 2.0], vec![0.5, 2.5]).unwrap_err();
         assert!(
             out.contains("test sample 1") && out.contains("outside the training range [0, 2]"),
             "{out}"
         );
-        let nan = Grid::new(&[0.0, f64::NAN], 1).unwrap_err();
+        let nan = Params::new(1, vec![0.0, f64::NAN], vec![]).unwrap_err();
         assert!(nan.contains("training sample 1"), "{nan}");
     }
 
