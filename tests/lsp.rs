@@ -35,6 +35,11 @@ model probe {
 }
 ";
 
+/// Where the server writes the standard library out for go-to-definition.
+fn cache_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("rrae-lsp-cache-{}", std::process::id()))
+}
+
 struct Client {
     child: Child,
     stdin: ChildStdin,
@@ -47,6 +52,7 @@ impl Client {
     fn start() -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rrae"))
             .arg("lsp")
+            .env("XDG_CACHE_HOME", cache_dir())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -258,25 +264,80 @@ fn an_editor_session() {
         "{def}"
     );
 
-    // Completion offers layers, latent operators and blocks.
-    let items = c.request(
-        "textDocument/completion",
-        json!({"textDocument": doc, "position": position_of(MODEL, "relu", 0)}),
-    );
-    let labels: Vec<&str> = items
-        .as_array()
-        .map(|a| a.iter().filter_map(|i| i["label"].as_str()).collect())
-        .unwrap_or_default();
-    for want in [
-        "conv2d",
-        "svd_truncate",
-        "gaussian_bumps",
-        "fine_tune_steps",
-        "cnn_encoder",
-        "widen",
-    ] {
-        assert!(labels.contains(&want), "{want} not offered: {labels:?}");
+    // Completion offers what may be written where the cursor is: layers and blocks in
+    // an encoder (no latent operator, data source or setting), operators on the
+    // latent line.
+    let labels_at = |c: &mut Client, needle: &str, plus: usize| -> Vec<String> {
+        let items = c.request(
+            "textDocument/completion",
+            json!({"textDocument": doc, "position": position_of(MODEL, needle, plus)}),
+        );
+        items
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|i| i["label"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let labels = labels_at(&mut c, "relu\n        flatten", 0);
+    for want in ["conv2d", "cnn_encoder", "widen"] {
+        assert!(
+            labels.iter().any(|l| l == want),
+            "{want} not offered: {labels:?}"
+        );
     }
+    for not in ["svd_truncate", "gaussian_bumps", "fine_tune_steps"] {
+        assert!(
+            !labels.iter().any(|l| l == not),
+            "{not} offered in an encoder: {labels:?}"
+        );
+    }
+    let labels = labels_at(&mut c, "svd_truncate", 3);
+    assert!(
+        labels.iter().any(|l| l == "svd_truncate") && !labels.iter().any(|l| l == "conv2d"),
+        "{labels:?}"
+    );
+    let labels = labels_at(&mut c, "gaussian_bumps", 3);
+    assert!(
+        labels.iter().any(|l| l == "gaussian_bumps") && !labels.iter().any(|l| l == "relu"),
+        "{labels:?}"
+    );
+
+    // Go to definition enters the standard library: the block in the module's text,
+    // written out where the editor can open it.
+    let std_path = dir.join("std.rrae");
+    let std_text = "use cnn\nmodel s {\n    input [1, 16, 16]\n    encoder { cnn_encoder(latent = 8) }\n    latent identity\n    decoder { cnn_decoder(out = [1, 16, 16]) }\n}\n";
+    std::fs::write(&std_path, std_text).unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let std_uri = format!("file://{}", std_path.display());
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": std_uri, "languageId": "rrae", "version": 1, "text": std_text}}),
+    );
+    let _ = c.diagnostics();
+    let def = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": std_uri}, "position": position_of(std_text, "cnn_encoder", 3)}),
+    );
+    let target = def["uri"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("file://")
+        .to_string();
+    assert!(
+        target.ends_with("/cnn.rrae") && target.contains("/rrae/stdlib/"),
+        "{def}"
+    );
+    let written = std::fs::read_to_string(&target).unwrap_or_else(|e| panic!("{target}: {e}")); // ok: test
+    let line = def["range"]["start"]["line"].as_u64().unwrap_or(u64::MAX) as usize;
+    assert!(
+        written
+            .lines()
+            .nth(line)
+            .is_some_and(|l| l.starts_with("block cnn_encoder")),
+        "line {line} of {target}"
+    );
 
     assert_eq!(c.request("shutdown", json!(null)), json!(null));
     c.notify("exit", json!(null));
@@ -284,6 +345,7 @@ fn an_editor_session() {
     c.done.store(true, Ordering::SeqCst);
     assert!(status.success(), "rrae lsp exited with {status}");
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(cache_dir());
 }
 
 /// The editor grammar colours every layer, latent operator and data source the

@@ -248,6 +248,11 @@ fn one_dimensional_convolutions_infer_curve_shapes() {
 
 /// A `.npy` file of float32 zeros with the given shape.
 fn write_npy(path: &Path, shape: &[usize]) {
+    write_npy_values(path, shape, &vec![0.0; shape.iter().product()]);
+}
+
+/// A float32 `.npy` of `shape` holding `values`.
+fn write_npy_values(path: &Path, shape: &[usize], values: &[f32]) {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
     let dict = format!(
         "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
@@ -261,7 +266,7 @@ fn write_npy(path: &Path, shape: &[usize]) {
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
     bytes.extend((header.len() as u16).to_le_bytes());
     bytes.extend(header);
-    bytes.extend(vec![0u8; 4 * shape.iter().product::<usize>()]);
+    bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
     std::fs::write(path, bytes).unwrap();
 }
 
@@ -525,10 +530,28 @@ fn parameter_files_are_checked_against_their_data_files() {
     std::fs::create_dir_all(&dir).unwrap();
     write_npy(&dir.join("x.npy"), &[12, 1, 20]);
     write_npy(&dir.join("xt.npy"), &[5, 1, 20]);
-    write_npy(&dir.join("p.npy"), &[12, 2]);
-    write_npy(&dir.join("pt.npy"), &[5, 2]);
-    write_npy(&dir.join("p1.npy"), &[12]);
-    write_npy(&dir.join("pt1.npy"), &[5]);
+    // Parameters the runtime would take: a 4 × 3 grid, test rows inside it; one
+    // parameter whose split tail (the last 2 of 12) lies inside the first 10.
+    let grid: Vec<f32> = (0..12)
+        .flat_map(|i| [(i % 4) as f32, (i / 4) as f32])
+        .collect();
+    write_npy_values(&dir.join("p.npy"), &[12, 2], &grid);
+    write_npy_values(
+        &dir.join("pt.npy"),
+        &[5, 2],
+        &[0.5, 0.5, 1.0, 1.5, 2.5, 0.2, 3.0, 2.0, 0.0, 0.0],
+    );
+    let one: Vec<f32> = (0..12)
+        .map(|i| {
+            if i % 2 == 0 {
+                (i / 2) as f32
+            } else {
+                (11 - i / 2) as f32
+            }
+        })
+        .collect();
+    write_npy_values(&dir.join("p1.npy"), &[12], &one);
+    write_npy_values(&dir.join("pt1.npy"), &[5], &[0.5, 1.0, 2.0, 3.0, 4.0]);
     write_npy(&dir.join("p_short.npy"), &[11, 2]);
     write_npy(&dir.join("p_3d.npy"), &[12, 2, 2]);
     let name = dir.join("m.rrae").to_string_lossy().to_string();

@@ -17,11 +17,10 @@ use lsp_types::notification::{
 };
 use lsp_types::request::{Completion, GotoDefinition, HoverRequest, Request as _};
 use lsp_types::{
-    CompletionItem, CompletionItemKind, CompletionOptions, CompletionResponse, Diagnostic,
-    DiagnosticSeverity, GotoDefinitionResponse, Hover, HoverContents, HoverProviderCapability,
-    Location, MarkupContent, MarkupKind, NumberOrString, OneOf, Position, PublishDiagnosticsParams,
-    Range, ServerCapabilities, TextDocumentPositionParams, TextDocumentSyncCapability,
-    TextDocumentSyncKind, Url,
+    CompletionOptions, CompletionResponse, Diagnostic, DiagnosticSeverity, GotoDefinitionResponse,
+    Hover, HoverContents, HoverProviderCapability, Location, MarkupContent, MarkupKind,
+    NumberOrString, OneOf, Position, PublishDiagnosticsParams, Range, ServerCapabilities,
+    TextDocumentPositionParams, TextDocumentSyncCapability, TextDocumentSyncKind, Url,
 };
 use rrae_lang::ast::{Item, UseTarget};
 use rrae_lang::span::{SourceMap, Span};
@@ -121,11 +120,22 @@ impl Server {
                 serde_json::to_value(definition(doc, at)).unwrap_or_default()
             }),
             Completion::METHOD => {
-                let doc = serde_json::from_value::<lsp_types::CompletionParams>(req.params)
+                let at = serde_json::from_value::<lsp_types::CompletionParams>(req.params)
                     .ok()
-                    .and_then(|p| self.docs.get(&p.text_document_position.text_document.uri));
-                serde_json::to_value(CompletionResponse::Array(completions(doc)))
-                    .unwrap_or_default()
+                    .map(|p| p.text_document_position);
+                let doc = at.as_ref().and_then(|p| {
+                    let d = self.docs.get(&p.text_document.uri)?;
+                    Some((
+                        d.path.as_str(),
+                        d.text.as_str(),
+                        offset(&d.text, p.position),
+                    ))
+                });
+                let items = crate::complete::completions(
+                    doc.map(|(path, text, _)| (path, text)),
+                    doc.map_or(0, |d| d.2),
+                );
+                serde_json::to_value(CompletionResponse::Array(items)).unwrap_or_default()
             }
             _ => {
                 return Response::new_err(
@@ -328,6 +338,12 @@ fn definition(doc: &Doc, at: usize) -> Option<GotoDefinitionResponse> {
         }
     }
     let word = word_at(&doc.text, at)?;
+    // The standard library's modules, written out where an editor can open them.
+    for (name, text) in rrae_lang::loader::STDLIB {
+        if let Some(path) = stdlib_file(name, text) {
+            files.push((path.to_string_lossy().to_string(), text.to_string()));
+        }
+    }
     for (path, text) in &files {
         let (_, parsed) = rrae_lang::parse(path, text);
         let Ok(m) = parsed else { continue };
@@ -346,49 +362,23 @@ fn definition(doc: &Doc, at: usize) -> Option<GotoDefinitionResponse> {
     None
 }
 
-/// Every name the language knows, and the blocks of the stdlib and of this file.
-fn completions(doc: Option<&Doc>) -> Vec<CompletionItem> {
-    use rrae_lang::catalog;
-    let item = |label: &str, kind, detail: &str| CompletionItem {
-        label: label.into(),
-        kind: Some(kind),
-        detail: Some(detail.into()),
-        ..CompletionItem::default()
-    };
-    let mut out = vec![];
-    for op in catalog::LAYERS {
-        out.push(item(op.name, CompletionItemKind::FUNCTION, op.doc));
+/// The stdlib module `name` as a file an editor can open for go-to-definition: under
+/// `$XDG_CACHE_HOME/rrae/stdlib/<version>/` (else `~/.cache/…`, else the temporary
+/// folder), written once and atomically; `None` where no folder can be written.
+fn stdlib_file(name: &str, text: &str) -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    // The version names the folder; a build whose text differs rewrites the file.
+    let dir = base.join("rrae/stdlib").join(env!("CARGO_PKG_VERSION"));
+    let path = dir.join(format!("{name}.rrae"));
+    if std::fs::read_to_string(&path).is_ok_and(|t| t == text) {
+        return Some(path);
     }
-    for op in catalog::LATENT_OPS {
-        out.push(item(op.name, CompletionItemKind::OPERATOR, op.doc));
-    }
-    for op in catalog::DATA_SOURCES {
-        out.push(item(op.name, CompletionItemKind::CONSTRUCTOR, op.doc));
-    }
-    for section in [&catalog::TRAIN, &catalog::EVAL] {
-        for p in section.params {
-            let detail = format!("{} setting: {}", section.name, p.doc);
-            out.push(item(p.name, CompletionItemKind::PROPERTY, &detail));
-        }
-    }
-    let mut sources: Vec<(String, String)> = rrae_lang::loader::STDLIB
-        .iter()
-        .map(|(name, text)| (format!("stdlib {name}"), text.to_string()))
-        .collect();
-    if let Some(d) = doc {
-        sources.push((d.path.clone(), d.text.clone()));
-    }
-    for (name, text) in &sources {
-        if let (_, Ok(m)) = rrae_lang::parse(name, text) {
-            for it in &m.items {
-                if let Item::Block(b) = it {
-                    let detail = format!("block from {name}");
-                    out.push(item(&b.name.name, CompletionItemKind::MODULE, &detail));
-                }
-            }
-        }
-    }
-    out
+    std::fs::create_dir_all(&dir).ok()?;
+    rrae_train::output::write_atomic(&path, text.as_bytes()).ok()?;
+    Some(path)
 }
 
 /// The identifier around byte offset `at`.

@@ -3,6 +3,8 @@
 #[macro_use]
 mod out;
 mod artifact;
+mod colour;
+mod complete;
 mod fid;
 mod fmt;
 mod lsp;
@@ -324,7 +326,7 @@ fn checked(
     match (checked.result, diag) {
         (Ok(ir), _) => Ok((ir, text)),
         (Err(_), diag) => {
-            err!("{}", diag.unwrap_or_default());
+            err!("{}", colour::diagnostic(&diag.unwrap_or_default()));
             if !set.is_empty() {
                 let args: Vec<String> = set.iter().map(|a| format!("--set {a}")).collect();
                 errln!("  note: checked with {} applied to {name}", args.join(" "));
@@ -490,7 +492,7 @@ fn format(file: &std::path::Path, write: bool, check: bool) -> Result<(), ExitCo
     let formatted = match fmt::format_source(&name, &text) {
         Ok(f) => f,
         Err(diag) => {
-            err!("{diag}");
+            err!("{}", colour::diagnostic(&diag));
             return Err(ExitCode::from(1));
         }
     };

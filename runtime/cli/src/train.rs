@@ -202,6 +202,18 @@ pub fn run(
                     r.decisions.len()
                 );
                 outln!("  where they went: {spent}");
+                // A search the budget cut short ends where it was, not where it settled.
+                let ended = r
+                    .decisions
+                    .iter()
+                    .rev()
+                    .find(|d| matches!(d.action, rrae_train::control::Action::FineTune { .. }));
+                if let Some(d) = ended.filter(|d| d.reason.contains("step budget")) {
+                    errln!(
+                        "warning: the adaptive search did not finish: {}; k* = {k} is where it stopped, not a rank it found. Give it more steps (`--steps`, or `train.steps`), as docs/runtime.md explains",
+                        d.reason
+                    );
+                }
             }
             outln!(
                 "{} train + {} fine-tune steps in {:.1} s ({:.1} ms/step median; {:.2} s waiting for data)",

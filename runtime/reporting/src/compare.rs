@@ -9,7 +9,7 @@
 //! the PNGs `rrae run` wrote); the CLI trains the `.rrae` files it is given first.
 
 use crate::error::{Result, RunError};
-use crate::plot::{line_plot, Canvas, Figure, Series, PALETTE};
+use crate::plot::{caption, line_plot, Canvas, Figure, Series, PALETTE};
 use crate::report::{document_start, figures_html, read_figures, DOCUMENT_END};
 use html_escape::encode_text as esc;
 use rrae_train::output::write_atomic;
@@ -227,27 +227,41 @@ pub fn table(rows: &[Row]) -> String {
 /// A table above the per-run one in compare.html: its heading, header and cells.
 pub type Extra<'a> = (&'a str, &'a [&'static str], &'a [Vec<String>]);
 
-/// Stacks the same PNG of every run, numbered, with a gap.
+/// Stacks the same PNG of every run, each under a caption with its row number, name
+/// and latent operator.
 fn stack(rows: &[Row], name: &str) -> Result<Option<Canvas>> {
     let mut parts = vec![];
     for (i, r) in rows.iter().enumerate() {
         let p = r.dir.join(name);
         if p.is_file() {
-            parts.push((i + 1, Canvas::load(&p)?));
+            parts.push((i + 1, r, Canvas::load(&p)?));
         }
     }
     if parts.is_empty() {
         return Ok(None);
     }
-    let (label, gap) = (40, 6);
-    let w = label + parts.iter().map(|(_, c)| c.w).max().unwrap_or(0);
-    let h = parts.iter().map(|(_, c)| c.h + gap).sum();
+    let gap = 6;
+    let w = parts
+        .iter()
+        .map(|(_, _, c)| c.w)
+        .max()
+        .unwrap_or(0)
+        .max(400);
+    let captions: Vec<Canvas> = parts
+        .iter()
+        .map(|(n, r, _)| caption(&format!("{n}. {}  ({})", r.name, r.latent), w))
+        .collect();
+    let h = parts
+        .iter()
+        .zip(&captions)
+        .map(|((_, _, c), cap)| cap.h + c.h + gap)
+        .sum();
     let mut out = Canvas::new(w, h);
     let mut y = 0;
-    for (n, c) in &parts {
-        out.text(4, y as i64 + 4, &n.to_string());
-        out.paste(c, label, y);
-        y += c.h + gap;
+    for ((_, _, c), cap) in parts.iter().zip(&captions) {
+        out.paste(cap, 0, y);
+        out.paste(c, 0, y + cap.h);
+        y += cap.h + c.h + gap;
     }
     Ok(Some(out))
 }
@@ -322,7 +336,7 @@ pub fn write(rows: &[Row], out: &Path, extra: Option<Extra>) -> Result<String> {
 const COMPARE_FIGURES: &[(&str, &str)] = &[
     ("singular_values.png", "Normalised singular values of the latents each decoder sees, one colour per model (the legend names them)."),
     ("singular_values_log.png", "The same on a log scale: where each model's curve falls off is the rank its bottleneck keeps."),
-    ("interpolations.png", "Interpolations, one model per band in table order (numbered on the left)."),
+    ("interpolations.png", "Interpolations, one model per band in table order, each captioned with its row, name and latent operator."),
     ("samples.png", "Random samples, one model per band in table order."),
 ];
 

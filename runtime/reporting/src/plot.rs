@@ -195,6 +195,30 @@ fn register_font() {
     });
 }
 
+/// A strip `w` pixels wide with `text` in 16-pixel DejaVu Sans on the left: a band's
+/// label in a stacked figure.
+pub fn caption(text: &str, w: usize) -> Canvas {
+    use plotters::prelude::*;
+    register_font();
+    let (w, h) = (w.max(1), 26usize);
+    let mut buf = vec![255u8; w * h * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w as u32, h as u32)).into_drawing_area();
+        // Text into a buffer fails only on a missing glyph; the strip then stays blank.
+        let _ = root.draw(&Text::new(
+            text.to_string(),
+            (6, 4),
+            ("sans-serif", 16).into_font().color(&RGBColor(40, 40, 40)),
+        ));
+        let _ = root.present();
+    }
+    Canvas {
+        w,
+        h,
+        px: buf.chunks(3).map(|c| [c[0], c[1], c[2]]).collect(),
+    }
+}
+
 /// Draws `fig` (800 × 500 pixels). Non-positive values are dropped on a log axis,
 /// non-finite ones everywhere.
 pub fn line_plot(fig: &Figure) -> Canvas {

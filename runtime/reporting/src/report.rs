@@ -59,32 +59,93 @@ pub fn page(
         esc(&headline(ir, metrics))
     );
     h.push_str(&figures_html(figures));
-    // Metrics.
-    h.push_str("<section id=\"metrics\">\n<h2>Metrics</h2>\n<table>\n<tr><th>metric</th><th>value</th></tr>\n");
+    // Metrics: the results, then how the run was set up, then its timings; measures
+    // this data has none of (a bump fit without bumps, an FID without images) are
+    // named once instead of shown as empty rows.
+    h.push_str("<section id=\"metrics\">\n<h2>Metrics</h2>\n");
     let mut rows = vec![];
     flatten("", metrics, &mut rows);
+    let mut groups: [(&str, Vec<(String, String)>); 3] = [
+        ("Results", vec![]),
+        ("Settings", vec![]),
+        ("Timings", vec![]),
+    ];
+    let mut absent = vec![];
     for (k, v) in rows {
-        let _ = writeln!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(&k), esc(&v));
+        if v == "—" {
+            absent.push(k.trim_start_matches("metrics.").to_string());
+            continue;
+        }
+        let g = if let Some(m) = k.strip_prefix("metrics.") {
+            groups[0].1.push((m.to_string(), v));
+            continue;
+        } else if k.contains("seconds") || k.contains("ms_per") || k.contains("wall") {
+            2
+        } else {
+            1
+        };
+        groups[g].1.push((k, v));
     }
-    h.push_str("</table>\n</section>\n");
+    for (title, rows) in &groups {
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            h,
+            "<h3>{title}</h3>\n<table>\n<tr><th>name</th><th>value</th></tr>"
+        );
+        for (k, v) in rows {
+            let _ = writeln!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(k), esc(v));
+        }
+        h.push_str("</table>\n");
+    }
+    if !absent.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"absent\">Not measured on this data: {}.</p>",
+            esc(&absent.join(", "))
+        );
+    }
+    h.push_str("</section>\n");
     // Decisions.
     h.push_str("<section id=\"decisions\">\n<h2>Adaptive-k decisions</h2>\n");
     if decisions.is_empty() {
         h.push_str("<p>No decisions: this run trained at a fixed rank.</p>\n");
     } else {
         h.push_str("<ol class=\"timeline\">\n");
-        for d in decisions {
+        let line = |d: &Value| {
             let s = |k: &str| d.get(k).map(plain).unwrap_or_default();
-            let _ = writeln!(
-                h,
-                "<li><span class=\"when\">step {} · {} · k {}</span> <b>{} {}</b> — {}</li>",
+            format!(
+                "<li><span class=\"when\">step {} · {} · k {}</span> <b>{} {}</b> — {}</li>\n",
                 esc(&s("step")),
                 esc(&s("phase")),
                 esc(&s("k")),
                 esc(&s("action")),
                 esc(&s("rank")),
                 esc(&s("reason"))
-            );
+            )
+        };
+        // A schedule's run of like decisions (an anneal's 30 rank steps) as its first,
+        // a count, and its last.
+        let same = |a: &Value, b: &Value| {
+            a.get("action") == b.get("action") && a.get("reason") == b.get("reason")
+        };
+        let mut i = 0;
+        while i < decisions.len() {
+            let mut j = i + 1;
+            while j < decisions.len() && same(&decisions[i], &decisions[j]) {
+                j += 1;
+            }
+            h.push_str(&line(&decisions[i]));
+            if j - i > 3 {
+                let _ = writeln!(h, "<li class=\"more\">… {} more like it …</li>", j - i - 2);
+                h.push_str(&line(&decisions[j - 1]));
+            } else {
+                for d in &decisions[i + 1..j] {
+                    h.push_str(&line(d));
+                }
+            }
+            i = j;
         }
         h.push_str("</ol>\n");
     }
@@ -237,7 +298,8 @@ figure img{max-width:100%;image-rendering:pixelated;border:1px solid #ddd}\
 figcaption{max-width:40rem;font-size:.9rem;color:#444}table{border-collapse:collapse}\
 td,th{border:1px solid #ddd;padding:.2rem .6rem;text-align:left;font-size:.9rem}\
 pre{background:#f6f6f6;padding:1rem;overflow-x:auto;font-size:.8rem}\
-.timeline{font-size:.9rem}.timeline li{margin:.2rem 0}.when{color:#777;font-family:monospace}";
+.timeline{font-size:.9rem}.timeline li{margin:.2rem 0}.when{color:#777;font-family:monospace}\
+.more{color:#777;list-style:none}.absent{color:#666;font-size:.9rem}h3{margin-bottom:.3rem}";
 
 /// The end of a page: a script that counts the decoded images into `data-images` (for
 /// the browser test; no effect on what a reader sees), and the closing tags.
@@ -260,12 +322,14 @@ mod tests {
     fn the_page_has_every_section_and_escapes_what_it_quotes() {
         let metrics = serde_json::json!({
             "model": "m", "k": 2, "wall_seconds": 1.5, "source": "model <m> & co",
-            "metrics": {"train_error": 1.234567891, "test_error": 2.5, "singular_values_encoder": [1.0, 0.5, 0.25, 0.1, 0.05, 0.01, 0.0, 0.0, 0.0, 0.0]},
+            "metrics": {"train_error": 1.234567891, "test_error": 2.5, "fid_sampling": null, "singular_values_encoder": [1.0, 0.5, 0.25, 0.1, 0.05, 0.01, 0.0, 0.0, 0.0, 0.0]},
             "decisions": [],
         });
-        let decisions = vec![
+        let mut decisions = vec![
             serde_json::json!({"step": 3, "phase": "train", "k": 4, "action": "set_k", "rank": 3, "reason": "a < b"}),
         ];
+        // An anneal's ten like decisions: the first, a count, the last.
+        decisions.extend((0..10).map(|i| serde_json::json!({"step": 10 + i, "phase": "train", "k": 12 - i, "action": "set_k", "rank": 11 - i, "reason": "annealing"})));
         let figures = vec![("loss.png", "the loss", vec![137u8, 80, 78, 71])];
         let p = page(&ir(), &metrics, &decisions, &figures);
         for id in ["figures", "metrics", "decisions", "graph", "source"] {
@@ -279,7 +343,21 @@ mod tests {
             "the figure is not inlined"
         );
         assert!(p.contains("model &lt;m&gt; &amp; co") && p.contains("a &lt; b"));
-        assert!(p.contains("<td>metrics.train_error</td><td>1.234568</td>"));
+        let results = p.find("<h3>Results</h3>").unwrap_or(usize::MAX);
+        let settings = p.find("<h3>Settings</h3>").unwrap_or(0);
+        let timings = p.find("<h3>Timings</h3>").unwrap_or(0);
+        assert!(
+            results < settings && settings < timings,
+            "results, settings, timings"
+        );
+        let train = p
+            .find("<td>train_error</td><td>1.234568</td>")
+            .unwrap_or(usize::MAX);
+        assert!(results < train && train < settings, "the error is a result");
+        assert!(p[timings..].contains("<td>wall_seconds</td>"));
+        assert!(p.contains("Not measured on this data: fid_sampling."));
+        assert_eq!(p.matches("<li>").count(), 1 + 2, "{p}");
+        assert!(p.contains("… 8 more like it …"));
         assert!(p.contains("(10 values)"), "long lists are shortened");
         assert!(p.contains("train error 1.23 %") && p.contains("rank 2"));
         assert!(
