@@ -201,6 +201,9 @@ pub enum ErrorKind {
         expected: Shape,
         input: Span,
         help: String,
+        /// When the layer comes from a block call: the block's name and the layer's
+        /// span inside it (`span` is then the call in the user's file).
+        inside: Option<(String, Span)>,
     },
     /// E034 `svd_truncate(k = 80)` with L = 64
     RankTooLarge {
@@ -420,11 +423,20 @@ impl ErrorKind {
                     .label(format!("{to_s} holds {} values", to.iter().product::<i64>()))
                     .help(format!("the target shape must hold exactly {} values", from.numel()))
             }
-            OutputMismatch { span, produced, expected, input, help } => d("E033", format!("the decoder produces {produced} but the input is {expected}"), *span)
-                .label(format!("this layer makes the output {produced}"))
-                .secondary(*input, format!("the input is {expected}"))
-                .note("an autoencoder's decoder must reproduce the input's shape")
-                .help(help.clone()),
+            OutputMismatch { span, produced, expected, input, help, inside } => {
+                let diag = d("E033", format!("the decoder produces {produced} but the input is {expected}"), *span);
+                let diag = match inside {
+                    Some((block, layer)) => diag
+                        .label(format!("this call to `{block}` makes the output {produced}"))
+                        .secondary(*input, format!("the input is {expected}"))
+                        .secondary(*layer, format!("the last layer of `{block}`")),
+                    None => diag
+                        .label(format!("this layer makes the output {produced}"))
+                        .secondary(*input, format!("the input is {expected}")),
+                };
+                diag.note("an autoencoder's decoder must reproduce the input's shape")
+                    .help(help.clone())
+            }
             RankTooLarge { span, k, latent, batch, batch_span, samples } => {
                 let (msg, limit) = match (batch, samples) {
                     (Some(b), Some(n)) => {

@@ -204,21 +204,37 @@ pub fn infer(r: &Resolved) -> Result<Ir> {
         .last()
         .map_or(Shape(vec![dim]), |n| n.output.clone());
     if out != input {
-        let (at, mut help) = output_fix(&decoder, &out, &input);
-        if let Some((_, block)) = decoder.get(at).and_then(|n| n.trace.first()) {
-            help.push_str(&format!(
-                " (this layer comes from block `{block}`: change the arguments of that call)"
-            ));
+        let (at, help) = output_fix(&decoder, &out, &input);
+        let layer = decoder.get(at);
+        // A layer from a block call is the call's doing: the diagnostic points at the
+        // call in the user's file, and a block that takes its output shape (`out`, as
+        // the stdlib's decoders do) is told what to pass.
+        if let Some((call, block)) = layer.and_then(|n| n.trace.first()) {
+            let help = if block_takes(block, "out") {
+                format!("write `out = {input}` in this call: `{block}`'s `out` is the shape it decodes to")
+            } else {
+                format!("change this call's arguments so that `{block}` ends at {input}; inside it, {help}")
+            };
+            return Err(ErrorKind::OutputMismatch {
+                span: *call,
+                produced: out,
+                expected: input,
+                input: r.input_span,
+                help,
+                inside: layer.map(|n| (block.clone(), n.span)),
+            }
+            .into());
         }
         let e: Error = ErrorKind::OutputMismatch {
-            span: decoder.get(at).map_or(r.decoder_span, |n| n.span),
+            span: layer.map_or(r.decoder_span, |n| n.span),
             produced: out,
             expected: input,
             input: r.input_span,
             help,
+            inside: None,
         }
         .into();
-        return Err(match decoder.get(at) {
+        return Err(match layer {
             Some(n) => with_trace(e, n),
             None => e,
         });
@@ -254,6 +270,20 @@ pub fn infer(r: &Resolved) -> Result<Ir> {
         data,
         train,
         eval,
+    })
+}
+
+/// Whether the standard library's block `name` has a parameter `param`.
+fn block_takes(name: &str, param: &str) -> bool {
+    crate::loader::STDLIB.iter().any(|(module, text)| {
+        crate::parse(module, text).1.is_ok_and(|m| {
+            m.items.iter().any(|it| match it {
+                crate::ast::Item::Block(b) => {
+                    b.name.name == name && b.params.iter().any(|p| p.name.name == param)
+                }
+                _ => false,
+            })
+        })
     })
 }
 
