@@ -95,8 +95,14 @@ fn a_stdlib_error_points_into_the_stdlib_and_at_the_users_call() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr).replace(p.to_str().unwrap(), "stdlib_call.rrae");
     assert!(err.contains("stdlib/cnn.rrae:"), "{err}");
-    assert!(err.contains("this call to `cnn_decoder` makes the output"), "{err}");
-    assert!(err.contains("write `out = [1, 28, 28]` in this call"), "{err}");
+    assert!(
+        err.contains("this call to `cnn_decoder` makes the output"),
+        "{err}"
+    );
+    assert!(
+        err.contains("write `out = [1, 28, 28]` in this call"),
+        "{err}"
+    );
     insta::assert_snapshot!("check_stdlib_call", err);
 }
 

@@ -1,9 +1,11 @@
 //! `report.html` of real runs, opened in a real browser: a grey 16×16 run and a colour
 //! 3×8×8 run each leave a page whose sections are all there and whose every figure the
 //! browser decodes (the page's script counts them into `<body data-images="n/n">`,
-//! which `chromium --headless --dump-dom` prints). Without a browser on the machine the
-//! page is still checked as text, and the test says what it skipped.
+//! which `chromium --headless --dump-dom` prints). Without chromium it fails with the
+//! install line.
 
+#[path = "common/browser.rs"]
+mod browser;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -74,14 +76,6 @@ fn run(name: &str, source: &str) -> PathBuf {
     out_dir
 }
 
-fn browser() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .flat_map(|b| std::env::split_paths(&path).map(move |d| d.join(b)))
-        .find(|p| p.is_file())
-}
-
 fn check_report(run: &Path, figures: &[&str]) {
     let html = std::fs::read_to_string(run.join("report.html")).unwrap_or_else(|e| panic!("{e}")); // ok: test
     for id in SECTIONS {
@@ -96,28 +90,9 @@ fn check_report(run: &Path, figures: &[&str]) {
     }
     let images = html.matches("<img ").count();
     assert_eq!(images, figures.len(), "images in the page");
-    let Some(browser) = browser() else {
-        eprintln!(
-            "skipped the browser check of {}: no chromium on PATH",
-            run.display()
-        );
-        return;
-    };
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-        ])
-        .arg(format!("file://{}", run.join("report.html").display()))
-        .output()
-        .unwrap_or_else(|e| panic!("{e}")); // ok: test
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let want = format!("data-images=\"{images}/{images}\"");
+    let (dom, all) = browser::render(&run.join("report.html"));
     assert!(
-        dom.contains(&want),
+        all,
         "the browser did not decode every image: {}",
         &dom[..dom.len().min(400)]
     );

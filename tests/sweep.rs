@@ -2,6 +2,8 @@
 //! as a researcher would: settings changed without editing the file, a sweep over
 //! k and seeds, interrupted and continued, and the resume hint followed verbatim.
 
+#[path = "common/browser.rs"]
+mod browser;
 #[path = "common/scratch.rs"]
 mod scratch;
 use scratch::Scratch;
@@ -41,12 +43,49 @@ fn set_changes_the_file_as_if_written_and_the_folder_records_it() {
         err.contains("note: checked with --set latent.k=9 applied"),
         "{err}"
     );
+    // A bad value or a path the file has no place for: coded diagnostics pointing
+    // into the --set.
     let out = s.rrae(&["check", "tiny.rrae", "--set", "train.lr=(3"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("`(3` is not a value"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error[E043]: `(3` is not a value") && err.contains("--> --set:1:10"),
+        "{err}"
+    );
     let out = s.rrae(&["check", "tiny.rrae", "--set", "L=4"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("no `let L`"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error[E044]") && err.contains("no `let L`"),
+        "{err}"
+    );
+    // Every section: a `let`, the data source, the whole latent line, an eval setting.
+    s.write(
+        "let.rrae",
+        format!("let W = 8\n{}", TINY.replace("linear(8) }", "linear(W) }")),
+    );
+    let out = s.rrae(&[
+        "check",
+        "let.rrae",
+        "--set",
+        "W=6",
+        "--set",
+        "data.test=5",
+        "--set",
+        "latent=svd_truncate(k = adaptive)",
+        "--set",
+        "eval.random_samples=3",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ir = text(&out.stdout);
+    for want in [
+        "-> latent [6]",
+        "test=5",
+        "svd_truncate(k=adaptive",
+        "random_samples 3",
+    ] {
+        assert!(ir.contains(want), "{want}: {ir}");
+    }
     // A run: the text that trained, the assignments and the command are in the folder.
     let out = s.rrae(&[
         "run",
@@ -207,6 +246,14 @@ fn a_sweep_runs_every_combination_continues_and_tabulates_over_seeds() {
     assert!((g["test_error"]["std"].as_f64().unwrap() - std).abs() < 1e-12); // ok: test
     let md = std::fs::read_to_string(s.path("sw/sweep.md")).unwrap(); // ok: test
     assert!(md.contains("| latent.k=1 | 2 | "), "{md}");
+    // The compare page as a browser shows it: both tables, every figure decoded.
+    let (dom, all) = browser::render(&s.path("sw/compare.html"));
+    assert!(
+        all,
+        "not every figure decoded: {}",
+        &dom[..dom.len().min(400)]
+    );
+    assert!(dom.contains("id=\"summary\"") && dom.contains("id=\"table\""));
     let html = std::fs::read_to_string(s.path("sw/compare.html")).unwrap(); // ok: test
     assert!(html.contains("<h2>Over seeds</h2>") && html.matches("<tr>").count() == 1 + 2 + 1 + 4);
     // Continued: finished runs are read, not trained again.
@@ -237,4 +284,84 @@ fn a_sweep_runs_every_combination_continues_and_tabulates_over_seeds() {
         text(&out.stderr)
     );
     assert!(!s.path("bad").exists());
+}
+
+/// After SIGINT the printed command, run verbatim by a shell, finishes the run with
+/// the overrides it started with: the trace equals an uninterrupted run's.
+#[cfg(unix)]
+#[test]
+fn the_command_printed_after_sigint_runs_verbatim_and_completes() {
+    let s = Scratch::new("sweep", "sigint");
+    s.write("tiny.rrae", TINY);
+    let args = [
+        "run",
+        "tiny.rrae",
+        "-q",
+        "--set",
+        "train.steps=600",
+        "--set",
+        "latent.k=3",
+        "--seed",
+        "5",
+    ];
+    let whole = s.rrae(&[&args[..], &["--out", "whole"]].concat());
+    assert!(whole.status.success(), "{}", text(&whole.stderr));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .args(args)
+        .args(["--out", "cut run"])
+        .current_dir(&s.0)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let events = s.path("cut run/events.jsonl");
+    let started = |_| {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::fs::read_to_string(&events).map_or(0, |e| e.matches(r#""event":"step""#).count()) >= 20
+    };
+    assert!((0..24_000).any(started), "the run did not start");
+    // SAFETY: a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let command = err
+        .split("continue with `")
+        .nth(1)
+        .and_then(|r| r.split('`').next())
+        .unwrap_or_else(|| panic!("no command in: {err}")); // ok: test
+    assert!(
+        command.contains("'cut run'"),
+        "the folder is quoted for the shell: {command}"
+    );
+    // Verbatim, through a shell, with the binary under test as `rrae`.
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_rrae"));
+    let path = format!(
+        "{}:{}",
+        bin.parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let resumed = std::process::Command::new("sh")
+        .args(["-c", command])
+        .current_dir(&s.0)
+        .env("PATH", path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    assert!(
+        resumed.status.success(),
+        "{command}: {}",
+        text(&resumed.stderr)
+    );
+    let trace = |d: &str| -> Vec<String> {
+        std::fs::read_to_string(s.path(d).join("losses.csv"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.rsplit_once(',').map_or(l, |x| x.0).to_string())
+            .collect()
+    };
+    assert_eq!(trace("cut run"), trace("whole"));
+    assert_eq!(trace("whole").len(), 1 + 600 + 10);
 }

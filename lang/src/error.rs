@@ -261,6 +261,16 @@ pub enum ErrorKind {
         reason: String,
         help: String,
     },
+    /// E043 `--set train.lr=(3`: a command-line value that is not one expression
+    SetValue { span: Span, value: String },
+    /// E044 `--set W=3` without `let W`, `--set encoder.x=1`: a path the file has no
+    /// place for
+    SetPath {
+        span: Span,
+        path: String,
+        reason: String,
+        help: String,
+    },
 }
 
 fn did_you_mean(s: &Option<String>) -> Option<String> {
@@ -474,6 +484,12 @@ impl ErrorKind {
                 .label("the size overflows or exceeds 2^40 elements"),
             Unsupported { span, op, reason, help } => d("E041", format!("`{op}` is not supported here: {reason}"), *span)
                 .label("unsupported for this encoder")
+                .help(help.clone()),
+            SetValue { span, value } => d("E043", format!("`{value}` is not a value"), *span)
+                .label("not one expression")
+                .help("a number, a string in quotes, a list, a name, or a call such as `svd_truncate(k = 4)` (quote the whole --set for your shell)"),
+            SetPath { span, path, reason, help } => d("E044", format!("--set cannot change `{path}`: {reason}"), *span)
+                .label("this path")
                 .help(help.clone()),
             EmptyData { span, set, reason, help } => d("E042", format!("the {set} set has no samples"), *span)
                 .label(reason.clone())

@@ -11,6 +11,7 @@
 //! `data.NAME.ARG` when it declares several), and `NAME` (a file-level `let`).
 
 use crate::ast::{Call, Item, Module, Section, Settings};
+use crate::error::ErrorKind;
 
 /// One `PATH=VALUE` as given.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -56,23 +57,70 @@ impl std::str::FromStr for Assignment {
     }
 }
 
+/// Why an assignment cannot be applied: the error, and the sources its spans point
+/// into (the `--set` assignments as a file of their own, one per line, or the model file
+/// when it does not parse).
+pub struct SetError {
+    pub sources: crate::SourceMap,
+    pub error: crate::Error,
+}
+
+impl SetError {
+    pub fn render(&self) -> String {
+        self.error.diagnostic().render(&self.sources)
+    }
+}
+
+impl std::fmt::Debug for SetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
 /// The text of `text` (the file `name`) with every assignment applied in order, or why
-/// one cannot be: a value that is not one expression, a path the file has no place for.
-pub fn apply(name: &str, text: &str, sets: &[Assignment]) -> Result<String, String> {
+/// one cannot be: a value that is not one expression (E043), a path the file has no
+/// place for (E044).
+pub fn apply(name: &str, text: &str, sets: &[Assignment]) -> Result<String, SetError> {
+    // The assignments as a file, so that a diagnostic can point into them.
+    let mut sources = crate::SourceMap::new();
+    let lines: Vec<String> = sets.iter().map(Assignment::to_string).collect();
+    let file = sources.add("--set", lines.join("\n") + "\n");
+    let mut line_start = 0usize;
     let mut text = text.to_string();
     for a in sets {
-        value_parses(a)?;
-        let module = match crate::parse(name, &text).1 {
-            Ok(m) => m,
-            Err(e) => {
-                let (sources, _) = crate::parse(name, &text);
-                return Err(format!(
-                    "{name} does not parse, so `--set {a}` cannot be applied:\n{}",
-                    e.diagnostic().render(&sources)
-                ));
+        let path_span = crate::span::Span::new(file, line_start, line_start + a.path.len());
+        let value_start = line_start + a.path.len() + 1;
+        let value_span = crate::span::Span::new(file, value_start, value_start + a.value.len());
+        line_start += a.to_string().len() + 1;
+        if !value_parses(a) {
+            return Err(SetError {
+                sources,
+                error: ErrorKind::SetValue {
+                    span: value_span,
+                    value: a.value.clone(),
+                }
+                .into(),
+            });
+        }
+        let module = match crate::parse(name, &text) {
+            (_, Ok(m)) => m,
+            (file_sources, Err(e)) => {
+                return Err(SetError {
+                    sources: file_sources,
+                    error: e,
+                })
             }
         };
-        let edit = locate(&module, &text, a)?;
+        let edit = locate(&module, &text, a).map_err(|(reason, help)| SetError {
+            sources: sources.clone(),
+            error: ErrorKind::SetPath {
+                span: path_span,
+                path: a.path.clone(),
+                reason,
+                help,
+            }
+            .into(),
+        })?;
         text = format!("{}{}{}", &text[..edit.at], edit.insert, &text[edit.end..]);
     }
     Ok(text)
@@ -80,15 +128,9 @@ pub fn apply(name: &str, text: &str, sets: &[Assignment]) -> Result<String, Stri
 
 /// A value is one expression on its own, before it goes anywhere near the file: a
 /// syntax error is then the value's, not a confusing one in the spliced text.
-fn value_parses(a: &Assignment) -> Result<(), String> {
+fn value_parses(a: &Assignment) -> bool {
     let probe = format!("let set_value = {}\n", a.value);
-    match crate::parse("--set", &probe).1 {
-        Ok(m) if m.items.len() == 1 => Ok(()),
-        _ => Err(format!(
-            "`--set {a}`: `{}` is not a value (a number, a string in quotes, a list, a name or a call such as `svd_truncate(k = 4)`)",
-            a.value
-        )),
-    }
+    matches!(crate::parse("--set", &probe).1, Ok(m) if m.items.len() == 1)
 }
 
 /// Replace `[at, end)` with `insert`.
@@ -98,40 +140,49 @@ struct Edit {
     insert: String,
 }
 
-fn locate(m: &Module, text: &str, a: &Assignment) -> Result<Edit, String> {
+/// Where an assignment goes, or (why not, what would).
+fn locate(m: &Module, text: &str, a: &Assignment) -> Result<Edit, (String, String)> {
     let parts: Vec<&str> = a.path.split('.').collect();
     let v = &a.value;
     match parts.as_slice() {
-        ["train", key] => settings_edit(m, text, "train", key, v),
-        ["eval", key] => settings_edit(m, text, "eval", key, v),
+        ["train", key] => Ok(settings_edit(m, text, "train", key, v)),
+        ["eval", key] => Ok(settings_edit(m, text, "eval", key, v)),
         ["latent"] => {
-            let op = latent(m).ok_or_else(|| no_model(a))?;
+            let op = latent(m).ok_or_else(no_model)?;
             Ok(replace(op.span.start, op.span.end, v))
         }
         ["latent", arg] => {
-            let op = latent(m).ok_or_else(|| no_model(a))?;
+            let op = latent(m).ok_or_else(no_model)?;
             Ok(arg_edit(op, text, arg, v))
         }
         ["data", arg] => {
             let decls: Vec<_> = data_decls(m).collect();
             match decls.as_slice() {
                 [d] => Ok(arg_edit(&d.source, text, arg, v)),
-                [] => Err(format!("`--set {a}`: the file declares no `data`")),
-                many => Err(format!(
-                    "`--set {a}`: the file declares {} data sources; name one: {}",
-                    many.len(),
-                    many.iter()
-                        .map(|d| format!("`data.{}.{arg}`", d.name.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                [] => Err((
+                    "the file declares no `data`".into(),
+                    "add a `data NAME = source(…)` line to the file".into(),
+                )),
+                many => Err((
+                    format!("the file declares {} data sources", many.len()),
+                    format!(
+                        "name one: {}",
+                        many.iter()
+                            .map(|d| format!("`data.{}.{arg}`", d.name.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 )),
             }
         }
         ["data", name, arg] => match data_decls(m).find(|d| d.name.name == *name) {
             Some(d) => Ok(arg_edit(&d.source, text, arg, v)),
-            None => Err(format!(
-                "`--set {a}`: the file declares no `data {name}` (it has {})",
-                names(data_decls(m).map(|d| d.name.name.as_str()))
+            None => Err((
+                format!("the file declares no `data {name}`"),
+                format!(
+                    "its data sources: {}",
+                    names(data_decls(m).map(|d| d.name.name.as_str()))
+                ),
             )),
         },
         [name] => {
@@ -143,15 +194,18 @@ fn locate(m: &Module, text: &str, a: &Assignment) -> Result<Edit, String> {
             };
             match lets().find(|l| l.name.name == *name) {
                 Some(l) => Ok(replace(l.value.span.start, l.value.span.end, v)),
-                None => Err(format!(
-                    "`--set {a}`: the file has no `let {name}` (its constants: {}); a block's setting is `train.{name}`, `eval.{name}`, `latent.{name}` or `data.{name}`",
-                    names(lets().map(|l| l.name.name.as_str()))
+                None => Err((
+                    format!("the file has no `let {name}`"),
+                    format!(
+                        "its constants: {}; a block's setting is `train.{name}`, `eval.{name}`, `latent.{name}` or `data.{name}`",
+                        names(lets().map(|l| l.name.name.as_str()))
+                    ),
                 )),
             }
         }
-        _ => Err(format!(
-            "`--set {a}`: `{}` is not a path --set knows: `train.KEY`, `eval.KEY`, `latent`, `latent.ARG`, `data.ARG`, `data.NAME.ARG` or a file-level `let` NAME (layer sequences are changed through a `let` they use)",
-            a.path
+        _ => Err((
+            "it is not a path --set knows".into(),
+            "the paths are `train.KEY`, `eval.KEY`, `latent`, `latent.ARG`, `data.ARG`, `data.NAME.ARG` and a file-level `let` NAME; layer sequences change through a `let` they use".into(),
         )),
     }
 }
@@ -165,8 +219,11 @@ fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
-fn no_model(a: &Assignment) -> String {
-    format!("`--set {a}`: the file has no `model` with a `latent` line")
+fn no_model() -> (String, String) {
+    (
+        "the file has no `model` with a `latent` line".into(),
+        "--set changes what the file writes; write the model first".into(),
+    )
 }
 
 fn replace(start: u32, end: u32, value: &str) -> Edit {
@@ -196,13 +253,7 @@ fn data_decls(m: &Module) -> impl Iterator<Item = &crate::ast::DataDecl> {
 
 /// A setting in `train { }` or `eval { }`: its value replaced, or the line added
 /// before the block's `}` (a block the file lacks is added at its end).
-fn settings_edit(
-    m: &Module,
-    text: &str,
-    block: &str,
-    key: &str,
-    value: &str,
-) -> Result<Edit, String> {
+fn settings_edit(m: &Module, text: &str, block: &str, key: &str, value: &str) -> Edit {
     let found: Option<&Settings> = m.items.iter().find_map(|i| match (i, block) {
         (Item::Train(s), "train") | (Item::Eval(s), "eval") => Some(s),
         _ => None,
@@ -210,20 +261,16 @@ fn settings_edit(
     let Some(s) = found else {
         let end = text.len();
         let sep = if text.ends_with('\n') { "" } else { "\n" };
-        return Ok(Edit {
+        return Edit {
             at: end,
             end,
             insert: format!("{sep}\n{block} {{\n    {key} = {value}\n}}\n"),
-        });
+        };
     };
     if let Some(e) = s.entries.iter().rev().find(|e| e.key.name == key) {
-        return Ok(replace(e.value.span.start, e.value.span.end, value));
+        return replace(e.value.span.start, e.value.span.end, value);
     }
-    Ok(before_close(
-        text,
-        s.span.end as usize,
-        &format!("{key} = {value}"),
-    ))
+    before_close(text, s.span.end as usize, &format!("{key} = {value}"))
 }
 
 /// Inserts `line` before the `}` that ends at `close_end`: on a line of its own when

@@ -18,7 +18,7 @@ train {
 }
 ";
 
-fn set(sets: &[&str]) -> Result<String, String> {
+fn set(sets: &[&str]) -> Result<String, SetError> {
     let sets: Vec<Assignment> = sets.iter().map(|s| s.parse().unwrap()).collect(); // ok: test
     apply("m.rrae", FILE, &sets)
 }
@@ -91,12 +91,27 @@ fn set_values_meet_the_files_checks() {
 
 #[test]
 fn what_cannot_be_applied_says_why() {
-    let bad = |s: &str| set(&[s]).unwrap_err(); // ok: test
-    assert!(bad("train.lr=3e-4 )").contains("is not a value"));
-    assert!(bad("W=3").contains("no `let W`"));
-    assert!(bad("W=3").contains("`L`"));
-    assert!(bad("data.other.grid=3").contains("no `data other`"));
-    assert!(bad("encoder.linear=3").contains("not a path --set knows"));
+    let bad = |s: &str| set(&["latent.k=3", s]).unwrap_err(); // ok: test
+    let e = bad("train.lr=3e-4 )");
+    assert_eq!(e.error.code(), "E043");
+    let r = e.render();
+    assert!(
+        r.contains("`3e-4 )` is not a value") && r.contains("--> --set:2:10"),
+        "{r}"
+    );
+    let e = bad("W=3");
+    assert_eq!(e.error.code(), "E044");
+    let r = e.render();
+    assert!(
+        r.contains("no `let W`") && r.contains("`L`") && r.contains("--> --set:2:1"),
+        "{r}"
+    );
+    assert!(bad("data.other.grid=3")
+        .render()
+        .contains("no `data other`"));
+    assert!(bad("encoder.linear=3")
+        .render()
+        .contains("not a path --set knows"));
     for s in ["lr", "=3", "train..lr=1", "train.lr=", "1x=2"] {
         assert!(s.parse::<Assignment>().is_err(), "{s}");
     }

@@ -19,6 +19,8 @@ struct Case {
     /// Files the case imports: (path, text).
     files: &'static [(&'static str, &'static str)],
     src: String,
+    /// Command-line `--set` assignments applied to `src` first.
+    set: &'static [&'static str],
 }
 
 fn with(from: &str, to: &str) -> String {
@@ -32,6 +34,14 @@ fn cases() -> Vec<Case> {
         name,
         files: &[],
         src,
+        set: &[],
+    };
+    let set = |code, name, set: &'static [&'static str]| Case {
+        code,
+        name,
+        files: &[],
+        src: OK.to_string(),
+        set,
     };
     let deep = format!("let x = {}1{}\n{OK}", "(".repeat(70), ")".repeat(70));
     vec![
@@ -51,7 +61,7 @@ fn cases() -> Vec<Case> {
         c("E017", "wrong argument type", with("linear(16)", "linear(16.5)")),
         c("E018", "duplicate definition", format!("block head() {{ flatten }}\nblock head() {{ relu }}\n{OK}")),
         c("E019", "import not found", format!("use cnnn\n{OK}")),
-        Case { code: "E020", name: "import cycle", files: &[("b.rrae", "use \"case.rrae\"\nblock b() { relu }\n")], src: format!("use \"b.rrae\"\n{OK}") },
+        Case { code: "E020", name: "import cycle", files: &[("b.rrae", "use \"case.rrae\"\nblock b() { relu }\n")], src: format!("use \"b.rrae\"\n{OK}"), set: &[] },
         c("E021", "recursive block", format!("block b(x: int) {{\n    relu\n    b(x)\n}}\n{}", with("flatten linear(16)", "flatten linear(16) b(1)"))),
         c("E022", "invalid value", with("flatten linear(16)", "conv2d(8, 3, stride = 0) flatten linear(16)")),
         c("E023", "unknown setting", format!("{OK}train {{ step = 10 }}\n")),
@@ -74,10 +84,19 @@ fn cases() -> Vec<Case> {
         c("E040", "size too large", with("linear(16)", "linear(1000000000000)")),
         c("E041", "contractive penalty without a linear last layer", with("encoder { flatten linear(16) }", "encoder { flatten linear(16) relu }").replace("svd_truncate(k = 2)", "contractive(beta = 0.1)")),
         c("E042", "empty data set", format!("data d = npy(train = \"tests/data/one-sample.npy\")\n{OK}")),
+        set("E043", "a --set value that is not a value", &["latent.k=3", "train.lr=(3e-4"]),
+        set("E044", "a --set path the file has no place for", &["L=32"]),
     ]
 }
 
 fn run(case: &Case) -> (Option<&'static str>, String) {
+    if !case.set.is_empty() {
+        let sets: Vec<rrae_lang::set::Assignment> =
+            case.set.iter().map(|a| a.parse().unwrap()).collect();
+        if let Err(e) = rrae_lang::set::apply("case.rrae", &case.src, &sets) {
+            return (Some(e.error.code()), e.render());
+        }
+    }
     let mut loader = MemLoader::default();
     for (p, t) in case.files {
         loader = loader.with(*p, *t);
@@ -114,7 +133,7 @@ fn every_error_kind_has_a_case_and_renders_like_its_snapshot() {
         );
         assert!(rendered.contains(&format!("error[{}]", case.code)));
         assert!(
-            rendered.contains("case.rrae:") || case.code == "E020",
+            rendered.contains("case.rrae:") || case.code == "E020" || !case.set.is_empty(),
             "names file:line:col:\n{rendered}"
         );
         insta::assert_snapshot!(
@@ -157,8 +176,18 @@ fn catalogue() -> String {
         for (p, t) in case.files {
             s.push_str(&format!("`{p}`:\n\n```rrae\n{t}```\n\n"));
         }
+        let with = case
+            .set
+            .iter()
+            .map(|a| format!(" `--set {a}`"))
+            .collect::<String>();
+        let with = if with.is_empty() {
+            String::new()
+        } else {
+            format!(", checked with{with}")
+        };
         s.push_str(&format!(
-            "`case.rrae`:\n\n```rrae\n{}```\n\n```text\n{rendered}```\n",
+            "`case.rrae`{with}:\n\n```rrae\n{}```\n\n```text\n{rendered}```\n",
             case.src
         ));
     }

@@ -318,8 +318,8 @@ fn checked(
 ) -> Result<(rrae_lang::Ir, String), ExitCode> {
     let name = file.to_string_lossy();
     let text = rrae_lang::set::apply(&name, &read(file)?, set).map_err(|e| {
-        errln!("error: {e}");
-        ExitCode::from(2)
+        err!("{}", colour::diagnostic(&e.render()));
+        ExitCode::from(1)
     })?;
     let checked = rrae_lang::check_str(&name, &text);
     let diag = checked.render_error();

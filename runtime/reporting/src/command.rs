@@ -27,7 +27,7 @@ impl Overrides {
 
     /// The text of the model file `file` with every `--set` applied.
     pub fn source(&self, file: &str, text: &str) -> std::result::Result<String, String> {
-        rrae_lang::set::apply(file, text, &self.set)
+        rrae_lang::set::apply(file, text, &self.set).map_err(|e| e.render())
     }
 
     pub fn apply(&self, ir: &mut Ir) {
