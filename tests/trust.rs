@@ -37,10 +37,15 @@ fn diagnostics_are_coloured_when_asked_and_plain_in_a_pipe() {
     );
     let coloured = run(&[("CLICOLOR_FORCE", "1")]);
     assert!(
-        coloured.starts_with("\x1b[1;31merror[E034]\x1b[0m"),
+        coloured.starts_with("\x1b[1m\x1b[31merror[E034]\x1b[0m"),
         "{coloured:?}"
     );
-    assert!(coloured.contains("\x1b[1;34m-->\x1b[0m"), "{coloured:?}");
+    assert!(
+        coloured.contains("\x1b[1m\x1b[34m-->\x1b[0m"),
+        "{coloured:?}"
+    );
+    // NO_COLOR wins over a terminal, never over CLICOLOR_FORCE.
+    assert!(!run(&[("NO_COLOR", "1")]).contains('\x1b'));
 }
 
 #[test]

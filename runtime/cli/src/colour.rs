@@ -1,24 +1,29 @@
 //! Colour for diagnostics on a terminal, as rustc shows them: the `error[E…]` header
 //! in bold red, the gutter and `-->` in blue, the primary underline in red, the
-//! secondary in blue, `note:` and `help:` in bold. Only when standard error is a
-//! terminal and `NO_COLOR` is unset (<https://no-color.org>), or `CLICOLOR_FORCE` is
-//! set; pipes, files and the tests get the plain text the snapshots hold. Painted on
-//! the rendered text, so the one renderer (`rrae_lang::diag`) stays plain.
+//! secondary in blue, `note:` and `help:` in bold. Whether to is `anstream`'s answer
+//! for standard error (the crate clap colours its help with): a terminal, unless
+//! `NO_COLOR` (<https://no-color.org>) or `TERM=dumb`; `CLICOLOR_FORCE` forces it.
+//! Pipes, files and the tests get the plain text the snapshots hold. Painted on the
+//! rendered text, so the one renderer (`rrae_lang::diag`) stays plain; the styles are
+//! `anstyle`'s.
 
-use std::io::IsTerminal;
+use anstyle::{AnsiColor, Color, Style};
 
-const RED: &str = "\x1b[1;31m";
-const BLUE: &str = "\x1b[1;34m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
+const RED: Style = Style::new()
+    .bold()
+    .fg_color(Some(Color::Ansi(AnsiColor::Red)));
+const BLUE: Style = Style::new()
+    .bold()
+    .fg_color(Some(Color::Ansi(AnsiColor::Blue)));
+const BOLD: Style = Style::new().bold();
+const RESET: anstyle::Reset = anstyle::Reset;
 
 /// Whether diagnostics on standard error are painted.
 pub fn enabled() -> bool {
-    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
-    if set("CLICOLOR_FORCE") {
-        return true;
-    }
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+    !matches!(
+        anstream::AutoStream::choice(&std::io::stderr()),
+        anstream::ColorChoice::Never
+    )
 }
 
 /// `diag` painted when [`enabled`], else as it is.
@@ -97,16 +102,19 @@ mod tests {
         let plain = "error[E034]: rank k = 40 exceeds\n  --> m.rrae:14:29\n   |\n14 |     latent svd(k = 40)\n   |                 ^^ k = 40\n   = help: use k ≤ 32\n";
         let p = paint(plain);
         assert!(
-            p.starts_with("\x1b[1;31merror[E034]\x1b[0m\x1b[1m: rank k = 40 exceeds\x1b[0m\n"),
-            "{p:?}"
-        );
-        assert!(p.contains("  \x1b[1;34m-->\x1b[0m m.rrae:14:29\n"), "{p:?}");
-        assert!(
-            p.contains("\x1b[1;31m                 ^^ k = 40\x1b[0m"),
+            p.starts_with("\x1b[1m\x1b[31merror[E034]\x1b[0m\x1b[1m: rank k = 40 exceeds\x1b[0m\n"),
             "{p:?}"
         );
         assert!(
-            p.contains("\x1b[1;34m=\x1b[0m\x1b[1m help:\x1b[0m use k ≤ 32"),
+            p.contains("  \x1b[1m\x1b[34m-->\x1b[0m m.rrae:14:29\n"),
+            "{p:?}"
+        );
+        assert!(
+            p.contains("\x1b[1m\x1b[31m                 ^^ k = 40\x1b[0m"),
+            "{p:?}"
+        );
+        assert!(
+            p.contains("\x1b[1m\x1b[34m=\x1b[0m\x1b[1m help:\x1b[0m use k ≤ 32"),
             "{p:?}"
         );
         // Without the escapes it is the plain text again.
