@@ -549,7 +549,7 @@ fn resuming_with_another_model_or_without_a_checkpoint_is_refused() {
     assert_eq!(out.status.code(), Some(130));
     let other = bad_file(
         "resume-other2.rrae",
-        &TINY.replace("steps = 40", "steps = 41"),
+        &TINY.replace("linear(8)", "linear(9)"),
     );
     let out = run_tiny(&other, &dir, &["--resume", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));

@@ -365,3 +365,38 @@ fn the_command_printed_after_sigint_runs_verbatim_and_completes() {
     assert_eq!(trace("cut run"), trace("whole"));
     assert_eq!(trace("whole").len(), 1 + 600 + 10);
 }
+
+/// A resumed run may be given other lengths: it says so and goes on to them; a length
+/// shorter than what is done is refused with the reason.
+#[test]
+fn a_resume_may_lengthen_the_run_and_says_so() {
+    let s = Scratch::new("sweep", "lengthen");
+    s.write("tiny.rrae", TINY);
+    let out = s.rrae(&[
+        "run",
+        "tiny.rrae",
+        "-q",
+        "--out",
+        "r",
+        "--set",
+        "latent.k=3",
+        "--stop-after",
+        "15",
+    ]);
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let out = s.rrae(&["run", "tiny.rrae", "-q", "--resume", "r", "--steps", "10"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("it has trained 15 steps"), "{err}");
+    let out = s.rrae(&["run", "tiny.rrae", "-q", "--resume", "r", "--steps", "60"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("note: resuming with --steps 60 (it started with the file's)"),
+        "{err}"
+    );
+    let m = json(s.path("r/metrics.json"));
+    assert_eq!(m["train_steps_done"], 60);
+    assert_eq!(m["k"], 3);
+    assert_eq!(json(s.path("r/command.json"))["overrides"]["steps"], 60);
+}

@@ -93,10 +93,13 @@ pub fn resumed_overrides(
 ) -> Result<Overrides, ExitCode> {
     let recorded = rrae_report::run::Command::read(dir).map_err(fail)?;
     let Some(c) = recorded else { return Ok(given) };
-    let o = c.resumed_with(&given).map_err(|e| {
+    let (o, note) = c.resumed_with(&given).map_err(|e| {
         errln!("error: cannot resume {}: {e}", dir.display());
         ExitCode::from(2)
     })?;
+    if let Some(note) = note {
+        errln!("note: {note}");
+    }
     let name = file.to_string_lossy();
     let text = std::fs::read(file)
         .map_err(|e| e.to_string())

@@ -125,19 +125,53 @@ impl Command {
         Ok(rrae_train::output::write_atomic(&path, json.as_bytes())?)
     }
 
-    /// The overrides a `--resume` of this run goes on with: the recorded ones when the
-    /// command gives none, the given ones when they are the same; different ones are
+    /// The overrides a `--resume` of this run goes on with, and a note when they differ
+    /// from the start's: the recorded ones when the command gives none; the given ones
+    /// when they are the same, or add only `--steps` / `--fine-tune-steps` (the
+    /// run goes on to the new lengths, and the note says so). Other differences are
     /// refused, since they would make another model out of the checkpoint.
-    pub fn resumed_with(&self, given: &Overrides) -> std::result::Result<Overrides, String> {
+    pub fn resumed_with(
+        &self,
+        given: &Overrides,
+    ) -> std::result::Result<(Overrides, Option<String>), String> {
         if given.is_empty() || *given == self.overrides {
-            return Ok(self.overrides.clone());
+            return Ok((self.overrides.clone(), None));
+        }
+        let was = &self.overrides;
+        // No --set and no --seed given means the run's own.
+        let lengths_only = (given.set.is_empty() || given.set == was.set)
+            && given.seed.is_none_or(|s| Some(s) == was.seed);
+        if lengths_only {
+            let mut o = was.clone();
+            let mut changes = vec![];
+            for (flag, new, old) in [
+                ("--steps", given.steps, &mut o.steps),
+                (
+                    "--fine-tune-steps",
+                    given.fine_tune_steps,
+                    &mut o.fine_tune_steps,
+                ),
+            ] {
+                if let Some(n) = new.filter(|n| Some(*n) != *old) {
+                    let from = old.map_or("the file's".to_string(), |v| v.to_string());
+                    changes.push(format!("{flag} {n} (it started with {from})"));
+                    *old = Some(n);
+                }
+            }
+            let note = (!changes.is_empty()).then(|| {
+                format!(
+                    "resuming with {}: the run goes on to the new length, so its trace is not the one a run of that length from the start would have",
+                    changes.join(" and ")
+                )
+            });
+            return Ok((o, note));
         }
         let was = match self.overrides.args() {
             a if a.is_empty() => " no --set, --steps, --fine-tune-steps or --seed".to_string(),
             a => a,
         };
         Err(format!(
-            "this run started with{was}, and --resume repeats what it started with; give no options besides --resume, or start a new run folder with --out"
+            "this run started with{was}, and --resume repeats what it started with; give no options besides --resume (or other --steps / --fine-tune-steps), or start a new run folder with --out"
         ))
     }
 }

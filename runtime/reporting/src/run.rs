@@ -37,8 +37,8 @@ pub struct RunOptions {
     /// The ranks of a data-parallel run (`mpirun -np N rrae run`); one by default.
     /// Rank 0 runs [`run`] (the run folder, the evaluation), the others [`follow`].
     pub ranks: rrae_engine::collective::Ranks,
-    /// How the run was asked for, written to `DIR/command.json` when it starts (a
-    /// resumed run keeps the record it started with).
+    /// How the run was asked for, written to `DIR/command.json` (a resumed run writes
+    /// it again: the same, or with the lengths it was resumed with).
     pub command: Option<Command>,
 }
 
@@ -423,13 +423,15 @@ pub fn run(
         }
     };
     let _lock = lock;
-    if let (Some(c), false) = (&opts.command, opts.resume) {
-        c.write(dir)?;
-    }
     if opts.debug {
         progress.message(&format!("lowered graph:\n{}", model.describe()));
     }
     let mut trainer = trainer(model, &data, source, checkpoint, dir, progress, opts)?;
+    // Recorded once the run (or the checkpoint it resumes, with the lengths it is
+    // resumed with) is accepted: a refused resume leaves the record as it was.
+    if let Some(c) = &opts.command {
+        c.write(dir)?;
+    }
     let t_train = Instant::now();
     let result = rrae_train::schedule::run(
         &mut trainer,

@@ -81,6 +81,22 @@ pub fn fnv1a(text: &str) -> String {
     format!("{:016x}", rrae_artifact::source_hash(text))
 }
 
+/// The model's hash as checkpoints record it: the checked IR's text with the run's
+/// lengths (training and fine-tuning steps, an adaptive search's budget) left out, so
+/// that a resumed run may be given other lengths ([`crate::control::Controller::set_lengths`]).
+pub fn model_hash(ir: &rrae_lang::Ir) -> String {
+    let mut ir = ir.clone();
+    ir.train.steps = 0;
+    ir.train.fine_tune_steps = 0;
+    if let rrae_lang::ir::LatentOp::SvdTruncate(rrae_lang::ir::Rank::Adaptive {
+        max_steps, ..
+    }) = &mut ir.latent.op
+    {
+        *max_steps = None;
+    }
+    fnv1a(&ir.to_string())
+}
+
 impl Checkpoint {
     /// The trainer's state now. `None` before a run has started.
     pub fn of(t: &Trainer) -> Option<Checkpoint> {
@@ -88,7 +104,7 @@ impl Checkpoint {
         Some(Checkpoint {
             state: State {
                 version: VERSION,
-                ir_hash: fnv1a(&t.model.ir.to_string()),
+                ir_hash: model_hash(&t.model.ir),
                 controller,
                 log: t.log.clone(),
                 decisions: t.decisions.clone(),
@@ -263,7 +279,7 @@ impl Checkpoint {
                 t.data_fingerprint()
             )));
         }
-        let hash = fnv1a(&t.model.ir.to_string());
+        let hash = model_hash(&t.model.ir);
         if hash != self.state.ir_hash {
             return Err(bad(format!(
                 "it was written for another model (IR hash {} vs {hash}): resume with the same .rrae file and the same --steps/--fine-tune-steps/--seed",
@@ -309,7 +325,12 @@ impl Checkpoint {
             p.data = d;
         }
         let kind = t.opt.clone();
-        let c = self.state.controller;
+        let mut c = self.state.controller;
+        // The lengths this run is resumed with (they are not in the model's hash), as
+        // a fresh plan of this model would set them.
+        let fresh = *crate::train::plan(&t.model, &t.model.ir.train).options();
+        c.set_lengths(fresh.max_steps, fresh.fine_tune_steps)
+            .map_err(|e| bad(format!("it cannot be given these lengths: {e}")))?;
         t.log = self.state.log;
         t.decisions = self.state.decisions;
         t.data_wait = std::time::Duration::from_secs_f64(self.state.data_wait_ms / 1e3);

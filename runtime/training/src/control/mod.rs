@@ -251,6 +251,35 @@ impl Controller {
         }
     }
 
+    /// A resumed run's new lengths (`rrae run --resume` with other `--steps` or
+    /// `--fine-tune-steps`): the training budget and the fine-tuning steps, or why they
+    /// cannot apply (shorter than what is done, or a phase that has ended).
+    pub fn set_lengths(&mut self, max_steps: usize, fine_tune_steps: usize) -> Result<(), String> {
+        if max_steps != self.opts.max_steps {
+            if self.phase() != Phase::Train {
+                return Err(format!(
+                    "its training phase ended after {} steps; only the fine-tuning steps can change now",
+                    self.train_steps
+                ));
+            }
+            if max_steps <= self.train_steps {
+                return Err(format!(
+                    "it has trained {} steps; the training steps must be more than that",
+                    self.train_steps
+                ));
+            }
+        }
+        if fine_tune_steps != self.opts.fine_tune_steps && fine_tune_steps < self.fine_steps {
+            return Err(format!(
+                "it has fine-tuned {} steps; the fine-tuning steps must be at least that",
+                self.fine_steps
+            ));
+        }
+        self.opts.max_steps = max_steps;
+        self.opts.fine_tune_steps = fine_tune_steps;
+        Ok(())
+    }
+
     pub fn options(&self) -> &Options {
         &self.opts
     }
