@@ -127,22 +127,47 @@ pub fn write(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery) -> Result<()> {
     let mut pairs = g.originals.clone();
     pairs.extend_from_slice(&g.reconstructions);
     let n = g.originals.len() / (ch * ih * iw).max(1);
-    image_grid(&pairs, ch, ih, iw, n.max(1)).save(&dir.join("reconstructions.png"))?;
+    // Each grid says what its rows are, above it.
+    labelled(
+        image_grid(&pairs, ch, ih, iw, n.max(1)),
+        "top: training samples · bottom: their reconstructions (encoder, U_f, decoder)",
+    )
+    .save(&dir.join("reconstructions.png"))?;
     if g.interpolation_cols > 0 {
-        image_grid(&g.interpolations, ch, ih, iw, g.interpolation_cols)
-            .save(&dir.join("interpolations.png"))?;
+        labelled(
+            image_grid(&g.interpolations, ch, ih, iw, g.interpolation_cols),
+            "each row: training sample a, points linear in the coefficients, training sample b",
+        )
+        .save(&dir.join("interpolations.png"))?;
     }
     if !g.samples.is_empty() {
-        image_grid(&g.samples, ch, ih, iw, 8).save(&dir.join("samples.png"))?;
+        labelled(
+            image_grid(&g.samples, ch, ih, iw, 8),
+            "random samples: draws from N(mean, cov) of the training coefficients, decoded",
+        )
+        .save(&dir.join("samples.png"))?;
     }
     if !g.parametric.is_empty() {
         // The test samples over the predictions from their interpolated latents.
         let mut rows = truth(t, &g.parametric_index);
         rows.extend_from_slice(&g.parametric);
-        image_grid(&rows, ch, ih, iw, g.parametric_index.len())
-            .save(&dir.join("parametric.png"))?;
+        labelled(
+            image_grid(&rows, ch, ih, iw, g.parametric_index.len()),
+            "top: test samples · bottom: predicted from their parameters alone",
+        )
+        .save(&dir.join("parametric.png"))?;
     }
     Ok(())
+}
+
+/// `grid` under a caption strip (as wide as the text needs, at least the grid).
+fn labelled(grid: Canvas, text: &str) -> Canvas {
+    let w = grid.w.max(text.chars().count() * 8 + 16);
+    let cap = crate::plot::caption(text, w);
+    let mut out = Canvas::new(w, cap.h + grid.h);
+    out.paste(&cap, 0, 0);
+    out.paste(&grid, 0, cap.h);
+    out
 }
 
 /// Test samples `index` in original units.
