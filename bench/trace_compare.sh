@@ -5,8 +5,8 @@
 #
 # For each run: losses.csv without its wall-time column (phase, step, k, loss) and
 # decisions.jsonl compared with cmp, model.safetensors tensor by tensor (its metadata
-# is a map whose order varies), metrics.json key by key less the timings. Exit 1 if
-# anything differs. About 4 minutes per binary on 2 cores.
+# is a map whose order varies), metrics.json key by key less the timings (keys only the
+# new build writes are listed, not compared). Exit 1 if anything differs. About 4 minutes per binary on 2 cores.
 set -u
 OLD=$1; NEW=$2; OUT=${3:-target/trace-compare}
 cd "$(dirname "$0")/.."
@@ -49,9 +49,12 @@ checks = {
     "losses.csv (phase,step,k,loss)": lines(old + "/losses.csv", 4) == lines(new + "/losses.csv", 4),
     "decisions.jsonl": lines(old + "/decisions.jsonl") == lines(new + "/decisions.jsonl"),
     "model.safetensors": tensors(old + "/model.safetensors") == tensors(new + "/model.safetensors"),
-    "metrics.json": all(ma.get(k) == mb.get(k) for k in set(ma) | set(mb) if not timing(k)),
+    # Keys both builds write; a key only the new build writes is a new field, listed.
+    "metrics.json": all(ma.get(k) == mb.get(k) for k in set(ma) & set(mb) if not timing(k)),
 }
-print(f"{name}: {len(lines(new + '/losses.csv')) - 1} steps; " + "; ".join(f"{k} {'identical' if v else 'DIFFERS'}" for k, v in checks.items()))
+added = sorted(set(mb) - set(ma))
+print(f"{name}: {len(lines(new + '/losses.csv')) - 1} steps; " + "; ".join(f"{k} {'identical' if v else 'DIFFERS'}" for k, v in checks.items())
+      + (f" (new in metrics.json: {', '.join(added)})" if added else ""))
 sys.exit(0 if all(checks.values()) else 1)
 PY
 done
