@@ -25,6 +25,7 @@ the value is written into the model file's text and checked exactly as a written
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import pathlib
@@ -187,11 +188,12 @@ class Run:
     def losses(self) -> Dict[str, List[Any]]:
         """``losses.csv`` by column: phase, step, k, loss, validation (None where not
         measured) and ms."""
-        lines = (self.path / "losses.csv").read_text().splitlines()
-        head = lines[0].split(",")
+        with (self.path / "losses.csv").open(newline="") as f:
+            rows = list(csv.reader(f))
+        head = rows[0]
         cols: Dict[str, List[Any]] = {h: [] for h in head}
-        for line in lines[1:]:
-            for h, v in zip(head, line.split(",")):
+        for row in rows[1:]:
+            for h, v in zip(head, row):
                 if h == "phase":
                     cols[h].append(v)
                 elif h in ("step", "k"):

@@ -294,14 +294,11 @@ pub fn eval_saved(
     Ok(metrics)
 }
 
-/// Training and fine-tuning steps in a run folder's `losses.csv` (0 where it is gone).
+/// Training and fine-tuning steps in a run folder's `losses.csv` (0 where it is gone
+/// or unreadable).
 fn steps_logged(dir: &Path) -> (u64, u64) {
-    let text = std::fs::read_to_string(dir.join("losses.csv")).unwrap_or_default();
-    let count = |phase: Phase| {
-        text.lines()
-            .filter(|l| l.split(',').next() == Some(phase.name()))
-            .count() as u64
-    };
+    let rows = rrae_train::schedule::losses::read(&dir.join("losses.csv")).unwrap_or_default();
+    let count = |phase: Phase| rows.iter().filter(|r| r.phase == phase.name()).count() as u64;
     (count(Phase::Train), count(Phase::FineTune))
 }
 

@@ -108,15 +108,12 @@ fn main() -> Result<(), Error> {
 }
 
 fn train_losses(path: &Path) -> Result<Vec<f64>, Error> {
-    let text = std::fs::read_to_string(path)?;
-    let mut out = vec![];
-    for line in text.lines().skip(1) {
-        let cols: Vec<&str> = line.split(',').collect();
-        if cols.first() == Some(&"train") {
-            out.push(cols.get(3).ok_or("short row")?.parse()?);
-        }
-    }
-    Ok(out)
+    let rows = rrae_train::schedule::losses::read(path)?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.phase == "train")
+        .map(|r| r.loss)
+        .collect())
 }
 
 fn decisions(path: &Path) -> Result<Vec<Decision>, Error> {

@@ -14,6 +14,7 @@
 //! channels, which ends the loader and the monitor.
 
 pub mod loader;
+pub mod losses;
 pub mod monitor;
 pub mod tensorboard;
 

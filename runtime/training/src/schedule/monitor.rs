@@ -1,6 +1,6 @@
 //! The monitor stage: everything the training thread reports, off that thread. It
 //! forwards events to the terminal (`Progress`), appends them to `events.jsonl`, the
-//! steps to `losses.csv`, the controller's decisions to `decisions.jsonl`, and writes
+//! steps to `losses.csv` ([`super::losses`]) and TensorBoard's file, the controller's decisions to `decisions.jsonl`, and writes
 //! checkpoints.
 
 use super::Event;
@@ -27,7 +27,7 @@ pub enum Msg {
 
 /// `path` replaced by `bytes` atomically (a full disk leaves the old file, never an
 /// empty one), then opened for appending.
-fn rewritten(path: &Path, bytes: &[u8]) -> Result<BufWriter<File>> {
+pub(super) fn rewritten(path: &Path, bytes: &[u8]) -> Result<BufWriter<File>> {
     crate::output::write_atomic(path, bytes)?;
     let f = OpenOptions::new()
         .append(true)
@@ -82,45 +82,6 @@ impl Jsonl {
     }
 }
 
-/// `losses.csv`, a row per step; a resumed run starts it again from the checkpoint's
-/// log, so steps logged after the checkpoint by a crashed run do not stay twice.
-struct Losses {
-    path: PathBuf,
-    out: BufWriter<File>,
-}
-
-impl Losses {
-    /// The header and `prior`'s rows, then appended to.
-    fn open(path: PathBuf, prior: &[StepLog]) -> Result<Losses> {
-        let mut text = String::from("phase,step,k,loss,validation,ms\n");
-        for s in prior {
-            text.push_str(&Losses::format(s));
-        }
-        Ok(Losses {
-            out: rewritten(&path, text.as_bytes())?,
-            path,
-        })
-    }
-    fn format(s: &StepLog) -> String {
-        let (step, k, loss, ms) = (s.step, s.k, s.loss, s.ms);
-        let v = s.validation.map(|v| v.to_string()).unwrap_or_default();
-        format!("{},{step},{k},{loss},{v},{ms:.3}\n", s.phase.name())
-    }
-    fn raw(&mut self, s: &str) -> Result<()> {
-        self.out
-            .write_all(s.as_bytes())
-            .map_err(|e| TrainError::write(self.path.clone(), e))
-    }
-    fn row(&mut self, s: &StepLog) -> Result<()> {
-        self.raw(&Losses::format(s))
-    }
-    fn flush(&mut self) -> Result<()> {
-        self.out
-            .flush()
-            .map_err(|e| TrainError::write(self.path.clone(), e))
-    }
-}
-
 /// What a resumed run had logged up to its checkpoint (nothing for a new run).
 #[derive(Default)]
 pub struct Prior {
@@ -143,7 +104,7 @@ pub fn run(
         Some(d) => Some((
             Jsonl::open(d.join("events.jsonl"), append)?,
             Jsonl::restart(d.join("decisions.jsonl"), &prior.decisions)?,
-            Losses::open(d.join("losses.csv"), &prior.steps)?,
+            super::losses::Losses::open(d.join("losses.csv"), &prior.steps)?,
             super::tensorboard::Writer::open(d, &prior.steps)?,
         )),
         None => None,
