@@ -2,7 +2,8 @@
 //! and renamed, so a crash never leaves a half-written checkpoint, model or report.
 
 use crate::error::{Result, TrainError};
-use std::io::Write;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -22,6 +23,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(err)
+}
+
+/// `path` replaced by `bytes` atomically (a full disk leaves the old file, never an
+/// empty one), then opened for appending.
+pub fn rewritten(path: &Path, bytes: &[u8]) -> Result<BufWriter<File>> {
+    write_atomic(path, bytes)?;
+    let f = OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| TrainError::write(path.to_path_buf(), e))?;
+    Ok(BufWriter::new(f))
 }
 
 #[cfg(test)]

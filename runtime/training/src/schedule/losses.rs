@@ -5,8 +5,8 @@
 //! f64: the shortest text that reads back to the same value; the time to the
 //! microsecond), so the file's text is the same as it always was.
 
-use super::monitor::rewritten;
 use crate::error::{Result, TrainError};
+use crate::output::rewritten;
 use crate::train::StepLog;
 use std::fs::File;
 use std::io::BufWriter;

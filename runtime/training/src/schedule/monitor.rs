@@ -25,17 +25,6 @@ pub enum Msg {
     },
 }
 
-/// `path` replaced by `bytes` atomically (a full disk leaves the old file, never an
-/// empty one), then opened for appending.
-pub(super) fn rewritten(path: &Path, bytes: &[u8]) -> Result<BufWriter<File>> {
-    crate::output::write_atomic(path, bytes)?;
-    let f = OpenOptions::new()
-        .append(true)
-        .open(path)
-        .map_err(|e| TrainError::write(path.to_path_buf(), e))?;
-    Ok(BufWriter::new(f))
-}
-
 /// A JSONL file appended line by line (a crash leaves whole lines behind).
 struct Jsonl {
     path: PathBuf,
@@ -64,7 +53,7 @@ impl Jsonl {
             bytes.push(b'\n');
         }
         Ok(Jsonl {
-            out: rewritten(&path, &bytes)?,
+            out: crate::output::rewritten(&path, &bytes)?,
             path,
         })
     }
