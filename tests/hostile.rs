@@ -899,3 +899,55 @@ fn a_second_ctrl_c_at_the_end_of_a_run_says_how_to_continue() {
     assert!(s.rrae(&["eval", "run"]).status.success());
     assert!(s.0.join("run/model.rra").is_file());
 }
+
+/// `--resume` of a finished run says so and changes nothing (it used to train from the
+/// last checkpoint again and replace losses.csv); a finished run keeps no checkpoint.
+#[test]
+fn resuming_a_finished_run_changes_nothing() {
+    let s = scratch("finished");
+    s.write(
+        "case.rrae",
+        SMALL_RUN.replace("STEPS", "30\n    checkpoint_every = 10"),
+    );
+    let out = s.rrae(&[
+        "run",
+        "case.rrae",
+        "--out",
+        "run",
+        "-q",
+        "--stop-after",
+        "15",
+    ]);
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let out = s.rrae(&["run", "case.rrae", "-q", "--resume", "run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !s.0.join("run/checkpoint.safetensors").exists(),
+        "a finished run keeps no checkpoint"
+    );
+    let files = [
+        "losses.csv",
+        "metrics.json",
+        "model.safetensors",
+        "model.rra",
+        "events.jsonl",
+    ];
+    let before: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(s.0.join("run").join(f)).unwrap())
+        .collect();
+    let out = s.rrae(&["run", "case.rrae", "-q", "--resume", "run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("is a finished run: nothing to resume, and nothing was changed"),
+        "{err}"
+    );
+    for (f, b) in files.iter().zip(&before) {
+        assert_eq!(
+            &std::fs::read(s.0.join("run").join(f)).unwrap(),
+            b,
+            "{f} changed"
+        );
+    }
+}

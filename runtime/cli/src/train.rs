@@ -85,12 +85,23 @@ fn resume_command(file: &str, dir: &std::path::Path) -> String {
 
 /// The overrides `rrae run FILE --resume DIR` trains with: the run's own from
 /// `DIR/command.json` (the ones given must be none or the same), after checking that
-/// the model file still has the text the run started from.
+/// the model file still has the text the run started from. A finished run ends the
+/// command here, successfully (`Err(ExitCode::SUCCESS)`): there is nothing to resume.
 pub fn resumed_overrides(
     dir: &std::path::Path,
     file: &std::path::Path,
     given: Overrides,
 ) -> Result<Overrides, ExitCode> {
+    // A finished run (its metrics written, no checkpoint left) is complete: say so
+    // and change nothing.
+    if dir.join("metrics.json").is_file() && !rrae_train::checkpoint::path_in(dir).exists() {
+        errln!(
+            "{} is a finished run: nothing to resume, and nothing was changed (metrics.json holds its result; `rrae eval {}` re-evaluates it; to train again, give a new folder with --out)",
+            dir.display(),
+            dir.display()
+        );
+        return Err(ExitCode::SUCCESS);
+    }
     let recorded = rrae_report::run::Command::read(dir).map_err(fail)?;
     let Some(c) = recorded else { return Ok(given) };
     let (o, note) = c.resumed_with(&given).map_err(|e| {

@@ -477,6 +477,15 @@ pub fn run(
     let json = serde_json::to_string_pretty(&report)
         .map_err(|e| RunError::write(dir.join("metrics.json"), e))?;
     write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
+    // A finished run has nothing to resume: its last checkpoint (from an interruption
+    // or a `checkpoint_every`) would only let `--resume` train part of it again.
+    let checkpoint = rrae_train::checkpoint::path_in(dir);
+    match std::fs::remove_file(&checkpoint) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(RunError::write(checkpoint, e));
+        }
+        Ok(()) | Err(_) => {}
+    }
     crate::report::write(dir, ir)?;
     if let Some(s) = profile_report(&trainer) {
         progress.message(&s);
