@@ -951,3 +951,48 @@ fn resuming_a_finished_run_changes_nothing() {
         );
     }
 }
+
+/// `rrae compare` and `rrae sweep` take their output folder's lock: a second one into
+/// the same `--out` is refused, naming the process that holds it (two compares mixed
+/// their tables), and the folder is left as it was.
+#[test]
+fn compare_and_sweep_take_their_output_folders_lock() {
+    let s = scratch("outlock");
+    s.write("case.rrae", SMALL_RUN.replace("STEPS", "5"));
+    std::fs::create_dir_all(s.0.join("out")).unwrap();
+    // A live process holds it: this test's own.
+    let me = std::process::id();
+    std::fs::write(s.0.join("out/.lock"), format!("{me}\n")).unwrap();
+    for args in [
+        &["compare", "case.rrae", "--out", "out", "-q"][..],
+        &[
+            "sweep",
+            "case.rrae",
+            "--set",
+            "train.seed=0..1",
+            "--out",
+            "out",
+        ],
+    ] {
+        let out = s.rrae(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("in use by rrae process {me}")),
+            "{args:?}: {err}"
+        );
+        let left: Vec<String> = std::fs::read_dir(s.0.join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            left.iter().all(|n| n == ".lock" || n == "logs"),
+            "{args:?}: {left:?}"
+        );
+    }
+    // Free again: it runs, and leaves no lock behind.
+    std::fs::remove_file(s.0.join("out/.lock")).unwrap();
+    let out = s.rrae(&["compare", "case.rrae", "--out", "out", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!s.0.join("out/.lock").exists());
+}

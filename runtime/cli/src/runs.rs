@@ -22,6 +22,8 @@ pub fn compare(
     }
     let device = train::open_device(device, false)?;
     let fail = train::fail::<rrae_report::RunError>;
+    // One compare writes into `out` at a time (two mixed their tables and figures).
+    let _lock = out_lock(&out)?;
     let mut rows = vec![];
     for input in inputs {
         let dir = if input.is_dir() {
@@ -66,6 +68,17 @@ pub fn compare(
     out!("{table}");
     outln!("table, figures and compare.json in {}", out.display());
     Ok(())
+}
+
+/// The lock of a compare's or a sweep's output folder (created if need be), so that
+/// two commands never write one folder's tables at once; the runs inside lock their
+/// own folders.
+fn out_lock(out: &Path) -> Result<rrae_report::lock::RunLock, ExitCode> {
+    std::fs::create_dir_all(out).map_err(|e| {
+        errln!("error: cannot create {}: {e}", out.display());
+        ExitCode::from(2)
+    })?;
+    rrae_report::lock::RunLock::acquire(out).map_err(train::fail)
 }
 
 /// One axis of a sweep: a path and its values, from `PATH=V1,V2,…` or `PATH=A..B`.
@@ -234,6 +247,7 @@ pub fn sweep(s: Sweep) -> Result<(), ExitCode> {
         errln!("error: cannot create {}: {e}", logs.display());
         ExitCode::from(2)
     })?;
+    let _lock = out_lock(&out)?;
     outln!(
         "sweep of {}: {} runs into {}, {} at a time",
         s.file.display(),
