@@ -438,6 +438,18 @@ mod tests {
         }
     }
 
+    /// A run folder's name cannot break the Markdown table or put markup in it.
+    #[test]
+    fn names_are_escaped_in_the_markdown_table() {
+        let dir = run_dir("a|b\n<i>&", Some(8));
+        let t = table(&[read_run(&dir).unwrap()]); // ok: test
+        let row = t.lines().nth(2).unwrap_or_default();
+        assert_eq!(row.matches(" | ").count(), 14, "one cell per column: {row}");
+        assert!(row.contains("a\\|b &lt;i&gt;&amp;"), "{row}");
+        assert_eq!(t.lines().count(), 3, "no line break inside a row: {t}");
+        std::fs::remove_dir_all(dir).unwrap(); // ok: test
+    }
+
     #[test]
     fn a_re_evaluation_supersedes_the_runs_metrics() {
         let dir = run_dir("reeval", Some(64));
