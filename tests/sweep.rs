@@ -171,14 +171,7 @@ fn the_resume_hint_is_the_whole_command_and_resume_repeats_the_overrides() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = s.rrae(&[&args[..4], &["whole"], &args[5..]].concat());
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let trace = |d: &str| -> Vec<String> {
-        std::fs::read_to_string(s.path(d).join("losses.csv"))
-            .unwrap() // ok: test
-            .lines()
-            .map(|l| l.rsplit_once(',').unwrap().0.to_string()) // ok: test
-            .collect()
-    };
-    assert_eq!(trace("r"), trace("whole"));
+    assert_eq!(s.trace("r"), s.trace("whole"));
     assert_eq!(json(s.path("r/metrics.json"))["seed"], 4);
 }
 
@@ -355,15 +348,8 @@ fn the_command_printed_after_sigint_runs_verbatim_and_completes() {
         "{command}: {}",
         text(&resumed.stderr)
     );
-    let trace = |d: &str| -> Vec<String> {
-        std::fs::read_to_string(s.path(d).join("losses.csv"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| l.rsplit_once(',').map_or(l, |x| x.0).to_string())
-            .collect()
-    };
-    assert_eq!(trace("cut run"), trace("whole"));
-    assert_eq!(trace("whole").len(), 1 + 600 + 10);
+    assert_eq!(s.trace("cut run"), s.trace("whole"));
+    assert_eq!(s.trace("whole").len(), 1 + 600 + 10);
 }
 
 /// A resumed run may be given other lengths: it says so and goes on to them; a length

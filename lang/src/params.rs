@@ -70,9 +70,10 @@ pub fn read(path: &std::path::Path) -> Result<Vec<f64>, String> {
         "i32" => take(4)
             .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
             .collect(),
-        _ => take(8)
+        "i64" => take(8)
             .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f64)
             .collect(),
+        other => return Err(format!("unsupported element type {other}")),
     })
 }
 
@@ -139,14 +140,7 @@ pub fn layout(train: &[f64], dim: usize, test: &[f64]) -> Result<Layout, (Which,
             row(w[0])
         )));
     }
-    let sizes: Vec<usize> = (0..dim)
-        .map(|d| {
-            let mut v: Vec<f64> = train.chunks(dim).map(|r| r[d]).collect();
-            v.sort_by(f64::total_cmp);
-            v.dedup();
-            v.len()
-        })
-        .collect();
+    let sizes: Vec<usize> = axes(train, dim).iter().map(Vec::len).collect();
     let points = sizes.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s));
     let layout = if points == Some(n) {
         Layout::Grid(sizes)
@@ -154,11 +148,9 @@ pub fn layout(train: &[f64], dim: usize, test: &[f64]) -> Result<Layout, (Which,
         scattered(train, dim).map_err(bad)?;
         Layout::Scattered(n)
     };
-    let col = |d: usize| train.chunks(dim).map(move |r| r[d]);
+    let range = ranges(train, dim);
     for (i, q) in test.chunks(dim).enumerate() {
-        for (d, &v) in q.iter().enumerate() {
-            let lo = col(d).fold(f64::INFINITY, f64::min);
-            let hi = col(d).fold(f64::NEG_INFINITY, f64::max);
+        for (d, (&v, &(lo, hi))) in q.iter().zip(&range).enumerate() {
             if !(v >= lo && v <= hi) {
                 return Err((
                     Which::Test,
@@ -170,6 +162,30 @@ pub fn layout(train: &[f64], dim: usize, test: &[f64]) -> Result<Layout, (Which,
         }
     }
     Ok(layout)
+}
+
+/// Each parameter's distinct values, increasing.
+pub fn axes(train: &[f64], dim: usize) -> Vec<Vec<f64>> {
+    (0..dim)
+        .map(|d| {
+            let mut v: Vec<f64> = train.chunks(dim).map(|r| r[d]).collect();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v
+        })
+        .collect()
+}
+
+/// Each parameter's (least, greatest) training value.
+pub fn ranges(train: &[f64], dim: usize) -> Vec<(f64, f64)> {
+    (0..dim)
+        .map(|d| {
+            let column = train.chunks(dim).map(|r| r[d]);
+            column.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            })
+        })
+        .collect()
 }
 
 /// A scatter an interpolant exists on: enough samples, not too many, and spanning
@@ -189,18 +205,9 @@ fn scattered(train: &[f64], dim: usize) -> Result<(), String> {
     }
     // The rank of the rows less the first, each parameter scaled to its range, by
     // Gram–Schmidt over the parameters (at most a dozen columns).
-    let scale: Vec<f64> = (0..dim)
-        .map(|d| {
-            let c = train.chunks(dim).map(|r| r[d]);
-            let (lo, hi) = c.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                (a.min(v), b.max(v))
-            });
-            if hi > lo {
-                hi - lo
-            } else {
-                0.0
-            }
-        })
+    let scale: Vec<f64> = ranges(train, dim)
+        .into_iter()
+        .map(|(lo, hi)| if hi > lo { hi - lo } else { 0.0 })
         .collect();
     let mut basis: Vec<Vec<f64>> = vec![];
     for d in 0..dim {

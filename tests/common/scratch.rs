@@ -41,6 +41,19 @@ impl Scratch {
     }
 }
 
+#[allow(dead_code)] // each test file uses its own part of it
+impl Scratch {
+    /// The run folder `dir`'s loss trace: `losses.csv`'s rows less the timing column
+    /// (the last), which is what two runs of one model share.
+    pub fn trace(&self, dir: &str) -> Vec<String> {
+        std::fs::read_to_string(self.path(dir).join("losses.csv"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.rsplit_once(',').map_or(l, |x| x.0).to_string())
+            .collect()
+    }
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);

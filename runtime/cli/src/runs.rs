@@ -375,22 +375,7 @@ fn one_run(
     if resume {
         cmd.arg("--resume").arg(dir);
     } else {
-        cmd.arg("--out").arg(dir);
-        for a in &overrides.set {
-            cmd.arg("--set").arg(a.to_string());
-        }
-        for (flag, v) in [
-            ("--steps", overrides.steps.map(|v| v as u64)),
-            (
-                "--fine-tune-steps",
-                overrides.fine_tune_steps.map(|v| v as u64),
-            ),
-            ("--seed", overrides.seed),
-        ] {
-            if let Some(v) = v {
-                cmd.arg(flag).arg(v.to_string());
-            }
-        }
+        cmd.arg("--out").arg(dir).args(overrides.argv());
     }
     let log_path = logs.join(format!("{name}.txt"));
     let log = match std::fs::File::create(&log_path) {

@@ -42,12 +42,11 @@ impl Overrides {
         }
     }
 
-    /// The options as they are written on a command line: ` --set latent.k=4 --seed 3`
-    /// (empty when there are none), for hints that must be followed verbatim.
-    pub fn args(&self) -> String {
-        let mut out = String::new();
+    /// The options as command-line words: `["--set", "latent.k=4", "--seed", "3"]`.
+    pub fn argv(&self) -> Vec<String> {
+        let mut out = vec![];
         for a in &self.set {
-            out += &format!(" --set {}", quote(&a.to_string()));
+            out.extend(["--set".to_string(), a.to_string()]);
         }
         for (flag, v) in [
             ("--steps", self.steps.map(|v| v as u64)),
@@ -55,10 +54,19 @@ impl Overrides {
             ("--seed", self.seed),
         ] {
             if let Some(v) = v {
-                out += &format!(" {flag} {v}");
+                out.extend([flag.to_string(), v.to_string()]);
             }
         }
         out
+    }
+
+    /// The options as they are written on a command line: ` --set latent.k=4 --seed 3`
+    /// (empty when there are none), for hints that must be followed verbatim.
+    pub fn args(&self) -> String {
+        self.argv()
+            .iter()
+            .map(|w| format!(" {}", quote(w)))
+            .collect()
     }
 }
 

@@ -9,7 +9,7 @@
 //! the PNGs `rrae run` wrote); the CLI trains the `.rrae` files it is given first.
 
 use crate::error::{Result, RunError};
-use crate::plot::{caption, line_plot, Canvas, Figure, Series, PALETTE};
+use crate::plot::{captioned, line_plot, stacked, Canvas, Figure, Series, PALETTE};
 use crate::report::{document_start, figures_html, read_figures, DOCUMENT_END};
 use html_escape::encode_text as esc;
 use rrae_train::output::write_atomic;
@@ -210,22 +210,57 @@ pub fn md_cell(text: &str) -> String {
 
 /// The table in Markdown (the latent operator in code style).
 pub fn table(rows: &[Row]) -> String {
-    let (header, body) = cells(rows);
+    let (header, mut body) = cells(rows);
+    for row in &mut body {
+        row[2] = format!("`{}`", row[2].replace('`', "'"));
+    }
+    markdown(&header, &body)
+}
+
+/// A Markdown table of `header` and `body`, every cell escaped ([`md_cell`]).
+pub fn markdown(header: &[&str], body: &[Vec<String>]) -> String {
     let mut s = format!(
         "| {} |\n|{}\n",
         header.join(" | "),
         " --- |".repeat(header.len())
     );
     for row in body {
-        let mut row: Vec<String> = row.iter().map(|c| md_cell(c)).collect();
-        row[2] = format!("`{}`", row[2].replace('`', "'"));
+        let row: Vec<String> = row.iter().map(|c| md_cell(c)).collect();
         s.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     s
 }
 
-/// A table above the per-run one in compare.html: its heading, header and cells.
-pub type Extra<'a> = (&'a str, &'a [&'static str], &'a [Vec<String>]);
+/// A table above the per-run one in compare.html (`rrae sweep`'s grouped table).
+pub struct Extra<'a> {
+    pub title: &'a str,
+    pub header: &'a [&'static str],
+    pub body: &'a [Vec<String>],
+    /// A sentence under it.
+    pub note: &'a str,
+}
+
+/// An HTML table; `td(row, column, text)` gives a cell's inner HTML.
+fn html_table(
+    h: &mut String,
+    header: &[&str],
+    body: &[Vec<String>],
+    td: impl Fn(usize, usize, &str) -> String,
+) {
+    h.push_str("<table>\n<tr>");
+    for c in header {
+        let _ = write!(h, "<th>{}</th>", esc(c));
+    }
+    h.push_str("</tr>\n");
+    for (r, cells) in body.iter().enumerate() {
+        h.push_str("<tr>");
+        for (i, c) in cells.iter().enumerate() {
+            let _ = write!(h, "<td>{}</td>", td(r, i, c));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+}
 
 /// Stacks the same PNG of every run, each under a caption with its row number, name
 /// and latent operator.
@@ -234,36 +269,11 @@ fn stack(rows: &[Row], name: &str) -> Result<Option<Canvas>> {
     for (i, r) in rows.iter().enumerate() {
         let p = r.dir.join(name);
         if p.is_file() {
-            parts.push((i + 1, r, Canvas::load(&p)?));
+            let text = format!("{}. {}  ({})", i + 1, r.name, r.latent);
+            parts.push(captioned(Canvas::load(&p)?, &text));
         }
     }
-    if parts.is_empty() {
-        return Ok(None);
-    }
-    let gap = 6;
-    let w = parts
-        .iter()
-        .map(|(_, _, c)| c.w)
-        .max()
-        .unwrap_or(0)
-        .max(400);
-    let captions: Vec<Canvas> = parts
-        .iter()
-        .map(|(n, r, _)| caption(&format!("{n}. {}  ({})", r.name, r.latent), w))
-        .collect();
-    let h = parts
-        .iter()
-        .zip(&captions)
-        .map(|((_, _, c), cap)| cap.h + c.h + gap)
-        .sum();
-    let mut out = Canvas::new(w, h);
-    let mut y = 0;
-    for ((_, _, c), cap) in parts.iter().zip(&captions) {
-        out.paste(cap, 0, y);
-        out.paste(c, 0, y + cap.h);
-        y += cap.h + c.h + gap;
-    }
-    Ok(Some(out))
+    Ok((!parts.is_empty()).then(|| stacked(&parts, 6)))
 }
 
 /// Writes `compare.md`, `compare.json` and the figures to `out` (with `extra` at the
@@ -350,49 +360,27 @@ fn write_html(rows: &[Row], out: &Path, extra: Option<Extra>) -> Result<()> {
         "<h1>{} models side by side</h1>\n<nav><a href=\"#table\">Table</a> · <a href=\"#figures\">Figures</a></nav>\n",
         rows.len()
     );
-    if let Some((title, header, body)) = extra {
-        let _ = write!(
-            h,
-            "<section id=\"summary\">\n<h2>{}</h2>\n<table>\n<tr>",
-            esc(title)
-        );
-        for c in header {
-            let _ = write!(h, "<th>{}</th>", esc(c));
-        }
-        h.push_str("</tr>\n");
-        for cells in body {
-            h.push_str("<tr>");
-            for c in cells {
-                let _ = write!(h, "<td>{}</td>", esc(c));
-            }
-            h.push_str("</tr>\n");
-        }
-        h.push_str("</table>\n<p>Mean ± sample standard deviation over each setting's seeds.</p>\n</section>\n");
+    if let Some(e) = extra {
+        let _ = writeln!(h, "<section id=\"summary\">\n<h2>{}</h2>", esc(e.title));
+        html_table(&mut h, e.header, e.body, |_, _, c| esc(c).into_owned());
+        let _ = writeln!(h, "<p>{}</p>\n</section>", esc(e.note));
     }
-    h.push_str("<section id=\"table\">\n<h2>Table</h2>\n<table>\n<tr>");
-    for c in &header {
-        let _ = write!(h, "<th>{}</th>", esc(c));
-    }
-    h.push_str("</tr>\n");
-    for (r, cells) in rows.iter().zip(body) {
-        h.push_str("<tr>");
-        for (i, c) in cells.iter().enumerate() {
-            let report = r.dir.join("report.html");
-            if i == 1 && report.is_file() {
-                let href = std::fs::canonicalize(&report).unwrap_or(report);
-                let _ = write!(
-                    h,
-                    "<td><a href=\"file://{}\">{}</a></td>",
-                    html_escape::encode_double_quoted_attribute(&href.to_string_lossy()),
-                    esc(c)
-                );
-            } else {
-                let _ = write!(h, "<td>{}</td>", esc(c));
-            }
+    h.push_str("<section id=\"table\">\n<h2>Table</h2>\n");
+    // The model's name links to its run's own report.
+    html_table(&mut h, &header, &body, |r, i, c| {
+        let report = rows[r].dir.join("report.html");
+        if i == 1 && report.is_file() {
+            let href = std::fs::canonicalize(&report).unwrap_or(report);
+            format!(
+                "<a href=\"file://{}\">{}</a>",
+                html_escape::encode_double_quoted_attribute(&href.to_string_lossy()),
+                esc(c)
+            )
+        } else {
+            esc(c).into_owned()
         }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table>\n</section>\n");
+    });
+    h.push_str("</section>\n");
     h.push_str(&figures_html(&read_figures(out, COMPARE_FIGURES)));
     h.push_str(DOCUMENT_END);
     Ok(write_atomic(&out.join("compare.html"), h.as_bytes())?)

@@ -5,7 +5,9 @@
 
 use crate::error::Result;
 use crate::eval::{Gallery, Metrics};
-use crate::plot::{image_grid, line_plot, Canvas, Figure, Series, BLUE, GREEN, GREY, ORANGE};
+use crate::plot::{
+    captioned, image_grid, line_plot, Canvas, Figure, Series, BLUE, GREEN, GREY, ORANGE,
+};
 use rrae_train::control::Action;
 use rrae_train::train::{Phase, Trainer};
 use std::path::Path;
@@ -128,20 +130,20 @@ pub fn write(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery) -> Result<()> {
     pairs.extend_from_slice(&g.reconstructions);
     let n = g.originals.len() / (ch * ih * iw).max(1);
     // Each grid says what its rows are, above it.
-    labelled(
+    captioned(
         image_grid(&pairs, ch, ih, iw, n.max(1)),
         "top: training samples · bottom: their reconstructions (encoder, U_f, decoder)",
     )
     .save(&dir.join("reconstructions.png"))?;
     if g.interpolation_cols > 0 {
-        labelled(
+        captioned(
             image_grid(&g.interpolations, ch, ih, iw, g.interpolation_cols),
             "each row: training sample a, points linear in the coefficients, training sample b",
         )
         .save(&dir.join("interpolations.png"))?;
     }
     if !g.samples.is_empty() {
-        labelled(
+        captioned(
             image_grid(&g.samples, ch, ih, iw, 8),
             "random samples: draws from N(mean, cov) of the training coefficients, decoded",
         )
@@ -151,23 +153,13 @@ pub fn write(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery) -> Result<()> {
         // The test samples over the predictions from their interpolated latents.
         let mut rows = truth(t, &g.parametric_index);
         rows.extend_from_slice(&g.parametric);
-        labelled(
+        captioned(
             image_grid(&rows, ch, ih, iw, g.parametric_index.len()),
             "top: test samples · bottom: predicted from their parameters alone",
         )
         .save(&dir.join("parametric.png"))?;
     }
     Ok(())
-}
-
-/// `grid` under a caption strip (as wide as the text needs, at least the grid).
-fn labelled(grid: Canvas, text: &str) -> Canvas {
-    let w = grid.w.max(text.chars().count() * 8 + 16);
-    let cap = crate::plot::caption(text, w);
-    let mut out = Canvas::new(w, cap.h + grid.h);
-    out.paste(&cap, 0, 0);
-    out.paste(&grid, 0, cap.h);
-    out
 }
 
 /// Test samples `index` in original units.

@@ -219,6 +219,25 @@ pub fn caption(text: &str, w: usize) -> Canvas {
     }
 }
 
+/// `c` under a caption strip as wide as the text needs (at least `c`).
+pub fn captioned(c: Canvas, text: &str) -> Canvas {
+    let w = c.w.max(text.chars().count() * 8 + 16);
+    stacked(&[caption(text, w), c], 0)
+}
+
+/// `parts` one under another, `gap` pixels apart, on white.
+pub fn stacked(parts: &[Canvas], gap: usize) -> Canvas {
+    let w = parts.iter().map(|c| c.w).max().unwrap_or(1);
+    let h = parts.iter().map(|c| c.h).sum::<usize>() + gap * parts.len().saturating_sub(1);
+    let mut out = Canvas::new(w, h.max(1));
+    let mut y = 0;
+    for c in parts {
+        out.paste(c, 0, y);
+        y += c.h + gap;
+    }
+    out
+}
+
 /// Draws `fig` (800 × 500 pixels). Non-positive values are dropped on a log axis,
 /// non-finite ones everywhere.
 pub fn line_plot(fig: &Figure) -> Canvas {

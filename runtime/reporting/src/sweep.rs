@@ -155,21 +155,19 @@ impl Summary {
     /// grouped table in Markdown.
     pub fn write(&self, out: &Path) -> Result<String> {
         let (header, body) = self.cells();
-        let mut md = format!(
-            "| {} |\n|{}\n",
-            header.join(" | "),
-            " --- |".repeat(header.len())
-        );
-        for row in &body {
-            let row: Vec<String> = row.iter().map(|c| crate::compare::md_cell(c)).collect();
-            md.push_str(&format!("| {} |\n", row.join(" | ")));
-        }
-        md.push_str("\nMean ± sample standard deviation over each setting's seeds.\n");
+        let note = "Mean ± sample standard deviation over each setting's seeds.";
+        let md = format!("{}\n{note}\n", crate::compare::markdown(&header, &body));
         write_atomic(&out.join("sweep.md"), md.as_bytes())?;
         let json = serde_json::to_string_pretty(&self.groups)
             .map_err(|e| RunError::write(out.join("sweep.json"), e))?;
         write_atomic(&out.join("sweep.json"), json.as_bytes())?;
-        crate::compare::write(&self.rows, out, Some(("Over seeds", &header, &body)))?;
+        let extra = crate::compare::Extra {
+            title: "Over seeds",
+            header: &header,
+            body: &body,
+            note,
+        };
+        crate::compare::write(&self.rows, out, Some(extra))?;
         Ok(md)
     }
 }

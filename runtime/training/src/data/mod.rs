@@ -192,17 +192,11 @@ impl Dataset {
             if let Some(lb) = labels.as_mut() {
                 lb.train.truncate(l);
             }
-            if let Some((p, rows, _)) = params.as_mut() {
-                rows.truncate(l * *p);
-            }
         }
         if let Some(l) = d.limit_test {
             test.truncate(l * dim);
             if let Some(lb) = labels.as_mut() {
                 lb.test.truncate(l);
-            }
-            if let Some((p, _, rows)) = params.as_mut() {
-                rows.truncate(l * *p);
             }
         }
         // `rrae check` refused empty sets (E042); a file changed since then is caught
@@ -260,32 +254,34 @@ impl Dataset {
 /// Parameters per sample, the training rows and the test rows.
 type ParamRows = (usize, Vec<f64>, Vec<f64>);
 
-/// The training and test parameters of a file source (`dim`, train rows, test rows),
-/// split as the samples are (`n_train`, `n_test`) when there is no test file.
+/// The training and test parameters of a file source (`dim`, train rows, test rows):
+/// `n_train` and `n_test` samples' worth, split and cut by the limits as the samples are.
 fn read_params(d: &DataIr, n_train: usize, n_test: usize) -> Result<Option<ParamRows>> {
     let Some(p) = &d.params else { return Ok(None) };
+    // The values as `rrae check` read them (`rrae_lang::params`), so both judge the
+    // same numbers.
     let read = |path: &std::path::Path, rows: usize| -> Result<Vec<f64>> {
-        let (h, v) = files::read_npy(path)?;
-        if h.count != rows || v.len() != rows * p.dim {
+        let v =
+            rrae_lang::params::read(path).map_err(|e| TrainError::data(path.to_path_buf(), e))?;
+        if v.len() != rows * p.dim {
             return Err(TrainError::data(
                 path.to_path_buf(),
                 format!(
-                    "{} rows of {:?} parameters for {rows} samples of {} each (has the file \
+                    "{} parameter values for {rows} samples of {} each (has the file \
                      changed since `rrae check`?)",
-                    h.count, h.sample, p.dim
+                    v.len(),
+                    p.dim
                 ),
             ));
         }
-        Ok(v.into_iter().map(f64::from).collect())
+        Ok(v)
     };
     let (train, test) = match &p.test {
-        Some(t) => (read(&p.train, n_train)?, read(t, n_test)?),
-        None => {
-            let mut train = read(&p.train, n_train + n_test)?;
-            let test = train.split_off(n_train * p.dim);
-            (train, test)
-        }
+        Some(t) => (read(&p.train, n_train)?, Some(read(t, n_test)?)),
+        None => (read(&p.train, n_train + n_test)?, None),
     };
+    // The split and the limits as the data's.
+    let (train, test) = rrae_lang::params::split(d, p, train, test);
     Ok(Some((p.dim, train, test)))
 }
 

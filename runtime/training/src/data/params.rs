@@ -107,7 +107,7 @@ impl Grid {
                 train.len()
             ));
         }
-        let axes = distinct(train, dim);
+        let axes = rrae_lang::params::axes(train, dim);
         let points = axes
             .iter()
             .try_fold(1usize, |acc, a| acc.checked_mul(a.len()));
@@ -177,18 +177,6 @@ impl Grid {
         }
         out
     }
-}
-
-/// Each parameter's distinct values, increasing.
-fn distinct(train: &[f64], dim: usize) -> Vec<Vec<f64>> {
-    (0..dim)
-        .map(|d| {
-            let mut v: Vec<f64> = train.chunks(dim).map(|r| r[d]).collect();
-            v.sort_by(f64::total_cmp);
-            v.dedup();
-            v
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -31,13 +31,8 @@ impl Scattered {
     /// that is degenerate within rounding).
     pub fn new(train: &[f64], dim: usize) -> Result<Scattered, String> {
         let n = train.len() / dim.max(1);
-        let col = |d: usize| train.chunks(dim).map(move |r| r[d]);
-        let lo: Vec<f64> = (0..dim)
-            .map(|d| col(d).fold(f64::INFINITY, f64::min))
-            .collect();
-        let hi: Vec<f64> = (0..dim)
-            .map(|d| col(d).fold(f64::NEG_INFINITY, f64::max))
-            .collect();
+        let (lo, hi): (Vec<f64>, Vec<f64>) =
+            rrae_lang::params::ranges(train, dim).into_iter().unzip();
         let mut centres = Vec::with_capacity(train.len());
         for r in train.chunks(dim) {
             // Inside its own box by construction.
