@@ -22,6 +22,9 @@ pub enum Search {
     /// Algorithm 1, also giving up a rank whose loss would need more than `horizon`
     /// further steps at its recent rate to reach the target.
     Trend,
+    /// The authors' library's own rule (`RRAE_gen_Tracker`): Algorithm 1's path with
+    /// tests on a 20-step running mean, and no checkpoint restored after the give-up.
+    Library,
 }
 
 /// The adaptive search's defaults (`svd_truncate(k = adaptive)` without `patience`,
@@ -30,14 +33,17 @@ pub enum Search {
 pub const ADAPTIVE_PATIENCE: usize = 500;
 pub const ADAPTIVE_TOLERANCE: f64 = 0.01;
 pub const ADAPTIVE_WINDOW: usize = 100;
+/// `search = library`'s `window`: the library's `stagn_window`, its running mean's length.
+pub const LIBRARY_WINDOW: usize = 20;
 
 impl Search {
     /// Every search, in the order `rrae check` and the LSP list them.
-    pub const ALL: [Search; 4] = [
+    pub const ALL: [Search; 5] = [
         Search::Decreasing,
         Search::Parsimonious,
         Search::Bisect,
         Search::Trend,
+        Search::Library,
     ];
 
     /// Its word in a model file (`search = bisect`).
@@ -47,6 +53,17 @@ impl Search {
             Search::Parsimonious => "parsimonious",
             Search::Bisect => "bisect",
             Search::Trend => "trend",
+            Search::Library => "library",
+        }
+    }
+
+    /// `window` when the file gives none: the library's own running mean for its rule.
+    pub const fn default_window(self) -> usize {
+        match self {
+            Search::Library => LIBRARY_WINDOW,
+            Search::Decreasing | Search::Parsimonious | Search::Bisect | Search::Trend => {
+                ADAPTIVE_WINDOW
+            }
         }
     }
 
@@ -62,6 +79,7 @@ pub const SEARCHES: &[&str] = &[
     Search::ALL[1].name(),
     Search::ALL[2].name(),
     Search::ALL[3].name(),
+    Search::ALL[4].name(),
 ];
 
 impl fmt::Display for Search {
@@ -98,11 +116,11 @@ impl LatentDef for Rank {
         params: &[
             p("k", IntOrWord(&["adaptive"]), Dflt::Required, "rank kept per batch, or `adaptive` (aRRAE)"),
             p("anneal", Int, Dflt::Absent, "fixed k only: steps over which the kept rank falls geometrically from min(batch, L) to k (default: k from the first step)"),
-            p("search", Word(SEARCHES), Dflt::Absent, "adaptive only: decreasing (Algorithm 1), parsimonious (k grows from 1), bisect, or trend (Algorithm 1 that also gives up a rank off course)"),
+            p("search", Word(SEARCHES), Dflt::Absent, "adaptive only: decreasing (Algorithm 1), parsimonious (k grows from 1), bisect, trend (Algorithm 1 that also gives up a rank off course), or library (the authors' library's rule)"),
             p("horizon", Int, Dflt::Absent, "search = trend only: the most further steps a rank's loss may need at its recent rate to reach the target (5 · patience)"),
             p("patience", Int, Dflt::Absent, "adaptive only: steps of stagnation above the target before giving up on a k (500)"),
             p("tolerance", Float, Dflt::Absent, "adaptive only: relative loss change that counts as stagnation (0.01)"),
-            p("window", Int, Dflt::Absent, "adaptive only: steps over which stagnation is measured (100)"),
+            p("window", Int, Dflt::Absent, "adaptive only: steps over which stagnation is measured; search = library: its running mean's length, 20 (100)"),
             p("max_steps", Int, Dflt::Absent, "adaptive only: the most training steps the search may take, settling at k* included (the train block's steps)"),
         ],
         positional: 1,
@@ -208,7 +226,6 @@ fn adaptive(cx: &Cx) -> Result<Rank> {
         "only a fixed rank (`k = 2`) is annealed; the adaptive search lowers k itself",
     )?;
     let patience = cx.at_least("patience", 1)?.unwrap_or(ADAPTIVE_PATIENCE);
-    let window = cx.at_least("window", 1)?.unwrap_or(ADAPTIVE_WINDOW);
     let max_steps = cx.at_least("max_steps", 1)?;
     let horizon = cx.at_least("horizon", 1)?;
     if cx.b.word("search") != Some("trend") {
@@ -220,6 +237,7 @@ fn adaptive(cx: &Cx) -> Result<Rank> {
         .word("search")
         .and_then(Search::from_name)
         .unwrap_or(Search::Decreasing);
+    let window = cx.at_least("window", 1)?.unwrap_or(search.default_window());
     let horizon = (search == Search::Trend).then(|| horizon.unwrap_or(patience.saturating_mul(5)));
     let tolerance = if cx.b.get("tolerance").is_some() {
         cx.float_in("tolerance", 0.0, 1.0, "a relative tolerance in (0, 1)")?
@@ -254,6 +272,7 @@ mod tests {
         assert!(doc("patience").ends_with(&format!("({ADAPTIVE_PATIENCE})")));
         assert!(doc("tolerance").ends_with(&format!("({ADAPTIVE_TOLERANCE})")));
         assert!(doc("window").ends_with(&format!("({ADAPTIVE_WINDOW})")));
+        assert!(doc("window").contains(&format!("library: its running mean's length, {LIBRARY_WINDOW}")));
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! did not leave at their defaults: `window=250`, `patience=`, `tolerance=`,
 //! `max_steps=`, `horizon=` (5 · patience)).
 
-use rrae_lang::latent::svd_truncate::{ADAPTIVE_PATIENCE, ADAPTIVE_TOLERANCE, ADAPTIVE_WINDOW};
+use rrae_lang::latent::svd_truncate::{ADAPTIVE_PATIENCE, ADAPTIVE_TOLERANCE};
 use rrae_train::control::{Action, Controller, Decision, Options, Phase, Search};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -33,7 +33,7 @@ fn main() -> Result<(), Error> {
     }
     let get = |key: &str, default: f64| opt.get(key).copied().unwrap_or(default);
     let algorithm = match Search::from_name(search) {
-        Some(s @ (Search::Decreasing | Search::Bisect | Search::Trend)) => s,
+        Some(s @ (Search::Decreasing | Search::Bisect | Search::Trend | Search::Library)) => s,
         // It grows from k = 1, so a replay cannot read k_max from its first decision.
         Some(Search::Parsimonious) => {
             return Err("replaying a parsimonious search is not supported".into())
@@ -49,7 +49,7 @@ fn main() -> Result<(), Error> {
         _ => return Err("the run is not an adaptive search".into()),
     };
     let opts = Options {
-        window: get("window", ADAPTIVE_WINDOW as f64) as usize,
+        window: get("window", algorithm.default_window() as f64) as usize,
         tolerance: get("tolerance", ADAPTIVE_TOLERANCE),
         patience,
         max_steps: get("max_steps", 10_000.0) as usize,

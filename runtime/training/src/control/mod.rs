@@ -24,6 +24,9 @@
 //!   steps (default `5 · patience`; `trend.rs`). The ranks visited and the test that keeps
 //!   them are Algorithm 1's, so up to that give-up the run is Algorithm 1's step for
 //!   step; what it saves is the slow give-up of a rank that keeps improving a little.
+//! - `library`: the authors' library's own rule (`library.rs`): Algorithm 1's path with
+//!   their tests, built on a 20-step running mean kept across ranks, and no checkpoint
+//!   restored after the give-up (one rank up, training on).
 //! - `parsimonious`: k grows from 1; each k trains until the loss stagnates; when a
 //!   mode improves the stagnated loss by less than `tolerance`, the checkpoint of
 //!   k − 1 is restored and training stops there.
@@ -34,6 +37,7 @@
 //! k so far (the last one that reached the target) is restored. `search_steps()` says
 //! where a search's training steps went (`spent.rs`).
 
+mod library;
 mod spent;
 mod trend;
 mod window;
@@ -41,6 +45,7 @@ mod window;
 #[cfg(test)]
 mod tests;
 
+pub use library::Running;
 use serde::{Deserialize, Serialize};
 pub use spent::SearchSteps;
 use spent::Segment;
@@ -185,6 +190,9 @@ pub struct Controller {
     spent: SearchSteps,
     #[serde(default)]
     mark: usize,
+    /// The `library` search's running mean (kept across ranks, as the library keeps it).
+    #[serde(default)]
+    running: Running,
 }
 
 impl Controller {
@@ -222,7 +230,9 @@ impl Controller {
         let k_max = k_max.max(1);
         let (stage, k) = match algorithm {
             Search::Parsimonious => (Stage::Grow, 1),
-            Search::Decreasing | Search::Bisect | Search::Trend => (Stage::Warmup, k_max),
+            Search::Decreasing | Search::Bisect | Search::Trend | Search::Library => {
+                (Stage::Warmup, k_max)
+            }
         };
         Controller::with(Some(algorithm), stage, k, k_max, opts)
     }
@@ -248,6 +258,7 @@ impl Controller {
             last_loss: None,
             spent: SearchSteps::default(),
             mark: 0,
+            running: Running::new(o.window),
         }
     }
 
@@ -326,7 +337,7 @@ impl Controller {
         if let Some(a) = self.algorithm {
             let why = match a {
                 Search::Parsimonious => "the parsimonious search starts at k = 1".to_string(),
-                Search::Decreasing | Search::Bisect | Search::Trend => {
+                Search::Decreasing | Search::Bisect | Search::Trend | Search::Library => {
                     format!("the search starts at k = min(batch, L) = {}", self.k)
                 }
             };
@@ -363,9 +374,11 @@ impl Controller {
             _ => {
                 self.train_steps += 1;
                 self.window.push(loss);
+                let near = self.library().then(|| self.running.push(loss)).flatten();
                 match self.stage {
+                    Stage::Warmup if self.library() => self.library_warmup(near, &mut out),
                     Stage::Warmup => self.warmup(&mut out),
-                    Stage::Probe => self.probe(loss, &mut out),
+                    Stage::Probe => self.probe(loss, near, &mut out),
                     Stage::Grow => self.grow(&mut out),
                     Stage::Fixed if self.goal > 0 => {
                         let k = self.annealed_rank(self.train_steps);
@@ -375,6 +388,7 @@ impl Controller {
                             self.k = k;
                         }
                     }
+                    Stage::Settle if self.library() => self.library_settle(near, &mut out),
                     Stage::Settle => {
                         if let Some(m) = self.window.stagnated(self.opts.tolerance) {
                             let why = format!("k* = {}: {}", self.k, self.stagnation(&m));
@@ -461,6 +475,7 @@ impl Controller {
     fn settle(&mut self) {
         self.stage = Stage::Settle;
         self.window.clear();
+        self.stagnant = 0;
     }
 
     fn finish(&mut self, out: &mut Vec<Decision>, why: String) {
@@ -502,7 +517,9 @@ impl Controller {
         let best = self.hi;
         let next = match self.algorithm {
             Some(Search::Bisect) => (self.lo < best).then(|| (self.lo + best) / 2),
-            Some(Search::Decreasing | Search::Trend) => (best > 1).then(|| best - 1),
+            Some(Search::Decreasing | Search::Trend | Search::Library) => {
+                (best > 1).then(|| best - 1)
+            }
             // The parsimonious search grows k instead; a fixed rank probes nothing.
             Some(Search::Parsimonious) | None => None,
         };
@@ -516,7 +533,10 @@ impl Controller {
                     Some(Search::Bisect) => format!(
                         "bisecting [1, {best}]: {best} reached the target, no rank has failed yet"
                     ),
-                    Some(Search::Decreasing | Search::Trend | Search::Parsimonious) | None => {
+                    Some(
+                        Search::Decreasing | Search::Trend | Search::Library | Search::Parsimonious,
+                    )
+                    | None => {
                         format!("k = {best} reached the target; trying one rank less")
                     }
                 };
@@ -529,9 +549,14 @@ impl Controller {
         }
     }
 
-    fn probe(&mut self, loss: f64, out: &mut Vec<Decision>) {
+    fn probe(&mut self, loss: f64, near: Option<(f64, f64)>, out: &mut Vec<Decision>) {
         let target = self.target.unwrap_or(f64::NEG_INFINITY);
-        if loss <= target {
+        let reached = if self.library() {
+            loss < target
+        } else {
+            loss <= target
+        };
+        if reached {
             self.save(
                 out,
                 format!("the loss {loss:.6} reached the target {target:.6}"),
@@ -544,18 +569,85 @@ impl Controller {
             self.give_up(out, why);
             return;
         }
-        if self.window.stagnated(self.opts.tolerance).is_none() {
+        let stagnant = if self.library() {
+            near.is_some_and(|(_, d)| d < self.opts.tolerance)
+        } else {
+            self.window.stagnated(self.opts.tolerance).is_some()
+        };
+        if !stagnant {
             return;
         }
         self.stagnant += 1;
         if self.stagnant < self.opts.patience {
             return;
         }
-        let why = format!(
-            "k = {} stagnated above the target for {} steps; back to k = {}",
-            self.k, self.opts.patience, self.hi
-        );
+        let why = if self.library() {
+            format!(
+                "k = {} had {} steps within {:.2} % of the running mean of {} losses, above the \
+                 target; the library's rule: on at k = {} from this model",
+                self.k,
+                self.opts.patience,
+                100.0 * self.opts.tolerance,
+                self.opts.window,
+                self.hi
+            )
+        } else {
+            format!(
+                "k = {} stagnated above the target for {} steps; back to k = {}",
+                self.k, self.opts.patience, self.hi
+            )
+        };
         self.give_up(out, why);
+    }
+
+    fn library(&self) -> bool {
+        self.algorithm == Some(Search::Library)
+    }
+
+    /// The library's warm-up: the target is the running mean once `INIT_PATIENCE` steps
+    /// were within `INIT_TOLERANCE` of it.
+    fn library_warmup(&mut self, near: Option<(f64, f64)>, out: &mut Vec<Decision>) {
+        let Some((mean, d)) = near else { return };
+        if d >= library::INIT_TOLERANCE {
+            return;
+        }
+        self.stagnant += 1;
+        if self.stagnant < library::INIT_PATIENCE {
+            return;
+        }
+        self.stagnant = 0;
+        self.target = Some(mean);
+        let why = format!(
+            "{} steps were within {:.0} % of the running mean of {} losses; that mean, {mean:.6}, \
+             is the target",
+            library::INIT_PATIENCE,
+            100.0 * library::INIT_TOLERANCE,
+            self.opts.window
+        );
+        self.save(out, why);
+        self.hi = self.k;
+        if self.k == 1 {
+            self.finish(out, "k* = 1: there is no smaller rank".into());
+        } else {
+            self.next_probe(out);
+        }
+    }
+
+    /// The library's settling: `patience` steps within `INIT_TOLERANCE` of the running mean.
+    fn library_settle(&mut self, near: Option<(f64, f64)>, out: &mut Vec<Decision>) {
+        if !near.is_some_and(|(_, d)| d < library::INIT_TOLERANCE) {
+            return;
+        }
+        self.stagnant += 1;
+        if self.stagnant >= self.opts.patience {
+            let why = format!(
+                "k* = {}: {} steps within {:.0} % of the running mean",
+                self.k,
+                self.opts.patience,
+                100.0 * library::INIT_TOLERANCE
+            );
+            self.finish(out, why);
+        }
     }
 
     /// The trend test (`trend` search only): why the rank in force is off course, once
@@ -596,10 +688,26 @@ impl Controller {
         let failed = self.k;
         self.lo = failed + 1;
         let best = self.hi;
+        if self.library() {
+            // The library trains on from the model as it is, one rank up.
+            self.close(Segment::GivenUp(failed));
+            self.push(out, Action::SetK { k: best }, why);
+            self.k = best;
+            self.window.clear();
+            self.stagnant = 0;
+            self.settle();
+            return;
+        }
         self.restore(out, best, why);
         match self.algorithm {
             Some(Search::Bisect) if self.lo < best => self.next_probe(out),
-            Some(Search::Bisect | Search::Decreasing | Search::Trend | Search::Parsimonious)
+            Some(
+                Search::Bisect
+                | Search::Decreasing
+                | Search::Trend
+                | Search::Library
+                | Search::Parsimonious,
+            )
             | None => self.settle(),
         }
     }

@@ -4,6 +4,7 @@
 use super::*;
 use std::collections::HashMap;
 
+mod library;
 mod trend;
 
 /// A synthetic training run: at rank k the loss decays geometrically towards
