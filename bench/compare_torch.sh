@@ -13,6 +13,11 @@
 #                                     # 256, a 3-channel 32×32 input, the fine-tuning step
 #                                     # and inference; ends with a Markdown table
 #   RRAE=/path/to/rrae bench/compare_torch.sh   # time another build (e.g. before a change)
+#   AUTHORS=0 bench/compare_torch.sh  # without the authors' packages' rows after (a)
+#
+# After (a), the authors' own packages time the same network and batch through their own
+# trainers: rraestorch (their PyTorch port) and rraes (their JAX library), each installed
+# on first use into its own environment under target/ (bench/authors/venv.sh).
 #
 # THREADS=2 STEPS=20 ROUNDS=3 by default. Needs ../shared/data/mnist for (b). The FP32
 # peak in the table is cores × nominal MHz (from /proc/cpuinfo) × 32 FLOP per cycle (two
@@ -68,8 +73,26 @@ compare() {
         "$name" "$r" "$t" "$ratio" "$gflops" "$frac" "$mem" "$tmem" \
         "$(printf '%.0f ' "${rs[@]}")" "$(printf '%.0f ' "${ts[@]}")"
     table+=("| $name | $(printf '%.1f' "$r") | $(printf '%.1f' "$t") | $ratio | $gflops | $frac % |")
+    last_rrae=$r
+}
+# authors PROGRAM: the authors' own package (bench/authors/venv.sh) timing its training step
+# on (a)'s network and batch through its own trainer (bench/authors/bumps.py --time-only;
+# the median of the step times it prints), against rrae's (a) median just measured.
+authors() {
+    local program=$1 py line ms ver
+    py=$(bench/authors/venv.sh "$program")
+    line=$("$py" bench/authors/bumps.py --program "$program" --time-only "$STEPS" --threads "$THREADS" | tr -d ' \n')
+    ms=$(echo "$line" | field median_ms_per_step)
+    ver=$(echo "$line" | sed -n "s/.*\"$program\":\"\([^\"]*\)\".*/\1/p")
+    printf '%-50s rrae %7.1f ms  %s %s %7.1f ms  ratio %s\n' "(a) against the authors' $program" "$last_rrae" \
+        "$program" "$ver" "$ms" "$(awk "BEGIN {printf \"%.3f\", $last_rrae / $ms}")"
+    table+=("| (a) the authors' $program $ver, same network and batch | $(printf '%.1f' "$last_rrae") | $(printf '%.1f' "$ms") ($program) | $(awk "BEGIN {printf \"%.3f\", $last_rrae / $ms}") | | |")
 }
 compare "(a) bumps 1x64x64, batch 64, L 64, k 2" models/rrae.rrae train --size 64 --batch 64 --latent 64 --k 2
+if [ "${AUTHORS:-1}" = 1 ]; then
+    authors rraestorch
+    authors rraes
+fi
 compare "(b) MNIST 1x28x28, batch 32, L 64, k 16" examples/mnist.rrae train --size 28 --batch 32 --latent 64 --k 16
 if [ "$sweep" = 1 ]; then
     if [ ! -f target/bench/rgb32.npy ]; then "$venv/bin/python" bench/make_rgb32.py; fi

@@ -2,7 +2,7 @@
 
 One home for what `bench/torch_rrae.py` (the trained reference) and `bench/init_draws.py`
 (the statistics of initial draws) both need: the 400 training bumps of models/rrae.rrae
-normalised as rrae does, the network at the authors' library widths, the rank-k
+normalised as rrae does (from bumps_eval.py, numpy only), the network at the authors' library widths, the rank-k
 truncation, and the reading of rrae's `model.safetensors` into that network.
 """
 import json
@@ -12,25 +12,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-# Data: as runtime/training/src/data/bumps.rs.
-G, N, SIG = 64, 20, 0.2
-axis = np.linspace(-1, 1, G)
-centres_1d = np.linspace(-0.5, 0.5, N)
-train_c = np.array([[x, y] for x in centres_1d for y in centres_1d])
-
-
-def render(c):
-    xx, yy = np.meshgrid(axis, axis)  # rows follow y, columns x
-    return np.exp(-((xx - c[0]) ** 2 + (yy - c[1]) ** 2) / (2 * SIG**2))
-
-
-Xtr = np.stack([render(c) for c in train_c]).reshape(-1, 1, G, G)
-mean, std = Xtr.mean(), Xtr.std()
-
-
-def norm(x):
-    return (x - mean) / std
-
+from bumps_eval import G, N, Xtr, norm, render, train_c  # noqa: F401 (re-exported)
 
 tr = torch.tensor(norm(Xtr), dtype=torch.float32)
 

@@ -23,8 +23,8 @@ import time
 import numpy as np
 import torch
 
-from torch_bumps import (G, N, PAIRS, RRAE, Xtr, load_rrae, mean, norm, read_safetensors, rel,
-                         render, std, tr, train_c, truncate)
+import bumps_eval
+from torch_bumps import PAIRS, RRAE, load_rrae, read_safetensors, rel, tr, truncate
 
 p = argparse.ArgumentParser()
 p.add_argument("--steps", type=int, default=2000)
@@ -55,9 +55,7 @@ torch.manual_seed(a.seed)
 torch.set_num_threads(a.threads)
 rng = np.random.default_rng(a.seed)
 
-test_c = rng.uniform(-0.5, 0.5, size=(100, 2))
-Xte = np.stack([render(c) for c in test_c]).reshape(-1, 1, G, G)
-te = torch.tensor(norm(Xte), dtype=torch.float32)
+test_c, Xte = bumps_eval.test_set(rng)
 
 
 class AdaBelief(torch.optim.Optimizer):
@@ -174,68 +172,10 @@ for step in range(a.fine_tune_steps):
     opt.step()
 wall = time.time() - t0
 
-orig = lambda t: t.numpy().reshape(len(t), -1) * std + mean
-
-
-def best_fit(img):
-    """100 ||img - bump|| / ||bump|| for the unit bump of this sigma closest to img, its
-    centre inside the mesh: a 21 x 21 grid, then a halving pattern search (as bumps.rs)."""
-    err = lambda c: float(((render(c).ravel() - img) ** 2).sum())
-    best = min(((err((x, y)), (x, y)) for x in np.linspace(-1, 1, 21)
-                for y in np.linspace(-1, 1, 21)))
-    e, c, step = best[0], best[1], 0.1
-    while step > 1e-4:
-        moved = False
-        for d in ((step, 0), (-step, 0), (0, step), (0, -step)):
-            cc = (float(np.clip(c[0] + d[0], -1, 1)), float(np.clip(c[1] + d[1], -1, 1)))
-            ee = err(cc)
-            if ee < e:
-                e, c, moved = ee, cc, True
-        if not moved:
-            step /= 2
-    return 100 * np.sqrt(e) / np.linalg.norm(render(c))
-
-
-def mean_std(v):
-    return {"mean": float(np.mean(v)), "std": float(np.std(v)), "median": float(np.median(v))}
-relnp = lambda p, x: 100 * np.linalg.norm(p - x) / np.linalg.norm(x)
 with torch.no_grad():
-    rec_tr = orig(model.decode(model.enc(tr) @ P))
-    rec_te = orig(model.decode(model.enc(te) @ P))
-    m = {
-        "train_error": relnp(rec_tr, Xtr.reshape(len(Xtr), -1)),
-        "test_error": relnp(rec_te, Xte.reshape(len(Xte), -1)),
-    }
-    coeff = (y @ uf).numpy()
-    lat, truth = [], []
-    for _ in range(50):
-        i, j = rng.choice(len(tr), 2, replace=False)
-        for s in range(1, 6):
-            t = s / 6
-            lat.append((1 - t) * coeff[i] + t * coeff[j])
-            truth.append(render((1 - t) * train_c[i] + t * train_c[j]).ravel())
-    zi = torch.tensor(np.array(lat), dtype=torch.float32) @ uf.T
-    interp = orig(model.decode(zi))
-    m["interpolation_error"] = relnp(interp, np.array(truth))
-    m["interpolation_bump_fit"] = mean_std([best_fit(x) for x in interp])
-    mu, cov = coeff.mean(0), np.cov(coeff, rowvar=False)
-    draws = rng.multivariate_normal(mu, cov, size=250)
-    samp = orig(model.decode(torch.tensor(draws, dtype=torch.float32) @ uf.T))
-    m["sampling_bump_fit"] = mean_std([best_fit(x) for x in samp])
-    # Parametric: bilinear over the 20 x 20 centre grid (x-major), as eval.rs.
-    zg = zall.numpy().reshape(N, N, -1)
-    h = 1 / (N - 1)
-    zt = []
-    for c in test_c:
-        fx, fy = (c[0] + 0.5) / h, (c[1] + 0.5) / h
-        ix, iy = min(int(fx), N - 2), min(int(fy), N - 2)
-        tx, ty = fx - ix, fy - iy
-        zt.append((1 - tx) * (1 - ty) * zg[ix, iy] + tx * (1 - ty) * zg[ix + 1, iy]
-                  + (1 - tx) * ty * zg[ix, iy + 1] + tx * ty * zg[ix + 1, iy + 1])
-    pt = orig(model.decode(torch.tensor(np.array(zt), dtype=torch.float32)))
-    m["test_error_parametric"] = relnp(pt, Xte.reshape(len(Xte), -1))
-    sv = torch.linalg.svdvals(zall)
-    m["latent_singular_values"] = (sv / sv[0])[:4].tolist()
+    encode = lambda x: model.enc(torch.tensor(x, dtype=torch.float32).reshape(-1, 1, 64, 64)).numpy()
+    decode = lambda z: model.decode(torch.tensor(z, dtype=torch.float32)).numpy()
+    m = bumps_eval.evaluate(encode, decode, uf.numpy(), rng, test_c, Xte)
 m.update(seed=a.seed, optimizer=a.optimizer, schedule=a.schedule, replay=a.replay, wall_seconds=wall, final_train_loss=train_loss,
          median_ms_per_step=1e3 * float(np.median(times)), train_losses=losses, threads=a.threads, torch=torch.__version__)
 print(json.dumps(m, indent=2))
