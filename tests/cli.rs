@@ -394,6 +394,7 @@ fn every_latent_operator_of_the_zoo_runs_end_to_end() {
             "svd_truncate(k = adaptive, search = library, window = 5, patience = 5)",
             "",
         ),
+        ("descended", "svd_truncate(k = 2, descend = true)", "2"),
     ] {
         let src = TINY.replace("svd_truncate(k = 2)", latent);
         let f = bad_file(&format!("zoo-{name}.rrae"), &src);

@@ -405,6 +405,45 @@ fn an_annealed_rank_is_checked_and_shown() {
     );
 }
 
+/// `svd_truncate(k, descend = true)`: a fixed rank reached by Algorithm 1's descent,
+/// shown in the IR; refused with `anneal` and with the adaptive search.
+#[test]
+fn a_descended_rank_is_checked_and_shown() {
+    use rrae_lang::ir::{Basis, Inference, LatentOp, Rank};
+    let with = |latent: &str| with_latent("models/descended.rrae", latent);
+    let ok = with("svd_truncate(k = 2, descend = true)").result.unwrap();
+    assert_eq!(
+        ok.latent.op,
+        LatentOp::SvdTruncate(Rank::Descended { k: 2 })
+    );
+    assert_eq!(
+        ok.latent.op.inference(),
+        Inference::Project {
+            basis: Basis::Common,
+            rank: Some(2)
+        }
+    );
+    assert!(ok.to_string().contains("svd_truncate(k=2, descend=true) %"));
+    // `descend = false` is k from the first step.
+    let off = with("svd_truncate(k = 2, descend = false)").result.unwrap();
+    assert_eq!(off.latent.op, LatentOp::SvdTruncate(Rank::Fixed(2)));
+    assert_refused(
+        "models/descended.rrae",
+        &[
+            (
+                "svd_truncate(k = adaptive, descend = true)",
+                "E038",
+                "the adaptive search lowers k itself",
+            ),
+            (
+                "svd_truncate(k = 2, anneal = 500, descend = true)",
+                "E038",
+                "either annealed on a schedule (`anneal`) or descended (`descend`), not both",
+            ),
+        ],
+    );
+}
+
 /// `models/rrae.rrae` with its latent line replaced, checked as `name`.
 fn with_latent(name: &str, latent: &str) -> rrae_lang::Checked {
     let src = std::fs::read_to_string(root().join("models/rrae.rrae")).unwrap();

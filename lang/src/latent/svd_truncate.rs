@@ -95,6 +95,13 @@ pub enum Rank {
     /// Rank k, reached by lowering the kept rank geometrically from min(batch, L)
     /// over the first `steps` training steps (`svd_truncate(k = 2, anneal = 500)`).
     Annealed { k: usize, steps: usize },
+    /// Rank k, reached the way the adaptive search descends (`svd_truncate(k = 2,
+    /// descend = true)`): train at min(batch, L) until the loss stagnates, keep that loss
+    /// as the target, lower the rank by one each time a step reaches it, down to k, then
+    /// train at k to the end of the steps. The aRRAE never folded on the bumps where k = 2
+    /// from the first step folds at most seeds (docs/results.md); this is its descent with
+    /// the floor known.
+    Descended { k: usize },
     Adaptive {
         search: Search,
         /// `search = trend` only: the most further steps a rank may need.
@@ -116,6 +123,7 @@ impl LatentDef for Rank {
         params: &[
             p("k", IntOrWord(&["adaptive"]), Dflt::Required, "rank kept per batch, or `adaptive` (aRRAE)"),
             p("anneal", Int, Dflt::Absent, "fixed k only: steps over which the kept rank falls geometrically from min(batch, L) to k (default: k from the first step)"),
+            p("descend", Bool, Dflt::Absent, "fixed k only: reach k as the aRRAE descends, one rank each time the loss reaches the target set at min(batch, L), then train at k (default: false, k from the first step)"),
             p("search", Word(SEARCHES), Dflt::Absent, "adaptive only: decreasing (Algorithm 1), parsimonious (k grows from 1), bisect, trend (Algorithm 1 that also gives up a rank off course), or library (the authors' library's rule)"),
             p("horizon", Int, Dflt::Absent, "search = trend only: the most further steps a rank's loss may need at its recent rate to reach the target (5 · patience)"),
             p("patience", Int, Dflt::Absent, "adaptive only: steps of stagnation above the target before giving up on a k (500)"),
@@ -134,12 +142,22 @@ impl LatentDef for Rank {
         refuse(cx, ADAPTIVE_ONLY, "only the adaptive search (`k = adaptive`) uses it")?;
         let k = cx.batch_rank("k")?;
         let anneal = anneal_steps(cx)?;
+        let descend = cx.b.given("descend") && cx.b.bool("descend");
+        if descend && anneal.is_some() {
+            refuse(
+                cx,
+                &["descend"],
+                "a rank is either annealed on a schedule (`anneal`) or descended (`descend`), not both",
+            )?;
+        }
         // Y ∈ R^{L×B} with k = L keeps every mode: U_k U_kᵀ Y = Y. That is the
         // Diabolo AE (a Long AE of width k), so it lowers to the identity.
         Ok(if k == cx.dim {
             Identity.into()
         } else if let Some(steps) = anneal {
             LatentOp::SvdTruncate(Rank::Annealed { k, steps })
+        } else if descend {
+            LatentOp::SvdTruncate(Rank::Descended { k })
         } else {
             LatentOp::SvdTruncate(Rank::Fixed(k))
         })
@@ -147,7 +165,7 @@ impl LatentDef for Rank {
 
     fn inference(&self) -> Inference {
         let rank = match self {
-            Rank::Fixed(k) | Rank::Annealed { k, .. } => Some(*k),
+            Rank::Fixed(k) | Rank::Annealed { k, .. } | Rank::Descended { k } => Some(*k),
             Rank::Adaptive { .. } => None,
         };
         Inference::Project {
@@ -160,6 +178,7 @@ impl LatentDef for Rank {
         match self {
             Rank::Fixed(k) => write!(f, "svd_truncate(k={k})"),
             Rank::Annealed { k, steps } => write!(f, "svd_truncate(k={k}, anneal={steps})"),
+            Rank::Descended { k } => write!(f, "svd_truncate(k={k}, descend=true)"),
             Rank::Adaptive {
                 search,
                 horizon,
@@ -182,7 +201,8 @@ impl LatentDef for Rank {
     }
 }
 
-/// Options of the other mode (fixed or adaptive k) are refused, not ignored.
+/// Options of the other mode (fixed or adaptive k), or of two ways to one rank, are
+/// refused, not ignored.
 fn refuse(cx: &Cx, opts: &[&str], reason: &str) -> Result<()> {
     match opts.iter().find(|o| cx.b.given(o)) {
         Some(opt) => Err(ErrorKind::OptionConflict {
@@ -222,8 +242,8 @@ fn anneal_steps(cx: &Cx) -> Result<Option<usize>> {
 fn adaptive(cx: &Cx) -> Result<Rank> {
     refuse(
         cx,
-        &["anneal"],
-        "only a fixed rank (`k = 2`) is annealed; the adaptive search lowers k itself",
+        &["anneal", "descend"],
+        "only a fixed rank (`k = 2`) is annealed or descended; the adaptive search lowers k itself",
     )?;
     let patience = cx.at_least("patience", 1)?.unwrap_or(ADAPTIVE_PATIENCE);
     let max_steps = cx.at_least("max_steps", 1)?;

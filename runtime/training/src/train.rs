@@ -77,7 +77,7 @@ pub fn learning_rate(schedule: &Schedule, base: f64, step: usize, total: usize) 
 pub fn training_steps(op: &LatentOp, steps: usize) -> usize {
     match op.rank_control() {
         Some(Rank::Adaptive { max_steps, .. }) => max_steps.unwrap_or(steps),
-        Some(Rank::Fixed(_) | Rank::Annealed { .. }) | None => steps,
+        Some(Rank::Fixed(_) | Rank::Annealed { .. } | Rank::Descended { .. }) | None => steps,
     }
 }
 
@@ -115,6 +115,7 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
             opts.anneal = *steps;
             Controller::annealed(*k, model.ir.latent.k_max, opts)
         }
+        Some(Rank::Descended { k }) => Controller::descending(*k, model.ir.latent.k_max, opts),
         Some(Rank::Fixed(_)) | None => Controller::fixed(model.latent.rank().unwrap_or(l), opts),
     }
 }

@@ -193,6 +193,10 @@ pub struct Controller {
     /// The `library` search's running mean (kept across ranks, as the library keeps it).
     #[serde(default)]
     running: Running,
+    /// A descended fixed rank (`svd_truncate(k = 2, descend = true)`): the rank Algorithm
+    /// 1's descent stops at and trains at to the end (0: a search, which finds its own).
+    #[serde(default)]
+    floor: usize,
 }
 
 impl Controller {
@@ -223,6 +227,21 @@ impl Controller {
         // Rounded up (less a rounding guard), so k itself is first kept at step `anneal`.
         let k = (hi * (lo / hi).powf(t as f64 / n as f64) - 1e-9).ceil() as usize;
         k.clamp(self.goal, self.k_max)
+    }
+
+    /// A fixed rank `k` reached by Algorithm 1's descent from `k_max` = min(batch, L):
+    /// the warm-up sets the target, each rank that reaches it gives way to the next, a
+    /// rank that stagnates above it for `patience` steps gives way too (the rank is
+    /// fixed: there is nothing to go back to), and at `k` training goes on to the end of
+    /// `max_steps`. `fixed(k)` when there is nothing to descend.
+    pub fn descending(k: usize, k_max: usize, opts: Options) -> Controller {
+        let k = k.max(1);
+        if k_max <= k {
+            return Controller::fixed(k, opts);
+        }
+        let mut c = Controller::with(Some(Search::Decreasing), Stage::Warmup, k_max, k_max, opts);
+        c.floor = k;
+        c
     }
 
     /// An adaptive search over 1..=k_max (k_max = min(batch, L)).
@@ -259,6 +278,7 @@ impl Controller {
             spent: SearchSteps::default(),
             mark: 0,
             running: Running::new(o.window),
+            floor: 0,
         }
     }
 
@@ -324,7 +344,10 @@ impl Controller {
     /// Where an adaptive search's training steps went (complete once it has ended);
     /// `None` for a fixed schedule.
     pub fn search_steps(&self) -> Option<&SearchSteps> {
-        self.algorithm.map(|_| &self.spent)
+        // A descended fixed rank searches for nothing.
+        self.algorithm
+            .filter(|_| self.floor == 0)
+            .map(|_| &self.spent)
     }
     /// The rank the search ended at, once it has.
     pub fn k_star(&self) -> Option<usize> {
@@ -337,6 +360,10 @@ impl Controller {
         if let Some(a) = self.algorithm {
             let why = match a {
                 Search::Parsimonious => "the parsimonious search starts at k = 1".to_string(),
+                Search::Decreasing if self.floor > 0 => format!(
+                    "descending to k = {} from k = min(batch, L) = {}",
+                    self.floor, self.k
+                ),
                 Search::Decreasing | Search::Bisect | Search::Trend | Search::Library => {
                     format!("the search starts at k = min(batch, L) = {}", self.k)
                 }
@@ -388,6 +415,8 @@ impl Controller {
                             self.k = k;
                         }
                     }
+                    // A descended rank trains at k to the end of the steps.
+                    Stage::Settle if self.floor > 0 => {}
                     Stage::Settle if self.library() => self.library_settle(near, &mut out),
                     Stage::Settle => {
                         if let Some(m) = self.window.stagnated(self.opts.tolerance) {
@@ -515,6 +544,11 @@ impl Controller {
     /// The next rank to try below the best one (`hi`), or the end of the search.
     fn next_probe(&mut self, out: &mut Vec<Decision>) {
         let best = self.hi;
+        if self.floor > 0 && best <= self.floor {
+            // A descended rank: k is reached; train there to the end.
+            self.settle();
+            return;
+        }
         let next = match self.algorithm {
             Some(Search::Bisect) => (self.lo < best).then(|| (self.lo + best) / 2),
             Some(Search::Decreasing | Search::Trend | Search::Library) => {
@@ -581,6 +615,10 @@ impl Controller {
         if self.stagnant < self.opts.patience {
             return;
         }
+        if self.floor > 0 {
+            self.descend_anyway(out);
+            return;
+        }
         let why = if self.library() {
             format!(
                 "k = {} had {} steps within {:.2} % of the running mean of {} losses, above the \
@@ -598,6 +636,29 @@ impl Controller {
             )
         };
         self.give_up(out, why);
+    }
+
+    /// A descended rank's probe stagnated above the target: the rank is fixed, so the
+    /// descent goes on (or, at k, training does).
+    fn descend_anyway(&mut self, out: &mut Vec<Decision>) {
+        let why = format!(
+            "k = {} stagnated above the target for {} steps; the rank is fixed at {}",
+            self.k, self.opts.patience, self.floor
+        );
+        self.close(Segment::Kept);
+        self.hi = self.k;
+        if self.k > self.floor {
+            let k = self.k - 1;
+            self.set_k(out, k, Stage::Probe, format!("{why}: one rank less"));
+        } else {
+            self.push(
+                out,
+                Action::Save { k: self.k },
+                format!("{why}: training on at it"),
+            );
+            self.saved = Some(self.k);
+            self.settle();
+        }
     }
 
     fn library(&self) -> bool {
@@ -745,7 +806,17 @@ impl Controller {
     /// `max_steps` ran out before the search ended: keep the best rank so far.
     fn budget_spent(&mut self, out: &mut Vec<Decision>) {
         let why = format!("the step budget ({} steps) is spent", self.opts.max_steps);
-        if self.stage == Stage::Probe {
+        if self.floor > 0 && self.k != self.floor {
+            // A descended rank ends at k whatever the descent reached.
+            let k = self.floor;
+            self.close(Segment::Kept);
+            self.push(
+                out,
+                Action::SetK { k },
+                format!("{why} before the descent reached k = {k}: the rank is fixed, k = {k}"),
+            );
+            self.k = k;
+        } else if self.stage == Stage::Probe {
             if let Some(best) = self.saved.filter(|&s| s != self.k) {
                 self.restore(
                     out,
@@ -756,6 +827,7 @@ impl Controller {
         }
         let why = match self.stage {
             Stage::Fixed => "the training steps are done".to_string(),
+            _ if self.floor > 0 => format!("the training steps are done at k = {}", self.k),
             Stage::Warmup => format!("{why} before the loss stagnated: k* = {}", self.k),
             _ => format!("{why}: k* = {}", self.k),
         };

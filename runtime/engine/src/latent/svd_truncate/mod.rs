@@ -78,7 +78,9 @@ impl super::LatentForm for rrae_lang::ir::Rank {
         Ok(match self {
             Rank::Fixed(k) => *k,
             // The controller lowers k from min(batch, L) (or raises it from 1).
-            Rank::Adaptive { .. } | Rank::Annealed { .. } => cx.ir.latent.k_max,
+            Rank::Adaptive { .. } | Rank::Annealed { .. } | Rank::Descended { .. } => {
+                cx.ir.latent.k_max
+            }
         })
     }
 

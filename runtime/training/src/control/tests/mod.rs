@@ -4,6 +4,7 @@
 use super::*;
 use std::collections::HashMap;
 
+mod descend;
 mod library;
 mod trend;
 
