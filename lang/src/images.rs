@@ -192,7 +192,7 @@ pub fn labels_of(
 /// An image's (width, height) from its PNG or JPEG header, reading only the header.
 pub fn dims(path: &Path) -> Result<(usize, usize), String> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut f = crate::files::open_regular(path)?;
     let mut head = vec![0u8; 1 << 16];
     let mut n = 0;
     while n < head.len() {

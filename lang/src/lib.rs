@@ -11,6 +11,7 @@ pub mod checks;
 pub mod diag;
 pub mod error;
 pub mod eval;
+pub mod files;
 pub mod fmt;
 pub mod images;
 pub mod infer;

@@ -25,7 +25,7 @@ pub struct FsLoader;
 
 impl Loader for FsLoader {
     fn read(&self, path: &Path) -> Result<String, String> {
-        source_text(std::fs::read(path).map_err(|e| e.to_string())?)
+        crate::files::read_text(path, crate::files::TEXT_CAP)
     }
 }
 

@@ -46,8 +46,9 @@ pub fn read(path: &std::path::Path) -> Result<Vec<f64>, String> {
         ));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
+    crate::files::open_regular(path)?
+        .take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read: {e}"))?;
     let (h, start) = crate::probe::npy_header(&bytes)?;
     let body = &bytes[start.min(bytes.len())..];

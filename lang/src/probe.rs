@@ -50,7 +50,7 @@ impl Header {
 }
 
 fn open(path: &Path) -> Result<Box<dyn Read>, String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let f = crate::files::open_regular(path)?;
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(GzDecoder::new(f)))
     } else {

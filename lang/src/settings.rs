@@ -330,8 +330,8 @@ fn images_source(b: &Bound, dir: &std::path::Path) -> Result<Source> {
             Some(crate::images::list(t).map_err(|e| fail("test", t, e))?),
         ),
         (None, Some(p)) => {
-            let text =
-                std::fs::read_to_string(p).map_err(|e| fail("partition", p, e.to_string()))?;
+            let text = crate::files::read_text(p, crate::files::TEXT_CAP)
+                .map_err(|e| fail("partition", p, e))?;
             let (tr, te) =
                 crate::images::partition(&files, &text).map_err(|e| fail("partition", p, e))?;
             (tr, Some(te))
@@ -341,8 +341,8 @@ fn images_source(b: &Bound, dir: &std::path::Path) -> Result<Source> {
     let test_count = test_files.as_ref().map(Vec::len);
     let labels = match (path("labels"), b.str("label")) {
         (Some(f), column) => {
-            let text =
-                std::fs::read_to_string(&f).map_err(|e| fail("labels", &f, e.to_string()))?;
+            let text = crate::files::read_text(&f, crate::files::TEXT_CAP)
+                .map_err(|e| fail("labels", &f, e))?;
             let map = crate::images::labels(&text, column).map_err(|e| fail("labels", &f, e))?;
             for set in std::iter::once(&train_files).chain(test_files.as_ref()) {
                 crate::images::labels_of(set, &map).map_err(|e| fail("labels", &f, e))?;

@@ -265,6 +265,33 @@ enum Backing {
     Buf(rkyv::util::AlignedVec<16>),
 }
 
+/// Opens an artifact: a regular file only, opened without blocking (a FIFO named
+/// `model.rra` would block the open until a writer came; a device such as `/dev/zero`
+/// would be mapped or read without end).
+#[cfg(feature = "std")]
+fn open_file(path: &std::path::Path) -> Result<std::fs::File, Error> {
+    let io = |e: std::io::Error| Error::Io(format!("cannot open {}: {e}", path.display()));
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NONBLOCK);
+    }
+    let f = o.open(path).map_err(io)?;
+    let meta = f
+        .metadata()
+        .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
+    if meta.is_file() {
+        Ok(f)
+    } else {
+        Err(Error::Io(format!(
+            "{} is not a regular file: an artifact is a file written by `rrae run`",
+            path.display()
+        )))
+    }
+}
+
 #[cfg(feature = "std")]
 impl Mapped {
     /// Maps the file read-only. As with any memory map, another process truncating
@@ -272,7 +299,7 @@ impl Mapped {
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Mapped, Error> {
         let path = path.as_ref();
         let io = |e: std::io::Error| Error::Io(format!("cannot open {}: {e}", path.display()));
-        let f = std::fs::File::open(path).map_err(io)?;
+        let f = open_file(path)?;
         // SAFETY: mapped read-only and only read through `&[u8]`; see the doc above.
         let map = unsafe { memmap2::Mmap::map(&f) }.map_err(io)?;
         Ok(Mapped {
@@ -283,8 +310,10 @@ impl Mapped {
     /// Reads the file into a 16-byte aligned buffer.
     pub fn read(path: impl AsRef<std::path::Path>) -> Result<Mapped, Error> {
         let path = path.as_ref();
-        let data = std::fs::read(path)
-            .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
+        let io = |e: std::io::Error| Error::Io(format!("cannot read {}: {e}", path.display()));
+        let mut f = open_file(path)?;
+        let mut data = vec![];
+        std::io::Read::read_to_end(&mut f, &mut data).map_err(io)?;
         Ok(Mapped::from_bytes(&data))
     }
 

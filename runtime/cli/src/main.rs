@@ -301,13 +301,10 @@ enum Command {
 }
 
 fn read(file: &std::path::Path) -> Result<String, ExitCode> {
-    std::fs::read(file)
-        .map_err(|e| e.to_string())
-        .and_then(rrae_lang::source_text)
-        .map_err(|e| {
-            errln!("error: cannot read {}: {e}", file.display());
-            ExitCode::from(2)
-        })
+    rrae_lang::files::read_text(file, rrae_lang::files::TEXT_CAP).map_err(|e| {
+        errln!("error: cannot read {}: {e}", file.display());
+        ExitCode::from(2)
+    })
 }
 
 /// Checks a file with the command line's `--set` applied, printing the diagnostic on

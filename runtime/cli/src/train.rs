@@ -112,9 +112,7 @@ pub fn resumed_overrides(
         errln!("note: {note}");
     }
     let name = file.to_string_lossy();
-    let text = std::fs::read(file)
-        .map_err(|e| e.to_string())
-        .and_then(rrae_lang::source_text)
+    let text = rrae_lang::files::read_text(file, rrae_lang::files::TEXT_CAP)
         .and_then(|t| o.source(&name, &t));
     if let Ok(text) = text {
         let now = format!("{:016x}", rrae_artifact::source_hash(&text));

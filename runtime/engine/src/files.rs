@@ -27,7 +27,7 @@ fn read_declared(
     path: &Path,
     parse: impl Fn(&[u8]) -> std::result::Result<(Header, usize), String>,
 ) -> Result<(Header, Vec<u8>)> {
-    let f = std::fs::File::open(path).map_err(|e| bad(path, format!("cannot open: {e}")))?;
+    let f = rrae_lang::files::open_regular(path).map_err(|e| bad(path, e))?;
     let mut r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(GzDecoder::new(f))
     } else {

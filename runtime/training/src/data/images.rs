@@ -13,6 +13,7 @@ use image::imageops::FilterType;
 use image::GenericImageView;
 use rayon::prelude::*;
 use rrae_engine::files;
+use rrae_lang::files::{read_text, TEXT_CAP};
 use rrae_lang::images;
 use rrae_lang::ir::{DataIr, ImagesIr};
 use std::path::{Path, PathBuf};
@@ -26,7 +27,7 @@ pub fn load(d: &DataIr, ir: &ImagesIr) -> Result<(Vec<f32>, Vec<f32>, Option<sup
     let (mut train, mut test) = match (&ir.test, &ir.partition) {
         (Some(t), _) => (files, images::list(t).map_err(|e| bad(t, e))?),
         (None, Some(p)) => {
-            let text = std::fs::read_to_string(p).map_err(|e| bad(p, e.to_string()))?;
+            let text = read_text(p, TEXT_CAP).map_err(|e| bad(p, e))?;
             images::partition(&files, &text).map_err(|e| bad(p, e))?
         }
         (None, None) => {
@@ -45,7 +46,7 @@ pub fn load(d: &DataIr, ir: &ImagesIr) -> Result<(Vec<f32>, Vec<f32>, Option<sup
     }
     let labels = match &ir.labels {
         Some((file, column)) => {
-            let text = std::fs::read_to_string(file).map_err(|e| bad(file, e.to_string()))?;
+            let text = read_text(file, TEXT_CAP).map_err(|e| bad(file, e))?;
             let map = images::labels(&text, column.as_deref()).map_err(|e| bad(file, e))?;
             let of = |set: &[PathBuf]| images::labels_of(set, &map).map_err(|e| bad(file, e));
             Some(super::Labels {
@@ -142,8 +143,10 @@ fn key(files: &[PathBuf], ir: &ImagesIr, shape: [usize; 3]) -> Result<String> {
 /// to be the sample's size.
 fn decode(path: &Path, ir: &ImagesIr, [c, h, w]: [usize; 3]) -> Result<Vec<u8>> {
     let bad = |reason: String| TrainError::data(path.to_path_buf(), reason);
-    let img = image::ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
+    // A regular file only: a FIFO named `*.png` would block the decoder's open.
+    let f = rrae_lang::files::open_regular(path).map_err(bad)?;
+    let img = image::ImageReader::new(std::io::BufReader::new(f))
+        .with_guessed_format()
         .map_err(|e| bad(e.to_string()))?
         .decode()
         .map_err(|e| bad(format!("cannot decode the image: {e}")))?;
