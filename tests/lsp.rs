@@ -348,6 +348,90 @@ fn an_editor_session() {
     let _ = std::fs::remove_dir_all(cache_dir());
 }
 
+/// A hostile client (issue 40, finding 3): a length of 2^64 − 1 for a two-byte body, a
+/// length that is not a number, bodies that are not JSON or not UTF-8, and JSON that is
+/// not a message.
+/// Each gets a JSON-RPC error reply (−32700 or −32600), nothing is allocated for a
+/// length, the server keeps serving, and a document that `use`s /dev/zero is a
+/// diagnostic, not a hang.
+#[test]
+fn malformed_frames_get_error_replies_and_the_server_goes_on() {
+    let mut c = Client::start();
+    let init = c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": null, "capabilities": {}}),
+    );
+    assert_eq!(init["capabilities"]["hoverProvider"], json!(true), "{init}");
+    c.notify("initialized", json!({}));
+    let raw = |c: &mut Client, bytes: &[u8]| {
+        c.stdin
+            .write_all(bytes)
+            .and_then(|_| c.stdin.flush())
+            .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    };
+    let error_reply = |c: &mut Client, code: i64, says: &str| {
+        let r = c.receive();
+        assert_eq!(r["error"]["code"], json!(code), "{r}");
+        let m = r["error"]["message"].as_str().unwrap_or_default();
+        assert!(m.contains(says), "{r}");
+    };
+    // Lengths far past what follows are read past, not allocated: the last ends the
+    // stream's use for framing, so it comes last; before it, bodies of the claimed size.
+    for body in [
+        &b"not json"[..],
+        b"\xff\xfe\x00{",
+        b"{\"jsonrpc\": \"2.0\", \"id\": 9, \"method\": 3}",
+    ] {
+        raw(
+            &mut c,
+            format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
+        );
+        raw(&mut c, body);
+    }
+    error_reply(&mut c, -32700, "not JSON");
+    error_reply(&mut c, -32700, "not JSON");
+    error_reply(&mut c, -32600, "`method` is a string");
+    raw(&mut c, b"Content-Length: 12abc\r\n\r\n");
+    error_reply(&mut c, -32700, "is not a byte count");
+    // Still serving: a document that uses a device is a diagnostic.
+    let text = format!("use \"/dev/zero\"\n{MODEL}");
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": "file:///tmp/rrae-lsp-zero.rrae", "languageId": "rrae", "version": 1, "text": text}}),
+    );
+    let d = c.diagnostics();
+    assert!(
+        d.iter().any(|d| d["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("is a device, not a regular file"))),
+        "{d:?}"
+    );
+    // The largest length last: 2^64 − 1 claims more than the stream will ever hold (the
+    // other huge lengths are lsp_frame's unit tests); the server answers once the
+    // stream ends inside the body, and exits 0.
+    raw(&mut c, b"Content-Length: 18446744073709551615\r\n\r\n{}");
+    c.stdin.flush().ok();
+    let Client {
+        mut child,
+        stdin,
+        mut stdout,
+        done,
+        ..
+    } = c;
+    drop(stdin);
+    let mut rest = String::new();
+    stdout
+        .read_to_string(&mut rest)
+        .unwrap_or_else(|e| panic!("{e}")); // ok: test
+    assert!(
+        rest.contains("-32700") && rest.contains("over the 64 MiB limit"),
+        "{rest}"
+    );
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}")); // ok: test
+    done.store(true, Ordering::SeqCst);
+    assert!(status.success(), "rrae lsp exited with {status}");
+}
+
 /// The editor grammar colours every layer, latent operator and data source the
 /// language knows: a name added to the catalog fails this until the grammar has it.
 #[test]

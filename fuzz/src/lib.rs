@@ -33,14 +33,17 @@ pub enum Target {
     Artifact,
     /// `Checkpoint::from_bytes`.
     Checkpoint,
+    /// `rrae lsp`'s framing and message parsing (`runtime/cli/src/lsp_frame.rs`).
+    Lsp,
 }
 
-pub const TARGETS: [Target; 5] = [
+pub const TARGETS: [Target; 6] = [
     Target::Check,
     Target::Npy,
     Target::Idx,
     Target::Artifact,
     Target::Checkpoint,
+    Target::Lsp,
 ];
 
 impl Target {
@@ -51,6 +54,7 @@ impl Target {
             Target::Idx => "idx",
             Target::Artifact => "artifact",
             Target::Checkpoint => "checkpoint",
+            Target::Lsp => "lsp",
         }
     }
 
@@ -97,6 +101,40 @@ impl Target {
             Target::Checkpoint => {
                 let _ = rrae_train::checkpoint::Checkpoint::from_bytes(input);
             }
+            Target::Lsp => lsp(input),
+        }
+    }
+}
+
+/// `rrae lsp`'s transport, compiled from the server's own file.
+#[path = "../../runtime/cli/src/lsp_frame.rs"]
+#[allow(dead_code)] // the server's constants and tests
+pub mod lsp_frame;
+
+/// A byte stream as `rrae lsp` reads it: every frame, each body parsed, and every reply
+/// written back; a frame must never be longer than the limit, and a reply must be a
+/// JSON-RPC error.
+fn lsp(input: &[u8]) {
+    use lsp_frame::{parse, read_frame, write, Frame};
+    let mut r = std::io::BufReader::new(input);
+    let mut out = Vec::new();
+    // Every frame consumes input, so this ends; the bound only caps a pathological one.
+    for _ in 0..input.len() + 1 {
+        match read_frame(&mut r) {
+            Ok(Frame::Body(body)) => {
+                assert!(body.len() as u64 <= lsp_frame::MAX_MESSAGE);
+                if let Err(reply) = parse(&body) {
+                    assert!(reply["error"]["code"].is_i64());
+                    let _ = write(&mut out, &reply);
+                }
+            }
+            Ok(Frame::Refused(why)) => {
+                let _ = write(
+                    &mut out,
+                    &lsp_frame::error(serde_json::Value::Null, -32700, &why),
+                );
+            }
+            Ok(Frame::End) | Err(_) => return,
         }
     }
 }

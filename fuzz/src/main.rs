@@ -61,7 +61,8 @@ fn campaign(target: Target, execs: u64, seed: u64) -> ExitCode {
     // Panics are counted and saved, not printed a million times.
     std::panic::set_hook(Box::new(|_| {}));
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    let text = target == Target::Check;
+    // Text targets get the language's tokens and numbers as text.
+    let text = matches!(target, Target::Check | Target::Lsp);
     let (t0, mut crashes) = (Instant::now(), 0u64);
     for i in 0..execs {
         let base = &corpus[rng.below(corpus.len())].1;
@@ -161,6 +162,31 @@ fn seed() -> Result<(), String> {
     if let Ok(b) = std::fs::read(&mnist) {
         put(Target::Idx, "mnist-t10k-head.gz", &b[..b.len().min(4096)])?;
     }
+    // Language-server streams: a session as an editor sends it, and malformed frames.
+    let frame = |body: &str| format!("Content-Length: {}\r\n\r\n{body}", body.len());
+    let session = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#,
+        r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
+        r#"{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"file:///m.rrae","languageId":"rrae","version":1,"text":"use cnn\nmodel m { input [1, 8, 8] }"}}}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///m.rrae"},"position":{"line":1,"character":3}}}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"shutdown"}"#,
+        r#"{"jsonrpc":"2.0","method":"exit"}"#,
+    ];
+    put(
+        Target::Lsp,
+        "session",
+        session.map(frame).concat().as_bytes(),
+    )?;
+    put(
+        Target::Lsp,
+        "malformed",
+        format!(
+            "{}Content-Length: x\r\n\r\n{}Content-Length: 18446744073709551615\r\n\r\n{{}}",
+            frame("not json"),
+            frame(r#"{"id":1,"method":5}"#)
+        )
+        .as_bytes(),
+    )?;
     let (artifact, checkpoint) = trained()?;
     put(Target::Artifact, "tiny.rra", &artifact)?;
     put(Target::Checkpoint, "tiny.safetensors", &checkpoint)?;

@@ -58,6 +58,7 @@ fn a_short_campaign_per_target_finds_no_panic() {
         Target::Idx,
         Target::Artifact,
         Target::Checkpoint,
+        Target::Lsp,
     ] {
         let inputs = corpus(target);
         for _ in 0..5_000 {

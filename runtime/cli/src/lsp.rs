@@ -1,7 +1,8 @@
 //! `rrae lsp`: a language server over stdio for `.rrae` files.
 //!
-//! The transport (framing, the initialize handshake, shutdown) is `lsp-server`'s, the
-//! message types `lsp-types`'; what is ours is what the checker knows:
+//! The framing is ours (`lsp_frame.rs`: limits, and error replies to malformed input);
+//! the initialize handshake and shutdown are `lsp-server`'s, the message types
+//! `lsp-types`'; and what the checker knows:
 //! - diagnostics: the checker's error (code, message, label, help) on every open and
 //!   change, at its span in the edited file, or at the `use`/block call that led to it;
 //! - hover: on a layer, its IR line as `rrae check` prints it (output shape, parameter
@@ -31,7 +32,7 @@ type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 /// Serves one client on stdin/stdout until it shuts down.
 pub fn run() -> Result<(), Failure> {
-    let (conn, io) = Connection::stdio();
+    let (conn, io) = stdio();
     let caps = ServerCapabilities {
         text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
@@ -59,8 +60,65 @@ pub fn run() -> Result<(), Failure> {
     }
     // The writer thread ends when the connection's sender is gone.
     drop(conn);
-    io.join()?;
+    io.join().map_err(|_| "the writer thread panicked")?;
     Ok(())
+}
+
+/// A connection on stdin/stdout through `lsp_frame`: a reader thread that answers what
+/// is not a message itself and passes the rest on, and a writer thread for both; the
+/// handle is the writer's, which ends when the connection is dropped.
+fn stdio() -> (Connection, std::thread::JoinHandle<()>) {
+    use crate::lsp_frame::{error, parse, read_frame, write, Frame};
+    use crossbeam_channel::{never, select, unbounded};
+    let (to_writer, from_server) = unbounded::<Message>();
+    let (to_server, from_reader) = unbounded::<Message>();
+    let (replies, answers) = unbounded::<serde_json::Value>();
+    let writer = std::thread::spawn(move || {
+        let mut out = std::io::stdout().lock();
+        let mut answers = answers;
+        loop {
+            select! {
+                recv(from_server) -> m => match m {
+                    Ok(m) => if m.write(&mut out).is_err() { return },
+                    Err(_) => return,
+                },
+                recv(answers) -> v => match v {
+                    Ok(v) => if write(&mut out, &v).is_err() { return },
+                    // The reader has ended: only the server's messages are left.
+                    Err(_) => answers = never(),
+                },
+            }
+        }
+    });
+    std::thread::spawn(move || {
+        let mut input = std::io::stdin().lock();
+        loop {
+            match read_frame(&mut input) {
+                Ok(Frame::Body(body)) => match parse(&body) {
+                    Ok(m) => {
+                        let exit = matches!(&m, Message::Notification(n) if n.method == "exit");
+                        if to_server.send(m).is_err() || exit {
+                            return;
+                        }
+                    }
+                    Err(reply) => {
+                        let _ = replies.send(reply);
+                    }
+                },
+                Ok(Frame::Refused(why)) => {
+                    let _ = replies.send(error(serde_json::Value::Null, -32700, &why));
+                }
+                Ok(Frame::End) | Err(_) => return,
+            }
+        }
+    });
+    (
+        Connection {
+            sender: to_writer,
+            receiver: from_reader,
+        },
+        writer,
+    )
 }
 
 /// An open document and what checking it gave.

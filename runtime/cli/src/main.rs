@@ -8,6 +8,7 @@ mod complete;
 mod fid;
 mod fmt;
 mod lsp;
+mod lsp_frame;
 mod progress;
 mod runs;
 mod train;
