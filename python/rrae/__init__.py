@@ -57,8 +57,9 @@ class RraeError(Exception):
 def open(path: PathLike) -> Model:  # noqa: A001 - the package's verb, as rrae.open
     """Opens a trained model: a ``model.rra`` or the run folder holding one.
 
-    The file is mapped read-only and its checksum verified once; the weights are read
-    in place.
+    The file is read into memory and its checksum verified once: a copy, so that
+    replacing or truncating the file while the model is open cannot crash the
+    interpreter (a mapped file faults with SIGBUS).
     """
     return _open_artifact(os.fspath(path))
 

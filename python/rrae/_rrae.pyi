@@ -12,7 +12,7 @@ ArrayLike = npt.ArrayLike
 Float32Array = npt.NDArray[np.float32]
 
 class Model:
-    """An opened artifact: the file mapped read-only, validated when opened."""
+    """An opened artifact: the file read into memory, validated when opened."""
 
     @property
     def input_shape(self) -> List[int]:

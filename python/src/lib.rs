@@ -3,19 +3,23 @@
 //!
 //! ```python
 //! import numpy as np, rrae
-//! m = rrae.open("runs/rrae/model.rra")     # checksum verified once; weights stay mapped
+//! m = rrae.open("runs/rrae/model.rra")     # read into memory, checksum verified once
 //! alpha = m.encode(x)                        # (n, *input) -> (n, k)
 //! y = m.decode(alpha)                        # (n, k) -> (n, *input)
 //! m.metadata["training"]["k"]
 //! ```
 //!
 //! Every call runs `rrae-artifact`'s interpreter, the one the CLI's `encode`, `decode`
-//! and `sample` run, so the numbers are the same bit for bit. Arrays of any float
-//! dtype are taken (converted to float32); results are float32.
+//! and `sample` run, so the numbers are the same bit for bit. Arrays of real numbers
+//! (float, int or unsigned dtypes) are taken and converted to float32; complex, bool,
+//! object and string arrays are refused (TypeError), as are NaN and infinite values
+//! (ValueError, as `rrae encode` refuses them). Results are float32. A call whose
+//! result would not fit in the memory available is refused before it allocates
+//! (MemoryError with the estimate, as `rrae sample -n` refuses).
 
 use numpy::ndarray::{ArrayD, IxDyn};
 use numpy::{AllowTypeChange, IntoPyArray, PyArrayDyn, PyArrayLikeDyn, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyIOError, PyValueError};
+use pyo3::exceptions::{PyIOError, PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use rrae_artifact::{Mapped, Rng, View};
@@ -24,7 +28,52 @@ fn value_error(e: rrae_artifact::Error) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
-/// An opened artifact: the file mapped read-only, validated when opened.
+/// `x` as an array of real numbers, converted to float32: what numpy would convert
+/// from complex, bool, object or string arrays is refused instead of cast silently.
+fn real<'py>(
+    x: &Bound<'py, PyAny>,
+    what: &str,
+) -> PyResult<PyArrayLikeDyn<'py, f32, AllowTypeChange>> {
+    let np = x.py().import("numpy")?;
+    let kind: String = np
+        .call_method1("asarray", (x,))?
+        .getattr("dtype")?
+        .getattr("kind")?
+        .extract()?;
+    if !matches!(kind.as_str(), "f" | "i" | "u") {
+        let dtype = np.call_method1("asarray", (x,))?.getattr("dtype")?.str()?;
+        return Err(PyTypeError::new_err(format!(
+            "{what} takes real numbers (a float, int or unsigned array), not dtype {dtype}"
+        )));
+    }
+    x.extract()
+}
+
+/// Refuses a result of `values` float32 values that would not fit in the memory
+/// available (Linux's MemAvailable; elsewhere nothing is refused).
+fn fits(values: f64, what: &str, lower: &str) -> PyResult<()> {
+    let need = values * 4.0;
+    let have = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+            line.split_whitespace()
+                .nth(1)?
+                .parse::<f64>()
+                .ok()
+                .map(|k| k * 1024.0)
+        });
+    match have {
+        Some(have) if need > have => Err(PyMemoryError::new_err(format!(
+            "{what} would need {:.1} GiB, more than the {:.1} GiB of memory available: {lower}",
+            need / f64::from(1u32 << 30),
+            have / f64::from(1u32 << 30)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// An opened artifact: the file read into memory, validated when opened.
 #[pyclass(frozen, module = "rrae")]
 struct Model {
     file: Mapped,
@@ -55,8 +104,11 @@ impl Model {
         what: &str,
     ) -> PyResult<(Vec<f32>, usize, bool)> {
         let shape = x.shape();
-        let single = shape == sample || shape == [width];
-        let batch = shape.len() >= 2 && (shape[1..] == *sample || shape[1..] == [width]);
+        // `[1, 8, 8]` samples may come as `(8, 8)` ones: leading unit axes are optional.
+        let squeezed = &sample[sample.iter().take_while(|&&d| d == 1).count()..];
+        let one = |s: &[usize]| s == sample || s == squeezed || s == [width];
+        let single = one(shape);
+        let batch = shape.len() >= 2 && one(&shape[1..]);
         if !single && !batch {
             return Err(PyValueError::new_err(format!(
                 "{what} takes one sample of shape {sample:?} (or ({width},)) or a batch (n, {}), not {shape:?}",
@@ -68,6 +120,12 @@ impl Model {
             )));
         }
         let data: Vec<f32> = x.as_array().iter().copied().collect();
+        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+            return Err(PyValueError::new_err(format!(
+                "{what}: value {i} (sample {}) is NaN or infinite",
+                i / width.max(1)
+            )));
+        }
         let n = if single { 1 } else { shape[0] };
         Ok((data, n, single))
     }
@@ -76,14 +134,19 @@ impl Model {
     /// outputs of shape `out` stacked as `x`'s samples were.
     fn per_row<'py>(
         py: Python<'py>,
-        x: &PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+        x: &Bound<'py, PyAny>,
         sample: &[usize],
         out: &[usize],
         what: &str,
         f: impl Fn(&[f32]) -> Result<Vec<f32>, rrae_artifact::Error>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let width: usize = sample.iter().product();
-        let (data, _, single) = Self::rows(x, sample, width, what)?;
+        let (data, n, single) = Self::rows(&real(x, what)?, sample, width, what)?;
+        fits(
+            n as f64 * out.iter().product::<usize>() as f64,
+            &format!("{what} of {n} samples"),
+            "pass fewer samples at a time",
+        )?;
         let outs = data
             .chunks(width.max(1))
             .map(f)
@@ -132,35 +195,33 @@ impl Model {
     fn encode<'py>(
         &self,
         py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+        x: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let v = self.view()?;
         let sample = Self::input_shape_of(&v);
-        Self::per_row(py, &x, &sample, &[v.k()], "encode", |r| v.encode(r))
+        Self::per_row(py, x, &sample, &[v.k()], "encode", |r| v.encode(r))
     }
 
     /// Samples decoded from coefficients: `(n, k)` → `(n, *input)`.
     fn decode<'py>(
         &self,
         py: Python<'py>,
-        alpha: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+        alpha: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let v = self.view()?;
         let sample = Self::input_shape_of(&v);
-        Self::per_row(py, &alpha, &[v.k()], &sample, "decode", |c| v.decode(c))
+        Self::per_row(py, alpha, &[v.k()], &sample, "decode", |c| v.decode(c))
     }
 
     /// `decode(encode(x))`, shaped as `x`'s samples.
     fn reconstruct<'py>(
         &self,
         py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+        x: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let v = self.view()?;
         let sample = Self::input_shape_of(&v);
-        Self::per_row(py, &x, &sample, &sample, "reconstruct", |r| {
-            v.reconstruct(r)
-        })
+        Self::per_row(py, x, &sample, &sample, "reconstruct", |r| v.reconstruct(r))
     }
 
     /// `points` samples between samples `a` and `b`, linear in the coefficients (the
@@ -168,20 +229,25 @@ impl Model {
     fn interpolate<'py>(
         &self,
         py: Python<'py>,
-        a: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
-        b: PyArrayLikeDyn<'py, f32, AllowTypeChange>,
+        a: &Bound<'py, PyAny>,
+        b: &Bound<'py, PyAny>,
         points: usize,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let v = self.view()?;
         let sample = Self::input_shape_of(&v);
         let width = v.input_len();
-        let (a, na, _) = Self::rows(&a, &sample, width, "interpolate")?;
-        let (b, nb, _) = Self::rows(&b, &sample, width, "interpolate")?;
+        let (a, na, _) = Self::rows(&real(a, "interpolate")?, &sample, width, "interpolate")?;
+        let (b, nb, _) = Self::rows(&real(b, "interpolate")?, &sample, width, "interpolate")?;
         if na != 1 || nb != 1 {
             return Err(PyValueError::new_err(
                 "interpolate takes two single samples",
             ));
         }
+        fits(
+            points as f64 * width as f64,
+            &format!("interpolate with {points} points"),
+            "ask for fewer points",
+        )?;
         let outs = v.interpolate(&a, &b, points).map_err(value_error)?;
         Self::stack(py, outs, &sample, false)
     }
@@ -196,6 +262,11 @@ impl Model {
         seed: u64,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let v = self.view()?;
+        fits(
+            n as f64 * v.input_len() as f64,
+            &format!("{n} samples"),
+            "ask for fewer (`n`)",
+        )?;
         let outs = v.sample(n, &mut Rng::new(seed)).map_err(value_error)?;
         Self::stack(py, outs, &Self::input_shape_of(&v), false)
     }
@@ -285,7 +356,11 @@ impl Model {
 }
 
 /// Opens `path` (a `model.rra`, or the run folder holding one, as `rrae inspect`
-/// takes): maps it read-only and verifies its checksum and structure once.
+/// takes): reads it into memory and verifies its checksum and structure once.
+///
+/// Read, not mapped: a mapped file that another process truncates (`cp new.rra
+/// live.rra` under an open notebook) faults the next read with SIGBUS, which kills
+/// the interpreter; a copy in memory cannot be changed underneath.
 #[pyfunction]
 fn open(path: std::path::PathBuf) -> PyResult<Model> {
     let path = if path.is_dir() {
@@ -301,7 +376,7 @@ fn open(path: std::path::PathBuf) -> PyResult<Model> {
         path
     };
     let file =
-        Mapped::open(&path).map_err(|e| PyIOError::new_err(format!("{}: {e}", path.display())))?;
+        Mapped::read(&path).map_err(|e| PyIOError::new_err(format!("{}: {e}", path.display())))?;
     file.view().map_err(value_error)?;
     Ok(Model {
         file,
