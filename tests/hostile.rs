@@ -996,3 +996,52 @@ fn compare_and_sweep_take_their_output_folders_lock() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!s.0.join("out/.lock").exists());
 }
+
+/// Issue 40, finding 5: `rrae eval` of a run folder whose model.safetensors is another
+/// model's is refused, nothing in the folder changes, and the help says how to evaluate
+/// those weights; a run trained with `--set` still evaluates (its weights record the
+/// text it trained from, as metrics.json does).
+#[test]
+fn eval_refuses_another_models_weights_and_changes_nothing() {
+    let s = scratch("evalforeign");
+    let mut data = npy(20, 4, None);
+    let n = data.len();
+    for (i, v) in data[n - 20 * 16 * 4..].chunks_mut(4).enumerate() {
+        v.copy_from_slice(&((i % 7) as f32).to_le_bytes());
+    }
+    s.write("d.npy", &data);
+    s.write("a.rrae", model("npy(train = \"d.npy\")", 2, ""));
+    s.write("b.rrae", model("npy(train = \"d.npy\")", 1, ""));
+    for (file, dir) in [("a.rrae", "a"), ("b.rrae", "b")] {
+        let out = s.rrae(&["run", file, "--out", dir, "-q", "--set", "train.lr=0.002"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let ok = s.rrae(&["eval", "a"]);
+    assert!(
+        ok.status.success(),
+        "a --set run evaluates: {}",
+        text(&ok.stderr)
+    );
+    std::fs::copy(s.path("b/model.safetensors"), s.path("a/model.safetensors")).unwrap();
+    let snapshot = || -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = std::fs::read_dir(s.path("a"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = snapshot();
+    let out = s.rrae(&["eval", "a"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("it holds another model's weights")
+            && err.contains("nothing was written")
+            && err.contains("rrae eval NEW"),
+        "{err}"
+    );
+    assert!(before == snapshot(), "the run folder changed");
+}

@@ -20,7 +20,14 @@ fn bad(path: &Path, reason: impl Into<String>) -> RunError {
 }
 
 pub fn read_model(path: &Path) -> Result<Saved> {
-    let bytes = std::fs::read(path).map_err(|e| bad(path, e.to_string()))?;
+    // A regular file only (a FIFO would block, a device never end); weights can be
+    // large, so no cap beyond the memory check the run made.
+    let mut bytes = vec![];
+    std::io::Read::read_to_end(
+        &mut rrae_lang::files::open_regular(path).map_err(|e| bad(path, e))?,
+        &mut bytes,
+    )
+    .map_err(|e| bad(path, e.to_string()))?;
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
         .map_err(|e| bad(path, format!("not a model file: {e}")))?;
     let st = safetensors::SafeTensors::deserialize(&bytes)

@@ -228,6 +228,14 @@ fn run_seed(dir: &Path) -> Option<u64> {
     serde_json::from_str::<serde_json::Value>(&text).ok()?["seed"].as_u64()
 }
 
+/// The model text a run folder's `metrics.json` says it trained from, if it has one.
+fn run_source(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("metrics.json")).ok()?;
+    serde_json::from_str::<serde_json::Value>(&text).ok()?["source"]
+        .as_str()
+        .map(str::to_string)
+}
+
 /// Re-evaluates the model saved in a run folder (`rrae eval`): writes `eval.json`
 /// and redraws the plots; the training log and the model are left as they are.
 pub fn eval_saved(
@@ -242,6 +250,27 @@ pub fn eval_saved(
     let path = dir.join("model.safetensors");
     let saved = crate::load::read_model(&path)?;
     let checked = rrae_lang::check_str(&saved.file, &saved.source);
+    // The weights must be this run's: metrics.json records the text it trained from.
+    if let Some(trained) = run_source(dir) {
+        let (theirs, ours) = (
+            rrae_artifact::source_hash(&saved.source),
+            rrae_artifact::source_hash(&trained),
+        );
+        if theirs != ours {
+            return Err(RunError::read(
+                path,
+                format!(
+                    "it holds another model's weights (its source hashes to {theirs:016x}; this run, \
+                     {}, trained from text hashing to {ours:016x}), so its metrics.json, losses.csv and \
+                     report would describe a model other than the one evaluated; nothing was \
+                     written\n  help: to evaluate those weights, give them a folder of their own: \
+                     `mkdir NEW && cp {} NEW/ && rrae eval NEW`",
+                    dir.display(),
+                    dir.join("model.safetensors").display()
+                ),
+            ));
+        }
+    }
     let mut ir = match (&checked.result, checked.render_error()) {
         (Ok(ir), _) => ir.clone(),
         (Err(_), diag) => {
