@@ -36,12 +36,19 @@ impl RunLock {
                     writeln!(f, "{}", std::process::id()).map_err(write_err)?;
                     return Ok(RunLock { path });
                 }
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => match holder(&path) {
-                    Holder::Running(pid) => return Err(RunError::InUse { lock: path, pid }),
-                    Holder::Gone => {
-                        let _ = std::fs::remove_file(&path);
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    match holder(&path) {
+                        Holder::Running(pid) => return Err(RunError::InUse { lock: path, pid }),
+                        Holder::Gone => {
+                            let _ = std::fs::remove_file(&path);
+                        }
+                        Holder::NotALock => return Err(RunError::read(
+                            path,
+                            "is not a file, so not the lock rrae writes; nothing was changed\n  \
+                             help: remove it if no rrae process uses this folder",
+                        )),
                     }
-                },
+                }
                 Err(e) => return Err(write_err(e)),
             }
         }
@@ -59,19 +66,26 @@ impl Drop for RunLock {
 }
 
 enum Holder {
-    /// A process that runs (its PID, when the lock could be read).
+    /// An rrae process that runs (its PID, when the lock could be read).
     Running(Option<u32>),
     Gone,
+    /// A folder (or anything but a file) where the lock would be: not rrae's to remove.
+    NotALock,
 }
 
 fn holder(lock: &Path) -> Holder {
-    let pid = std::fs::read_to_string(lock)
-        .ok()
-        .and_then(|t| t.trim().parse::<u32>().ok());
-    match pid {
-        Some(pid) if alive(pid) => Holder::Running(Some(pid)),
-        Some(_) => Holder::Gone,
-        None => {
+    if std::fs::symlink_metadata(lock).is_ok_and(|m| !m.is_file()) {
+        return Holder::NotALock;
+    }
+    let text = std::fs::read_to_string(lock).ok();
+    let text = text.as_deref().map(str::trim);
+    match text.map(str::parse::<u32>) {
+        // A PID that now belongs to another program (reused since) holds nothing.
+        Some(Ok(pid)) if alive(pid) && is_rrae(pid) => Holder::Running(Some(pid)),
+        Some(Ok(_)) => Holder::Gone,
+        // rrae writes its PID in one write: text that is not one is no lock of rrae's.
+        Some(Err(_)) if text.is_some_and(|t| !t.is_empty()) => Holder::Gone,
+        Some(Err(_)) | None => {
             let age = std::fs::metadata(lock)
                 .and_then(|m| m.modified())
                 .ok()
@@ -83,6 +97,13 @@ fn holder(lock: &Path) -> Holder {
             }
         }
     }
+}
+
+/// Whether process `pid` is an rrae: this process, or one whose command name is `rrae`
+/// (`/proc/PID/comm`); where that cannot be read, it is taken to be one.
+fn is_rrae(pid: u32) -> bool {
+    pid == std::process::id()
+        || std::fs::read_to_string(format!("/proc/{pid}/comm")).map_or(true, |c| c.trim() == "rrae")
 }
 
 /// Whether process `pid` runs: through `/proc` where there is one; elsewhere every
@@ -138,6 +159,35 @@ mod tests {
         let lock = RunLock::acquire(&d);
         assert!(lock.is_ok(), "{lock:?}");
         drop(lock);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// A live process that is not rrae (the PID was reused), text that is no PID, and
+    /// a folder named `.lock`: the first two are taken over, the folder is refused.
+    #[test]
+    fn a_lock_of_another_program_or_of_garbage_is_taken_over_and_a_folder_refused() {
+        let d = scratch("foreign");
+        let mut sleeper = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap(); // ok: test
+        std::fs::write(d.join(FILE), format!("{}\n", sleeper.id())).unwrap(); // ok: test
+        let lock = RunLock::acquire(&d);
+        assert!(lock.is_ok(), "a sleep's PID holds nothing: {lock:?}");
+        drop(lock);
+        let _ = sleeper.kill();
+        let _ = sleeper.wait();
+        std::fs::write(d.join(FILE), "not a pid\n").unwrap(); // ok: test
+        let lock = RunLock::acquire(&d);
+        assert!(lock.is_ok(), "{lock:?}");
+        drop(lock);
+        std::fs::create_dir(d.join(FILE)).unwrap(); // ok: test
+        let e = RunLock::acquire(&d).unwrap_err().to_string();
+        assert!(
+            e.contains(".lock") && e.contains("is not a file, so not the lock rrae writes"),
+            "{e}"
+        );
+        assert!(d.join(FILE).is_dir(), "the folder is left as it was");
         let _ = std::fs::remove_dir_all(&d);
     }
 
