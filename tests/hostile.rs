@@ -960,8 +960,15 @@ fn compare_and_sweep_take_their_output_folders_lock() {
     let s = scratch("outlock");
     s.write("case.rrae", SMALL_RUN.replace("STEPS", "5"));
     std::fs::create_dir_all(s.0.join("out")).unwrap();
-    // A live process holds it: this test's own.
-    let me = std::process::id();
+    // A live rrae process holds it (a language server waiting on its input; a PID of
+    // another program would be a stale lock, taken over).
+    let mut holder = Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let me = holder.id();
     std::fs::write(s.0.join("out/.lock"), format!("{me}\n")).unwrap();
     for args in [
         &["compare", "case.rrae", "--out", "out", "-q"][..],
@@ -991,6 +998,8 @@ fn compare_and_sweep_take_their_output_folders_lock() {
         );
     }
     // Free again: it runs, and leaves no lock behind.
+    let _ = holder.kill();
+    let _ = holder.wait();
     std::fs::remove_file(s.0.join("out/.lock")).unwrap();
     let out = s.rrae(&["compare", "case.rrae", "--out", "out", "-q"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
