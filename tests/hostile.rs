@@ -1054,3 +1054,31 @@ fn eval_refuses_another_models_weights_and_changes_nothing() {
     );
     assert!(before == snapshot(), "the run folder changed");
 }
+
+/// Issue 40 (minor): `rrae compare` of a run folder that is still training says so and
+/// names the process, instead of asking whether it is a run folder at all.
+#[test]
+fn compare_of_a_live_run_says_it_is_still_training() {
+    let s = scratch("comparelive");
+    s.write("case.rrae", SMALL_RUN.replace("STEPS", "100000000"));
+    let mut run = Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .args(["run", "case.rrae", "--out", "live", "-q"])
+        .current_dir(&s.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the run's lock", || s.0.join("live/.lock").is_file());
+    let out = s.rrae(&["compare", "live", "--out", "cmp"]);
+    let err = text(&out.stderr);
+    let _ = run.kill();
+    let _ = run.wait();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the run is still training (rrae process {} holds",
+            run.id()
+        )),
+        "{err}"
+    );
+}

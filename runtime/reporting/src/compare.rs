@@ -56,8 +56,23 @@ fn mean_std(v: &Value) -> Option<(f64, f64)> {
 pub fn read_run(dir: &Path) -> Result<Row> {
     let path = dir.join("metrics.json");
     let bad = |reason: String| RunError::read(path.clone(), reason);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| bad(format!("{e} (is it a finished run folder?)")))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        // Say why there is no result yet where the folder says it.
+        if let Some(pid) = crate::lock::held_by(dir) {
+            let who = pid.map_or("an rrae process".into(), |p| format!("rrae process {p}"));
+            bad(format!(
+                "the run is still training ({who} holds {}); wait for it to finish, then compare",
+                dir.join(crate::lock::FILE).display()
+            ))
+        } else if rrae_train::checkpoint::path_in(dir).exists() {
+            bad(format!(
+                "the run was interrupted before it finished; `rrae run FILE --resume {}` finishes it",
+                dir.display()
+            ))
+        } else {
+            bad(format!("{e} (is it a finished run folder?)"))
+        }
+    })?;
     let mut r: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
     // `rrae eval DIR` re-evaluates a saved model into eval.json: its metrics are the
     // newer (they may have measures the run's own evaluation did not have yet).

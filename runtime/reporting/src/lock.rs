@@ -59,6 +59,14 @@ impl RunLock {
     }
 }
 
+/// The rrae process training in `dir` now, if one holds its lock (its PID when known).
+pub fn held_by(dir: &Path) -> Option<Option<u32>> {
+    match holder(&dir.join(FILE)) {
+        Holder::Running(pid) => dir.join(FILE).exists().then_some(pid),
+        Holder::Gone | Holder::NotALock => None,
+    }
+}
+
 impl Drop for RunLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
