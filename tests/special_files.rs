@@ -193,3 +193,25 @@ fn a_model_file_that_is_a_fifo_or_a_device_is_refused() {
         }
     }
 }
+
+/// Issue 40 (minor): an image whose header claims 0×0 pixels is named as damaged; the
+/// shape advice `input [3, 0, 0]` is not given.
+#[test]
+fn an_image_header_of_zero_pixels_is_damage_not_a_shape() {
+    let s = scratch("zero-png");
+    image_folder(&s, 4);
+    // A PNG signature and an IHDR chunk of width 0 and height 0, sorted first.
+    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    png.extend([0u8; 8]);
+    png.extend([8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    s.write("img/0.png", &png);
+    s.write("case.rrae", model("images(train = \"img\")", ""));
+    let out = bounded(&s.path(""), &["check", "case.rrae"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("0.png") && err.contains("its header says 0×0 pixels"),
+        "{err}"
+    );
+    assert!(!err.contains("input [3, 0, 0]"), "{err}");
+}

@@ -203,16 +203,23 @@ pub fn dims(path: &Path) -> Result<(usize, usize), String> {
         }
     }
     let b = &head[..n];
-    if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+    let (w, h) = if b.starts_with(b"\x89PNG\r\n\x1a\n") {
         let ihdr = b.get(12..24).filter(|h| &h[..4] == b"IHDR");
         let h = ihdr.ok_or("a PNG without its IHDR header (truncated or corrupt)")?;
         let be = |s: &[u8]| u32::from_be_bytes([s[0], s[1], s[2], s[3]]) as usize;
-        return Ok((be(&h[4..8]), be(&h[8..12])));
+        (be(&h[4..8]), be(&h[8..12]))
+    } else if b.starts_with(&[0xff, 0xd8]) {
+        jpeg_dims(b)?
+    } else {
+        return Err("neither a PNG nor a JPEG image (unknown signature)".into());
+    };
+    // A header claiming no pixels is damage, not a shape to suggest (`input [3, 0, 0]`).
+    if w == 0 || h == 0 {
+        return Err(format!(
+            "its header says {w}×{h} pixels: an image has at least one each way (a corrupt header)"
+        ));
     }
-    if b.starts_with(&[0xff, 0xd8]) {
-        return jpeg_dims(b);
-    }
-    Err("neither a PNG nor a JPEG image (unknown signature)".into())
+    Ok((w, h))
 }
 
 /// Walks a JPEG's marker segments to its frame header (SOF0–SOF15 but DHT, JPG, DAC).
