@@ -136,8 +136,23 @@ fn a_colour_folder_trains_and_its_artifact_samples_and_decodes_in_colour() {
     let header = String::from_utf8_lossy(&bytes[..128]);
     assert!(header.contains("(18, 3, 16, 16)"), "{header}");
     // The decoded images were cached; a second run reads the cache and trains alike.
-    let cache: Vec<_> = std::fs::read_dir(s.path(".rrae-cache")).unwrap().collect();
-    assert_eq!(cache.len(), 2, "training and test sets");
+    let caches = || -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(s.path(".rrae-cache"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "npy"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(caches().len(), 2, "training and test sets");
+    for c in caches() {
+        assert!(
+            c.with_extension("npy.xxh3").is_file(),
+            "{} has its checksum",
+            c.display()
+        );
+    }
     ok(s.rrae(&["run", "m.rrae", "--out", "again", "-q"]));
     let losses = |d: &str| std::fs::read_to_string(s.path(d).join("losses.csv")).unwrap();
     let strip = |t: String| -> Vec<String> {
@@ -146,14 +161,48 @@ fn a_colour_folder_trains_and_its_artifact_samples_and_decodes_in_colour() {
             .collect()
     };
     assert_eq!(strip(losses("run")), strip(losses("again")));
+    // A damaged cache is not used (issue 40): pixels inverted, or an f32 file of 1e30
+    // in its place; either way the images are decoded anew, the run trains as the first
+    // did, and the cache is written again.
+    let original: Vec<Vec<u8>> = caches().iter().map(|c| std::fs::read(c).unwrap()).collect();
+    let mut inverted = original[0].clone();
+    let n = inverted.len();
+    for b in &mut inverted[n - 3 * 16 * 16..] {
+        *b = !*b;
+    }
+    std::fs::write(&caches()[0], &inverted).unwrap();
+    ok(s.rrae(&["run", "m.rrae", "--out", "inverted", "-q"]));
+    assert_eq!(strip(losses("run")), strip(losses("inverted")));
+    assert_eq!(
+        std::fs::read(&caches()[0]).unwrap(),
+        original[0],
+        "written again"
+    );
+    // As many samples as the cache holds, so that only the dtype and values differ.
+    let count: usize = String::from_utf8_lossy(&original[0][..128])
+        .split("'shape': (")
+        .nth(1)
+        .and_then(|t| t.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    let mut f32s = b"\x93NUMPY\x01\x00".to_vec();
+    let head =
+        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({count}, 3, 16, 16), }}");
+    let head = format!("{head:<117}\n");
+    f32s.extend((head.len() as u16).to_le_bytes());
+    f32s.extend(head.bytes());
+    for _ in 0..count * 3 * 16 * 16 {
+        f32s.extend(1e30f32.to_le_bytes());
+    }
+    std::fs::write(&caches()[0], &f32s).unwrap();
+    ok(s.rrae(&["run", "m.rrae", "--out", "f32", "-q"]));
+    assert_eq!(strip(losses("run")), strip(losses("f32")));
     // With `limit_train`, only the images used are decoded (and cached).
     s.model("images(train = \"img\", partition = \"list_eval_partition.txt\", size = 16, limit_train = 5)");
     ok(s.rrae(&["run", "m.rrae", "--out", "limited", "-q"]));
-    let headers: Vec<String> = std::fs::read_dir(s.path(".rrae-cache"))
-        .unwrap()
-        .map(|e| {
-            String::from_utf8_lossy(&std::fs::read(e.unwrap().path()).unwrap()[..128]).into_owned()
-        })
+    let headers: Vec<String> = caches()
+        .iter()
+        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()[..128]).into_owned())
         .collect();
     assert!(
         headers.iter().any(|h| h.contains("(5, 3, 16, 16)")),

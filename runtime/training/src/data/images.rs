@@ -69,10 +69,13 @@ pub fn load(d: &DataIr, ir: &ImagesIr) -> Result<(Vec<f32>, Vec<f32>, Option<sup
     let (test, test_cache) = set(&test, ir, shape)?;
     // Caches are written once both sets decoded: a bad image leaves no cache behind.
     for (path, bytes) in train_cache.into_iter().chain(test_cache) {
-        // Best effort: a read-only place costs only the decoding next time.
+        // Best effort: a read-only place costs only the decoding next time. The
+        // checksum goes last: a cache without one is never read.
+        let sum = format!("{:016x}\n", xxhash_rust::xxh3::xxh3_64(&bytes));
         let _ = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
             .map_err(|e| TrainError::write(path.clone(), e))
-            .and_then(|_| crate::output::write_atomic(&path, &bytes));
+            .and_then(|_| crate::output::write_atomic(&path, &bytes))
+            .and_then(|_| crate::output::write_atomic(&checksum_of(&path), sum.as_bytes()));
     }
     Ok((train, test, labels))
 }
@@ -96,10 +99,8 @@ fn set(
     };
     if let Some(path) = cache.as_ref().filter(|p| p.exists()) {
         // A cache that does not read back as these images is decoded anew.
-        if let Ok((h, data)) = files::read_npy(path) {
-            if h.count == files.len() && h.sample == shape {
-                return Ok((data, None));
-            }
+        if let Some(data) = cached(path, files.len(), shape) {
+            return Ok((data, None));
         }
     }
     let decoded: Vec<Vec<u8>> = files
@@ -113,6 +114,29 @@ fn set(
         (path, files::npy_u8_bytes(&npy_shape, &bytes))
     });
     Ok((bytes.into_iter().map(f32::from).collect(), write))
+}
+
+/// The cache file's checksum file: xxh3-64 of the whole `.npy`, written after it.
+fn checksum_of(cache: &Path) -> PathBuf {
+    cache.with_extension("npy.xxh3")
+}
+
+/// The images a cache holds, if it is the file rrae wrote: its checksum matches (a
+/// cache changed since, by bit rot or by hand, is decoded anew, not trusted) and it
+/// holds `count` samples of `shape`.
+fn cached(path: &Path, count: usize, shape: [usize; 3]) -> Option<Vec<f32>> {
+    use std::io::Read;
+    let mut bytes = vec![];
+    rrae_lang::files::open_regular(path)
+        .ok()?
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let want = std::fs::read_to_string(checksum_of(path)).ok()?;
+    if format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)) != want.trim() {
+        return None;
+    }
+    let (h, data) = files::read_npy(path).ok()?;
+    (h.count == count && h.sample == shape).then_some(data)
 }
 
 /// The cache key: xxh3-64 of the options and each file's name, length and mtime.
