@@ -860,8 +860,10 @@ fn a_gzip_bomb_and_a_truncated_artifact_are_clear_errors() {
     }
 }
 
+/// A Ctrl-C during the evaluation (no training step left to stop after) ends the run
+/// at once and says how to continue; `rrae eval` then writes what it did not.
 #[test]
-fn a_second_ctrl_c_at_the_end_of_a_run_says_how_to_continue() {
+fn a_ctrl_c_at_the_end_of_a_run_ends_it_at_once_and_says_how_to_continue() {
     let s = scratch("ctrlc2");
     // Training is short; evaluation (many generated samples) takes seconds.
     let src = SMALL_RUN
@@ -881,18 +883,16 @@ fn a_second_ctrl_c_at_the_end_of_a_run_says_how_to_continue() {
     });
     let pid = child.id() as i32;
     unsafe { libc::kill(pid, libc::SIGINT) };
-    std::thread::sleep(std::time::Duration::from_millis(1200));
-    unsafe { libc::kill(pid, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
     let err = text(&out.stderr);
     if out.status.code() == Some(0) {
-        // Evaluation finished before the second signal: nothing to say then.
+        // Evaluation finished before the signal: nothing to say then.
         assert!(s.0.join("run/model.rra").is_file());
         return;
     }
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(
-        err.contains("quit at once") && err.contains("`rrae eval run`"),
+        err.contains("stopped outside the training steps") && err.contains("`rrae eval run`"),
         "{err}"
     );
     // And that is what brings the artifact back.
@@ -1080,5 +1080,49 @@ fn compare_of_a_live_run_says_it_is_still_training() {
             run.id()
         )),
         "{err}"
+    );
+}
+
+/// Issue 40, finding 1's SIGTERM: outside the training steps (here a long evaluation)
+/// one SIGTERM ends the run at once with the way to continue, where before it only asked
+/// for a stop after a step that would never come and the evaluation ran to its end.
+#[test]
+fn one_sigterm_during_the_evaluation_ends_the_run_at_once() {
+    let s = scratch("sigterm-eval");
+    s.write(
+        "case.rrae",
+        "data b = gaussian_bumps(grid = 64, train_per_axis = 4, test = 4)\nmodel small {\n    input [1, 64, 64]\n    encoder { flatten linear(16) }\n    latent svd_truncate(k = 2)\n    decoder { linear(4096) reshape([1, 64, 64]) }\n}\ntrain {\n    steps = 2\n    fine_tune_steps = 1\n    batch = 8\n}\neval {\n    random_samples = 10000\n    interpolation_pairs = 1\n}\n",
+    );
+    let run = Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .args(["run", "case.rrae", "--out", "run", "-q"])
+        .current_dir(&s.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Training is done once the weights are written; 10,000 samples' bump fits follow.
+    wait_for("the trained weights", || {
+        s.0.join("run/model.safetensors").is_file()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sent = std::time::Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = run.wait_with_output().unwrap();
+    let waited = sent.elapsed();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("stopped outside the training steps"), "{err}");
+    assert!(err.contains("rrae eval"), "{err}");
+    assert!(
+        !s.0.join("run/metrics.json").exists(),
+        "the evaluation did not finish"
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(10),
+        "it took {waited:?} to stop"
     );
 }

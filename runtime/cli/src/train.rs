@@ -129,16 +129,37 @@ pub fn resumed_overrides(
     Ok(o)
 }
 
+/// True while training steps run (the trainer sets it): a signal outside them ends the
+/// process at once, since no step will come to stop after.
+static STEPPING: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::OnceLock::new();
+
+fn stepping() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    STEPPING.get_or_init(Default::default).clone()
+}
+
 fn stop_on_signals() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     static STOP: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
         std::sync::OnceLock::new();
     STOP.get_or_init(|| {
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
+        let steps = stepping();
         let first = std::sync::Mutex::new(None::<std::time::Instant>);
         let handler = ctrlc::set_handler(move || {
             let mut first = first.lock().unwrap_or_else(|e| e.into_inner());
+            // Loading data or evaluating: there is no step to stop after.
+            let at_once = first.is_none() && !steps.load(Ordering::SeqCst);
             match *first {
+                _ if at_once => {
+                    if let Some((dir, file)) = RUN_DIR.get() {
+                        let d = dir.display();
+                        errln!("\nstopped outside the training steps (loading data or evaluating): `{}` continues from the last checkpoint; if training had finished, `rrae eval {d}` evaluates its model.safetensors and writes model.rra", resume_command(file, dir));
+                    } else {
+                        errln!("\nstopped");
+                    }
+                    std::process::exit(130)
+                }
                 Some(t) if t.elapsed().as_secs_f64() >= 1.0 => {
                     if let Some((dir, file)) = RUN_DIR.get() {
                         let d = dir.display();
@@ -182,6 +203,7 @@ pub fn run(
         control: RunControl {
             stop_after: how.stop_after,
             stop: stop_on_signals(),
+            stepping: stepping(),
         },
         resume: how.resume,
         save_images: how.save_images,

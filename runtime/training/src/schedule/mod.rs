@@ -88,6 +88,10 @@ pub struct RunFolder<'p> {
 #[derive(Clone, Debug, Default)]
 pub struct RunControl {
     pub stop: Arc<AtomicBool>,
+    /// True while training steps run, the only time a stop can end at a checkpoint: a
+    /// signal handler that finds it false (loading data, evaluating) ends the process
+    /// at once instead of waiting for a step that will not come.
+    pub stepping: Arc<AtomicBool>,
     /// Stop once this many steps (training and fine-tuning) are done.
     pub stop_after: Option<usize>,
 }
@@ -201,6 +205,15 @@ fn drive<'s, 'd: 's>(
     let data = t.data;
     let replay = crate::data::replay::Replay::from_env(data.n_train(), t.model.ir.train.batch)?;
     let mut loader: Option<(Phase, crossbeam_channel::Receiver<loader::Batch>)> = None;
+    /// Clears `stepping` however the loop ends.
+    struct Stepping<'a>(&'a AtomicBool);
+    impl Drop for Stepping<'_> {
+        fn drop(&mut self) {
+            self.0.store(false, Ordering::SeqCst);
+        }
+    }
+    control.stepping.store(true, Ordering::SeqCst);
+    let _stepping = Stepping(&control.stepping);
     while let Some(c) = t.controller.as_ref().filter(|c| !c.done()) {
         let phase = c.phase();
         let (done_train, done_fine) = c.steps();
