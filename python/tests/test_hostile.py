@@ -124,3 +124,12 @@ def test_ten_thousand_damaged_artifacts_raise_and_never_crash(artifact, tmp_path
         assert opened + refused == 2500
         total += opened + refused
     assert total == 10_000
+
+
+def test_a_fifo_or_a_device_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "model.rra"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="is not a regular file"):
+        rrae.open(fifo)
+    with pytest.raises(OSError, match="is not a regular file"):
+        rrae.open("/dev/zero")
