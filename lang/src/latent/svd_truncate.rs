@@ -111,11 +111,22 @@ pub enum Rank {
         window: usize,
         /// The search's step budget; `None`: the train block's `steps`.
         max_steps: Option<usize>,
+        /// `search = library` only: a target loss given outright (the library's
+        /// `perf_loss`): the warm-up ends when a step's loss is below it.
+        target: Option<f64>,
     },
 }
 
 /// The options only the adaptive search reads.
-const ADAPTIVE_ONLY: &[&str] = &["search", "patience", "tolerance", "window", "max_steps", "horizon"];
+const ADAPTIVE_ONLY: &[&str] = &[
+    "search",
+    "patience",
+    "tolerance",
+    "window",
+    "max_steps",
+    "horizon",
+    "target",
+];
 
 impl LatentDef for Rank {
     const SPEC: OpSpec = OpSpec {
@@ -126,6 +137,7 @@ impl LatentDef for Rank {
             p("descend", Bool, Dflt::Absent, "fixed k only: reach k as the aRRAE descends, one rank each time the loss reaches the target set at min(batch, L), then train at k (default: false, k from the first step)"),
             p("search", Word(SEARCHES), Dflt::Absent, "adaptive only: decreasing (Algorithm 1), parsimonious (k grows from 1), bisect, trend (Algorithm 1 that also gives up a rank off course), or library (the authors' library's rule)"),
             p("horizon", Int, Dflt::Absent, "search = trend only: the most further steps a rank's loss may need at its recent rate to reach the target (5 · patience)"),
+            p("target", Float, Dflt::Absent, "search = library only: the target loss given outright (the library's perf_loss); the warm-up ends when a step's loss is below it (default: set by the warm-up)"),
             p("patience", Int, Dflt::Absent, "adaptive only: steps of stagnation above the target before giving up on a k (500)"),
             p("tolerance", Float, Dflt::Absent, "adaptive only: relative loss change that counts as stagnation (0.01)"),
             p("window", Int, Dflt::Absent, "adaptive only: steps over which stagnation is measured; search = library: its running mean's length, 20 (100)"),
@@ -186,12 +198,14 @@ impl LatentDef for Rank {
                 tolerance,
                 window,
                 max_steps,
+                target,
             } => write!(
                 f,
-                "svd_truncate(k=adaptive, search={search}{}, patience={patience}, tolerance={}, window={window}{})",
+                "svd_truncate(k=adaptive, search={search}{}, patience={patience}, tolerance={}, window={window}{}{})",
                 horizon.map(|h| format!(", horizon={h}")).unwrap_or_default(),
                 fmt_float(*tolerance),
-                max_steps.map(|m| format!(", max_steps={m}")).unwrap_or_default()
+                max_steps.map(|m| format!(", max_steps={m}")).unwrap_or_default(),
+                target.map(|t| format!(", target={}", fmt_float(t))).unwrap_or_default()
             ),
         }
     }
@@ -251,6 +265,18 @@ fn adaptive(cx: &Cx) -> Result<Rank> {
     if cx.b.word("search") != Some("trend") {
         refuse(cx, &["horizon"], "only the trend search (`search = trend`) has a horizon")?;
     }
+    if cx.b.word("search") != Some("library") {
+        refuse(
+            cx,
+            &["target"],
+            "only the library search (`search = library`) takes its target outright",
+        )?;
+    }
+    let target = if cx.b.given("target") {
+        Some(cx.float_in("target", 0.0, f64::MAX, "a loss above 0")?)
+    } else {
+        None
+    };
     // The resolver admits only the words of `SEARCHES`; without one, Algorithm 1.
     let search = cx
         .b
@@ -271,6 +297,7 @@ fn adaptive(cx: &Cx) -> Result<Rank> {
         tolerance,
         window,
         max_steps,
+        target,
     })
 }
 

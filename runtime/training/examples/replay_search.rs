@@ -60,6 +60,7 @@ fn main() -> Result<(), Error> {
         } else {
             0
         },
+        target: opt.get("target").copied(),
     };
     // The recorded training decisions by step, as (action, reason).
     let mut by_step: BTreeMap<usize, Vec<&Decision>> = BTreeMap::new();

@@ -95,6 +95,7 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
         fine_tune_steps: if has_basis { cfg.fine_tune_steps } else { 0 },
         anneal: 0,
         horizon: 0,
+        target: None,
     };
     match model.ir.latent.op.rank_control() {
         Some(Rank::Adaptive {
@@ -104,7 +105,9 @@ pub fn plan(model: &Model, cfg: &TrainIr) -> Controller {
             tolerance,
             window,
             max_steps: _,
+            target,
         }) => {
+            opts.target = *target;
             opts.window = *window;
             opts.tolerance = *tolerance;
             opts.patience = *patience;

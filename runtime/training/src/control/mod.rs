@@ -93,6 +93,10 @@ pub struct Options {
     /// rate, to reach the target before the rank is given up (0: no trend test).
     #[serde(default)]
     pub horizon: usize,
+    /// The `library` search: a target given outright (the library's `perf_loss`); the
+    /// warm-up ends at the first step whose loss is below it.
+    #[serde(default)]
+    pub target: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -668,6 +672,16 @@ impl Controller {
     /// The library's warm-up: the target is the running mean once `INIT_PATIENCE` steps
     /// were within `INIT_TOLERANCE` of it.
     fn library_warmup(&mut self, near: Option<(f64, f64)>, out: &mut Vec<Decision>) {
+        if let Some(given) = self.opts.target {
+            // `perf_loss` without `patience_init`: only a step below it ends the warm-up.
+            let loss = self.last_loss.unwrap_or(f64::INFINITY);
+            if loss < given {
+                self.target = Some(given);
+                let why = format!("the loss {loss:.6} is below the given target {given:.6}");
+                self.library_descend(out, why);
+            }
+            return;
+        }
         let Some((mean, d)) = near else { return };
         if d >= library::INIT_TOLERANCE {
             return;
@@ -685,6 +699,11 @@ impl Controller {
             100.0 * library::INIT_TOLERANCE,
             self.opts.window
         );
+        self.library_descend(out, why);
+    }
+
+    /// The warm-up has its target: keep this rank and start down from it.
+    fn library_descend(&mut self, out: &mut Vec<Decision>, why: String) {
         self.save(out, why);
         self.hi = self.k;
         if self.k == 1 {

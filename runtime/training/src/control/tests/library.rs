@@ -115,3 +115,41 @@ fn a_restored_library_controller_decides_like_the_original() {
     assert!(a.done() && !decided.is_empty());
     assert_eq!(a.search_steps(), b.search_steps());
 }
+
+#[test]
+fn a_target_given_outright_ends_the_warm_up_at_the_first_step_below_it() {
+    let opts = Options {
+        target: Some(30.0),
+        ..library_opts()
+    };
+    let mut c = Controller::adaptive(Search::Library, 6, opts);
+    let log = run(&mut c, &mut Sim::new(3));
+    // The Sim's loss at k = 6 is 1 + 99 · 0.98^t: below 30 first at step t = 62.
+    let first = (1..)
+        .find(|t| 1.0 + 99.0 * 0.98f64.powi(*t) < 30.0)
+        .unwrap();
+    assert_eq!(
+        (log[1].step, log[1].action.clone()),
+        (first as usize, Action::Save { k: 6 })
+    );
+    assert_eq!(log[1].target, Some(30.0));
+    assert!(
+        log[1]
+            .reason
+            .contains("is below the given target 30.000000"),
+        "{}",
+        log[1].reason
+    );
+    // The target decides k*: ranks 2 and 1 (floors 6 and 11) reach 30, not 3.
+    assert_eq!(c.k_star(), Some(1));
+    let tight = Options {
+        target: Some(3.0),
+        ..library_opts()
+    };
+    let mut c = Controller::adaptive(Search::Library, 6, tight);
+    // Lowering the rank costs a jump, so a rank below 3 does not start under the target.
+    let mut sim = Sim::new(3);
+    sim.jump = 5.0;
+    run(&mut c, &mut sim);
+    assert_eq!(c.k_star(), Some(3));
+}

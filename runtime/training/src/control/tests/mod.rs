@@ -91,6 +91,7 @@ fn opts(max_steps: usize, fine_tune_steps: usize) -> Options {
         fine_tune_steps,
         anneal: 0,
         horizon: 0,
+        target: None,
     }
 }
 
