@@ -27,6 +27,17 @@ fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
     }
 }
 
+/// `rrae run case.rrae --out DIR -q` in the scratch folder, running on by itself.
+fn background_run(s: &Scratch, dir: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_rrae"))
+        .args(["run", "case.rrae", "--out", dir, "-q"])
+        .current_dir(&s.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -208,13 +219,7 @@ eval {
 fn a_second_run_into_a_busy_folder_is_refused_and_the_first_is_untouched() {
     let s = scratch("lock");
     s.write("case.rrae", SMALL_RUN.replace("STEPS", "200000"));
-    let mut first = Command::new(env!("CARGO_BIN_EXE_rrae"))
-        .args(["run", "case.rrae", "--out", "run", "-q"])
-        .current_dir(&s.0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = background_run(&s, "run");
     // Wait until the first run has logged a few steps.
     let losses = s.0.join("run/losses.csv");
     wait_for("the first run's third step", || {
@@ -1061,13 +1066,7 @@ fn eval_refuses_another_models_weights_and_changes_nothing() {
 fn compare_of_a_live_run_says_it_is_still_training() {
     let s = scratch("comparelive");
     s.write("case.rrae", SMALL_RUN.replace("STEPS", "100000000"));
-    let mut run = Command::new(env!("CARGO_BIN_EXE_rrae"))
-        .args(["run", "case.rrae", "--out", "live", "-q"])
-        .current_dir(&s.0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut run = background_run(&s, "live");
     wait_for("the run's lock", || s.0.join("live/.lock").is_file());
     let out = s.rrae(&["compare", "live", "--out", "cmp"]);
     let err = text(&out.stderr);

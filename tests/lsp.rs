@@ -79,6 +79,18 @@ impl Client {
         }
     }
 
+    /// A started server past the initialize handshake (its capabilities checked).
+    fn initialized() -> Client {
+        let mut c = Client::start();
+        let init = c.request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": {}}),
+        );
+        assert_eq!(init["capabilities"]["hoverProvider"], json!(true), "{init}");
+        c.notify("initialized", json!({}));
+        c
+    }
+
     fn send(&mut self, msg: Value) {
         let body = msg.to_string();
         let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
@@ -161,13 +173,7 @@ fn an_editor_session() {
     let uri = format!("file://{}", path.display());
     let doc = json!({"uri": uri});
 
-    let mut c = Client::start();
-    let init = c.request(
-        "initialize",
-        json!({"processId": null, "rootUri": null, "capabilities": {}}),
-    );
-    assert_eq!(init["capabilities"]["hoverProvider"], json!(true), "{init}");
-    c.notify("initialized", json!({}));
+    let mut c = Client::initialized();
 
     c.notify(
         "textDocument/didOpen",
@@ -356,13 +362,7 @@ fn an_editor_session() {
 /// diagnostic, not a hang.
 #[test]
 fn malformed_frames_get_error_replies_and_the_server_goes_on() {
-    let mut c = Client::start();
-    let init = c.request(
-        "initialize",
-        json!({"processId": null, "rootUri": null, "capabilities": {}}),
-    );
-    assert_eq!(init["capabilities"]["hoverProvider"], json!(true), "{init}");
-    c.notify("initialized", json!({}));
+    let mut c = Client::initialized();
     let raw = |c: &mut Client, bytes: &[u8]| {
         c.stdin
             .write_all(bytes)

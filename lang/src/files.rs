@@ -52,7 +52,38 @@ pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
 
 /// [`read_capped`] as UTF-8 text (a byte-order mark dropped, as in model files).
 pub fn read_text(path: &Path, cap: u64) -> Result<String, String> {
-    crate::loader::source_text(read_capped(path, cap)?)
+    source_text(read_capped(path, cap)?)
+}
+
+/// A source file's text: UTF-8, with a leading byte-order mark dropped (editors on
+/// Windows write one). Bytes that are not UTF-8 are an error naming where they are.
+pub fn source_text(bytes: Vec<u8>) -> Result<String, String> {
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.drain(..'\u{feff}'.len_utf8());
+            }
+            Ok(s)
+        }
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = &bytes[..at];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            let col = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
+            Err(format!(
+                "not UTF-8 text: byte 0x{:02x} at line {line}, column {col} (byte offset {at}); save the file as UTF-8",
+                bytes[at]
+            ))
+        }
+    }
 }
 
 fn too_large(len: u64, cap: u64) -> String {

@@ -29,36 +29,8 @@ impl Loader for FsLoader {
     }
 }
 
-/// A source file's text: UTF-8, with a leading byte-order mark dropped (editors on
-/// Windows write one). Bytes that are not UTF-8 are an error naming where they are.
-pub fn source_text(bytes: Vec<u8>) -> Result<String, String> {
-    match String::from_utf8(bytes) {
-        Ok(mut s) => {
-            if s.starts_with('\u{feff}') {
-                s.drain(..'\u{feff}'.len_utf8());
-            }
-            Ok(s)
-        }
-        Err(e) => {
-            let bytes = e.as_bytes();
-            let at = e.utf8_error().valid_up_to();
-            let before = &bytes[..at];
-            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-            let line_start = before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1);
-            let col = String::from_utf8_lossy(&before[line_start..])
-                .chars()
-                .count()
-                + 1;
-            Err(format!(
-                "not UTF-8 text: byte 0x{:02x} at line {line}, column {col} (byte offset {at}); save the file as UTF-8",
-                bytes[at]
-            ))
-        }
-    }
-}
+/// A source file's text (`files.rs` reads text files; the loader is one reader of them).
+pub use crate::files::source_text;
 
 #[cfg(test)]
 mod tests {

@@ -536,13 +536,7 @@ impl Controller {
         };
         self.target = Some(m.last);
         let why = format!("{}; its mean is the target", self.stagnation(&m));
-        self.save(out, why);
-        self.hi = self.k;
-        if self.k == 1 {
-            self.finish(out, "k* = 1: there is no smaller rank".into());
-        } else {
-            self.next_probe(out);
-        }
+        self.descend_from_target(out, why);
     }
 
     /// The next rank to try below the best one (`hi`), or the end of the search.
@@ -678,7 +672,7 @@ impl Controller {
             if loss < given {
                 self.target = Some(given);
                 let why = format!("the loss {loss:.6} is below the given target {given:.6}");
-                self.library_descend(out, why);
+                self.descend_from_target(out, why);
             }
             return;
         }
@@ -699,11 +693,11 @@ impl Controller {
             100.0 * library::INIT_TOLERANCE,
             self.opts.window
         );
-        self.library_descend(out, why);
+        self.descend_from_target(out, why);
     }
 
     /// The warm-up has its target: keep this rank and start down from it.
-    fn library_descend(&mut self, out: &mut Vec<Decision>, why: String) {
+    fn descend_from_target(&mut self, out: &mut Vec<Decision>, why: String) {
         self.save(out, why);
         self.hi = self.k;
         if self.k == 1 {

@@ -8,21 +8,10 @@ fn descends_one_rank_per_target_reached_then_trains_at_k_to_the_end() {
     let mut c = Controller::descending(3, 6, opts(2000, 5));
     let log = run(&mut c, &mut Sim::new(2));
     use Action::*;
-    assert_eq!(
-        actions(&log),
-        vec![
-            SetK { k: 6 },
-            Save { k: 6 },
-            SetK { k: 5 },
-            Save { k: 5 },
-            SetK { k: 4 },
-            Save { k: 4 },
-            SetK { k: 3 },
-            Save { k: 3 },
-            FineTune { k: 3 },
-            Stop
-        ]
-    );
+    // Algorithm 1's path down to 3, then no probe of 2: fine-tuning at 3.
+    let mut path = down_from_6_to_3()[..8].to_vec();
+    path.extend([FineTune { k: 3 }, Stop]);
+    assert_eq!(actions(&log), path);
     assert_eq!(
         log[0].reason,
         "descending to k = 3 from k = min(batch, L) = 6"
