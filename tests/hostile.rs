@@ -69,6 +69,16 @@ fn npy(rows: usize, side: usize, claimed: Option<u64>) -> Vec<u8> {
     out
 }
 
+/// Twenty 4×4 samples whose values cycle through 0 … period − 1: data a model can fit.
+fn varied_npy(period: usize) -> Vec<u8> {
+    let mut data = npy(20, 4, None);
+    let n = data.len();
+    for (i, v) in data[n - 20 * 16 * 4..].chunks_mut(4).enumerate() {
+        v.copy_from_slice(&((i % period) as f32).to_le_bytes());
+    }
+    data
+}
+
 /// A small model on `data` (an `npy(…)` call), 4×4 inputs, latent 8, rank `k`.
 fn model(data: &str, k: usize, extra: &str) -> String {
     format!(
@@ -412,12 +422,7 @@ fn unreadable_text_is_named_with_its_place_and_invisible_characters_by_code_poin
 #[test]
 fn eval_works_from_another_folder_and_names_a_missing_run_folder() {
     let s = scratch("evalcwd");
-    let mut data = npy(20, 4, None);
-    let n = data.len();
-    for (i, v) in data[n - 20 * 16 * 4..].chunks_mut(4).enumerate() {
-        v.copy_from_slice(&((i % 5) as f32).to_le_bytes());
-    }
-    s.write("d.npy", &data);
+    s.write("d.npy", varied_npy(5));
     s.write("case.rrae", model("npy(train = \"d.npy\")", 2, ""));
     let run = s.rrae(&["run", "case.rrae", "--out", "run", "-q"]);
     assert!(run.status.success(), "{}", text(&run.stderr));
@@ -1018,12 +1023,7 @@ fn compare_and_sweep_take_their_output_folders_lock() {
 #[test]
 fn eval_refuses_another_models_weights_and_changes_nothing() {
     let s = scratch("evalforeign");
-    let mut data = npy(20, 4, None);
-    let n = data.len();
-    for (i, v) in data[n - 20 * 16 * 4..].chunks_mut(4).enumerate() {
-        v.copy_from_slice(&((i % 7) as f32).to_le_bytes());
-    }
-    s.write("d.npy", &data);
+    s.write("d.npy", varied_npy(7));
     s.write("a.rrae", model("npy(train = \"d.npy\")", 2, ""));
     s.write("b.rrae", model("npy(train = \"d.npy\")", 1, ""));
     for (file, dir) in [("a.rrae", "a"), ("b.rrae", "b")] {
