@@ -829,7 +829,7 @@ impl Controller {
                 format!("{why} before the descent reached k = {k}: the rank is fixed, k = {k}"),
             );
             self.k = k;
-        } else if self.stage == Stage::Probe {
+        } else if self.stage == Stage::Probe && self.floor == 0 {
             if let Some(best) = self.saved.filter(|&s| s != self.k) {
                 self.restore(
                     out,

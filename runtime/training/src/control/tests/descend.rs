@@ -106,3 +106,25 @@ fn a_restored_descending_controller_decides_like_the_original() {
     assert!(a.done() && !decided.is_empty());
     assert_eq!(a.search_steps(), None, "a descended rank is not a search");
 }
+
+#[test]
+fn a_budget_spent_while_k_itself_has_not_reached_the_target_still_ends_at_k() {
+    // True rank 3, floor 2: k = 2 never reaches the target; the budget ends it at 2,
+    // with no restore of 3 (a fixed rank is fixed).
+    let mut c = Controller::descending(
+        2,
+        6,
+        Options {
+            patience: 100_000,
+            ..opts(400, 1)
+        },
+    );
+    let log = run(&mut c, &mut Sim::new(3));
+    assert!(
+        !log.iter()
+            .any(|d| matches!(d.action, Action::Restore { .. })),
+        "{log:?}"
+    );
+    assert_eq!(c.k(), 2);
+    assert_eq!(log[log.len() - 2].action, Action::FineTune { k: 2 });
+}
