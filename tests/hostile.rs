@@ -29,11 +29,16 @@ fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
 
 /// `rrae run case.rrae --out DIR -q` in the scratch folder, running on by itself.
 fn background_run(s: &Scratch, dir: &str) -> std::process::Child {
+    background_run_to(s, dir, Stdio::null())
+}
+
+/// `background_run` with its standard error sent to `stderr`.
+fn background_run_to(s: &Scratch, dir: &str, stderr: Stdio) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_rrae"))
         .args(["run", "case.rrae", "--out", dir, "-q"])
         .current_dir(&s.0)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap()
 }
@@ -880,13 +885,7 @@ fn a_ctrl_c_at_the_end_of_a_run_ends_it_at_once_and_says_how_to_continue() {
         .replace("STEPS", "5")
         .replace("random_samples = 0", "random_samples = 15000");
     s.write("case.rrae", &src);
-    let child = Command::new(env!("CARGO_BIN_EXE_rrae"))
-        .args(["run", "case.rrae", "--out", "run", "-q"])
-        .current_dir(&s.0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = background_run_to(&s, "run", Stdio::piped());
     // model.safetensors is written when training is done, before evaluating.
     wait_for("the end of training", || {
         s.0.join("run/model.safetensors").is_file()
@@ -1092,13 +1091,7 @@ fn one_sigterm_during_the_evaluation_ends_the_run_at_once() {
         "case.rrae",
         "data b = gaussian_bumps(grid = 64, train_per_axis = 4, test = 4)\nmodel small {\n    input [1, 64, 64]\n    encoder { flatten linear(16) }\n    latent svd_truncate(k = 2)\n    decoder { linear(4096) reshape([1, 64, 64]) }\n}\ntrain {\n    steps = 2\n    fine_tune_steps = 1\n    batch = 8\n}\neval {\n    random_samples = 10000\n    interpolation_pairs = 1\n}\n",
     );
-    let run = Command::new(env!("CARGO_BIN_EXE_rrae"))
-        .args(["run", "case.rrae", "--out", "run", "-q"])
-        .current_dir(&s.0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let run = background_run_to(&s, "run", Stdio::piped());
     // Training is done once the weights are written; 10,000 samples' bump fits follow.
     wait_for("the trained weights", || {
         s.0.join("run/model.safetensors").is_file()

@@ -164,15 +164,11 @@ mod tests {
             .status()
             .unwrap(); // ok: test
         assert!(ok.success());
-        let t = std::time::Instant::now();
+        // A blocking open would never return here (no writer ever comes).
         let e = read_capped(&fifo, TEXT_CAP).unwrap_err();
         assert!(
             e.starts_with("is a FIFO (named pipe), not a regular file"),
             "{e}"
-        );
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(5),
-            "it did not block"
         );
         let e = read_capped(Path::new("/dev/zero"), TEXT_CAP).unwrap_err();
         assert!(e.starts_with("is a device, not a regular file"), "{e}");

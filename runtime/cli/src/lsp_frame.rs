@@ -170,6 +170,7 @@ mod tests {
         let mut out = vec![];
         loop {
             match read_frame(&mut r).unwrap() {
+                // ok: test
                 Frame::End => return out,
                 f => out.push(f),
             }

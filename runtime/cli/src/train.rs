@@ -138,6 +138,15 @@ fn stepping() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     STEPPING.get_or_init(Default::default).clone()
 }
 
+/// Ends the process from the signal handler, saying how the run continues.
+fn quit_now(lead: &str) -> ! {
+    match RUN_DIR.get() {
+        Some((dir, file)) => errln!("\n{lead}: `{}` continues from the last checkpoint; if training had finished, `rrae eval {}` evaluates its model.safetensors and writes model.rra", resume_command(file, dir), dir.display()),
+        None => errln!("\n{lead}"),
+    }
+    std::process::exit(130)
+}
+
 fn stop_on_signals() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     static STOP: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
         std::sync::OnceLock::new();
@@ -148,25 +157,12 @@ fn stop_on_signals() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
         let first = std::sync::Mutex::new(None::<std::time::Instant>);
         let handler = ctrlc::set_handler(move || {
             let mut first = first.lock().unwrap_or_else(|e| e.into_inner());
-            // Loading data or evaluating: there is no step to stop after.
-            let at_once = first.is_none() && !steps.load(Ordering::SeqCst);
             match *first {
-                _ if at_once => {
-                    if let Some((dir, file)) = RUN_DIR.get() {
-                        let d = dir.display();
-                        errln!("\nstopped outside the training steps (loading data or evaluating): `{}` continues from the last checkpoint; if training had finished, `rrae eval {d}` evaluates its model.safetensors and writes model.rra", resume_command(file, dir));
-                    } else {
-                        errln!("\nstopped");
-                    }
-                    std::process::exit(130)
+                // Loading data or evaluating: there is no step to stop after.
+                None if !steps.load(Ordering::SeqCst) => {
+                    quit_now("stopped outside the training steps (loading data or evaluating)")
                 }
-                Some(t) if t.elapsed().as_secs_f64() >= 1.0 => {
-                    if let Some((dir, file)) = RUN_DIR.get() {
-                        let d = dir.display();
-                        errln!("\nquit at once: `{}` continues from the last checkpoint; if training had finished, `rrae eval {d}` evaluates its model.safetensors and writes model.rra", resume_command(file, dir));
-                    }
-                    std::process::exit(130)
-                }
+                Some(t) if t.elapsed().as_secs_f64() >= 1.0 => quit_now("quit at once"),
                 Some(_) => {}
                 None => {
                     *first = Some(std::time::Instant::now());

@@ -840,7 +840,17 @@ impl Controller {
         }
         let why = match self.stage {
             Stage::Fixed => "the training steps are done".to_string(),
-            _ if self.floor > 0 => format!("the training steps are done at k = {}", self.k),
+            // A descended rank ends where it is fixed, whatever its stage.
+            Stage::Warmup
+            | Stage::Probe
+            | Stage::Grow
+            | Stage::Settle
+            | Stage::FineTune
+            | Stage::Done
+                if self.floor > 0 =>
+            {
+                format!("the training steps are done at k = {}", self.k)
+            }
             Stage::Warmup => format!("{why} before the loss stagnated: k* = {}", self.k),
             _ => format!("{why}: k* = {}", self.k),
         };
