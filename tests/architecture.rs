@@ -277,7 +277,14 @@ fn read_crate(dir: &Path) -> Crate {
             }
         }
         for (name, _) in CRATES {
-            if code.contains(&format!("{name}::")) {
+            // `rrae::` as a path's first segment, not the end of `vrrae::`.
+            let named = code.match_indices(&format!("{name}::")).any(|(i, _)| {
+                !code[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            });
+            if named {
                 to.insert(format!("crate {name}"));
             }
         }

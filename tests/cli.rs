@@ -232,7 +232,7 @@ fn run_writes_the_run_folder_with_metrics_losses_model_and_plots() {
     let csv = std::fs::read_to_string(out_dir.join("losses.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 40 + 10);
     assert!(
-        csv.starts_with("phase,step,k,loss,validation,ms\ntrain,0,2,"),
+        csv.starts_with("phase,step,k,loss,validation,penalty,ms\ntrain,0,2,"),
         "{csv}"
     );
     // No temporary file is left behind.

@@ -808,7 +808,7 @@ fn a_full_disk_loses_nothing_written_before_and_leaves_no_temporary() {
     assert_eq!(temporaries(&run), Vec::<String>::new());
     let losses = std::fs::read_to_string(run.join("losses.csv")).unwrap_or_default();
     assert!(
-        losses.starts_with("phase,step,k,loss,validation,ms\n"),
+        losses.starts_with("phase,step,k,loss,validation,penalty,ms\n"),
         "losses.csv emptied: {losses:?}"
     );
 }

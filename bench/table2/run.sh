@@ -14,7 +14,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 rrae=${RRAE:-$root/target/release/rrae}
 shared=$(cd "$root/.." && pwd)/shared
-models="rrae long diabolo irmae arrae"
+# MODELS: the files to run (default: the five of the paper's Table 2); bench/variational/run.sh
+# adds the VAE, VRRAE and LoRAE rows.
+models=${MODELS:-"rrae long diabolo irmae arrae"}
 for ds in "${@:-mnist fashion_mnist}"; do
     out=$root/runs/table2/$ds
     mkdir -p "$out/files"
@@ -31,7 +33,10 @@ for ds in "${@:-mnist fashion_mnist}"; do
             rm -rf "$out/$m"
             "$rrae" run "$file" --out "$out/$m" --save-images --quiet
         fi
-        runs+=("$out/$m")
+    done
+    # The comparison holds every finished run of the folder, in the tables' order.
+    for m in rrae long diabolo irmae arrae vae vrrae lorae; do
+        [ -f "$out/$m/metrics.json" ] && runs+=("$out/$m")
     done
     "$rrae" compare "${runs[@]}" --out "$out/compare"
 done

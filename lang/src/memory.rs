@@ -127,8 +127,8 @@ pub fn estimate(ir: &Ir) -> Memory {
         (train as f64, test as f64)
     });
     let batch = (ir.train.batch as f64).min(n_train.max(1.0));
-    let per_sample: f64 =
-        ir.encoder.iter().chain(&ir.decoder).map(layer).sum::<f64>() + 4.0 * l * F32;
+    let per_sample: f64 = ir.encoder.iter().chain(&ir.decoder).map(layer).sum::<f64>()
+        + ir.latent.op.saved(ir.latent.dim) as f64 * F32;
     let samples = (n_train + n_test) * dim * F32;
     let e = &ir.eval;
     let generated =

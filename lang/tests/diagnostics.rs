@@ -204,3 +204,36 @@ fn the_error_catalogue_in_docs_is_up_to_date() {
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(have == want, "docs/errors.md is out of date: run RRAE_BLESS=1 cargo test -p rrae-lang --test diagnostics");
 }
+
+/// The variational family's mistakes, caught before any data loads: a negative KL weight
+/// or nuclear-norm weight, a VRRAE rank past min(L, batch), and an adaptive-only option
+/// on a fixed variational rank (the VRRAE takes its rank as `svd_truncate` does).
+#[test]
+fn the_variational_operators_report_their_mistakes_like_their_snapshots() {
+    for (name, latent, code) in [
+        ("vae_negative_beta", "vae(beta = -1)", "E022"),
+        (
+            "vrrae_rank_too_large",
+            "vrrae(k = 80, beta = 0.001)",
+            "E034",
+        ),
+        ("vrrae_negative_beta", "vrrae(k = 2, beta = -0.5)", "E022"),
+        (
+            "vrrae_adaptive_option_on_a_fixed_rank",
+            "vrrae(k = 2, patience = 10)",
+            "E038",
+        ),
+        ("lorae_negative_lambda", "lorae(lambda = -0.001)", "E022"),
+    ] {
+        let case = Case {
+            code,
+            name,
+            files: &[],
+            src: with("svd_truncate(k = 2)", latent),
+            set: &[],
+        };
+        let (got, rendered) = run(&case);
+        assert_eq!(got, Some(code), "{name}:\n{rendered}");
+        insta::assert_snapshot!(format!("variational_{name}"), rendered);
+    }
+}

@@ -26,7 +26,7 @@ fn check(path: &Path) -> rrae_lang::Checked {
 }
 
 #[test]
-fn the_zoo_has_all_eleven_variants() {
+fn the_zoo_has_all_fourteen_variants() {
     let names: Vec<String> = model_files()
         .iter()
         .map(|p| p.file_stem().unwrap().to_string_lossy().into())
@@ -43,6 +43,9 @@ fn the_zoo_has_all_eleven_variants() {
         "fixed_basis",
         "learned_basis",
         "parsimonious_arrae",
+        "vae",
+        "vrrae",
+        "lorae",
     ] {
         assert!(
             names.iter().any(|n| n == want),
@@ -77,18 +80,28 @@ fn every_model_differs_from_rrae_in_exactly_one_line() {
     }
 }
 
-/// The image zoos (`models/mnist/`, `models/fashion_mnist/`): Table 2's five models and
-/// the Sparse and Contractive AEs of Table 1, each one line away from its folder's
-/// `rrae.rrae`, all checking (shapes only: the checker reads no data) with the latent
-/// operator each name promises.
+/// The image zoos (`models/mnist/`, `models/fashion_mnist/`): Table 2's five models, the
+/// Sparse and Contractive AEs of Table 1 and the authors' VAE, VRRAE and LoRAE, each one
+/// line away from its folder's `rrae.rrae`, all checking (shapes only: the checker reads
+/// no data) with the latent operator each name promises.
 #[test]
-fn the_image_zoos_have_seven_models_one_line_apart() {
+fn the_image_zoos_have_ten_models_one_line_apart() {
     use rrae_lang::ir::{LatentOp, Rank};
     use rrae_lang::latent::identity::Identity;
     for (dir, k) in [("mnist", 16), ("fashion_mnist", 23)] {
         let base = std::fs::read_to_string(root().join(format!("models/{dir}/rrae.rrae"))).unwrap();
         let base: Vec<&str> = base.lines().collect();
-        for stem in ["long", "diabolo", "irmae", "arrae", "sparse", "contractive"] {
+        for stem in [
+            "long",
+            "diabolo",
+            "irmae",
+            "arrae",
+            "sparse",
+            "contractive",
+            "vae",
+            "vrrae",
+            "lorae",
+        ] {
             let path = root().join(format!("models/{dir}/{stem}.rrae"));
             let text = std::fs::read_to_string(&path).unwrap();
             let lines: Vec<&str> = text.lines().collect();
@@ -118,6 +131,12 @@ fn the_image_zoos_have_seven_models_one_line_apart() {
             ir("contractive").latent.op,
             LatentOp::Contractive(_)
         ));
+        assert!(matches!(ir("vae").latent.op, LatentOp::Vae(_)));
+        assert!(
+            matches!(&ir("vrrae").latent.op, LatentOp::Vrrae(v) if v.rank == Rank::Fixed(k) && v.width == k)
+        );
+        assert!(matches!(ir("lorae").latent.op, LatentOp::Lorae(_)));
+        assert_eq!(ir("lorae").latent.params, 64 * 64);
     }
 }
 
@@ -176,6 +195,29 @@ fn latent_operators_have_the_documented_training_and_inference_forms() {
     assert_eq!(ir("sparse").latent.op.inference(), Inference::Sigmoid);
     assert_eq!(ir("irmae").latent.params, 4 * 64 * 64);
     assert_eq!(ir("learned_basis").latent.params, 64 * 2);
+    // The variational family samples its prior; the VRRAE projects as the RRAE does.
+    assert_eq!(
+        ir("vae").latent.op.inference(),
+        Inference::Variational {
+            basis: None,
+            rank: None
+        }
+    );
+    assert_eq!(ir("vae").latent.params, 2 * 64 * 65);
+    assert_eq!(
+        ir("vrrae").latent.op.inference(),
+        Inference::Variational {
+            basis: Some(Basis::Common),
+            rank: Some(2)
+        }
+    );
+    assert_eq!(ir("vrrae").latent.params, 2 * 3);
+    assert!(ir("vae").latent.op.prior() && ir("vrrae").latent.op.prior());
+    assert!(!ir("rrae").latent.op.prior() && !ir("lorae").latent.op.prior());
+    assert_eq!(
+        ir("lorae").latent.op.inference(),
+        Inference::LinearStack { l: 1 }
+    );
 }
 
 #[test]

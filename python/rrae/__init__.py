@@ -188,7 +188,8 @@ class Run:
     @property
     def losses(self) -> Dict[str, List[Any]]:
         """``losses.csv`` by column: phase, step, k, loss, validation (None where not
-        measured) and ms."""
+        measured), penalty (the latent operator's term of the loss: a VAE's KL, LoRAE's
+        nuclear norm; None where the model has none) and ms."""
         with (self.path / "losses.csv").open(newline="") as f:
             rows = list(csv.reader(f))
         head = rows[0]

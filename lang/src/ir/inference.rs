@@ -16,6 +16,18 @@ pub enum Basis {
     Learned,
 }
 
+impl Basis {
+    /// Where U_f comes from, as `rrae check` prints it.
+    pub fn describe(&self) -> String {
+        match self {
+            Basis::Common => "common basis of the per-batch truncated bases".into(),
+            Basis::File(p) => p.display().to_string(),
+            Basis::Fixed => "the fixed random basis".into(),
+            Basis::Learned => "the learned basis".into(),
+        }
+    }
+}
+
 /// The latent operator in its inference form.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Inference {
@@ -29,25 +41,37 @@ pub enum Inference {
         basis: Basis,
         rank: Option<usize>,
     },
+    /// A variational latent at inference: the mean of its Gaussian, with samples drawn
+    /// from the prior N(0, I). Without a basis (the VAE) μ is a linear map of y; with
+    /// one (the VRRAE) μ is the coefficients on U_f, `rank` as for `Project`.
+    Variational {
+        basis: Option<Basis>,
+        rank: Option<usize>,
+    },
 }
 
 impl fmt::Display for Inference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let k = |rank: &Option<usize>| rank.map_or("k*".to_string(), |k| k.to_string());
         match self {
+            Inference::Variational { basis: None, .. } => {
+                write!(f, "μ = linear(y) (L × L); samples from N(0, I_L)")
+            }
+            Inference::Variational {
+                basis: Some(basis),
+                rank,
+            } => write!(
+                f,
+                "project(U_f: {}, rank {}); μ = U_fᵀ y; samples from N(0, I_{})",
+                basis.describe(),
+                k(rank),
+                k(rank)
+            ),
             Inference::Identity => write!(f, "identity"),
             Inference::Sigmoid => write!(f, "sigmoid"),
             Inference::LinearStack { l } => write!(f, "linear_stack(l={l})"),
             Inference::Project { basis, rank } => {
-                let k = rank.map_or("k*".to_string(), |k| k.to_string());
-                match basis {
-                    Basis::Common => write!(
-                        f,
-                        "project(U_f: common basis of the per-batch truncated bases, rank {k})"
-                    ),
-                    Basis::File(p) => write!(f, "project(U_f: {}, rank {k})", p.display()),
-                    Basis::Fixed => write!(f, "project(U_f: the fixed random basis, rank {k})"),
-                    Basis::Learned => write!(f, "project(U_f: the learned basis, rank {k})"),
-                }
+                write!(f, "project(U_f: {}, rank {})", basis.describe(), k(rank))
             }
         }
     }

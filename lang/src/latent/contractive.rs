@@ -54,6 +54,10 @@ impl LatentDef for Contractive {
         Inference::Sigmoid
     }
 
+    fn penalty(&self) -> Option<&'static str> {
+        Some("β·‖∂h/∂x‖²_F")
+    }
+
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "contractive(beta={})", fmt_float(self.beta))
     }

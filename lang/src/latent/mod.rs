@@ -35,6 +35,9 @@ macro_rules! with_latent_ops {
             WeakSvd(weak_svd::WeakSvd),
             FixedBasis(fixed_basis::FixedBasis),
             LearnedBasis(learned_basis::LearnedBasis),
+            Vae(vae::Vae),
+            Vrrae(vrrae::Vrrae),
+            Lorae(lorae::Lorae),
         }
     };
 }
@@ -58,6 +61,20 @@ pub trait LatentDef: Clone + fmt::Debug + PartialEq + Sized {
     /// changes during training.
     fn rank_control(&self) -> Option<&svd_truncate::Rank> {
         None
+    }
+    /// Whether samples are decoded from the prior N(0, I) of the coefficients (the
+    /// variational models) rather than from a Gaussian fitted to the training ones.
+    fn prior(&self) -> bool {
+        false
+    }
+    /// The term the operator adds to the loss, as the loss plot's legend names it.
+    fn penalty(&self) -> Option<&'static str> {
+        None
+    }
+    /// Values per sample a training step keeps for the latent (the memory estimate):
+    /// the encoder's output, the decoder's input and their gradients.
+    fn saved(&self, dim: usize) -> usize {
+        4 * dim
     }
 }
 
@@ -106,6 +123,27 @@ macro_rules! define_latent_ops {
             pub fn params(&self, dim: usize) -> usize {
                 match self {
                     $(LatentOp::$variant(op) => op.params(dim),)*
+                }
+            }
+
+            /// See [`LatentDef::prior`].
+            pub fn prior(&self) -> bool {
+                match self {
+                    $(LatentOp::$variant(op) => op.prior(),)*
+                }
+            }
+
+            /// See [`LatentDef::penalty`].
+            pub fn penalty(&self) -> Option<&'static str> {
+                match self {
+                    $(LatentOp::$variant(op) => op.penalty(),)*
+                }
+            }
+
+            /// See [`LatentDef::saved`].
+            pub fn saved(&self, dim: usize) -> usize {
+                match self {
+                    $(LatentOp::$variant(op) => op.saved(dim),)*
                 }
             }
 

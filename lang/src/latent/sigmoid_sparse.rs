@@ -37,6 +37,10 @@ impl LatentDef for SigmoidSparse {
         Inference::Sigmoid
     }
 
+    fn penalty(&self) -> Option<&'static str> {
+        Some("β·KL(ρ ‖ mean activation)")
+    }
+
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (rho, beta) = (fmt_float(self.rho), fmt_float(self.beta));
         write!(f, "sigmoid_sparse(rho={rho}, beta={beta})")

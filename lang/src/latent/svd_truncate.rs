@@ -4,7 +4,7 @@ use super::identity::Identity;
 use super::{Cx, LatentDef, LatentOp};
 use crate::error::{ErrorKind, Result};
 use crate::ir::inference::{Basis, Inference};
-use crate::signature::{p, ArgTy::*, Dflt, OpSpec};
+use crate::signature::{p, ArgTy::*, Dflt, OpSpec, ParamSpec};
 use crate::value::{fmt_float, Value};
 use std::fmt;
 
@@ -128,21 +128,25 @@ const ADAPTIVE_ONLY: &[&str] = &[
     "target",
 ];
 
+/// The rank's parameters, shared with the variational RRAE (`vrrae`), which takes its
+/// rank the same way.
+pub const RANK_PARAMS: [ParamSpec; 10] = [
+    p("k", IntOrWord(&["adaptive"]), Dflt::Required, "rank kept per batch, or `adaptive` (aRRAE)"),
+    p("anneal", Int, Dflt::Absent, "fixed k only: steps over which the kept rank falls geometrically from min(batch, L) to k (default: k from the first step)"),
+    p("descend", Bool, Dflt::Absent, "fixed k only: reach k as the aRRAE descends, one rank each time the loss reaches the target set at min(batch, L), then train at k (default: false, k from the first step)"),
+    p("search", Word(SEARCHES), Dflt::Absent, "adaptive only: decreasing (Algorithm 1), parsimonious (k grows from 1), bisect, trend (Algorithm 1 that also gives up a rank off course), or library (the authors' library's rule)"),
+    p("horizon", Int, Dflt::Absent, "search = trend only: the most further steps a rank's loss may need at its recent rate to reach the target (5 · patience)"),
+    p("target", Float, Dflt::Absent, "search = library only: the target loss given outright (the library's perf_loss); the warm-up ends when a step's loss is below it (default: set by the warm-up)"),
+    p("patience", Int, Dflt::Absent, "adaptive only: steps of stagnation above the target before giving up on a k (500)"),
+    p("tolerance", Float, Dflt::Absent, "adaptive only: relative loss change that counts as stagnation (0.01)"),
+    p("window", Int, Dflt::Absent, "adaptive only: steps over which stagnation is measured; search = library: its running mean's length, 20 (100)"),
+    p("max_steps", Int, Dflt::Absent, "adaptive only: the most training steps the search may take, settling at k* included (the train block's steps)"),
+];
+
 impl LatentDef for Rank {
     const SPEC: OpSpec = OpSpec {
         name: "svd_truncate",
-        params: &[
-            p("k", IntOrWord(&["adaptive"]), Dflt::Required, "rank kept per batch, or `adaptive` (aRRAE)"),
-            p("anneal", Int, Dflt::Absent, "fixed k only: steps over which the kept rank falls geometrically from min(batch, L) to k (default: k from the first step)"),
-            p("descend", Bool, Dflt::Absent, "fixed k only: reach k as the aRRAE descends, one rank each time the loss reaches the target set at min(batch, L), then train at k (default: false, k from the first step)"),
-            p("search", Word(SEARCHES), Dflt::Absent, "adaptive only: decreasing (Algorithm 1), parsimonious (k grows from 1), bisect, trend (Algorithm 1 that also gives up a rank off course), or library (the authors' library's rule)"),
-            p("horizon", Int, Dflt::Absent, "search = trend only: the most further steps a rank's loss may need at its recent rate to reach the target (5 · patience)"),
-            p("target", Float, Dflt::Absent, "search = library only: the target loss given outright (the library's perf_loss); the warm-up ends when a step's loss is below it (default: set by the warm-up)"),
-            p("patience", Int, Dflt::Absent, "adaptive only: steps of stagnation above the target before giving up on a k (500)"),
-            p("tolerance", Float, Dflt::Absent, "adaptive only: relative loss change that counts as stagnation (0.01)"),
-            p("window", Int, Dflt::Absent, "adaptive only: steps over which stagnation is measured; search = library: its running mean's length, 20 (100)"),
-            p("max_steps", Int, Dflt::Absent, "adaptive only: the most training steps the search may take, settling at k* included (the train block's steps)"),
-        ],
+        params: &RANK_PARAMS,
         positional: 1,
         doc: "RRAE: Y ↦ U_k U_kᵀ Y per batch; inference projects on the common basis U_f",
     };
@@ -221,7 +225,7 @@ fn refuse(cx: &Cx, opts: &[&str], reason: &str) -> Result<()> {
     match opts.iter().find(|o| cx.b.given(o)) {
         Some(opt) => Err(ErrorKind::OptionConflict {
             span: cx.b.span(opt),
-            op: "svd_truncate".into(),
+            op: cx.b.op.clone(),
             option: opt.to_string(),
             reason: reason.into(),
         }

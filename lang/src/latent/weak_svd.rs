@@ -41,6 +41,10 @@ impl LatentDef for WeakSvd {
         }
     }
 
+    fn penalty(&self) -> Option<&'static str> {
+        Some("β·‖Y − Y_k‖_F")
+    }
+
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "weak_svd(k={}, beta={})", self.k, fmt_float(self.beta))
     }

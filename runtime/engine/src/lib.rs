@@ -12,6 +12,7 @@ pub mod latent;
 pub mod layer;
 pub mod linalg;
 pub mod model;
+pub mod noise;
 pub mod ops;
 pub mod optim;
 pub mod params;

@@ -30,6 +30,9 @@ pub struct Model {
     /// decoder's: computed on the global batch in a data-parallel step, so their
     /// gradients are the same on every rank and are not summed over ranks.
     pub latent_params: std::ops::Range<usize>,
+    /// The encoder at inference: `encoder`, then what the latent map keeps once
+    /// training ends ([`Latent::inference_layers`], a VAE's μ map).
+    pub inference_encoder: Vec<Lowered>,
 }
 
 pub use crate::profile::Profile;
@@ -54,6 +57,11 @@ impl Model {
         let encoder_params = cx.params.params.len();
         latent.latent_params(&mut cx);
         let latent_params = encoder_params..cx.params.params.len();
+        let inference_encoder = encoder
+            .iter()
+            .cloned()
+            .chain(latent.inference_layers())
+            .collect();
         let decoder = ir
             .decoder
             .iter()
@@ -67,6 +75,7 @@ impl Model {
             params,
             encoder_params,
             latent_params,
+            inference_encoder,
         })
     }
 

@@ -18,6 +18,7 @@
 
 use crate::device::Device;
 use crate::error::{EngineError, Result};
+use crate::noise::Noise;
 use crate::tensor::Real;
 
 /// What the tape itself needs from a device: zeros for a gradient accumulated in
@@ -79,6 +80,8 @@ pub struct Tape<'p, D: Device, E: Real> {
     wants: Vec<bool>,
     /// (the op's output, its backward), in the order the forward ran.
     ops: Vec<(usize, BackwardOp<D, E>)>,
+    /// The step's normal draws, for a training tape that samples ([`Tape::with_noise`]).
+    noise: Option<Noise>,
 }
 
 /// What a backward closure sees: the forward's values and the gradients so far.
@@ -123,7 +126,21 @@ impl<'p, D: Device + TapeKernel<E>, E: Real> Tape<'p, D, E> {
             values: vec![],
             wants: vec![],
             ops: vec![],
+            noise: None,
         }
+    }
+
+    /// The tape of training step `step` of a run seeded `seed`: a variational latent
+    /// samples its ε from [`Noise::new`]`(seed, step)`.
+    pub fn with_noise(mut self, seed: u64, step: u64) -> Self {
+        self.noise = Some(Noise::new(seed, step));
+        self
+    }
+
+    /// `n` standard normals from the step's stream; `None` on a tape without noise (an
+    /// inference tape), where a variational latent takes its mean.
+    pub fn normals(&mut self, n: usize) -> Option<Vec<f64>> {
+        self.noise.as_mut().map(|r| r.normals(n))
     }
 
     pub fn dev(&self) -> &D {

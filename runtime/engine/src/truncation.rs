@@ -80,6 +80,56 @@ impl Truncation {
     }
 }
 
+impl Truncation {
+    /// `∂ℓ/∂Y` (`L × batch`) from the gradient `gu` (`L × kept`) that reached the kept
+    /// basis `U_k` itself, as the variational RRAE differentiates it (the library's
+    /// `stable_SVD` rule, transposed): with `K = UᵀG − GᵀU` over the non-zero values,
+    /// `∂Y = U M Vᵀ + (I − UUᵀ) G S_k⁻¹ V_kᵀ`, `M_jl = s_l K_jl / (s_l² − s_j²)`.
+    /// A gap under the floor drops its term, as equal values do in the library: the
+    /// basis is not differentiable there.
+    pub fn basis_backward(&self, gu: &DMatrix<f64>) -> DMatrix<f64> {
+        let (l, batch) = (self.u.nrows(), self.v.nrows());
+        let k = self.kept.min(gu.ncols());
+        if k == 0 {
+            return DMatrix::zeros(l, batch);
+        }
+        let s0 = self.s[0];
+        let r = self
+            .s
+            .iter()
+            .take_while(|&&s| s > s0 * ZERO_SINGULAR)
+            .count();
+        let u = self.u.columns(0, r);
+        let v = self.v.columns(0, r);
+        let g = gu.columns(0, k);
+        // UᵀG, r × k: the only non-zero columns of UᵀG padded to r × r.
+        let utg = u.transpose() * g;
+        let floor = MIN_GAP.max(1e-12 * s0 * s0);
+        let mut m = DMatrix::<f64>::zeros(r, r);
+        for j in 0..r {
+            for c in 0..r {
+                if j == c {
+                    continue;
+                }
+                let a = if c < k { utg[(j, c)] } else { 0.0 };
+                let b = if j < k { utg[(c, j)] } else { 0.0 };
+                let (sj, sc) = (self.s[j], self.s[c]);
+                let gap = sc * sc - sj * sj;
+                if gap.abs() <= floor || a == b {
+                    continue;
+                }
+                m[(j, c)] = sc * (a - b) / gap;
+            }
+        }
+        let mut dy = u * m * v.transpose();
+        let resid = g - u * &utg;
+        let inv: Vec<f64> = (0..k).map(|i| 1.0 / self.s[i]).collect();
+        let scaled = DMatrix::from_fn(l, k, |i, c| resid[(i, c)] * inv[c]);
+        dy += scaled * self.v.columns(0, k).transpose();
+        dy
+    }
+}
+
 /// Truncates `x` (row-major `batch × L`, rows are samples) to rank `k`.
 pub fn project_rank_k(x: &[f64], batch: usize, l: usize, k: usize) -> Truncation {
     let y = from_rows(x, batch, l).transpose();

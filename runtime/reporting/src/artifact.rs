@@ -67,7 +67,15 @@ pub fn build(t: &Trainer, s: &Summary) -> art::Artifact {
         }
         None => art::Latent::Identity,
     };
-    let (coefficient_mean, coefficient_cov) = stats(s.coefficients);
+    // A variational model samples its prior N(0, I): the artifact's sampler draws
+    // `mean + chol(cov)·ε`, which with these is ε itself.
+    let (coefficient_mean, coefficient_cov) = if ir.latent.op.prior() {
+        let k = s.coefficients.ncols();
+        let eye = (0..k * k).map(|i| if i % (k + 1) == 0 { 1.0 } else { 0.0 });
+        (vec![0.0; k], eye.collect())
+    } else {
+        stats(s.coefficients)
+    };
     let d = t.data;
     let norm = d.norm;
     let examples = d.train[..(EXAMPLES.min(d.n_train()) * d.dim)]
@@ -112,7 +120,7 @@ pub fn build(t: &Trainer, s: &Summary) -> art::Artifact {
         ir: ir.to_string(),
         input: d.sample.iter().map(|&v| v as u32).collect(),
         latent_dim: t.model.latent_dim() as u32,
-        encoder: layer::artifact(&t.model.encoder, &t.model.params),
+        encoder: layer::artifact(&t.model.inference_encoder, &t.model.params),
         latent,
         decoder: layer::artifact(&t.model.decoder, &t.model.params),
         tensors,

@@ -369,7 +369,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         Ok(pred)
     }
 
-    /// Decodes samples from N(mean, cov) of the training coefficients (the bump fit
+    /// Decodes samples from N(mean, cov) of the training coefficients, or from the prior
+    /// N(0, I) of a variational model (the bump fit
     /// of samples and of training reconstructions `rec_train` for comparison).
     fn sample(
         &self,
@@ -386,10 +387,16 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         if count == 0 || n <= 1 {
             return Ok(vec![]);
         }
-        let mean = DVector::from_fn(k, |j, _| coeff.column(j).mean());
-        let centred = DMatrix::from_fn(n, k, |i, j| coeff[(i, j)] - mean[j]);
-        let cov = centred.transpose() * &centred / (n as f64 - 1.0);
-        let chol = cholesky_jittered(&cov);
+        // A variational model samples its prior N(0, I); the others a Gaussian fitted
+        // to the training coefficients.
+        let (mean, chol) = if self.t.model.ir.latent.op.prior() {
+            (DVector::zeros(k), DMatrix::identity(k, k))
+        } else {
+            let mean = DVector::from_fn(k, |j, _| coeff.column(j).mean());
+            let centred = DMatrix::from_fn(n, k, |i, j| coeff[(i, j)] - mean[j]);
+            let cov = centred.transpose() * &centred / (n as f64 - 1.0);
+            (mean, cholesky_jittered(&cov))
+        };
         let mut lat = Vec::with_capacity(count * l);
         for _ in 0..count {
             let e = DVector::from_fn(k, |_, _| StandardNormal.sample(rng));

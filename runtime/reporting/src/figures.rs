@@ -6,7 +6,7 @@
 use crate::error::Result;
 use crate::eval::{Gallery, Metrics};
 use crate::plot::{
-    captioned, image_grid, line_plot, Canvas, Figure, Series, BLUE, GREEN, GREY, ORANGE,
+    captioned, image_grid, line_plot, Canvas, Figure, Series, BLUE, GREEN, GREY, ORANGE, PALETTE,
 };
 use rrae_train::control::Action;
 use rrae_train::train::{Phase, Trainer};
@@ -64,32 +64,49 @@ pub fn write(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery) -> Result<()> {
         last_phase = Some(s.phase);
         validation.push(((x0 + s.step) as f64, v));
     }
+    // The latent operator's term of the training loss (a KL, a nuclear norm), where the
+    // model has one: the part of the blue curve that is not reconstruction.
+    let penalty: Vec<(f64, f64)> = t
+        .log
+        .iter()
+        .filter(|s| s.phase == Phase::Train)
+        .filter_map(|s| s.penalty.map(|p| (s.step as f64, p)))
+        .collect();
+    let penalty_name = t.model.ir.latent.op.penalty().unwrap_or("penalty");
     let loss_name = match t.model.ir.train.loss {
         rrae_lang::ir::Loss::RelativeL2 => "relative L2 error ‖x̂ − x‖ / ‖x‖ (%)",
         rrae_lang::ir::Loss::Mse => "mean squared error",
     };
+    let mut series = vec![
+        Series::indexed("training", &train, 0.0, BLUE),
+        Series::indexed(
+            "fine-tuning (decoder, on U_f)",
+            &fine,
+            train.len() as f64,
+            ORANGE,
+        ),
+        Series {
+            name: format!(
+                "validation (first {} test samples)",
+                rrae_train::validate::SAMPLES.min(t.data.test.len() / t.data.dim.max(1))
+            ),
+            points: validation,
+            colour: GREEN,
+        },
+    ];
+    if !penalty.is_empty() {
+        series.push(Series {
+            name: format!("of the training loss: {penalty_name}"),
+            points: penalty,
+            colour: PALETTE[4],
+        });
+    }
     line_plot(&Figure {
         title: format!("Loss of {} per step", t.model.ir.name),
         x_label: "step".into(),
         y_label: format!("{loss_name}, log scale"),
         log_y: true,
-        series: vec![
-            Series::indexed("training", &train, 0.0, BLUE),
-            Series::indexed(
-                "fine-tuning (decoder, on U_f)",
-                &fine,
-                train.len() as f64,
-                ORANGE,
-            ),
-            Series {
-                name: format!(
-                    "validation (first {} test samples)",
-                    rrae_train::validate::SAMPLES.min(t.data.test.len() / t.data.dim.max(1))
-                ),
-                points: validation,
-                colour: GREEN,
-            },
-        ],
+        series,
         marks,
     })
     .save(&dir.join("loss.png"))?;

@@ -19,12 +19,12 @@ use std::path::Path;
 
 /// The figures a run writes, in reading order, with what each shows.
 const FIGURES: &[(&str, &str)] = &[
-    ("loss.png", "Loss per step (log scale): training in blue, then fine-tuning in orange; the validation loss (test samples) in green."),
+    ("loss.png", "Loss per step (log scale): training in blue, then fine-tuning in orange; the validation loss (test samples) in green; where the latent operator adds a term to the loss (a VAE's or VRRAE's KL, LoRAE's nuclear norm, a sparsity, contractive or Weak RRAE penalty), that term in purple, named in the legend."),
     ("singular_values.png", "Normalised singular values by index: the encoder's latents (blue) and the latents the decoder sees (orange)."),
     ("singular_values_log.png", "The same singular values on a log scale: the rank the bottleneck keeps is where orange falls off."),
     ("reconstructions.png", "Training samples and their reconstructions: images in two rows (samples above), signals and vectors one panel each (sample grey, reconstruction blue)."),
     ("interpolations.png", "Interpolation between pairs of training samples, linear in the basis coefficients: images one pair per row (the ends are the pair), signals and vectors one panel per pair (from blue to orange)."),
-    ("samples.png", "Random samples: coefficients drawn from a Gaussian fitted to the training coefficients, decoded (signals and vectors overlaid, one colour each)."),
+    ("samples.png", "Random samples: coefficients drawn from a Gaussian fitted to the training coefficients (a VAE's and a VRRAE's from their prior N(0, I)), decoded (signals and vectors overlaid, one colour each)."),
     ("parametric.png", "Test samples predicted from their parameters alone (data with parameters): the latent interpolated between the training samples around them, decoded; truth beside or above the prediction."),
 ];
 

@@ -50,6 +50,10 @@ pub struct StepLog {
     /// logged).
     #[serde(default)]
     pub lr: f64,
+    /// The latent operator's term of `loss` (a KL, a nuclear norm, a sparsity or
+    /// contractive penalty), where the model has one and the step trained it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub penalty: Option<f64>,
 }
 
 /// Parameters and optimiser state, kept for a rank by `Action::Save`.
@@ -362,7 +366,8 @@ impl<'a> Trainer<'a> {
             total,
             base,
         };
-        let value = on_placed!(&mut self.placed, dev, res => step_on(&*dev, res, cx, idx, x))?;
+        let (value, penalty) =
+            on_placed!(&mut self.placed, dev, res => step_on(&*dev, res, cx, idx, x))?;
         self.stale = true;
         self.log.push(StepLog {
             phase,
@@ -372,6 +377,7 @@ impl<'a> Trainer<'a> {
             ms: t0.elapsed().as_secs_f64() * 1e3,
             validation: None,
             lr: learning_rate(&self.model.ir.train.schedule, base, step, total),
+            penalty,
         });
         Ok(value)
     }
@@ -467,7 +473,7 @@ impl<'a> Trainer<'a> {
     pub fn encode_all(&self, rows: &[f32]) -> Result<Vec<f32>> {
         let m = &self.model;
         Ok(
-            on_placed!(&self.placed, dev, _res => infer(dev, &m.encoder, &m.params, rows, self.data.dim, 256))?,
+            on_placed!(&self.placed, dev, _res => infer(dev, &m.inference_encoder, &m.params, rows, self.data.dim, 256))?,
         )
     }
 
@@ -519,14 +525,15 @@ impl<'a> Trainer<'a> {
 }
 
 /// One step on device `dev` with the parameters resident in `slot` (uploaded on the
-/// first step): the forward, the loss, the backward, the update; returns the loss.
+/// first step): the forward, the loss, the backward, the update; returns the loss and
+/// the latent operator's penalty within it, if any.
 fn step_on<D: Train>(
     dev: &D,
     slot: &mut Option<Resident<D>>,
     cx: StepCx<'_>,
     idx: &[usize],
     x: Vec<f32>,
-) -> Result<f64> {
+) -> Result<(f64, Option<f64>)> {
     let StepCx {
         phase,
         step,
@@ -557,9 +564,11 @@ fn step_on<D: Train>(
         None => (idx, x),
     };
     let kind = cx.model.ir.train.loss;
-    let mut tape = Tape::new(dev.clone());
+    // A variational latent's ε: a function of the seed and the step (`rrae_engine::noise`).
+    let mut tape = Tape::new(dev.clone()).with_noise(cx.model.ir.train.seed, step as u64);
     let params = res.bind(&mut tape, &cx.model.params);
     let x = tape.constant(dev.upload(&x), idx.len(), cx.dim);
+    let mut penalty_value = None;
     let l = match phase {
         Phase::Train => {
             let mut prof = cx.profile.take();
@@ -585,7 +594,10 @@ fn step_on<D: Train>(
                 None => loss(&mut tape, kind, pred?, x),
             };
             match penalty {
-                Some(p) => add(&mut tape, l, p)?,
+                Some(p) => {
+                    penalty_value = Some(tape.item(p));
+                    add(&mut tape, l, p)?
+                }
                 None => l,
             }
         }
@@ -642,7 +654,7 @@ fn step_on<D: Train>(
     res.update(dev, cx.opt, &grads, lr)?;
 
     healthy(dev)?;
-    Ok(value)
+    Ok((value, penalty_value))
 }
 
 /// Each gradient summed over the ranks in rank order, on the host, in one exchange for

@@ -90,6 +90,12 @@ pub trait LatentForm {
     fn basis(_state: &Self::State, _params: &ParamSet) -> BasisSource {
         BasisSource::None
     }
+
+    /// Layers inference runs after the encoder (and the artifact holds after it): the
+    /// part of the latent map that stays once training ends, a VAE's μ map.
+    fn inference_layers(_state: &Self::State) -> Vec<Lowered> {
+        vec![]
+    }
 }
 
 macro_rules! latent_forms {
@@ -168,6 +174,15 @@ macro_rules! latent_forms {
             pub fn sharding(&self) -> Sharding {
                 match self {
                     $(Latent::$variant(s) => <rrae_lang::latent::$module::$ty as LatentForm>::sharding(s),)*
+                }
+            }
+
+            /// See [`LatentForm::inference_layers`].
+            pub fn inference_layers(&self) -> Vec<Lowered> {
+                match self {
+                    $(Latent::$variant(s) => {
+                        <rrae_lang::latent::$module::$ty as LatentForm>::inference_layers(s)
+                    })*
                 }
             }
 

@@ -161,6 +161,23 @@ pub fn max_error_h(case: &Case, h: f64, f: impl Fn(&mut CheckTape, Var, &Params)
     worst
 }
 
+/// `a`'s values then `b`'s as one row, so that one check covers two outputs (a sample
+/// and its penalty) with their gradients summed.
+pub fn concat_scalar(tape: &mut CheckTape, a: Var, b: Var) -> Var {
+    let mut v = tape.download(a);
+    v.extend(tape.download(b));
+    let n = a.len();
+    let out = tape.output(Buf::from_vec(v.clone()), 1, v.len(), &[a, b]);
+    tape.on_backward(out, move |pass| {
+        if let Some(g) = pass.take_grad(out) {
+            pass.add_grad(a, Buf::from_vec(g[..n].to_vec()));
+            pass.add_grad(b, Buf::from_vec(g[n..].to_vec()));
+        }
+        Ok(())
+    });
+    out
+}
+
 pub fn close(a: &[f64], b: &[f64]) {
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(b) {

@@ -5,6 +5,7 @@ pub mod activation;
 pub mod conv2d;
 pub mod conv_transpose2d;
 pub mod elementwise;
+pub mod gaussian;
 pub mod gemm;
 pub mod host;
 pub mod linear;

@@ -1,4 +1,4 @@
-//! `losses.csv`: a row per step (phase, step, k, loss, validation, ms), written and
+//! `losses.csv`: a row per step (phase, step, k, loss, validation, penalty, ms), written and
 //! read through the `csv` crate. A resumed run starts the file again from the
 //! checkpoint's log, so steps logged after the checkpoint by a crashed run do not stay
 //! twice. The numbers are formatted here (the loss and the validation as Rust prints an
@@ -12,17 +12,19 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-/// The file's columns.
-pub const COLUMNS: [&str; 6] = ["phase", "step", "k", "loss", "validation", "ms"];
+/// The file's columns. The wall time stays last, so that a trace without timings is each
+/// row less its last field.
+pub const COLUMNS: [&str; 7] = ["phase", "step", "k", "loss", "validation", "penalty", "ms"];
 
 /// One row as its fields.
-fn fields(s: &StepLog) -> [String; 6] {
+fn fields(s: &StepLog) -> [String; 7] {
     [
         s.phase.name().to_string(),
         s.step.to_string(),
         s.k.to_string(),
         s.loss.to_string(),
         s.validation.map(|v| v.to_string()).unwrap_or_default(),
+        s.penalty.map(|v| v.to_string()).unwrap_or_default(),
         format!("{:.3}", s.ms),
     ]
 }
@@ -77,6 +79,9 @@ pub struct Row {
     #[serde(default)]
     pub validation: Option<f64>,
     pub ms: f64,
+    /// The latent operator's term of `loss`; absent in files written before it was.
+    #[serde(default)]
+    pub penalty: Option<f64>,
 }
 
 /// The rows of a `losses.csv` (files written before the validation column read too).
@@ -101,6 +106,7 @@ mod tests {
             ms: 1.23456,
             validation,
             lr: 1e-3,
+            penalty: (phase == Phase::Train && step == 1).then_some(0.25),
         }
     }
 
@@ -116,11 +122,12 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap(); // ok: test
         assert_eq!(
             text,
-            "phase,step,k,loss,validation,ms\ntrain,0,3,0.1,,1.235\ntrain,1,3,1.1,2.5,1.235\nfine_tune,0,3,0.1,,1.235\n"
+            "phase,step,k,loss,validation,penalty,ms\ntrain,0,3,0.1,,,1.235\ntrain,1,3,1.1,2.5,0.25,1.235\nfine_tune,0,3,0.1,,,1.235\n"
         );
         let rows = read(&path).unwrap(); // ok: test
         assert_eq!(rows.len(), 3);
         assert_eq!((rows[1].validation, rows[0].validation), (Some(2.5), None));
+        assert_eq!((rows[1].penalty, rows[0].penalty), (Some(0.25), None));
         assert_eq!(rows[2].phase, "fine_tune");
         // A file from before the validation column reads too; a damaged one is an error.
         std::fs::write(&path, "phase,step,k,loss,ms\ntrain,0,2,1.5,0.1\n").unwrap(); // ok: test

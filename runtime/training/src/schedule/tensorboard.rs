@@ -1,6 +1,6 @@
 //! TensorBoard's event file, written as the run goes: `tensorboard --logdir runs/`
 //! shows every run folder as a run, with the losses (training, fine-tuning,
-//! validation), the rank k and the learning rate as scalars, and the common basis's
+//! validation, the latent operator's penalty), the rank k and the learning rate as scalars, and the common basis's
 //! singular-value spectrum as a histogram.
 //!
 //! No maintained crate writes the format (tensorboard-rs, the one that exists, was
@@ -108,6 +108,9 @@ fn step_record(buf: &mut Vec<u8>, train_steps: &mut usize, s: &StepLog) {
     ];
     if let Some(v) = s.validation {
         values.push(("loss/validation", v));
+    }
+    if let Some(p) = s.penalty {
+        values.push(("loss/penalty", p));
     }
     record(buf, &event(global, Body::Scalars(&values)));
 }

@@ -347,6 +347,74 @@ fn svd_truncate_and_learned_basis() {
     same("learned basis ∂B", &d.download(&gdb), &cdb);
 }
 
+/// The variational family's kernels: the Gaussian sample and its KL (VAE, VRRAE), the
+/// VRRAE's coefficients and basis with their backwards, LoRAE's nuclear norm.
+#[test]
+#[ignore = "needs a CUDA GPU: bench/gpu_check.sh"]
+fn variational_latents_and_the_nuclear_norm() {
+    use crate::latent::lorae::NuclearKernel;
+    use crate::latent::vrrae::CoefficientsKernel;
+    use crate::ops::gaussian::{Cols, GaussianKernel};
+    let d = gpu();
+    let (n, l) = (64, 48);
+    let (m, v, e, g) = (
+        noise(n * l, 110),
+        noise(n * l, 111),
+        noise(n * l, 112),
+        noise(n * l, 113),
+    );
+    let up = |x: &[f32]| (d.upload(x), Cpu.upload(x));
+    let ((gm, cm), (gv, cv), (ge, ce), (gg, cg)) = (up(&m), up(&v), up(&e), up(&g));
+    same(
+        "reparameterise",
+        &d.download(&d.reparameterise(&gm, &gv, &ge)),
+        &Cpu.reparameterise(&cm, &cv, &ce),
+    );
+    same(
+        "reparameterise ∂log σ²",
+        &d.download(&d.reparameterise_backward(&gv, &ge, &gg)),
+        &Cpu.reparameterise_backward(&cv, &ce, &cg),
+    );
+    let cols = Cols { width: l, used: 20 };
+    same_value(
+        "kl",
+        d.kl_forward(&gm, &gv, cols, 0.01),
+        Cpu.kl_forward(&cm, &cv, cols, 0.01),
+    );
+    let ((gdm, gdv), (cdm, cdv)) = (
+        d.kl_backward(&gm, &gv, cols, 0.01, 1.5),
+        Cpu.kl_backward(&cm, &cv, cols, 0.01, 1.5),
+    );
+    same("kl ∂μ", &d.download(&gdm), &cdm);
+    same("kl ∂log σ²", &d.download(&gdv), &cdv);
+    let (k, width) = (5, 8);
+    let (gc, gut, gt) = d.coefficients_forward(&gm, n, l, k, width);
+    let (cc, cut, ct) = Cpu.coefficients_forward(&cm, n, l, k, width);
+    // Singular vectors are fixed up to sign by the same host SVD on the same f32 input.
+    same("vrrae coefficients", &d.download(&gc), &cc);
+    same("vrrae basis", &d.download(&gut), &cut);
+    let (hc, hu) = (noise(n * width, 114), noise(width * l, 115));
+    same(
+        "vrrae ∂y from ∂C",
+        &d.download(&d.coefficients_backward(&gt, &gm, &d.upload(&hc), width)),
+        &Cpu.coefficients_backward(&ct, &cm, &Cpu.upload(&hc), width),
+    );
+    same(
+        "vrrae ∂y from ∂U_kᵀ",
+        &d.download(&d.basis_backward(&gt, &d.upload(&hu), width)),
+        &Cpu.basis_backward(&ct, &Cpu.upload(&hu), width),
+    );
+    let w = noise(l * l, 116);
+    let ((gv, gd), (cv, cd)) = (
+        d.nuclear_forward(&d.upload(&w), l, l, 0.001),
+        Cpu.nuclear_forward(&Cpu.upload(&w), l, l, 0.001),
+    );
+    same_value("nuclear norm", gv, cv);
+    same("nuclear norm gradient", &d.download(&gd), &cd);
+    d.synchronize();
+    assert_eq!(d.failure(), None);
+}
+
 #[test]
 #[ignore = "needs a CUDA GPU: bench/gpu_check.sh"]
 fn optimisers_over_ten_steps() {

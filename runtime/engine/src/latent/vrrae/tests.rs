@@ -1,0 +1,92 @@
+use super::coefficients;
+use crate::ops::gaussian::{kl, reparameterise};
+use crate::ops::gradcheck::{constant, max_error, noise, values, Case};
+use crate::ops::linear::linear;
+use crate::ops::matmul::matmul;
+
+fn unwrap<T>(r: crate::Result<T>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}")) // ok: test
+}
+
+/// A batch of 5 latents of length 7 with well-separated singular values.
+fn batch() -> Case {
+    Case {
+        x: noise(35, 21),
+        rows: 5,
+        cols: 7,
+        mats: vec![],
+        vecs: vec![],
+    }
+}
+
+#[test]
+fn at_zero_noise_the_sample_is_the_rank_k_projection() {
+    let x = noise(35, 21);
+    let got = values(|t| {
+        let y = constant(t, &x, 5, 7);
+        let (c, ut) = coefficients(t, y, 2, 3);
+        unwrap(matmul(t, c, ut))
+    });
+    let want = crate::truncation::project_rank_k(&x, 5, 7, 2).output;
+    for (a, b) in got.iter().zip(&want) {
+        assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn coefficients_backward_matches_finite_differences() {
+    for (k, width) in [(2, 2), (3, 5), (5, 5)] {
+        let err = max_error(&batch(), |t, y, _| coefficients(t, y, k, width).0);
+        assert!(err < 1e-6, "C at k = {k}, width {width}: {err}");
+    }
+}
+
+#[test]
+fn basis_backward_matches_finite_differences() {
+    for (k, width) in [(1, 1), (2, 4), (4, 4)] {
+        let err = max_error(&batch(), |t, y, _| coefficients(t, y, k, width).1);
+        assert!(err < 1e-6, "U_kᵀ at k = {k}, width {width}: {err}");
+    }
+}
+
+/// The whole training form at a fixed ε: y → C, log σ² = C W + b, z = C + ε σ,
+/// U_k z, and the KL of the first k columns, differentiated in y, W and b together.
+#[test]
+fn the_variational_latent_and_its_kl_match_finite_differences() {
+    let (k, width) = (2, 3);
+    let eps = noise(5 * width, 4);
+    let mut case = batch();
+    case.mats = vec![(noise(width * width, 5), width, width)];
+    case.vecs = vec![noise(width, 6)];
+    let err = max_error(&case, |t, y, p| {
+        let (c, ut) = coefficients(t, y, k, width);
+        let logvar = unwrap(linear(t, c, p.mats[0], Some(p.vecs[0])));
+        let e = constant(t, &eps, 5, width);
+        let z = unwrap(reparameterise(t, c, logvar, e));
+        let out = unwrap(matmul(t, z, ut));
+        // Both terms in one checked output: the sample, then the KL.
+        let penalty = unwrap(kl(t, c, logvar, k, 0.7));
+        crate::ops::gradcheck::concat_scalar(t, out, penalty)
+    });
+    assert!(err < 1e-6, "{err}");
+}
+
+/// More samples than latent entries (`batch > L`): every direction of the latent space
+/// is spanned, so the basis's gradient has no orthogonal complement term.
+#[test]
+fn the_basis_gradient_holds_when_the_batch_outnumbers_the_latent() {
+    let case = Case {
+        x: noise(36, 22),
+        rows: 9,
+        cols: 4,
+        mats: vec![],
+        vecs: vec![],
+    };
+    for k in [1, 2, 4] {
+        let err = max_error(&case, |t, y, _| {
+            let (c, ut) = coefficients(t, y, k, 4);
+            crate::ops::gradcheck::concat_scalar(t, c, ut)
+        });
+        assert!(err < 1e-6, "k = {k}: {err}");
+    }
+}
