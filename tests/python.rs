@@ -63,8 +63,8 @@ fn the_python_extension_agrees_with_the_cli() {
         "pytest python/tests",
     );
     assert!(
-        log.contains("22 passed"),
-        "expected 22 passing tests:\n{log}"
+        log.contains("23 passed"),
+        "expected 23 passing tests:\n{log}"
     );
 }
 

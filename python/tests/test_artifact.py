@@ -117,3 +117,30 @@ def test_a_damaged_file_is_refused(artifact, tmp_path):
         rrae.open(bad)
     with pytest.raises(OSError):
         rrae.open(tmp_path / "missing.rra")
+
+
+@pytest.fixture(scope="session")
+def vae_artifact(tmp_path_factory):
+    run = tmp_path_factory.mktemp("vae")
+    src = (ROOT / "tests/fixtures/tiny.rrae").read_text()
+    vae = src.replace("svd_truncate(k = 2)", "vae(beta = 0.01)")
+    assert vae != src
+    (run / "vae.rrae").write_text(vae)
+    cli("run", run / "vae.rrae", "--out", run / "out", "--quiet")
+    return run / "out" / "model.rra"
+
+
+def test_a_vae_samples_its_prior_as_the_cli_does(vae_artifact, tmp_path):
+    """A VAE's coefficients are its latent (k = L) and its samples are the decoder on
+    N(0, I) draws: Python, `rrae sample` and `rrae decode` of unit draws agree."""
+    model = rrae.open(vae_artifact)
+    assert model.k == 8
+    cli("sample", vae_artifact, "-n", 4, "--seed", 7, "--out", tmp_path / "s.npy")
+    got = model.sample(4, seed=7)
+    assert np.array_equal(got.astype(np.float64), np.load(tmp_path / "s.npy"))
+    # μ of a training-like input is finite, and decoding zeros (the prior's mean) is the
+    # decoder's output at the origin, the same in Python and the CLI.
+    zero = np.zeros((1, model.k), dtype=np.float32)
+    np.save(tmp_path / "z.npy", zero)
+    cli("decode", vae_artifact, tmp_path / "z.npy", "--out", tmp_path / "d.npy")
+    assert np.array_equal(model.decode(zero).astype(np.float64), np.load(tmp_path / "d.npy"))
