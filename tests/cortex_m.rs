@@ -11,6 +11,10 @@ extern crate alloc;
 #[path = "../examples/cortex-m/src/workload.rs"]
 mod workload;
 
+#[path = "common/npy.rs"]
+mod npy;
+use npy::{npy_f32, npy_f64_values};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -50,40 +54,10 @@ fn on_board(model: &Path) -> Output {
         .unwrap_or_else(|e| panic!("cargo run for the board: {e}")) // ok: test
 }
 
-/// A `.npy` of f32 rows (what `rrae decode` reads).
-fn npy_f32(rows: &[Vec<f32>]) -> Vec<u8> {
-    let width = rows.first().map_or(0, Vec::len);
-    let mut header = format!(
-        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {width}), }}",
-        rows.len()
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((header.len() as u16).to_le_bytes());
-    out.extend(header.as_bytes());
-    out.extend(rows.iter().flatten().flat_map(|v| v.to_le_bytes()));
-    out
-}
-
 /// The rows of `n` values of an f64 `.npy` (what `rrae sample` and `rrae decode`
 /// write), as the f32 values they were computed as (f32 → f64 is exact).
 fn npy_rows(path: &Path, n: usize) -> Vec<Vec<f32>> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())); // ok: test
-    assert!(
-        bytes.starts_with(b"\x93NUMPY"),
-        "{} is not a .npy",
-        path.display()
-    );
-    let header = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
-    let text = String::from_utf8_lossy(&bytes[10..10 + header]);
-    assert!(text.contains("'<f8'"), "{text}");
-    let values: Vec<f32> = bytes[10 + header..]
-        .chunks_exact(8)
-        .map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])) as f32)
-        .collect();
+    let values: Vec<f32> = npy_f64_values(path).into_iter().map(|v| v as f32).collect();
     values.chunks(n).map(<[f32]>::to_vec).collect()
 }
 

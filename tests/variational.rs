@@ -6,6 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "common/npy.rs"]
+mod npy;
+use npy::{npy_f32, npy_f64_values};
+
 const TINY: &str = include_str!("fixtures/tiny.rrae");
 
 fn rrae(args: &[&str]) -> Output {
@@ -48,34 +52,6 @@ fn trace(dir: &Path) -> Vec<String> {
     csv.lines()
         .skip(1)
         .map(|l| l.split(',').take(4).collect::<Vec<_>>().join(","))
-        .collect()
-}
-
-/// An f32 `.npy` of rows (what `rrae decode` reads).
-fn npy_f32(rows: &[Vec<f32>]) -> Vec<u8> {
-    let width = rows.first().map_or(0, Vec::len);
-    let mut header = format!(
-        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {width}), }}",
-        rows.len()
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((header.len() as u16).to_le_bytes());
-    out.extend(header.as_bytes());
-    out.extend(rows.iter().flatten().flat_map(|v| v.to_le_bytes()));
-    out
-}
-
-/// The values of an f64 `.npy` (what `rrae sample` and `rrae decode` write).
-fn npy_values(path: &Path) -> Vec<f64> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())); // ok: test
-    let header = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
-    bytes[10 + header..]
-        .chunks_exact(8)
-        .map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
         .collect()
 }
 
@@ -174,7 +150,7 @@ fn a_variational_artifact_samples_its_prior_bit_for_bit() {
             d.to_str().unwrap_or(""),
         ]);
         assert!(out.status.success(), "{}", text(&out.stderr));
-        let (sv, dv) = (npy_values(&s), npy_values(&d));
+        let (sv, dv) = (npy_f64_values(&s), npy_f64_values(&d));
         assert_eq!(sv.len(), 5 * 256);
         assert_eq!(
             sv, dv,
