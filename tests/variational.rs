@@ -159,6 +159,44 @@ fn a_variational_artifact_samples_its_prior_bit_for_bit() {
     }
 }
 
+/// `sample_prior = false` gives a VAE the fitted Gaussian every other latent samples: the
+/// artifact holds the training coefficients' mean (and `rrae sample` draws around it), and
+/// the training itself is the prior run's, loss for loss (the eval block trains nothing).
+#[test]
+fn a_vae_told_not_to_sample_its_prior_stores_the_fitted_gaussian() {
+    let f = tiny_with("vae_fitted", "vae(beta = 0.01)");
+    let (prior, fitted) = (f.with_file_name("prior"), f.with_file_name("fitted"));
+    let out = run(&f, &prior, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&f, &fitted, &["--set", "eval.sample_prior=false"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(trace(&prior), trace(&fitted));
+    let k = 8;
+    let coefficients = npy_f64_values(&fitted.join("coefficients.npy"));
+    assert_eq!(coefficients.len() % k, 0);
+    let n = coefficients.len() / k;
+    let m = rrae_artifact::Mapped::read(fitted.join("model.rra")).unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let view = rrae_artifact::View::open(m.bytes()).unwrap_or_else(|e| panic!("{e}")); // ok: test
+    let stored: Vec<f64> = view
+        .artifact()
+        .coefficient_mean
+        .iter()
+        .map(|v| v.to_native())
+        .collect();
+    assert_eq!(stored.len(), k);
+    for (j, got) in stored.iter().enumerate() {
+        let want = (0..n).map(|i| coefficients[i * k + j]).sum::<f64>() / n as f64;
+        assert!(
+            (got - want).abs() <= 1e-5 * (1.0 + want.abs()),
+            "coefficient {j}: the artifact's mean {got}, the training coefficients' {want}"
+        );
+    }
+    assert!(
+        stored.iter().any(|&v| v != 0.0),
+        "the prior's mean was stored"
+    );
+}
+
 /// ε is a function of the seed and the step: a VAE stopped at step 25 and resumed trains
 /// as the uninterrupted run does, loss for loss.
 #[test]

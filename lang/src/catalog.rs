@@ -294,7 +294,13 @@ pub const EVAL: OpSpec = OpSpec {
             "random_samples",
             Int,
             D::Int(250),
-            "samples from N(mean, cov) of the training coefficients",
+            "random samples to decode (see `sample_prior` for where they are drawn)",
+        ),
+        p(
+            "sample_prior",
+            Bool,
+            D::Absent,
+            "draw random samples from the prior N(0, I) (default: on for vae and vrrae; off: from N(mean, cov) of the training coefficients, every other latent's way)",
         ),
         p(
             "bump_fit",

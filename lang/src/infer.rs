@@ -10,6 +10,7 @@ use crate::latent::LATENT_OPS;
 use crate::layer::LAYERS;
 use crate::resolve::{LayerCall, Resolved};
 use crate::shape::Shape;
+use crate::signature::Bound;
 
 /// Infer one layer's output shape and parameter count.
 fn layer(call: &LayerCall, input: &Shape) -> Result<(Op, Shape, usize)> {
@@ -260,6 +261,7 @@ pub fn infer(r: &Resolved) -> Result<Ir> {
         } else {
             is_bumps
         },
+        sample_prior: sample_prior(eb, latent.op.prior())?,
     };
     Ok(Ir {
         name: r.model.clone(),
@@ -290,3 +292,23 @@ fn block_takes(name: &str, param: &str) -> bool {
 #[cfg(test)]
 #[path = "infer_tests.rs"]
 mod tests;
+
+/// `sample_prior` of the eval block: the latent's own choice unless given, and refused
+/// where the latent has no prior to sample (an RRAE's coefficients have no N(0, I) to
+/// match; drawing from it would decode noise without saying so).
+fn sample_prior(eb: &Bound, has_prior: bool) -> Result<bool> {
+    if !eb.given("sample_prior") {
+        return Ok(has_prior);
+    }
+    let on = eb.bool("sample_prior");
+    if on && !has_prior {
+        return Err(ErrorKind::OptionConflict {
+            span: eb.span("sample_prior"),
+            op: eb.op.clone(),
+            option: "sample_prior".into(),
+            reason: "only a latent with a prior (`vae`, `vrrae`) can sample N(0, I); this one samples a Gaussian fitted to its training coefficients".into(),
+        }
+        .into());
+    }
+    Ok(on)
+}

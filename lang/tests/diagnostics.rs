@@ -236,4 +236,15 @@ fn the_variational_operators_report_their_mistakes_like_their_snapshots() {
         assert_eq!(got, Some(code), "{name}:\n{rendered}");
         insta::assert_snapshot!(format!("variational_{name}"), rendered);
     }
+    // Sampling the prior of a latent that has none.
+    let case = Case {
+        code: "E038",
+        name: "sample_prior_without_a_prior",
+        files: &[],
+        src: format!("{OK}\neval {{\n    sample_prior = true\n}}\n"),
+        set: &[],
+    };
+    let (got, rendered) = run(&case);
+    assert_eq!(got, Some("E038"), "{rendered}");
+    insta::assert_snapshot!("variational_sample_prior_without_a_prior", rendered);
 }

@@ -494,6 +494,61 @@ fn with_latent(name: &str, latent: &str) -> rrae_lang::Checked {
     rrae_lang::check_str(name, &s)
 }
 
+/// Random samples come from the prior where the latent has one, and `sample_prior =
+/// false` in the eval block gives a VAE or a VRRAE the fitted Gaussian instead; the IR
+/// says which. An RRAE has no prior to sample: asking for it is refused (E038), not ignored.
+#[test]
+fn random_samples_come_from_the_prior_only_where_the_latent_has_one() {
+    let eval = |latent: &str, line: &str| {
+        let src = std::fs::read_to_string(root().join("models/rrae.rrae")).unwrap();
+        let s = src.replace("svd_truncate(k = 2)", latent).replace(
+            "random_samples = 250",
+            &format!("random_samples = 250\n    {line}"),
+        );
+        rrae_lang::check_str("s.rrae", &s)
+    };
+    let ir = |latent: &str, line: &str| eval(latent, line).result.unwrap();
+    for (latent, prior) in [
+        ("vae(beta = 0.001)", true),
+        ("vrrae(k = 2, beta = 0.001)", true),
+        ("svd_truncate(k = 2)", false),
+        ("lorae(lambda = 0.001)", false),
+    ] {
+        let got = ir(latent, "");
+        assert_eq!(got.eval.sample_prior, prior, "{latent}");
+        assert_eq!(
+            got.to_string().contains(", sample_prior"),
+            prior,
+            "{latent}"
+        );
+    }
+    for latent in ["vae(beta = 0.001)", "vrrae(k = 2, beta = 0.001)"] {
+        let fitted = ir(latent, "sample_prior = false");
+        assert!(!fitted.eval.sample_prior, "{latent}");
+        assert_eq!(
+            fitted.eval.sampled_from(),
+            "N(mean, cov) of the training coefficients"
+        );
+        assert_eq!(
+            ir(latent, "sample_prior = true").eval.sampled_from(),
+            "the prior N(0, I)"
+        );
+    }
+    // Off is every other latent's default, so saying it is allowed; on is refused.
+    assert!(
+        !ir("svd_truncate(k = 2)", "sample_prior = false")
+            .eval
+            .sample_prior
+    );
+    let refused = eval("svd_truncate(k = 2)", "sample_prior = true");
+    assert_eq!(
+        refused.result.as_ref().err().map(|e| e.code()),
+        Some("E038")
+    );
+    let text = refused.render_error().unwrap();
+    assert!(text.contains("only a latent with a prior"), "{text}");
+}
+
 /// Each `(latent line, code, words)` is refused with that code, and its rendered error
 /// says those words and names the file.
 fn assert_refused(name: &str, cases: &[(&str, &str, &str)]) {

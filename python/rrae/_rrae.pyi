@@ -42,7 +42,7 @@ class Model:
     def coefficients_at(self, p: Sequence[float]) -> Float32Array:
         """The basis coefficients at physical parameters ``p``: ``(k,)``."""
     def sample(self, n: int, seed: int = 0) -> Float32Array:
-        """``n`` samples decoded from N(mean, cov) of the training coefficients: ``(n, *input)``."""
+        """``n`` samples decoded from N(mean, cov) of the training coefficients (a VAE's or VRRAE's prior N(0, I) unless its eval block says ``sample_prior = false``): ``(n, *input)``."""
 
 def open(path: Union[str, "os.PathLike[str]"]) -> Model:
     """Opens a ``model.rra``, or the run folder holding one."""

@@ -227,8 +227,12 @@ impl fmt::Display for Ir {
         let e = &self.eval;
         writeln!(
             f,
-            "eval: interpolation_pairs {}, interpolation_points {}, random_samples {}, bump_fit {}",
-            e.interpolation_pairs, e.interpolation_points, e.random_samples, e.bump_fit
+            "eval: interpolation_pairs {}, interpolation_points {}, random_samples {}, bump_fit {}{}",
+            e.interpolation_pairs,
+            e.interpolation_points,
+            e.random_samples,
+            e.bump_fit,
+            if e.sample_prior { ", sample_prior" } else { "" }
         )
     }
 }

@@ -54,4 +54,22 @@ pub struct EvalIr {
     pub interpolation_points: usize,
     pub random_samples: usize,
     pub bump_fit: bool,
+    /// Random samples (the report's, `rrae sample`'s, the artifact's) come from the prior
+    /// N(0, I) rather than from N(mean, cov) of the training coefficients. On by default
+    /// for a latent with a prior (`vae`, `vrrae`); `sample_prior = false` gives such a
+    /// model the fitted Gaussian every other latent samples, because a small β leaves
+    /// the coefficients far from N(0, I) (a VRRAE's first coefficient carries the data's
+    /// mean: docs/results.md).
+    pub sample_prior: bool,
+}
+
+impl EvalIr {
+    /// Where random samples are drawn, as figure titles and docs say it.
+    pub fn sampled_from(&self) -> &'static str {
+        if self.sample_prior {
+            "the prior N(0, I)"
+        } else {
+            "N(mean, cov) of the training coefficients"
+        }
+    }
 }

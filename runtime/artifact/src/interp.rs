@@ -110,7 +110,8 @@ impl View<'_> {
             .collect()
     }
 
-    /// Coefficients drawn from N(mean, cov) of the training coefficients.
+    /// Coefficients drawn from the artifact's N(mean, cov): that of the training
+    /// coefficients, or the prior N(0, I) where the model sampled its prior.
     pub fn sample_coefficients(&self, rng: &mut Rng) -> Vec<f32> {
         let k = self.k();
         let mean: Vec<f64> = self

@@ -218,7 +218,7 @@ enum Command {
         /// The artifact, or the run folder holding it.
         artifact: PathBuf,
     },
-    /// Draw random samples from an artifact (N(mean, cov) of the training coefficients).
+    /// Draw random samples from an artifact (N(mean, cov) of the training coefficients, or the prior N(0, I) of a VAE or VRRAE: what the run's report sampled).
     Sample {
         /// The artifact, or the run folder holding it.
         artifact: PathBuf,

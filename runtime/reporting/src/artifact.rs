@@ -67,9 +67,10 @@ pub fn build(t: &Trainer, s: &Summary) -> art::Artifact {
         }
         None => art::Latent::Identity,
     };
-    // A variational model samples its prior N(0, I): the artifact's sampler draws
-    // `mean + chol(cov)·ε`, which with these is ε itself.
-    let (coefficient_mean, coefficient_cov) = if ir.latent.op.prior() {
+    // A variational model samples its prior N(0, I) unless its eval block says
+    // otherwise, as the report did: the artifact's sampler draws `mean + chol(cov)·ε`,
+    // which with these is ε itself.
+    let (coefficient_mean, coefficient_cov) = if ir.eval.sample_prior {
         let k = s.coefficients.ncols();
         let eye = (0..k * k).map(|i| if i % (k + 1) == 0 { 1.0 } else { 0.0 });
         (vec![0.0; k], eye.collect())

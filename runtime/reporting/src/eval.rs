@@ -108,6 +108,8 @@ pub struct Gallery {
     pub interpolations: Vec<f64>,
     pub interpolation_cols: usize,
     pub samples: Vec<f64>,
+    /// Where `samples` were drawn (`EvalIr::sampled_from`), for the figure's title.
+    pub sampled_from: &'static str,
     /// Test samples (`parametric_index`) decoded from parameter-interpolated latents.
     pub parametric: Vec<f64>,
     pub parametric_index: Vec<usize>,
@@ -370,7 +372,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     }
 
     /// Decodes samples from N(mean, cov) of the training coefficients, or from the prior
-    /// N(0, I) of a variational model (the bump fit
+    /// N(0, I) where the eval block's `sample_prior` is on (the bump fit
     /// of samples and of training reconstructions `rec_train` for comparison).
     fn sample(
         &self,
@@ -387,9 +389,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         if count == 0 || n <= 1 {
             return Ok(vec![]);
         }
-        // A variational model samples its prior N(0, I); the others a Gaussian fitted
-        // to the training coefficients.
-        let (mean, chol) = if self.t.model.ir.latent.op.prior() {
+        // A variational model samples its prior N(0, I) (unless `sample_prior = false`);
+        // the others a Gaussian fitted to the training coefficients.
+        let (mean, chol) = if self.t.model.ir.eval.sample_prior {
             (DVector::zeros(k), DMatrix::identity(k, k))
         } else {
             let mean = DVector::from_fn(k, |j, _| coeff.column(j).mean());
@@ -415,6 +417,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             m.train_bump_fit = Some(MeanStd::of(&floor));
         }
         g.samples = samples[..count.min(32) * dim].to_vec();
+        g.sampled_from = self.t.model.ir.eval.sampled_from();
         m.random_samples = count;
         Ok(samples)
     }

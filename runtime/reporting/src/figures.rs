@@ -162,7 +162,7 @@ pub fn write(dir: &Path, t: &Trainer, m: &Metrics, g: &Gallery) -> Result<()> {
     if !g.samples.is_empty() {
         captioned(
             image_grid(&g.samples, ch, ih, iw, 8),
-            "random samples: draws from N(mean, cov) of the training coefficients, decoded",
+            &format!("random samples: draws from {}, decoded", g.sampled_from),
         )
         .save(&dir.join("samples.png"))?;
     }

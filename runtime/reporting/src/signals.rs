@@ -120,7 +120,7 @@ impl Curves {
                 })
                 .collect();
             self.figure(
-                format!("Random samples: {n} decoded draws from N(mean, cov) of the training coefficients"),
+                format!("Random samples: {n} decoded draws from {}", g.sampled_from),
                 series,
             )
             .save(&dir.join("samples.png"))?;
