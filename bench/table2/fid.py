@@ -78,6 +78,10 @@ def main():
             for s in SETS:
                 if a.only and f"{ds}/{m}/{s}" not in a.only:
                     continue
+                if not os.path.isfile(os.path.join(a.folder, f"{ds}/{m}/{s}.npy.gz")):
+                    if a.only:  # asked for by name: a set that was never packed is an error
+                        raise SystemExit(f"{ds}/{m}/{s}: not in {a.folder} (pack.py packs finished runs)")
+                    continue  # a model whose run had not finished when pack.py ran
                 x = load(a.folder, f"{ds}/{m}/{s}", a.limit)
                 sg = fid_reference.stats(feats(x))
                 fs, fe = frechet_scipy(*sr, *sg), frechet_eigh(*sr, *sg)

@@ -22,7 +22,10 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATASETS = ["mnist", "fashion_mnist"]
-MODELS = ["rrae", "long", "diabolo", "irmae", "arrae"]
+# The paper's five, then the variational family (bench/variational/run.sh images). A
+# model whose run has not finished is left out of the pack, and fid.py computes what the
+# pack holds: the two halves can be run for the paper's rows alone.
+MODELS = ["rrae", "long", "diabolo", "irmae", "arrae", "vae", "vrrae", "lorae"]
 SETS = ["interpolations", "samples"]
 
 
@@ -34,8 +37,13 @@ def arrays(datasets):
     """(name, uint8 array) for every set of every run, the test set once per data set."""
     for ds in datasets:
         test = None
-        for m in MODELS:
-            d = os.path.join(ROOT, "runs", "table2", ds, m, "images")
+        folder = os.path.join(ROOT, "runs", "table2", ds)
+        ran = [m for m in MODELS if os.path.isfile(os.path.join(folder, m, "images", "test.npy"))]
+        if not ran:
+            raise SystemExit(f"runs/table2/{ds}: no run with saved images (bash bench/table2/run.sh {ds})")
+        print(f"{ds}: {', '.join(ran)}; not run: {', '.join(m for m in MODELS if m not in ran) or 'none'}")
+        for m in ran:
+            d = os.path.join(folder, m, "images")
             t = np.load(os.path.join(d, "test.npy"))
             if test is None:
                 test = t
@@ -43,7 +51,7 @@ def arrays(datasets):
                     raise SystemExit(f"{d}/test.npy: not 8-bit images in original units")
                 yield f"{ds}/test", to_u8(t)
             elif not np.array_equal(t, test):
-                raise SystemExit(f"{d}/test.npy differs from {MODELS[0]}'s")
+                raise SystemExit(f"{d}/test.npy differs from {ran[0]}'s")
             for s in SETS:
                 yield f"{ds}/{m}/{s}", to_u8(np.load(os.path.join(d, f"{s}.npy")))
 

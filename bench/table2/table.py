@@ -10,7 +10,11 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
-MODELS = {"rrae": "RRAE", "long": "Long", "diabolo": "Diabolo", "irmae": "IRMAE", "arrae": "aRRAE"}
+MODELS = {"rrae": "RRAE", "long": "Long", "diabolo": "Diabolo", "irmae": "IRMAE", "arrae": "aRRAE",
+          "vae": "VAE", "vrrae": "VRRAE", "lorae": "LoRAE"}
+# Where each row's run comes from, for the "not run yet" line.
+RUN = {m: "bash bench/table2/run.sh" for m in ["rrae", "long", "diabolo", "irmae", "arrae"]}
+RUN.update({m: f"MODELS={m} bash bench/variational/run.sh images" for m in ["vae", "vrrae", "lorae"]})
 
 
 def standard(paths):
@@ -43,7 +47,7 @@ def main():
         for m, name in MODELS.items():
             path = os.path.join(folder, m, "metrics.json")
             if not os.path.isfile(path):
-                print(f"| {name} | not run yet (bash bench/table2/run.sh {ds}) |")
+                print(f"| {name} | not run yet ({RUN[m]}, dataset {ds}) |")
                 continue
             with open(path) as f:
                 d = json.load(f)
