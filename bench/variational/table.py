@@ -14,6 +14,8 @@ import statistics as st
 p = argparse.ArgumentParser()
 p.add_argument("--bumps", default="runs/variational/bumps")
 p.add_argument("--images", default="runs/table2")
+p.add_argument("--fitted", default="runs/fitted",
+               help="DATASET-MODEL runs of the image files with --set eval.sample_prior=false")
 p.add_argument("--seeds", default="0 1 2")
 a = p.parse_args()
 seeds = [int(s) for s in a.seeds.split()]
@@ -71,13 +73,17 @@ def bumps():
 def images():
     for ds in ["mnist", "fashion_mnist"]:
         rows = []
-        for model in ["rrae", "vae", "vrrae", "lorae"]:
-            m = metrics(os.path.join(a.images, ds, model))
+        runs = [(NAMES[m], os.path.join(a.images, ds, m)) for m in ["rrae", "vae", "vrrae", "lorae"]]
+        # The same training, sampled from the fitted Gaussian instead of the prior.
+        runs += [(f"{NAMES[m]}, `sample_prior = false`", os.path.join(a.fitted, f"{ds}-{m}"))
+                 for m in ["vae", "vrrae"]]
+        for name, run in runs:
+            m = metrics(run)
             if not m:
                 continue
             x = m["metrics"]
             f = lambda key: "—" if x.get(key) is None else f"{x[key]:.2f}"
-            rows.append(f"| {NAMES[model]} | {m['latent_dim']} | {x.get('latent_rank')} | "
+            rows.append(f"| {name} | {m['latent_dim']} | {x.get('latent_rank')} | "
                         f"{x['test_error']:.2f} | {f('fid_reconstruction')} | {f('fid_interpolation')} | "
                         f"{f('fid_sampling')} | {f('fid_inception_interpolation')} | "
                         f"{f('fid_inception_sampling')} | {m['wall_seconds']:.0f} |")
