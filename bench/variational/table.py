@@ -38,6 +38,15 @@ def pm(xs):
     return f"{st.mean(xs):.2f} ± {st.stdev(xs):.2f}"
 
 
+def table(title, columns, rows):
+    """One markdown table under a bold title; nothing where no run has finished."""
+    if rows:
+        print(f"\n**{title}**\n")
+        print("| " + " | ".join(columns) + " |")
+        print("|" + " --- |" * len(columns))
+        print("\n".join(rows))
+
+
 def bumps():
     if not os.path.isdir(a.bumps):
         return
@@ -62,12 +71,10 @@ def bumps():
             rows.append(f"| {NAMES[model]} | `{model}` | {len(got)} | {pm(cols['train'])} | "
                         f"{pm(cols['test'])} | {pm(cols['interp'])} | {pm(cols['sampling'])} | "
                         f"{k} | {'; '.join(per_seed)} | {st.mean(cols['wall']):.0f} |")
-        if rows:
-            print(f"\n**Bumps, {width.replace('_', ' ')} widths**\n")
-            print("| model | latent | seeds | train % | test % | interpolation bump fit % | "
-                  "sampling bump fit % | latent rank (s0) | per seed: train / test / interp. / sampling | wall s (mean) |")
-            print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-            print("\n".join(rows))
+        table(f"Bumps, {width.replace('_', ' ')} widths",
+              ["model", "latent", "seeds", "train %", "test %", "interpolation bump fit %",
+               "sampling bump fit %", "latent rank (s0)",
+               "per seed: train / test / interp. / sampling", "wall s (mean)"], rows)
 
 
 def images():
@@ -87,12 +94,10 @@ def images():
                         f"{x['test_error']:.2f} | {f('fid_reconstruction')} | {f('fid_interpolation')} | "
                         f"{f('fid_sampling')} | {f('fid_inception_interpolation')} | "
                         f"{f('fid_inception_sampling')} | {m['wall_seconds']:.0f} |")
-        if rows:
-            print(f"\n**{'MNIST' if ds == 'mnist' else 'Fashion-MNIST'}**\n")
-            print("| model | L | latent rank | test % | FID local recon. | FID local interp. | "
-                  "FID local sampling | FID-Inception interp. | FID-Inception sampling | wall s |")
-            print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-            print("\n".join(rows))
+        table("MNIST" if ds == "mnist" else "Fashion-MNIST",
+              ["model", "L", "latent rank", "test %", "FID local recon.", "FID local interp.",
+               "FID local sampling", "FID-Inception interp.", "FID-Inception sampling", "wall s"],
+              rows)
 
 
 bumps()
