@@ -65,6 +65,11 @@ fn each_variational_operator_trains_from_one_line_of_the_tiny_model() {
             "vrrae(k = adaptive, patience = 5, window = 5, beta = 0.01)",
             true,
         ),
+        (
+            "vrrae_trainable",
+            "vrrae(k = 2, beta = 0.01, mean = trainable)",
+            true,
+        ),
         ("lorae", "lorae(lambda = 0.01)", false),
     ] {
         let f = tiny_with(name, latent);
@@ -213,6 +218,50 @@ fn a_resumed_vae_draws_the_noise_of_the_uninterrupted_run() {
     let other = f.with_file_name("other");
     assert!(run(&f, &other, &["--seed", "1"]).status.success());
     assert_ne!(trace(&other), trace(&whole));
+}
+
+/// A VRRAE with a trainable mean stopped during fine-tuning and resumed folds its mean
+/// map with U_f again (from the encoder's own outputs, the folded layer unfolded first):
+/// its loss trace and its artifact are the uninterrupted run's.
+#[test]
+fn a_trainable_vrrae_resumed_in_fine_tuning_folds_its_mean_as_before() {
+    let f = tiny_with("vrrae_fold", "vrrae(k = 2, beta = 0.01, mean = trainable)");
+    let (whole, parts) = (f.with_file_name("whole"), f.with_file_name("parts"));
+    assert!(run(&f, &whole, &[]).status.success());
+    let out = run(&f, &parts, &["--stop-after", "45"]);
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let out = run(&f, &parts, &["--resume", parts.to_str().unwrap_or("")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t = trace(&parts);
+    assert_eq!(t.iter().filter(|l| l.starts_with("fine_tune,")).count(), 10);
+    assert_eq!(t, trace(&whole));
+    // The artifacts encode the same samples to the same coefficients (their headers
+    // differ: they record the resume).
+    let x = whole.join("x.npy");
+    let out = rrae(&[
+        "sample",
+        whole.to_str().unwrap_or(""),
+        "-n",
+        "6",
+        "-o",
+        x.to_str().unwrap_or(""),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let encode = |d: &Path| {
+        let c = d.join("c.npy");
+        let out = rrae(&[
+            "encode",
+            d.to_str().unwrap_or(""),
+            x.to_str().unwrap_or(""),
+            "-o",
+            c.to_str().unwrap_or(""),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        npy_f64_values(&c)
+    };
+    let c = encode(&whole);
+    assert_eq!(c.len(), 6 * 2);
+    assert_eq!(encode(&parts), c);
 }
 
 /// `rrae compare` puts the family beside the RRAE: a row each with its operator, the

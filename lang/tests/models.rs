@@ -200,7 +200,8 @@ fn latent_operators_have_the_documented_training_and_inference_forms() {
         ir("vae").latent.op.inference(),
         Inference::Variational {
             basis: None,
-            rank: None
+            rank: None,
+            mapped: true
         }
     );
     assert_eq!(ir("vae").latent.params, 2 * 64 * 65);
@@ -208,7 +209,8 @@ fn latent_operators_have_the_documented_training_and_inference_forms() {
         ir("vrrae").latent.op.inference(),
         Inference::Variational {
             basis: Some(Basis::Common),
-            rank: Some(2)
+            rank: Some(2),
+            mapped: false
         }
     );
     assert_eq!(ir("vrrae").latent.params, 2 * 3);
@@ -739,4 +741,40 @@ fn parameter_files_are_checked_against_their_data_files() {
     assert!(msg.contains("without a `test` file"), "{msg}");
     let (e, _) = code(", params_train = \"missing.npy\"");
     assert_eq!(e, "E039");
+}
+
+/// `vrrae(…, mean = trainable)` is the library's `typ = "trainable"`: a second k → k map
+/// (the mean's) and the L × L inference layer it is folded into; the IR line names it and
+/// the default (`eye`) keeps the line, the parameters and the inference form unchanged.
+#[test]
+fn a_vrrae_with_a_trainable_mean_has_the_mean_map_and_its_folded_layer() {
+    use rrae_lang::ir::{Basis, Inference};
+    let ir = |latent: &str| with_latent("vrrae_mean", latent).result.unwrap();
+    let eye = ir("vrrae(k = 2, beta = 0.001)");
+    assert_eq!(
+        ir("vrrae(k = 2, beta = 0.001, mean = eye)").latent.op,
+        eye.latent.op
+    );
+    let mapped = ir("vrrae(k = 2, beta = 0.001, mean = trainable)");
+    assert_eq!(mapped.latent.params, 2 * 2 * 3 + 64 * 65);
+    assert_eq!(eye.latent.params, 2 * 3);
+    assert_eq!(
+        mapped.latent.op.to_string(),
+        "vrrae(k=2, beta=0.001, mean=trainable)"
+    );
+    assert_eq!(eye.latent.op.to_string(), "vrrae(k=2, beta=0.001)");
+    assert_eq!(
+        mapped.latent.op.inference(),
+        Inference::Variational {
+            basis: Some(Basis::Common),
+            rank: Some(2),
+            mapped: true
+        }
+    );
+    let shown = mapped.latent.op.inference().to_string();
+    assert!(shown.contains("latent.mean(U_fᵀ y)"), "{shown}");
+    assert_refused(
+        "vrrae_mean",
+        &[("vrrae(k = 2, mean = linear)", "E022", "trainable")],
+    );
 }

@@ -43,10 +43,12 @@ pub enum Inference {
     },
     /// A variational latent at inference: the mean of its Gaussian, with samples drawn
     /// from the prior N(0, I). Without a basis (the VAE) μ is a linear map of y; with
-    /// one (the VRRAE) μ is the coefficients on U_f, `rank` as for `Project`.
+    /// one (the VRRAE) μ is the coefficients on U_f, or a trained linear map of them
+    /// where `mapped` (`mean = trainable`), `rank` as for `Project`.
     Variational {
         basis: Option<Basis>,
         rank: Option<usize>,
+        mapped: bool,
     },
 }
 
@@ -60,11 +62,17 @@ impl fmt::Display for Inference {
             Inference::Variational {
                 basis: Some(basis),
                 rank,
+                mapped,
             } => write!(
                 f,
-                "project(U_f: {}, rank {}); μ = U_fᵀ y; samples from N(0, I_{})",
+                "project(U_f: {}, rank {}); μ = {}; samples from N(0, I_{})",
                 basis.describe(),
                 k(rank),
+                if *mapped {
+                    "latent.mean(U_fᵀ y), folded with U_f into one L × L layer"
+                } else {
+                    "U_fᵀ y"
+                },
                 k(rank)
             ),
             Inference::Identity => write!(f, "identity"),

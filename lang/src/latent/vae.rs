@@ -46,6 +46,7 @@ impl LatentDef for Vae {
         Inference::Variational {
             basis: None,
             rank: None,
+            mapped: true,
         }
     }
 

@@ -425,3 +425,54 @@ fn damaged_checkpoints_are_refused_or_read_back_identical() {
     }
     assert!(refused > 19_000, "{refused} refused");
 }
+
+/// `vrrae(k = 2, mean = trainable)`: the trained mean map acts on the coefficients on
+/// U_f at inference, as the library's `apply_basis` has it. The trainer folds it with U_f
+/// into the inference encoder's last layer, so the inference latents (what fine-tuning,
+/// evaluation and the artifact read) are U_f (W_k U_fᵀ y + b_k) of the encoder's own
+/// outputs y, computed here from the parameters by hand. The folded layer never trains.
+#[test]
+fn a_trainable_vrrae_mean_reaches_inference_through_u_f() {
+    use nalgebra::{DMatrix, DVector};
+    let ir = ir(
+        "vrrae(k = 2, beta = 0.01, mean = trainable)",
+        "steps = 60 fine_tune_steps = 10 batch = 12 lr = 2e-3 seed = 4",
+    );
+    let (mut t, r) = train(&ir);
+    r.unwrap(); // ok: test
+    let l = t.model.latent_dim();
+    let u = t.basis.clone().unwrap(); // ok: a VRRAE has a common basis
+    assert_eq!(u.shape(), (l, 2));
+    let param = |name: &str| t.model.params.get(name).unwrap().clone(); // ok: test
+    let (w, b) = (param("latent.mean.weight"), param("latent.mean.bias"));
+    let folded = param("latent.mean_folded.weight");
+    assert!(folded.frozen && param("latent.mean_folded.bias").frozen);
+    assert_ne!(
+        DMatrix::from_row_slice(l, l, &folded.data),
+        DMatrix::<f32>::identity(l, l),
+        "the layer was not folded"
+    );
+    let width = w.shape[0];
+    let wk = DMatrix::from_fn(2, 2, |i, j| f64::from(w.data[i * width + j]));
+    let bk = DVector::from_fn(2, |i, _| f64::from(b.data[i]));
+    let x = &t.data.train[..5 * t.data.dim];
+    let got = t.inference_latents(t.encode_all(x).unwrap()).unwrap(); // ok: test
+                                                                      // The encoder's own outputs: the inference encoder without its folded layer.
+    t.model.inference_encoder = t.model.encoder.clone();
+    let y = t.encode_all(x).unwrap(); // ok: test
+    for s in 0..5 {
+        let ys = DVector::from_iterator(l, y[s * l..(s + 1) * l].iter().map(|&v| f64::from(v)));
+        let want = &u * (wk.transpose() * (u.transpose() * ys) + &bk);
+        for j in 0..l {
+            let g = f64::from(got[s * l + j]);
+            assert!(
+                (g - want[j]).abs() < 1e-4 * (1.0 + want[j].abs()),
+                "sample {s}, {j}: {g} vs {}",
+                want[j]
+            );
+        }
+    }
+    let tuned = losses(&t, Phase::FineTune);
+    assert_eq!(tuned.len(), 10);
+    assert!(tuned.iter().all(|v| v.is_finite()));
+}

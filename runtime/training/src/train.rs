@@ -447,10 +447,30 @@ impl<'a> Trainer<'a> {
             }
             BasisSource::None | BasisSource::Fixed(_) => return Ok(None),
         };
+        // U_f is the encoder's own outputs' (a resumed fine-tuning has the folded
+        // parameters of the run it resumes, so they are unfolded first).
+        self.fold_basis(None);
         let y = self.encode_all(&self.data.train)?;
         let sv = self.common_basis(&y, k);
+        let y = match self.fold_basis(self.basis.clone().as_ref()) {
+            true => self.encode_all(&self.data.train)?,
+            false => y,
+        };
         self.z_all = Some(y);
         Ok(Some(sv))
+    }
+
+    /// Sets the latent's inference layers from U_f ([`rrae_engine::latent::LatentForm::fold_basis`]);
+    /// where that changes parameters, the resident copy is dropped so that the next
+    /// step uploads them.
+    fn fold_basis(&mut self, basis: Option<&DMatrix<f64>>) -> bool {
+        self.sync_params();
+        let mut params = self.model.params.clone();
+        if !self.model.latent.fold_basis(basis, &mut params) {
+            return false;
+        }
+        self.set_params(&params.values());
+        true
     }
 
     /// Freezes the encoder, projects the training latents on U_f and starts a fresh

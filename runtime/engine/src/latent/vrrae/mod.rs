@@ -10,6 +10,13 @@
 //! Where the rank moves (adaptive, annealed, descended), `C` and `U_kᵀ` are as wide as
 //! the largest rank with zeros past k, and the KL counts the first k columns: the
 //! log-variance map's leading k × k block is the one in use.
+//!
+//! With `mean = trainable` the Gaussian's mean is a second linear map of `C`, as the
+//! library's `typ = "trainable"` has it. At inference the library applies that map to
+//! the coefficients on U_f (`apply_basis`); rrae folds it with U_f into one L × L layer
+//! after the encoder (`A = U_f W_k U_fᵀ`, `c = U_f b_k`), so that projecting on U_f
+//! afterwards gives the mapped mean's coefficients, and the artifact, Python and the
+//! microcontroller run it as the linear layer they already know.
 
 mod cpu;
 pub(crate) mod cuda;
@@ -21,6 +28,7 @@ use super::{BasisSource, LatentForm, LatentKernels, LowerCx, Sharding};
 use crate::device::Device;
 use crate::error::Result;
 use crate::layer::linear::Dense;
+use crate::layer::{Layer, Lowered};
 use crate::ops::gaussian::{kl, GaussianKernel};
 use crate::ops::linear::{linear, BiasKernel};
 use crate::ops::matmul::matmul;
@@ -28,6 +36,7 @@ use crate::params::ParamSet;
 use crate::tape::{timing, Tape, TapeKernel, Var};
 use crate::tensor::Real;
 use crate::truncation::Truncation;
+use nalgebra::{DMatrix, DVector};
 use rrae_lang::latent::vrrae::Vrrae;
 use std::sync::Arc;
 
@@ -102,13 +111,37 @@ pub fn coefficients<D: CoefficientsKernel<E> + TapeKernel<E>, E: Real>(
     (c, ut)
 }
 
-/// The current rank, the maps' width, β and the log-variance map.
+/// The current rank, the maps' width, β and the maps: log-variance, and with
+/// `mean = trainable` the mean and the inference layer it is folded into.
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
     pub k: usize,
     pub width: usize,
     pub beta: f64,
     pub logvar: Dense,
+    pub mean_map: bool,
+    pub mean: Option<Dense>,
+    pub folded: Option<Dense>,
+    /// The latent node, which the inference layer is labelled with.
+    pub node: usize,
+}
+
+/// The L × L layer `y ↦ y A + c` (weight `[in, out]`) that U_f and the mean map fold
+/// into: `A = U W_k Uᵀ` and `c = U b_k`, with `W_k`, `b_k` the map's leading block for
+/// U's k columns; the identity without a basis.
+fn folded(basis: Option<&DMatrix<f64>>, l: usize, w: &[f32], b: &[f32], width: usize) -> (Vec<f32>, Vec<f32>) {
+    let Some(u) = basis else {
+        return (DMatrix::<f32>::identity(l, l).as_slice().to_vec(), vec![0.0; l]);
+    };
+    let k = u.ncols();
+    let at = |v: &[f32], i: usize| v.get(i).copied().map_or(0.0, f64::from);
+    let wk = DMatrix::from_fn(k, k, |i, j| at(w, i * width + j));
+    let bk = DVector::from_fn(k, |i, _| at(b, i));
+    let a = u * wk * u.transpose();
+    let c = u * bk;
+    // Row-major [in, out]: nalgebra is column-major, so store Aᵀ's columns.
+    let rows = a.transpose().as_slice().iter().map(|&v| v as f32).collect();
+    (rows, c.iter().map(|&v| v as f32).collect())
 }
 
 impl LatentForm for Vrrae {
@@ -121,13 +154,31 @@ impl LatentForm for Vrrae {
             width: self.width,
             beta: self.beta,
             logvar: Dense { w: 0, b: None },
+            mean_map: self.mean_map,
+            mean: None,
+            folded: None,
+            node: cx.ir.latent.id,
         })
     }
 
-    // The map is the latent's own: in a data-parallel step it runs on the global
-    // batch, the same on every rank.
+    // The maps are the latent's own: in a data-parallel step they run on the global
+    // batch, the same on every rank. The mean map comes first, as the library draws
+    // `lin_mean` before `lin_logvar`; the folded layer draws nothing and never trains.
     fn latent_params(s: &mut State, cx: &mut LowerCx) {
+        if s.mean_map {
+            s.mean = Some(square_map(cx, "mean", s.width));
+        }
         s.logvar = square_map(cx, "logvar", s.width);
+        if s.mean_map {
+            let l = cx.ir.latent.dim;
+            let (w, b) = folded(None, l, &[], &[], s.width);
+            let w = cx.params.push("latent.mean_folded.weight".into(), vec![l, l], w);
+            let b = cx.params.push("latent.mean_folded.bias".into(), vec![l], b);
+            for i in [w, b] {
+                cx.params.params[i].frozen = true;
+            }
+            s.folded = Some(Dense { w, b: Some(b) });
+        }
     }
 
     fn forward<D: LatentKernels<E>, E: Real>(
@@ -137,15 +188,15 @@ impl LatentForm for Vrrae {
         params: &[Var],
     ) -> Result<(Var, Option<Var>)> {
         let (c, ut) = coefficients(tape, y, s.k, s.width);
-        let logvar = linear(
-            tape,
-            c,
-            params[s.logvar.w],
-            s.logvar.b.map(|b| params[b]),
-        )?;
-        let z = sample(tape, c, logvar)?;
+        let map = |tape: &mut Tape<D, E>, d: &Dense| linear(tape, c, params[d.w], d.b.map(|b| params[b]));
+        let mean = match &s.mean {
+            Some(d) => map(tape, d)?,
+            None => c,
+        };
+        let logvar = map(tape, &s.logvar)?;
+        let z = sample(tape, mean, logvar)?;
         let out = matmul(tape, z, ut)?;
-        Ok((out, Some(kl(tape, c, logvar, s.k, s.beta)?)))
+        Ok((out, Some(kl(tape, mean, logvar, s.k, s.beta)?)))
     }
 
     fn rank(s: &State) -> Option<usize> {
@@ -161,10 +212,39 @@ impl LatentForm for Vrrae {
     }
 
     fn label(s: &State, _: &ParamSet) -> String {
+        let mean = if s.mean_map { "latent.mean(C)" } else { "C" };
         format!(
-            "U_k (C + ε·σ), C = y U_k, log σ² = latent.logvar(C) (k={}, width {}); + {}·KL",
+            "U_k (μ + ε·σ), C = y U_k, μ = {mean}, log σ² = latent.logvar(C) (k={}, width {}); + {}·KL",
             s.k, s.width, s.beta
         )
+    }
+
+    fn inference_layers(s: &State) -> Vec<Lowered> {
+        s.folded
+            .iter()
+            .map(|d| Lowered {
+                node: s.node,
+                label: format!("%{} vrrae μ folded with U_f (latent.mean_folded)", s.node),
+                layer: Layer::Linear(d.clone()),
+            })
+            .collect()
+    }
+
+    fn fold_basis(s: &State, basis: Option<&DMatrix<f64>>, params: &mut ParamSet) -> bool {
+        let (Some(m), Some(f)) = (&s.mean, &s.folded) else {
+            return false;
+        };
+        let l = params.params[f.w].shape[0];
+        let mb = m.b.map(|b| params.params[b].data.clone()).unwrap_or_default();
+        let (w, b) = folded(basis, l, &params.params[m.w].data, &mb, s.width);
+        let mut changed = false;
+        for (i, v) in [(Some(f.w), w), (f.b, b)] {
+            if let Some(p) = i.map(|i| &mut params.params[i]) {
+                changed |= p.data != v;
+                p.data = v;
+            }
+        }
+        changed
     }
 
     /// Inference projects on the common basis, as the RRAE does; the coefficients are

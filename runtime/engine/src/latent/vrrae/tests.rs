@@ -90,3 +90,59 @@ fn the_basis_gradient_holds_when_the_batch_outnumbers_the_latent() {
         assert!(err < 1e-6, "k = {k}: {err}");
     }
 }
+
+/// `mean = trainable`: μ = C W_m + b_m joins the sample and the KL, and the gradient
+/// reaches y, both maps and both biases.
+#[test]
+fn a_trainable_mean_and_its_kl_match_finite_differences() {
+    let (k, width) = (2, 3);
+    let eps = noise(5 * width, 4);
+    let mut case = batch();
+    case.mats = vec![
+        (noise(width * width, 7), width, width),
+        (noise(width * width, 5), width, width),
+    ];
+    case.vecs = vec![noise(width, 8), noise(width, 6)];
+    let err = max_error(&case, |t, y, p| {
+        let (c, ut) = coefficients(t, y, k, width);
+        let mean = unwrap(linear(t, c, p.mats[0], Some(p.vecs[0])));
+        let logvar = unwrap(linear(t, c, p.mats[1], Some(p.vecs[1])));
+        let e = constant(t, &eps, 5, width);
+        let z = unwrap(reparameterise(t, mean, logvar, e));
+        let out = unwrap(matmul(t, z, ut));
+        let penalty = unwrap(kl(t, mean, logvar, k, 0.7));
+        crate::ops::gradcheck::concat_scalar(t, out, penalty)
+    });
+    assert!(err < 1e-6, "{err}");
+}
+
+/// The folded layer `y A + c` is U_f (W_k U_fᵀ y + b_k) for any y, stays in U_f's span
+/// (projecting it changes nothing), uses only the map's leading k × k block, and is the
+/// identity before U_f exists.
+#[test]
+fn the_folded_mean_layer_is_the_mean_map_in_u_f_coordinates() {
+    use nalgebra::{DMatrix, DVector};
+    let (l, k, width) = (6, 2, 4);
+    let raw = DMatrix::from_column_slice(l, k, &noise(l * k, 11));
+    let u = raw.qr().q();
+    let w: Vec<f32> = noise(width * width, 12).iter().map(|&v| v as f32).collect();
+    let b: Vec<f32> = noise(width, 13).iter().map(|&v| v as f32).collect();
+    let (a, c) = super::folded(Some(&u), l, &w, &b, width);
+    let a = DMatrix::from_row_slice(l, l, &a).map(f64::from);
+    let c = DVector::from_iterator(l, c.iter().map(|&v| f64::from(v)));
+    let wk = DMatrix::from_fn(k, k, |i, j| f64::from(w[i * width + j]));
+    let bk = DVector::from_fn(k, |i, _| f64::from(b[i]));
+    let y = DVector::from_column_slice(&noise(l, 14));
+    // Rows are samples: the layer computes yᵀ A + cᵀ; the mean map (yᵀ U) W_k + b_kᵀ.
+    let got = a.transpose() * &y + &c;
+    let want = &u * (wk.transpose() * (u.transpose() * &y) + bk);
+    assert!((&got - &want).abs().max() < 1e-5, "{got} vs {want}");
+    let projected = &u * (u.transpose() * &got);
+    assert!((projected - &got).abs().max() < 1e-5);
+    let (eye, zero) = super::folded(None, l, &w, &b, width);
+    assert_eq!(
+        DMatrix::from_row_slice(l, l, &eye),
+        DMatrix::<f32>::identity(l, l)
+    );
+    assert!(zero.iter().all(|&v| v == 0.0));
+}
