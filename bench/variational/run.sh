@@ -3,7 +3,8 @@
 # family"): the VAE, VRRAE and LoRAE beside the RRAE, each one line from it.
 #
 #   bash bench/variational/run.sh bumps     # Table 1: models/{rrae,vae,vrrae,lorae}.rrae,
-#                                           # WIDTHS (library appendix_c) x SEEDS (0 1 2)
+#                                           # WIDTHS (library appendix_c) x SEEDS (0 1 2);
+#                                           # MODELS=vrrae_trainable: vrrae.rrae, mean = trainable
 #   bash bench/variational/run.sh images    # Table 2: models/{mnist,fashion_mnist}/{vae,vrrae,lorae}.rrae
 #                                           # through bench/table2/run.sh (10,000 images each)
 #   python3 bench/variational/table.py      # the tables from the run folders
@@ -21,7 +22,15 @@ bumps)
     for width in ${WIDTHS:-library appendix_c}; do
         for model in ${MODELS:-rrae vae vrrae lorae}; do
             file=$out/files/$width-$model.rrae
-            cp "$root/models/$model.rrae" "$file.tmp"
+            case $model in
+            # The VRRAE with the library's typ = "trainable": models/vrrae.rrae, one option on.
+            vrrae_trainable)
+                sed 's/vrrae(k = 2, beta = 0.001)/vrrae(k = 2, beta = 0.001, mean = trainable)/' \
+                    "$root/models/vrrae.rrae" > "$file.tmp"
+                grep -q "mean = trainable" "$file.tmp" || { echo "models/vrrae.rrae has no vrrae line" >&2; exit 1; }
+                ;;
+            *) cp "$root/models/$model.rrae" "$file.tmp" ;;
+            esac
             if [ "$width" = appendix_c ]; then
                 sed -i -e 's/cnn_encoder(/paper_encoder(/' -e 's/cnn_decoder(/paper_decoder(/' "$file.tmp"
                 grep -q "paper_encoder(" "$file.tmp" || { echo "models/$model.rrae has no cnn_encoder line" >&2; exit 1; }

@@ -20,7 +20,10 @@ p.add_argument("--seeds", default="0 1 2")
 a = p.parse_args()
 seeds = [int(s) for s in a.seeds.split()]
 NAMES = {"rrae": "RRAE", "vae": "VAE", "vrrae": "VRRAE", "lorae": "LoRAE", "long": "Long",
-         "diabolo": "Diabolo", "irmae": "IRMAE", "arrae": "aRRAE"}
+         "diabolo": "Diabolo", "irmae": "IRMAE", "arrae": "aRRAE",
+         "vrrae_trainable": "VRRAE, trainable mean"}
+# The latent column where it is not the model's name.
+LATENTS = {"vrrae_trainable": "vrrae(…, mean = trainable)"}
 
 
 def metrics(run):
@@ -52,7 +55,7 @@ def bumps():
         return
     for width in ["library", "appendix_c"]:
         rows = []
-        for model in ["rrae", "vae", "vrrae", "lorae"]:
+        for model in ["rrae", "vae", "vrrae", "vrrae_trainable", "lorae"]:
             got = [(s, metrics(os.path.join(a.bumps, f"{width}-{model}-s{s}"))) for s in seeds]
             got = [(s, m) for s, m in got if m]
             if not got:
@@ -68,7 +71,7 @@ def bumps():
                 cols["wall"].append(m["wall_seconds"])
                 per_seed.append(f"s{s}: " + " / ".join(f"{t:.2f}" for t in v))
             k = got[0][1]["metrics"].get("latent_rank")
-            rows.append(f"| {NAMES[model]} | `{model}` | {len(got)} | {pm(cols['train'])} | "
+            rows.append(f"| {NAMES[model]} | `{LATENTS.get(model, model)}` | {len(got)} | {pm(cols['train'])} | "
                         f"{pm(cols['test'])} | {pm(cols['interp'])} | {pm(cols['sampling'])} | "
                         f"{k} | {'; '.join(per_seed)} | {st.mean(cols['wall']):.0f} |")
         table(f"Bumps, {width.replace('_', ' ')} widths",
