@@ -202,17 +202,24 @@ fn a_vae_told_not_to_sample_its_prior_stores_the_fitted_gaussian() {
     );
 }
 
+/// `f` run uninterrupted into `whole`, and into `parts` stopped after step `stop` and
+/// resumed: the two folders.
+fn whole_and_resumed(f: &Path, stop: &str) -> (PathBuf, PathBuf) {
+    let (whole, parts) = (f.with_file_name("whole"), f.with_file_name("parts"));
+    assert!(run(f, &whole, &[]).status.success());
+    let out = run(f, &parts, &["--stop-after", stop]);
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let out = run(f, &parts, &["--resume", parts.to_str().unwrap_or("")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (whole, parts)
+}
+
 /// ε is a function of the seed and the step: a VAE stopped at step 25 and resumed trains
 /// as the uninterrupted run does, loss for loss.
 #[test]
 fn a_resumed_vae_draws_the_noise_of_the_uninterrupted_run() {
     let f = tiny_with("vae_resume", "vae(beta = 0.01)");
-    let (whole, parts) = (f.with_file_name("whole"), f.with_file_name("parts"));
-    assert!(run(&f, &whole, &[]).status.success());
-    let out = run(&f, &parts, &["--stop-after", "25"]);
-    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
-    let out = run(&f, &parts, &["--resume", parts.to_str().unwrap_or("")]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (whole, parts) = whole_and_resumed(&f, "25");
     assert_eq!(trace(&parts), trace(&whole));
     // A different seed draws different noise (and different weights): the trace moves.
     let other = f.with_file_name("other");
@@ -226,12 +233,7 @@ fn a_resumed_vae_draws_the_noise_of_the_uninterrupted_run() {
 #[test]
 fn a_trainable_vrrae_resumed_in_fine_tuning_folds_its_mean_as_before() {
     let f = tiny_with("vrrae_fold", "vrrae(k = 2, beta = 0.01, mean = trainable)");
-    let (whole, parts) = (f.with_file_name("whole"), f.with_file_name("parts"));
-    assert!(run(&f, &whole, &[]).status.success());
-    let out = run(&f, &parts, &["--stop-after", "45"]);
-    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
-    let out = run(&f, &parts, &["--resume", parts.to_str().unwrap_or("")]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (whole, parts) = whole_and_resumed(&f, "45");
     let t = trace(&parts);
     assert_eq!(t.iter().filter(|l| l.starts_with("fine_tune,")).count(), 10);
     assert_eq!(t, trace(&whole));

@@ -49,25 +49,45 @@ fn basis_backward_matches_finite_differences() {
     }
 }
 
-/// The whole training form at a fixed ε: y → C, log σ² = C W + b, z = C + ε σ,
-/// U_k z, and the KL of the first k columns, differentiated in y, W and b together.
-#[test]
-fn the_variational_latent_and_its_kl_match_finite_differences() {
+/// The whole training form at a fixed ε: y → C, log σ² = C W + b, μ = C (or, with a
+/// trainable mean, C W_m + b_m), z = μ + ε σ, U_k z, and the KL of the first k columns,
+/// differentiated in y and every map's weight and bias together.
+fn training_form_error(trainable_mean: bool) -> f64 {
     let (k, width) = (2, 3);
     let eps = noise(5 * width, 4);
     let mut case = batch();
     case.mats = vec![(noise(width * width, 5), width, width)];
     case.vecs = vec![noise(width, 6)];
-    let err = max_error(&case, |t, y, p| {
+    if trainable_mean {
+        case.mats.push((noise(width * width, 7), width, width));
+        case.vecs.push(noise(width, 8));
+    }
+    max_error(&case, |t, y, p| {
         let (c, ut) = coefficients(t, y, k, width);
         let logvar = unwrap(linear(t, c, p.mats[0], Some(p.vecs[0])));
+        let mean = match trainable_mean {
+            true => unwrap(linear(t, c, p.mats[1], Some(p.vecs[1]))),
+            false => c,
+        };
         let e = constant(t, &eps, 5, width);
-        let z = unwrap(reparameterise(t, c, logvar, e));
+        let z = unwrap(reparameterise(t, mean, logvar, e));
         let out = unwrap(matmul(t, z, ut));
         // Both terms in one checked output: the sample, then the KL.
-        let penalty = unwrap(kl(t, c, logvar, k, 0.7));
+        let penalty = unwrap(kl(t, mean, logvar, k, 0.7));
         crate::ops::gradcheck::concat_scalar(t, out, penalty)
-    });
+    })
+}
+
+#[test]
+fn the_variational_latent_and_its_kl_match_finite_differences() {
+    let err = training_form_error(false);
+    assert!(err < 1e-6, "{err}");
+}
+
+/// `mean = trainable`: the gradient also reaches the mean map's weight and bias.
+#[test]
+fn a_trainable_mean_and_its_kl_match_finite_differences() {
+    let err = training_form_error(true);
     assert!(err < 1e-6, "{err}");
 }
 
@@ -89,31 +109,6 @@ fn the_basis_gradient_holds_when_the_batch_outnumbers_the_latent() {
         });
         assert!(err < 1e-6, "k = {k}: {err}");
     }
-}
-
-/// `mean = trainable`: μ = C W_m + b_m joins the sample and the KL, and the gradient
-/// reaches y, both maps and both biases.
-#[test]
-fn a_trainable_mean_and_its_kl_match_finite_differences() {
-    let (k, width) = (2, 3);
-    let eps = noise(5 * width, 4);
-    let mut case = batch();
-    case.mats = vec![
-        (noise(width * width, 7), width, width),
-        (noise(width * width, 5), width, width),
-    ];
-    case.vecs = vec![noise(width, 8), noise(width, 6)];
-    let err = max_error(&case, |t, y, p| {
-        let (c, ut) = coefficients(t, y, k, width);
-        let mean = unwrap(linear(t, c, p.mats[0], Some(p.vecs[0])));
-        let logvar = unwrap(linear(t, c, p.mats[1], Some(p.vecs[1])));
-        let e = constant(t, &eps, 5, width);
-        let z = unwrap(reparameterise(t, mean, logvar, e));
-        let out = unwrap(matmul(t, z, ut));
-        let penalty = unwrap(kl(t, mean, logvar, k, 0.7));
-        crate::ops::gradcheck::concat_scalar(t, out, penalty)
-    });
-    assert!(err < 1e-6, "{err}");
 }
 
 /// The folded layer `y A + c` is U_f (W_k U_fᵀ y + b_k) for any y, stays in U_f's span
