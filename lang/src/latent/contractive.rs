@@ -19,7 +19,12 @@ pub struct Contractive {
 impl LatentDef for Contractive {
     const SPEC: OpSpec = OpSpec {
         name: "contractive",
-        params: &[p("beta", Float, Dflt::Required, "weight of the Jacobian penalty")],
+        params: &[p(
+            "beta",
+            Float,
+            Dflt::Required,
+            "weight of the Jacobian penalty",
+        )],
         positional: 1,
         doc:
             "Contractive AE: sigmoid latent + β·‖∂h/∂x‖²_F through the encoder's last linear layer",
@@ -28,8 +33,7 @@ impl LatentDef for Contractive {
     fn check(cx: &Cx) -> Result<LatentOp> {
         match cx.encoder.last() {
             Some(Node {
-                op: Op::Linear(_),
-                ..
+                op: Op::Linear(_), ..
             }) => {}
             other => {
                 let found = other.map_or("nothing (the encoder is empty)".to_string(), |n| {

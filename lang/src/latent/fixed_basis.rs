@@ -17,8 +17,18 @@ impl LatentDef for FixedBasis {
     const SPEC: OpSpec = OpSpec {
         name: "fixed_basis",
         params: &[
-            p("k", Int, Dflt::Required, "columns of the random orthonormal basis"),
-            p("seed", Int, Dflt::Absent, "seed of the basis (default: train.seed)"),
+            p(
+                "k",
+                Int,
+                Dflt::Required,
+                "columns of the random orthonormal basis",
+            ),
+            p(
+                "seed",
+                Int,
+                Dflt::Absent,
+                "seed of the basis (default: train.seed)",
+            ),
         ],
         positional: 1,
         doc: "Fix-basis AE: Y ↦ U Uᵀ Y with U random orthonormal, drawn before training",

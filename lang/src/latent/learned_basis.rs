@@ -15,7 +15,12 @@ pub struct LearnedBasis {
 impl LatentDef for LearnedBasis {
     const SPEC: OpSpec = OpSpec {
         name: "learned_basis",
-        params: &[p("k", Int, Dflt::Required, "columns of the trainable basis")],
+        params: &[p(
+            "k",
+            Int,
+            Dflt::Required,
+            "columns of the trainable basis",
+        )],
         positional: 1,
         doc: "Learn-basis AE: Y ↦ Û Ûᵀ Y with Û the column-normalised trainable L×k matrix",
     };

@@ -15,7 +15,12 @@ pub struct LinearStack {
 impl LatentDef for LinearStack {
     const SPEC: OpSpec = OpSpec {
         name: "linear_stack",
-        params: &[p("l", Int, Dflt::Required, "number of extra linear layers (≥ 1)")],
+        params: &[p(
+            "l",
+            Int,
+            Dflt::Required,
+            "number of extra linear layers (≥ 1)",
+        )],
         positional: 1,
         doc: "IRMAE: l bias-free linear L×L layers before the latent",
     };

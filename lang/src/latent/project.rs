@@ -19,7 +19,12 @@ impl LatentDef for Project {
     const SPEC: OpSpec = OpSpec {
         name: "project",
         params: &[
-            p("basis", Str, Dflt::Required, ".npy file holding U_f, [L, r]"),
+            p(
+                "basis",
+                Str,
+                Dflt::Required,
+                ".npy file holding U_f, [L, r]",
+            ),
             p("k", Int, Dflt::Absent, "use the first k columns"),
         ],
         positional: 1,

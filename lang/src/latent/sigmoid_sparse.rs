@@ -18,8 +18,18 @@ impl LatentDef for SigmoidSparse {
     const SPEC: OpSpec = OpSpec {
         name: "sigmoid_sparse",
         params: &[
-            p("rho", Float, Dflt::Required, "target mean activation, in (0, 1)"),
-            p("beta", Float, Dflt::Float(1.0), "weight of the KL sparsity penalty"),
+            p(
+                "rho",
+                Float,
+                Dflt::Required,
+                "target mean activation, in (0, 1)",
+            ),
+            p(
+                "beta",
+                Float,
+                Dflt::Float(1.0),
+                "weight of the KL sparsity penalty",
+            ),
         ],
         positional: 2,
         doc: "Sparse AE: sigmoid latent + β·KL(ρ ‖ mean activation)",

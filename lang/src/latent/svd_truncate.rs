@@ -94,14 +94,19 @@ pub enum Rank {
     Fixed(usize),
     /// Rank k, reached by lowering the kept rank geometrically from min(batch, L)
     /// over the first `steps` training steps (`svd_truncate(k = 2, anneal = 500)`).
-    Annealed { k: usize, steps: usize },
+    Annealed {
+        k: usize,
+        steps: usize,
+    },
     /// Rank k, reached the way the adaptive search descends (`svd_truncate(k = 2,
     /// descend = true)`): train at min(batch, L) until the loss stagnates, keep that loss
     /// as the target, lower the rank by one each time a step reaches it, down to k, then
     /// train at k to the end of the steps. The aRRAE never folded on the bumps where k = 2
     /// from the first step folds at most seeds (docs/results.md); this is its descent with
     /// the floor known.
-    Descended { k: usize },
+    Descended {
+        k: usize,
+    },
     Adaptive {
         search: Search,
         /// `search = trend` only: the most further steps a rank may need.
@@ -155,7 +160,11 @@ impl LatentDef for Rank {
         if matches!(cx.b.get("k"), Some(Value::Symbol(_))) {
             return adaptive(cx).map(LatentOp::SvdTruncate);
         }
-        refuse(cx, ADAPTIVE_ONLY, "only the adaptive search (`k = adaptive`) uses it")?;
+        refuse(
+            cx,
+            ADAPTIVE_ONLY,
+            "only the adaptive search (`k = adaptive`) uses it",
+        )?;
         let k = cx.batch_rank("k")?;
         let anneal = anneal_steps(cx)?;
         let descend = cx.b.given("descend") && cx.b.bool("descend");
@@ -267,7 +276,11 @@ fn adaptive(cx: &Cx) -> Result<Rank> {
     let max_steps = cx.at_least("max_steps", 1)?;
     let horizon = cx.at_least("horizon", 1)?;
     if cx.b.word("search") != Some("trend") {
-        refuse(cx, &["horizon"], "only the trend search (`search = trend`) has a horizon")?;
+        refuse(
+            cx,
+            &["horizon"],
+            "only the trend search (`search = trend`) has a horizon",
+        )?;
     }
     if cx.b.word("search") != Some("library") {
         refuse(
@@ -282,11 +295,10 @@ fn adaptive(cx: &Cx) -> Result<Rank> {
         None
     };
     // The resolver admits only the words of `SEARCHES`; without one, Algorithm 1.
-    let search = cx
-        .b
-        .word("search")
-        .and_then(Search::from_name)
-        .unwrap_or(Search::Decreasing);
+    let search =
+        cx.b.word("search")
+            .and_then(Search::from_name)
+            .unwrap_or(Search::Decreasing);
     let window = cx.at_least("window", 1)?.unwrap_or(search.default_window());
     let horizon = (search == Search::Trend).then(|| horizon.unwrap_or(patience.saturating_mul(5)));
     let tolerance = if cx.b.get("tolerance").is_some() {
@@ -323,7 +335,9 @@ mod tests {
         assert!(doc("patience").ends_with(&format!("({ADAPTIVE_PATIENCE})")));
         assert!(doc("tolerance").ends_with(&format!("({ADAPTIVE_TOLERANCE})")));
         assert!(doc("window").ends_with(&format!("({ADAPTIVE_WINDOW})")));
-        assert!(doc("window").contains(&format!("library: its running mean's length, {LIBRARY_WINDOW}")));
+        assert!(doc("window").contains(&format!(
+            "library: its running mean's length, {LIBRARY_WINDOW}"
+        )));
     }
 
     #[test]

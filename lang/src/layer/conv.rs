@@ -24,7 +24,12 @@ pub struct Conv {
 
 const CONV2D: &[ParamSpec] = &[
     p("out", Int, D::Required, "output channels"),
-    p("kernel", IntOrPair, D::Required, "kernel size, or [height, width]"),
+    p(
+        "kernel",
+        IntOrPair,
+        D::Required,
+        "kernel size, or [height, width]",
+    ),
     p("stride", IntOrPair, D::Int(1), "stride"),
     p("padding", IntOrPair, D::Int(0), "zero padding on each side"),
     p("dilation", IntOrPair, D::Int(1), "spacing of kernel taps"),
@@ -95,7 +100,10 @@ fn spatial(cx: &Cx, name: &str, axes: usize) -> Vec<usize> {
     if axes == 1 {
         vec![cx.b.int(name).max(0) as usize]
     } else {
-        cx.b.pair(name).iter().map(|v| (*v).max(0) as usize).collect()
+        cx.b.pair(name)
+            .iter()
+            .map(|v| (*v).max(0) as usize)
+            .collect()
     }
 }
 

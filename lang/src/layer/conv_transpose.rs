@@ -16,9 +16,24 @@ pub struct ConvTranspose(pub Conv);
 
 const CONVT2D: &[ParamSpec] = &[
     p("out", Int, D::Required, "output channels"),
-    p("kernel", IntOrPair, D::Required, "kernel size, or [height, width]"),
-    p("stride", IntOrPair, D::Int(1), "stride (the upsampling factor)"),
-    p("padding", IntOrPair, D::Int(0), "removed from each side of the output"),
+    p(
+        "kernel",
+        IntOrPair,
+        D::Required,
+        "kernel size, or [height, width]",
+    ),
+    p(
+        "stride",
+        IntOrPair,
+        D::Int(1),
+        "stride (the upsampling factor)",
+    ),
+    p(
+        "padding",
+        IntOrPair,
+        D::Int(0),
+        "removed from each side of the output",
+    ),
     p(
         "output_padding",
         IntOrPair,
@@ -32,8 +47,18 @@ const CONVT1D: &[ParamSpec] = &[
     p("out", Int, D::Required, "output channels"),
     p("kernel", Int, D::Required, "kernel size"),
     p("stride", Int, D::Int(1), "stride"),
-    p("padding", Int, D::Int(0), "removed from each side of the output"),
-    p("output_padding", Int, D::Int(0), "added to one side of the output"),
+    p(
+        "padding",
+        Int,
+        D::Int(0),
+        "removed from each side of the output",
+    ),
+    p(
+        "output_padding",
+        Int,
+        D::Int(0),
+        "added to one side of the output",
+    ),
     p("dilation", Int, D::Int(1), "spacing of kernel taps"),
     p("bias", Bool, D::Bool(true), "add a learned bias"),
 ];

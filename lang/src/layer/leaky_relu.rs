@@ -17,8 +17,7 @@ impl LayerDef for LeakyRelu {
         positional: 1,
         doc: "x if x > 0 else slope·x",
     }];
-    const EXAMPLES: &'static [(&'static [usize], &'static str)] =
-        &[(&[2, 3], "leaky_relu(0.2)")];
+    const EXAMPLES: &'static [(&'static [usize], &'static str)] = &[(&[2, 3], "leaky_relu(0.2)")];
 
     fn check(cx: &Cx) -> Result<(LeakyRelu, Shape, usize)> {
         Ok((LeakyRelu(cx.b.float("slope")), cx.input.clone(), 0))

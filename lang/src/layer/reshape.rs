@@ -16,8 +16,7 @@ impl LayerDef for Reshape {
         positional: 1,
         doc: "same values, new shape",
     }];
-    const EXAMPLES: &'static [(&'static [usize], &'static str)] =
-        &[(&[12], "reshape([3, 2, 2])")];
+    const EXAMPLES: &'static [(&'static [usize], &'static str)] = &[(&[12], "reshape([3, 2, 2])")];
 
     fn check(cx: &Cx) -> Result<(Reshape, Shape, usize)> {
         let to = cx.b.int_list("shape");

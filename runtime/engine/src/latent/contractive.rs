@@ -1,8 +1,8 @@
 //! `contractive(beta)` (Contractive AE): the encoder ends in a sigmoid after its last
 //! linear layer, whose weight the Jacobian penalty reads (kernel: `ops::penalty`).
 
-use super::{LatentKernels, LatentForm, LowerCx};
-use crate::error::{Result, EngineError};
+use super::{LatentForm, LatentKernels, LowerCx};
+use crate::error::{EngineError, Result};
 use crate::layer::{Layer, Lowered};
 use crate::ops::penalty::contractive;
 use crate::params::ParamSet;

@@ -1,7 +1,7 @@
 //! `fixed_basis(k, seed)` (Fix-basis AE): projection on a random orthonormal basis
 //! drawn before training (kernel: the projection of `project`).
 
-use super::{LatentKernels, BasisSource, LatentForm, LowerCx};
+use super::{BasisSource, LatentForm, LatentKernels, LowerCx};
 use crate::error::Result;
 use crate::params::ParamSet;
 use crate::tape::{Tape, Var};

@@ -1,6 +1,6 @@
 //! `identity`: the latent passes unchanged.
 
-use super::{LatentKernels, LatentForm, LowerCx};
+use super::{LatentForm, LatentKernels, LowerCx};
 use crate::error::Result;
 use crate::params::ParamSet;
 use crate::tape::{Tape, Var};

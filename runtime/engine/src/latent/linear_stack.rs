@@ -2,7 +2,7 @@
 //! so they run in training and at inference alike; the latent map itself is the
 //! identity.
 
-use super::{LatentKernels, LatentForm, LowerCx};
+use super::{LatentForm, LatentKernels, LowerCx};
 use crate::error::Result;
 use crate::layer::linear::Dense;
 use crate::layer::{Layer, Lowered};

@@ -1,7 +1,7 @@
 //! `sigmoid_sparse(rho, beta)` (Sparse AE): the encoder ends in a sigmoid; the loss adds
 //! the KL sparsity penalty of the latent (kernel: `ops::penalty`).
 
-use super::{LatentKernels, LatentForm, LowerCx};
+use super::{LatentForm, LatentKernels, LowerCx};
 use crate::error::Result;
 use crate::layer::Lowered;
 use crate::ops::penalty::sparsity;

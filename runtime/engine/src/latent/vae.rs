@@ -37,9 +37,11 @@ pub(crate) fn square_map(cx: &mut LowerCx, name: &str, d: usize) -> Dense {
         vec![d, d],
         cx.init.uniform(d * d, d),
     );
-    let b = cx
-        .params
-        .push(format!("latent.{name}.bias"), vec![d], cx.init.uniform(d, d));
+    let b = cx.params.push(
+        format!("latent.{name}.bias"),
+        vec![d],
+        cx.init.uniform(d, d),
+    );
     Dense { w, b: Some(b) }
 }
 

@@ -1,7 +1,7 @@
 //! `weak_svd(k, beta)` (Weak RRAE): the latent passes unchanged and the loss adds
 //! `β‖Y − Y_k‖` (kernel: `ops::penalty`); inference projects on the common basis.
 
-use super::{LatentKernels, BasisSource, LatentForm, LowerCx};
+use super::{BasisSource, LatentForm, LatentKernels, LowerCx};
 use crate::error::Result;
 use crate::ops::penalty::weak;
 use crate::params::ParamSet;

@@ -116,7 +116,14 @@ impl LayerForm for Conv {
         params: &[Var],
         epilogue: Epilogue,
     ) -> Result<Var> {
-        Ok(conv2d(tape, x, params[s.w], s.b.map(|b| params[b]), s.geo, epilogue))
+        Ok(conv2d(
+            tape,
+            x,
+            params[s.w],
+            s.b.map(|b| params[b]),
+            s.geo,
+            epilogue,
+        ))
     }
 
     fn artifact(s: &Weighted, params: &ParamSet) -> art::Layer {

@@ -115,10 +115,7 @@ impl super::LatentForm for rrae_lang::latent::learned_basis::LearnedBasis {
     }
 
     fn label(s: &State, _: &crate::params::ParamSet) -> String {
-        format!(
-            "Û Ûᵀ Y, Û = latent.basis.weight normalised (L × {})",
-            s.k
-        )
+        format!("Û Ûᵀ Y, Û = latent.basis.weight normalised (L × {})", s.k)
     }
 
     /// Inference projects on the trained basis, columns normalised.

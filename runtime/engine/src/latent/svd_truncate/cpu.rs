@@ -1,9 +1,9 @@
 //! Host forward and backward of the truncated-SVD projector, in f64.
 
-use crate::truncation::{project_rank_k, Truncation};
 use crate::device::Cpu;
 use crate::pool::Buf;
 use crate::tensor::Real;
+use crate::truncation::{project_rank_k, Truncation};
 
 impl<E: Real> super::SvdTruncateKernel<E> for Cpu {
     fn svd_truncate_forward(

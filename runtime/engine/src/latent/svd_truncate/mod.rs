@@ -25,7 +25,6 @@ use crate::tape::TapeKernel;
 use crate::tape::{timing, Tape, Var};
 use crate::tensor::Real;
 
-
 /// The truncated-SVD projector on a device. The SVD of a `batch × L` matrix is small
 /// and its factors are what the trainer keeps (the basis U_k, the singular values), so
 /// [`Truncation`] lives on the host whatever the device.

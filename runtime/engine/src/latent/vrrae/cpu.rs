@@ -40,11 +40,19 @@ impl<E: Real> super::CoefficientsKernel<E> for Cpu {
         (buf(&cw), buf(&ut), t)
     }
 
-    fn coefficients_backward(&self, t: &Truncation, y: &Buf<E>, g: &Buf<E>, width: usize) -> Buf<E> {
+    fn coefficients_backward(
+        &self,
+        t: &Truncation,
+        y: &Buf<E>,
+        g: &Buf<E>,
+        width: usize,
+    ) -> Buf<E> {
         let u = t.basis();
         let (l, kept) = (u.nrows(), u.ncols().min(width));
         let batch = y.len() / l.max(1);
-        let g = from_rows(&host(g), batch, width).columns(0, kept).into_owned();
+        let g = from_rows(&host(g), batch, width)
+            .columns(0, kept)
+            .into_owned();
         let u = u.columns(0, kept).into_owned();
         // C = y U_k: ∂y = g U_kᵀ directly, and ∂U_k = yᵀ g through the basis.
         let direct = &g * u.transpose();

@@ -91,7 +91,10 @@ pub fn coefficients<D: CoefficientsKernel<E> + TapeKernel<E>, E: Real>(
             if let Some(g) = pass.take_grad(c) {
                 let dy = timing::timed(
                     || "vrrae coefficients backward".into(),
-                    || pass.dev().coefficients_backward(&t, pass.value(y), &g, width),
+                    || {
+                        pass.dev()
+                            .coefficients_backward(&t, pass.value(y), &g, width)
+                    },
                 );
                 pass.add_grad(y, dy);
             }
@@ -129,9 +132,18 @@ pub struct State {
 /// The L × L layer `y ↦ y A + c` (weight `[in, out]`) that U_f and the mean map fold
 /// into: `A = U W_k Uᵀ` and `c = U b_k`, with `W_k`, `b_k` the map's leading block for
 /// U's k columns; the identity without a basis.
-fn folded(basis: Option<&DMatrix<f64>>, l: usize, w: &[f32], b: &[f32], width: usize) -> (Vec<f32>, Vec<f32>) {
+fn folded(
+    basis: Option<&DMatrix<f64>>,
+    l: usize,
+    w: &[f32],
+    b: &[f32],
+    width: usize,
+) -> (Vec<f32>, Vec<f32>) {
     let Some(u) = basis else {
-        return (DMatrix::<f32>::identity(l, l).as_slice().to_vec(), vec![0.0; l]);
+        return (
+            DMatrix::<f32>::identity(l, l).as_slice().to_vec(),
+            vec![0.0; l],
+        );
     };
     let k = u.ncols();
     let at = |v: &[f32], i: usize| v.get(i).copied().map_or(0.0, f64::from);
@@ -172,7 +184,9 @@ impl LatentForm for Vrrae {
         if s.mean_map {
             let l = cx.ir.latent.dim;
             let (w, b) = folded(None, l, &[], &[], s.width);
-            let w = cx.params.push("latent.mean_folded.weight".into(), vec![l, l], w);
+            let w = cx
+                .params
+                .push("latent.mean_folded.weight".into(), vec![l, l], w);
             let b = cx.params.push("latent.mean_folded.bias".into(), vec![l], b);
             for i in [w, b] {
                 cx.params.params[i].frozen = true;
@@ -188,7 +202,8 @@ impl LatentForm for Vrrae {
         params: &[Var],
     ) -> Result<(Var, Option<Var>)> {
         let (c, ut) = coefficients(tape, y, s.k, s.width);
-        let map = |tape: &mut Tape<D, E>, d: &Dense| linear(tape, c, params[d.w], d.b.map(|b| params[b]));
+        let map =
+            |tape: &mut Tape<D, E>, d: &Dense| linear(tape, c, params[d.w], d.b.map(|b| params[b]));
         let mean = match &s.mean {
             Some(d) => map(tape, d)?,
             None => c,
@@ -235,7 +250,9 @@ impl LatentForm for Vrrae {
             return false;
         };
         let l = params.params[f.w].shape[0];
-        let mb = m.b.map(|b| params.params[b].data.clone()).unwrap_or_default();
+        let mb =
+            m.b.map(|b| params.params[b].data.clone())
+                .unwrap_or_default();
         let (w, b) = folded(basis, l, &params.params[m.w].data, &mb, s.width);
         let mut changed = false;
         for (i, v) in [(Some(f.w), w), (f.b, b)] {
