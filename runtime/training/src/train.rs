@@ -16,6 +16,7 @@ use rrae_engine::device::Device;
 use rrae_engine::device::Opened;
 use rrae_engine::latent::project::projector;
 use rrae_engine::latent::svd_truncate::project_rank_k;
+use rrae_engine::latent::vrrae::orient_basis;
 use rrae_engine::latent::BasisSource;
 use rrae_engine::latent::Sharding;
 use rrae_engine::linalg::{from_rows, leading, svd};
@@ -452,7 +453,8 @@ impl<'a> Trainer<'a> {
         self.fold_basis(None);
         let y = self.encode_all(&self.data.train)?;
         let sv = self.common_basis(&y, k);
-        let y = match self.fold_basis(self.basis.clone().as_ref()) {
+        let oriented = self.basis.as_ref().map(|b| orient_basis(b, &y));
+        let y = match self.fold_basis(oriented.as_ref()) {
             true => self.encode_all(&self.data.train)?,
             false => y,
         };

@@ -129,6 +129,47 @@ pub struct State {
     pub node: usize,
 }
 
+/// `(C D, D U_kᵀ)` with `D = diag(±1)` chosen so that each column of `C D` sums to
+/// ≥ 0 over the batch: the SVD fixes each basis vector only up to sign, so without an
+/// orientation a coordinate's sign is arbitrary from batch to batch, which a diagonal
+/// (identity) mean does not notice and a trained k → k map does. `U_k (C)` is unchanged;
+/// `D` is a constant of the step (a sign does not vary with y almost everywhere).
+fn oriented<D: LatentKernels<E>, E: Real>(
+    tape: &mut Tape<D, E>,
+    c: Var,
+    ut: Var,
+) -> Result<(Var, Var)> {
+    let (rows, width) = c.shape();
+    let values = tape.dev().download(tape.value(c));
+    let mut d = vec![E::zero(); width * width];
+    for j in 0..width {
+        let sum: f64 = (0..rows).map(|i| values[i * width + j].f64()).sum();
+        d[j * width + j] = E::of(if sum < 0.0 { -1.0 } else { 1.0 });
+    }
+    let d = tape.constant(tape.dev().upload(&d), width, width);
+    Ok((matmul(tape, c, d)?, matmul(tape, d, ut)?))
+}
+
+/// U_f oriented as [`oriented`] orients a batch's basis, over the training latents `y`
+/// (`n × L`, rows are samples): each column flipped where the training coefficients on
+/// it sum to less than 0. The fold reads the mean map in these coordinates.
+pub fn orient_basis(basis: &DMatrix<f64>, y: &[f32]) -> DMatrix<f64> {
+    let l = basis.nrows();
+    let mut sum = DVector::<f64>::zeros(l);
+    for row in y.chunks_exact(l.max(1)) {
+        for (s, &v) in sum.iter_mut().zip(row) {
+            *s += f64::from(v);
+        }
+    }
+    let mut out = basis.clone();
+    for (j, mut col) in out.column_iter_mut().enumerate() {
+        if basis.column(j).dot(&sum) < 0.0 {
+            col.neg_mut();
+        }
+    }
+    out
+}
+
 /// The L × L layer `y ↦ y A + c` (weight `[in, out]`) that U_f and the mean map fold
 /// into: `A = U W_k Uᵀ` and `c = U b_k`, with `W_k`, `b_k` the map's leading block for
 /// U's k columns; the identity without a basis.
@@ -202,6 +243,10 @@ impl LatentForm for Vrrae {
         params: &[Var],
     ) -> Result<(Var, Option<Var>)> {
         let (c, ut) = coefficients(tape, y, s.k, s.width);
+        let (c, ut) = match s.mean {
+            Some(_) => oriented(tape, c, ut)?,
+            None => (c, ut),
+        };
         let map =
             |tape: &mut Tape<D, E>, d: &Dense| linear(tape, c, params[d.w], d.b.map(|b| params[b]));
         let mean = match &s.mean {

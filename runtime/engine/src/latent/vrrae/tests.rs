@@ -50,7 +50,7 @@ fn basis_backward_matches_finite_differences() {
 }
 
 /// The whole training form at a fixed ε: y → C, log σ² = C W + b, μ = C (or, with a
-/// trainable mean, C W_m + b_m), z = μ + ε σ, U_k z, and the KL of the first k columns,
+/// trainable mean, C oriented and μ = C W_m + b_m), z = μ + ε σ, U_k z, and the KL of the first k columns,
 /// differentiated in y and every map's weight and bias together.
 fn training_form_error(trainable_mean: bool) -> f64 {
     let (k, width) = (2, 3);
@@ -64,6 +64,10 @@ fn training_form_error(trainable_mean: bool) -> f64 {
     }
     max_error(&case, |t, y, p| {
         let (c, ut) = coefficients(t, y, k, width);
+        let (c, ut) = match trainable_mean {
+            true => unwrap(super::oriented(t, c, ut)),
+            false => (c, ut),
+        };
         let logvar = unwrap(linear(t, c, p.mats[0], Some(p.vecs[0])));
         let mean = match trainable_mean {
             true => unwrap(linear(t, c, p.mats[1], Some(p.vecs[1]))),
@@ -140,4 +144,48 @@ fn the_folded_mean_layer_is_the_mean_map_in_u_f_coordinates() {
         DMatrix::<f32>::identity(l, l)
     );
     assert!(zero.iter().all(|&v| v == 0.0));
+}
+
+/// Orienting flips the basis vectors whose coefficients sum below 0 over the batch, so
+/// every coefficient column sums to ≥ 0, and leaves the product U_k C exactly as it was;
+/// U_f is oriented by the same rule over the training latents.
+#[test]
+fn orienting_makes_each_coefficient_column_sum_non_negative_and_keeps_the_product() {
+    let x = noise(35, 21);
+    let (k, width) = (3, 3);
+    let [(c0, p0), (c1, p1)] = [false, true].map(|orient| {
+        let got = values(|t| {
+            let y = constant(t, &x, 5, 7);
+            let (c, ut) = coefficients(t, y, k, width);
+            let (c, ut) = match orient {
+                true => unwrap(super::oriented(t, c, ut)),
+                false => (c, ut),
+            };
+            let prod = unwrap(matmul(t, c, ut));
+            crate::ops::gradcheck::concat_scalar(t, c, prod)
+        });
+        let (c, p) = got.split_at(5 * width);
+        (c.to_vec(), p.to_vec())
+    });
+    assert_eq!(p0, p1, "U_k C changed");
+    let sums = |c: &[f64]| {
+        (0..width)
+            .map(|j| (0..5).map(|i| c[i * width + j]).sum::<f64>())
+            .collect::<Vec<_>>()
+    };
+    assert!(sums(&c1).iter().all(|&v| v >= 0.0), "{:?}", sums(&c1));
+    assert!(
+        sums(&c0).iter().any(|&v| v < 0.0),
+        "this draw needs a flip to test one: {:?}",
+        sums(&c0)
+    );
+    for (a, b) in c0.iter().zip(&c1) {
+        assert_eq!(a.abs(), b.abs());
+    }
+    // U_f over "training latents" whose sum points against its second column.
+    let u = nalgebra::DMatrix::from_column_slice(3, 2, &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    let y = [0.5f32, -2.0, 1.0, 0.25, 0.5, 0.0];
+    let o = super::orient_basis(&u, &y);
+    assert_eq!(o.column(0), u.column(0));
+    assert_eq!(o.column(1), -u.column(1));
 }
