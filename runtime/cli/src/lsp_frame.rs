@@ -169,8 +169,8 @@ mod tests {
         let mut r = std::io::BufReader::new(input);
         let mut out = vec![];
         loop {
-            match read_frame(&mut r).unwrap() {
-                // ok: test
+            let frame = read_frame(&mut r).unwrap(); // ok: test
+            match frame {
                 Frame::End => return out,
                 f => out.push(f),
             }

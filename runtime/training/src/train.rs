@@ -16,7 +16,6 @@ use rrae_engine::device::Device;
 use rrae_engine::device::Opened;
 use rrae_engine::latent::project::projector;
 use rrae_engine::latent::svd_truncate::project_rank_k;
-use rrae_engine::latent::vrrae::orient_basis;
 use rrae_engine::latent::BasisSource;
 use rrae_engine::latent::Sharding;
 use rrae_engine::linalg::{from_rows, leading, svd};
@@ -453,9 +452,13 @@ impl<'a> Trainer<'a> {
         self.fold_basis(None);
         let y = self.encode_all(&self.data.train)?;
         let sv = self.common_basis(&y, k);
-        let oriented = self.basis.as_ref().map(|b| orient_basis(b, &y));
-        let y = match self.fold_basis(oriented.as_ref()) {
-            true => self.encode_all(&self.data.train)?,
+        let y = match self.fold_basis(self.basis.clone().as_ref().map(|u| (u, &y[..]))) {
+            // The encoder's outputs through the folded layers: what `encode_all` now
+            // gives, without running the encoder again.
+            true => {
+                let (m, layers) = (&self.model, self.model.latent.inference_layers());
+                on_placed!(&self.placed, dev, _res => infer(dev, &layers, &m.params, &y, m.latent_dim(), 256))?
+            }
             false => y,
         };
         self.z_all = Some(y);
@@ -465,7 +468,7 @@ impl<'a> Trainer<'a> {
     /// Sets the latent's inference layers from U_f ([`rrae_engine::latent::LatentForm::fold_basis`]);
     /// where that changes parameters, the resident copy is dropped so that the next
     /// step uploads them.
-    fn fold_basis(&mut self, basis: Option<&DMatrix<f64>>) -> bool {
+    fn fold_basis(&mut self, basis: Option<(&DMatrix<f64>, &[f32])>) -> bool {
         self.sync_params();
         let mut params = self.model.params.clone();
         if !self.model.latent.fold_basis(basis, &mut params) {

@@ -98,14 +98,15 @@ pub trait LatentForm {
     }
 
     /// Sets the parameters of [`LatentForm::inference_layers`] that depend on the
-    /// common basis U_f, once training has computed it; with `None`, to what passes
+    /// common basis U_f, given with the training latents it was computed from (`n × L`,
+    /// rows are samples), once training has computed it; with `None`, to what passes
     /// the encoder's output through unchanged, which is what U_f is computed from (a
     /// resumed fine-tuning computes it again from the folded parameters). Returns
     /// whether any parameter changed. A VRRAE's trained mean map acts in U_f's
     /// coordinates, so it is folded with U_f into one L × L layer.
     fn fold_basis(
         _state: &Self::State,
-        _basis: Option<&DMatrix<f64>>,
+        _basis: Option<(&DMatrix<f64>, &[f32])>,
         _params: &mut ParamSet,
     ) -> bool {
         false
@@ -201,7 +202,7 @@ macro_rules! latent_forms {
             }
 
             /// See [`LatentForm::fold_basis`].
-            pub fn fold_basis(&self, basis: Option<&DMatrix<f64>>, params: &mut ParamSet) -> bool {
+            pub fn fold_basis(&self, basis: Option<(&DMatrix<f64>, &[f32])>, params: &mut ParamSet) -> bool {
                 match self {
                     $(Latent::$variant(s) => {
                         <rrae_lang::latent::$module::$ty as LatentForm>::fold_basis(s, basis, params)

@@ -122,7 +122,6 @@ pub struct State {
     pub width: usize,
     pub beta: f64,
     pub logvar: Dense,
-    pub mean_map: bool,
     pub mean: Option<Dense>,
     pub folded: Option<Dense>,
     /// The latent node, which the inference layer is labelled with.
@@ -153,7 +152,7 @@ fn oriented<D: LatentKernels<E>, E: Real>(
 /// U_f oriented as [`oriented`] orients a batch's basis, over the training latents `y`
 /// (`n × L`, rows are samples): each column flipped where the training coefficients on
 /// it sum to less than 0. The fold reads the mean map in these coordinates.
-pub fn orient_basis(basis: &DMatrix<f64>, y: &[f32]) -> DMatrix<f64> {
+fn orient_basis(basis: &DMatrix<f64>, y: &[f32]) -> DMatrix<f64> {
     let l = basis.nrows();
     let mut sum = DVector::<f64>::zeros(l);
     for row in y.chunks_exact(l.max(1)) {
@@ -207,8 +206,7 @@ impl LatentForm for Vrrae {
             width: self.width,
             beta: self.beta,
             logvar: Dense { w: 0, b: None },
-            mean_map: self.mean_map,
-            mean: None,
+            mean: self.mean_map.then_some(Dense { w: 0, b: None }),
             folded: None,
             node: cx.ir.latent.id,
         })
@@ -218,11 +216,11 @@ impl LatentForm for Vrrae {
     // batch, the same on every rank. The mean map comes first, as the library draws
     // `lin_mean` before `lin_logvar`; the folded layer draws nothing and never trains.
     fn latent_params(s: &mut State, cx: &mut LowerCx) {
-        if s.mean_map {
+        if s.mean.is_some() {
             s.mean = Some(square_map(cx, "mean", s.width));
         }
         s.logvar = square_map(cx, "logvar", s.width);
-        if s.mean_map {
+        if s.mean.is_some() {
             let l = cx.ir.latent.dim;
             let (w, b) = folded(None, l, &[], &[], s.width);
             let w = cx
@@ -272,7 +270,11 @@ impl LatentForm for Vrrae {
     }
 
     fn label(s: &State, _: &ParamSet) -> String {
-        let mean = if s.mean_map { "latent.mean(C)" } else { "C" };
+        let mean = if s.mean.is_some() {
+            "latent.mean(C)"
+        } else {
+            "C"
+        };
         format!(
             "U_k (μ + ε·σ), C = y U_k, μ = {mean}, log σ² = latent.logvar(C) (k={}, width {}); + {}·KL",
             s.k, s.width, s.beta
@@ -290,22 +292,21 @@ impl LatentForm for Vrrae {
             .collect()
     }
 
-    fn fold_basis(s: &State, basis: Option<&DMatrix<f64>>, params: &mut ParamSet) -> bool {
-        let (Some(m), Some(f)) = (&s.mean, &s.folded) else {
+    fn fold_basis(
+        s: &State,
+        basis: Option<(&DMatrix<f64>, &[f32])>,
+        params: &mut ParamSet,
+    ) -> bool {
+        let (Some(m), Some(Dense { w: fw, b: Some(fb) })) = (&s.mean, &s.folded) else {
             return false;
         };
-        let l = params.params[f.w].shape[0];
-        let mb =
-            m.b.map(|b| params.params[b].data.clone())
-                .unwrap_or_default();
-        let (w, b) = folded(basis, l, &params.params[m.w].data, &mb, s.width);
-        let mut changed = false;
-        for (i, v) in [(Some(f.w), w), (f.b, b)] {
-            if let Some(p) = i.map(|i| &mut params.params[i]) {
-                changed |= p.data != v;
-                p.data = v;
-            }
-        }
+        let l = params.params[*fw].shape[0];
+        let basis = basis.map(|(u, y)| orient_basis(u, y));
+        let mb = m.b.map_or(&[][..], |b| &params.params[b].data);
+        let (w, b) = folded(basis.as_ref(), l, &params.params[m.w].data, mb, s.width);
+        let changed = params.params[*fw].data != w || params.params[*fb].data != b;
+        params.params[*fw].data = w;
+        params.params[*fb].data = b;
         changed
     }
 
